@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/hoist');
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.PORT).toBe(3000);
+    expect(config.MAX_UPLOAD_BYTES).toBe(100 * 1024 * 1024);
+    expect(config.WORKER_CONCURRENCY).toBe(8);
+    expect(config.MAX_ATTEMPTS).toBe(8);
+    expect(config.CLOUDINARY_URL).toBeUndefined();
+    expect(config.ALLOWED_CONTENT_TYPES).toContain('image/png');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '', CLOUDINARY_URL: '' }).PORT).toBe(3000);
+  });
+
+  it('names every bad variable and hides passwords', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MAX_ATTEMPTS: '0', DATABASE_URL: 'mysql://u:hunter2@h/db' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/MAX_ATTEMPTS/);
+    expect(message).toMatch(/DATABASE_URL/);
+    expect(message).not.toMatch(/hunter2/);
+  });
+
+  it('rejects a CLOUDINARY_URL with the wrong scheme', () => {
+    expect(() => loadConfig({ CLOUDINARY_URL: 'https://key:secret@cloud' })).toThrow(/CLOUDINARY_URL/);
+  });
+
+  it('parses the allowed content types list', () => {
+    expect(loadConfig({ ALLOWED_CONTENT_TYPES: 'image/png, Image/JPEG' }).ALLOWED_CONTENT_TYPES).toEqual(['image/png', 'image/jpeg']);
+    expect(() => loadConfig({ ALLOWED_CONTENT_TYPES: 'png' })).toThrow(/ALLOWED_CONTENT_TYPES/);
+  });
+});

@@ -1,0 +1,98 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: RegExp) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.test(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be a valid URL with a supported scheme');
+
+/**
+ * Every environment variable Hoist reads, with its type and default. The README's table is written
+ * from this schema; keep the two in step.
+ */
+const schema = z.object({
+  /** Postgres connection string; the database is created by `pnpm db:migrate` when missing. */
+  DATABASE_URL: url(/^postgres(ql)?:$/).default('postgres://postgres@127.0.0.1:5432/hoist'),
+  /** Redis connection string for the queues. */
+  REDIS_URL: url(/^rediss?:$/).default('redis://127.0.0.1:6379'),
+  /** Key prefix for every BullMQ key, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('hoist'),
+  /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
+  CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: integer(0, 65535).default(3000),
+  /** Directory for upload bytes between accept and provider upload. */
+  UPLOAD_TMP_DIR: z.string().min(1).default(join(tmpdir(), 'hoist-uploads')),
+  /** Largest accepted file, bytes. */
+  MAX_UPLOAD_BYTES: integer(1).default(100 * MiB),
+  /** Comma-separated content types accepted (sniffed from the bytes). */
+  ALLOWED_CONTENT_TYPES: z
+    .string()
+    .default(
+      'image/png,image/jpeg,image/gif,image/webp,image/avif,image/svg+xml,image/heic,image/heif,video/mp4,video/webm,video/quicktime,application/pdf',
+    )
+    .transform((value) => value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/, 'must be a list of type/subtype')).min(1)),
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: integer(1, 1000).default(8),
+  /** Provider attempts per upload (rate-limited calls don't count). */
+  MAX_ATTEMPTS: integer(1, 100).default(8),
+  /** First retry delay, ms; doubles each attempt, with full jitter, up to RETRY_MAX_DELAY_MS. */
+  RETRY_BASE_DELAY_MS: integer(1).default(1000),
+  RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),
+  /** Queue-wide pause when the provider rate-limits without saying until when, ms. */
+  RATE_LIMIT_FALLBACK_MS: integer(1).default(60_000),
+  /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
+  PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
+  /** How long SIGTERM waits for in-flight work before closing anyway, ms. */
+  SHUTDOWN_TIMEOUT_MS: integer(0).default(30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pretty` for human-readable logs (pnpm start sets it), `json` for production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+});
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+/** Thrown when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration once. Empty strings count as unset, so `FOO=` in a shell
+ * or compose file falls back to the default instead of failing obscurely.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.') || '(environment)';
+        const given = typeof input[name] === 'string' ? ` (got ${JSON.stringify(redact(name, input[name]))})` : '';
+        return `${name}: ${issue.message}${given}`;
+      }),
+    );
+  }
+  if (parsed.data.RETRY_MAX_DELAY_MS < parsed.data.RETRY_BASE_DELAY_MS) {
+    throw new ConfigError(['RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS']);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Connection strings carry passwords; error messages must not. */
+function redact(name: string, value: string): string {
+  if (!name.endsWith('_URL')) return value;
+  return value.replace(/\/\/([^@/]*)@/, '//***@');
+}

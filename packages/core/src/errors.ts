@@ -1,0 +1,55 @@
+/**
+ * The worker's one decision: every provider failure is exactly one of these three kinds.
+ * Adapters translate their SDK's errors into them; nothing above an adapter sees an SDK error.
+ */
+export abstract class ProviderError extends Error {
+  /** Stable machine-readable code, reported to clients when the upload fails. */
+  abstract readonly code: string;
+  /** HTTP status from the provider, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: { status?: number | undefined; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.status = options.status;
+  }
+}
+
+/** 420/429: the provider wants every caller to slow down. Never consumes an attempt. */
+export class RateLimitedError extends ProviderError {
+  readonly code = 'provider_rate_limited';
+  /** When the provider said the limit resets, if it said; otherwise the caller picks a backoff. */
+  readonly resetAt: Date | undefined;
+
+  constructor(message: string, options: { status?: number | undefined; resetAt?: Date | undefined; cause?: unknown } = {}) {
+    super(message, options);
+    this.resetAt = options.resetAt;
+  }
+}
+
+/** 5xx, timeouts, connection resets, DNS: worth another attempt after a backoff. */
+export class RetryableProviderError extends ProviderError {
+  readonly code = 'provider_unavailable';
+}
+
+/** Any other 4xx (bad signature, invalid file, too large): retrying cannot help. */
+export class PermanentProviderError extends ProviderError {
+  readonly code = 'provider_rejected';
+}
+
+/** The bytes of an accepted upload are no longer in temp storage, so it can never be sent. */
+export class TempObjectMissingError extends Error {
+  readonly code = 'temp_file_missing';
+  constructor(readonly key: string) {
+    super(`Temporary file for this upload is gone (key ${key}); it cannot be sent to the provider.`);
+    this.name = 'TempObjectMissingError';
+  }
+}
+
+/** A write to temp storage went past its byte limit; the partial object has been removed. */
+export class ObjectTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`Object exceeds the limit of ${limit} bytes.`);
+    this.name = 'ObjectTooLargeError';
+  }
+}

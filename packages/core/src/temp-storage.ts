@@ -1,0 +1,27 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Bytes between accept and provider upload. The API writes, a worker (maybe on another host) reads
+ * and deletes: adapters other than a local directory (object stores) must fit the same contract.
+ */
+export interface TempStorage {
+  /**
+   * Stores `source` under a new key. The object becomes visible to `openRead` only once the whole
+   * stream has been written; on any error (including the source erroring or being destroyed) the
+   * partial object is removed before the promise rejects.
+   * @returns the key to read it back with, and the number of bytes written.
+   */
+  write(source: Readable): Promise<{ key: string; bytes: number }>;
+
+  /**
+   * A stream of the object's bytes.
+   * @throws TempObjectMissingError when there is no object under `key`.
+   */
+  openRead(key: string): Promise<Readable>;
+
+  /** Removes the object. Idempotent: deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+
+  /** True when an object is stored under `key`. */
+  exists(key: string): Promise<boolean>;
+}

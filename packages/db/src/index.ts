@@ -1,0 +1,5 @@
+export { createDatabase, pingDatabase } from './database.js';
+export type { DatabaseOptions } from './database.js';
+export { assertSchemaCurrent, ensureDatabase, migrateToLatest, SchemaBehindError } from './migrate.js';
+export type { Database } from './schema.js';
+export { KyselyUploadRepository } from './upload.repository.js';

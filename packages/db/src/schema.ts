@@ -1,0 +1,26 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row shapes as Kysely sees them (camelCase via CamelCasePlugin). */
+export interface UploadTable {
+  id: string;
+  status: 'queued' | 'processing' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  filename: string;
+  /** bigint: node-pg returns it as a string, the repository converts. */
+  bytes: ColumnType<string, number, number>;
+  contentType: string;
+  sha256: string;
+  storageKey: string;
+  publicId: string;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  result: ColumnType<unknown, string | null, string | null>;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: ColumnType<Date, never, never>;
+  updatedAt: ColumnType<Date, never, Date>;
+  completedAt: ColumnType<Date | null, never, Date | null>;
+}
+
+export interface Database {
+  upload: UploadTable;
+}

@@ -1,0 +1,107 @@
+import type { NewUpload, Upload, UploadFailure, UploadRepository, UploadResult, UploadStatus } from '@hoist/core';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, UploadTable } from './schema.js';
+
+type Row = Selectable<UploadTable>;
+
+/** UploadRepository on Postgres. Every transition is one guarded UPDATE; there is no read-modify-write. */
+export class KyselyUploadRepository implements UploadRepository {
+  constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  async create(upload: NewUpload): Promise<Upload> {
+    const row = await this.db
+      .insertInto('upload')
+      .values({
+        id: upload.id,
+        status: 'queued',
+        filename: upload.filename,
+        bytes: upload.bytes,
+        contentType: upload.contentType,
+        sha256: upload.sha256,
+        storageKey: upload.storageKey,
+        publicId: upload.publicId,
+        tags: upload.tags,
+        result: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUpload(row);
+  }
+
+  async find(id: string): Promise<Upload | undefined> {
+    const row = await this.db.selectFrom('upload').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUpload(row);
+  }
+
+  async claim(id: string): Promise<Upload | undefined> {
+    const row = await this.db
+      .updateTable('upload')
+      .set({ status: 'processing', attempts: sql`attempts + 1`, updatedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'processing'])
+      .returningAll()
+      .executeTakeFirst();
+    return row && toUpload(row);
+  }
+
+  async requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upload')
+      .set({
+        status: 'queued',
+        attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
+        updatedAt: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async markSucceeded(id: string, result: UploadResult): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('upload')
+      .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  }
+
+  async markFailed(id: string, failure: UploadFailure): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('upload')
+      .set({
+        status: 'failed',
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        updatedAt: sql`now()`,
+        completedAt: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'processing'])
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  }
+}
+
+function toUpload(row: Row): Upload {
+  return {
+    id: row.id,
+    status: row.status satisfies UploadStatus,
+    attempts: row.attempts,
+    filename: row.filename,
+    // bigint arrives as a string from node-pg; sizes stay far below 2^53.
+    bytes: Number(row.bytes),
+    contentType: row.contentType,
+    sha256: row.sha256,
+    storageKey: row.storageKey,
+    publicId: row.publicId,
+    tags: row.tags,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
+    result: (row.result as UploadResult | null) ?? null,
+    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+  };
+}

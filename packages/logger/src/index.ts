@@ -1,0 +1,2 @@
+export { createLogger, pinoOptions, redactUrl, REDACT_PATHS } from './logger.js';
+export type { Logger, LoggerSettings } from './logger.js';

@@ -1,0 +1,32 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { pinoOptions, redactUrl } from './logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
+describe('logger', () => {
+  it('redacts authorization headers and secrets', () => {
+    const { lines, sink } = capture();
+    const log = pino(pinoOptions({ name: 't', level: 'info', format: 'json' }), sink);
+    log.info({ req: { headers: { authorization: 'Bearer sk_live_123' } }, provider: { api_secret: 'shh' } }, 'hello');
+    const line = lines.join('');
+    expect(line).toContain('hello');
+    expect(line).not.toContain('sk_live_123');
+    expect(line).not.toContain('shh');
+  });
+
+  it('strips credentials from connection strings', () => {
+    expect(redactUrl('cloudinary://key:secret@cloud?upload_prefix=http://x')).toBe('cloudinary://***@cloud?upload_prefix=http://x');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});

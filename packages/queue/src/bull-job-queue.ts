@@ -1,0 +1,46 @@
+import type { JobQueue } from '@hoist/core';
+import { Queue } from 'bullmq';
+import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
+import type { Redis } from './redis.js';
+
+export interface BullJobQueueOptions {
+  /** A producer connection (see createRedis); the queue does not close it. */
+  connection: Redis;
+  /** BullMQ key prefix; default `hoist`. */
+  prefix: string;
+  /** Attempts per upload job, rate-limited runs excluded. */
+  attempts: number;
+  /** Completed jobs are kept this long for operators, seconds; default one day. */
+  keepCompletedSeconds?: number;
+  /** Failed jobs are kept this long, seconds; default seven days. */
+  keepFailedSeconds?: number;
+}
+
+type UploadJob = JobRegistry['upload'];
+
+/** JobQueue on BullMQ. The job id is the upload id, which makes enqueueing idempotent. */
+export class BullJobQueue implements JobQueue {
+  readonly queue: Queue<UploadJob>;
+
+  constructor(private readonly options: BullJobQueueOptions) {
+    this.queue = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
+  }
+
+  async enqueueUpload(uploadId: string): Promise<void> {
+    await this.queue.add(
+      'upload',
+      { uploadId },
+      {
+        jobId: uploadId,
+        attempts: this.options.attempts,
+        backoff: { type: JITTER_BACKOFF },
+        removeOnComplete: { age: this.options.keepCompletedSeconds ?? 86_400 },
+        removeOnFail: { age: this.options.keepFailedSeconds ?? 7 * 86_400 },
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

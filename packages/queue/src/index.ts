@@ -1,0 +1,10 @@
+export { rateLimitPause, retryDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { BullJobQueue } from './bull-job-queue.js';
+export type { BullJobQueueOptions } from './bull-job-queue.js';
+export { JITTER_BACKOFF, UPLOAD_QUEUE } from './jobs.js';
+export type { JobRegistry } from './jobs.js';
+export { createRedis, pingRedis } from './redis.js';
+export type { Redis } from './redis.js';
+export { UploadWorker } from './upload-worker.js';
+export type { UploadWorkerOptions } from './upload-worker.js';

@@ -1,0 +1,35 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type { Redis };
+
+/**
+ * A Redis connection for BullMQ.
+ * - `worker`: blocking commands must never give up, so requests wait for reconnection
+ *   (`maxRetriesPerRequest: null`, as BullMQ requires for workers).
+ * - `producer`: the API must answer quickly when Redis is down, so commands fail fast
+ *   instead of queueing while disconnected.
+ */
+export function createRedis(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
+  const options: RedisOptions =
+    role === 'worker'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
+  const redis = new Redis(url, { ...options, lazyConnect: false, ...extra });
+  // Connection errors surface through the commands that fail; without a listener ioredis would
+  // also print them as unhandled "error" events.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** Resolves when Redis answers PING within `timeoutMs`. */
+export async function pingRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,105 @@
+import { RateLimitedError, type Logger, type ProcessOutcome } from '@hoist/core';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
+import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
+import type { Redis } from './redis.js';
+
+type UploadJob = JobRegistry['upload'];
+
+export interface UploadWorkerOptions {
+  /** A worker connection (see createRedis). Not closed by the worker. */
+  connection: Redis;
+  prefix: string;
+  /** Jobs this process runs at once. */
+  concurrency: number;
+  retry: BackoffOptions;
+  /** Queue-wide pause when a rate limit comes without a reset time, ms. */
+  rateLimitFallbackMs: number;
+  logger: Logger;
+  /** The use case: one attempt at one upload. */
+  handle: (job: { uploadId: string; isFinalAttempt: boolean }) => Promise<ProcessOutcome>;
+  /** Called when BullMQ gives up on a job for a reason the handler never saw (e.g. stalled too often). */
+  onAbandoned: (uploadId: string, reason: string) => Promise<void>;
+}
+
+/**
+ * Runs upload jobs and translates domain outcomes into BullMQ's vocabulary:
+ * rate limited → queue-wide pause + RateLimitError (attempt not spent); retryable → thrown (backoff);
+ * failed → UnrecoverableError (no retry).
+ */
+export class UploadWorker {
+  readonly worker: Worker<UploadJob>;
+  /** Handle on the same queue, used only to set the queue-wide rate limit every worker obeys. */
+  private readonly limiter: Queue<UploadJob>;
+
+  constructor(private readonly options: UploadWorkerOptions) {
+    this.limiter = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
+    this.worker = new Worker<UploadJob>(UPLOAD_QUEUE, (job) => this.process(job), {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      autorun: false,
+      // A crashed worker's job is picked up again by another (stalled-job recovery). BullMQ's default
+      // gives up after one stall; a host that dies twice during one upload should not fail it.
+      maxStalledCount: 3,
+      settings: {
+        // Jobs are enqueued with backoff type JITTER_BACKOFF; it is the only custom type there is.
+        backoffStrategy: (attemptsMade) => retryDelay(attemptsMade, options.retry),
+      },
+    });
+    this.worker.on('failed', (job, error) => {
+      if (!job || !isExhausted(job, error)) return;
+      this.options.onAbandoned(job.data.uploadId, error.message).catch((cause: unknown) => {
+        options.logger.error({ err: cause, uploadId: job.data.uploadId }, 'could not record abandoned job');
+      });
+    });
+    this.worker.on('error', (error) => options.logger.error({ err: error }, 'worker error'));
+  }
+
+  /** Starts taking jobs. Resolves when the worker stops. */
+  run(): Promise<void> {
+    return this.worker.run();
+  }
+
+  /**
+   * Stops taking jobs and waits up to `timeoutMs` for running ones; after that they are released
+   * (left to BullMQ's stalled-job recovery, which hands them to another worker).
+   */
+  async close(timeoutMs: number): Promise<{ forced: boolean }> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.worker.close().then(() => false);
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const forced = await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    if (forced) await this.worker.close(true);
+    await this.limiter.close();
+    return { forced };
+  }
+
+  private async process(job: Job<UploadJob>): Promise<ProcessOutcome['kind']> {
+    const attempts = job.opts.attempts ?? 1;
+    const isFinalAttempt = job.attemptsMade + 1 >= attempts;
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt });
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        const pauseMs = rateLimitPause(error.resetAt, { fallbackMs: this.options.rateLimitFallbackMs });
+        this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
+        await this.limiter.rateLimit(pauseMs);
+        throw Worker.RateLimitError();
+      }
+      // Retryable and unexpected errors alike go back to BullMQ, which retries with backoff.
+      throw error;
+    }
+    if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.failure.code}: ${outcome.failure.message}`);
+    return outcome.kind;
+  }
+}
+
+function isExhausted(job: Job<UploadJob>, error: Error): boolean {
+  if (error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return false;
+  return job.attemptsMade >= (job.opts.attempts ?? 1);
+}

@@ -1,0 +1,3 @@
+export { LocalTempStorage } from './local-temp-storage.js';
+export type { LocalTempStorageOptions } from './local-temp-storage.js';
+export { MemoryTempStorage } from './memory-temp-storage.js';

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TempObjectMissingError, type TempStorage } from '@hoist/core';
+
+const KEY_PATTERN = /^[0-9a-f-]{36}$/;
+
+export interface LocalTempStorageOptions {
+  /** Directory that holds the objects; created on `init()`. */
+  directory: string;
+}
+
+/**
+ * TempStorage in a local directory: `<dir>/<2-char shard>/<key>`. An object is written to
+ * `<key>.partial` and renamed when complete, so readers never see half a file. A directory shared by
+ * several hosts (NFS) works, but multi-host setups should prefer an object-store adapter.
+ */
+export class LocalTempStorage implements TempStorage {
+  constructor(private readonly options: LocalTempStorageOptions) {}
+
+  async init(): Promise<this> {
+    await mkdir(this.options.directory, { recursive: true });
+    return this;
+  }
+
+  async write(source: Readable): Promise<{ key: string; bytes: number }> {
+    const key = randomUUID();
+    const finalPath = this.pathOf(key);
+    const partialPath = `${finalPath}.partial`;
+    await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true });
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, counter, createWriteStream(partialPath, { flags: 'wx' }));
+      await rename(partialPath, finalPath);
+    } catch (error) {
+      await rm(partialPath, { force: true });
+      throw error;
+    }
+    return { key, bytes };
+  }
+
+  async openRead(key: string): Promise<Readable> {
+    const path = this.pathOf(key);
+    // Open eagerly so a missing object is reported here, not as a stream error mid-upload.
+    const stream = createReadStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? new TempObjectMissingError(key) : error),
+      );
+    });
+    return stream;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private pathOf(key: string): string {
+    // Keys come from this class, but they travel through Redis and Postgres: refuse anything that
+    // could climb out of the directory.
+    if (!KEY_PATTERN.test(key)) throw new TempObjectMissingError(key);
+    return join(this.options.directory, key.slice(0, 2), key);
+  }
+}

@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+import { TempObjectMissingError, type TempStorage } from '@hoist/core';
+import { describe, expect, it } from 'vitest';
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** The contract every TempStorage adapter passes. `make` returns a fresh, empty storage. */
+export function describeTempStorage(name: string, make: () => Promise<TempStorage>): void {
+  describe(`TempStorage conformance: ${name}`, () => {
+    it('reads back exactly what was written', async () => {
+      const storage = await make();
+      const body = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+      const { key, bytes } = await storage.write(Readable.from([body.subarray(0, 1000), body.subarray(1000)]));
+      expect(bytes).toBe(body.length);
+      expect(await storage.exists(key)).toBe(true);
+      expect((await readAll(await storage.openRead(key))).equals(body)).toBe(true);
+    });
+
+    it('gives each write its own key', async () => {
+      const storage = await make();
+      const a = await storage.write(Readable.from([Buffer.from('a')]));
+      const b = await storage.write(Readable.from([Buffer.from('a')]));
+      expect(a.key).not.toBe(b.key);
+    });
+
+    it('deletes idempotently and then reports the object missing', async () => {
+      const storage = await make();
+      const { key } = await storage.write(Readable.from([Buffer.from('bytes')]));
+      await storage.delete(key);
+      await storage.delete(key);
+      expect(await storage.exists(key)).toBe(false);
+      await expect(storage.openRead(key)).rejects.toBeInstanceOf(TempObjectMissingError);
+    });
+
+    it('keeps nothing when the source fails midway', async () => {
+      const storage = await make();
+      const failing = new Readable({
+        read() {
+          this.push(Buffer.alloc(1024));
+          this.destroy(new Error('client went away'));
+        },
+      });
+      await expect(storage.write(failing)).rejects.toThrow('client went away');
+    });
+
+    it('refuses keys it never issued', async () => {
+      const storage = await make();
+      await expect(storage.openRead('../../etc/passwd')).rejects.toBeInstanceOf(TempObjectMissingError);
+      expect(await storage.exists('../../etc/passwd')).toBe(false);
+    });
+  });
+}

@@ -1,0 +1,50 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalTempStorage } from './local-temp-storage.js';
+import { MemoryTempStorage } from './memory-temp-storage.js';
+import { describeTempStorage } from './temp-storage.conformance.js';
+
+const dirs: string[] = [];
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hoist-temp-storage-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describeTempStorage('LocalTempStorage', async () => new LocalTempStorage({ directory: await freshDir() }).init());
+describeTempStorage('MemoryTempStorage', () => Promise.resolve(new MemoryTempStorage()));
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => e.name);
+}
+
+describe('LocalTempStorage on disk', () => {
+  it('leaves no partial file behind when the source fails', async () => {
+    const dir = await freshDir();
+    const storage = await new LocalTempStorage({ directory: dir }).init();
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(4096));
+        this.destroy(new Error('boom'));
+      },
+    });
+    await expect(storage.write(failing)).rejects.toThrow('boom');
+    expect(await listFiles(dir)).toEqual([]);
+  });
+
+  it('leaves nothing after delete', async () => {
+    const dir = await freshDir();
+    const storage = await new LocalTempStorage({ directory: dir }).init();
+    const { key } = await storage.write(Readable.from([Buffer.from('x')]));
+    expect(await listFiles(dir)).toEqual([key]);
+    await storage.delete(key);
+    expect(await listFiles(dir)).toEqual([]);
+  });
+});
