@@ -50,6 +50,7 @@ async function assertReachable(databaseUrl: string, redisUrl: string): Promise<v
   } catch (error) {
     throw new Error(
       `Tests need Postgres at ${databaseUrl} (set DATABASE_URL, or make a Docker engine reachable for testcontainers): ${String(error)}`,
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => undefined);
@@ -59,7 +60,9 @@ async function assertReachable(databaseUrl: string, redisUrl: string): Promise<v
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`Tests need Redis at ${redisUrl} (set REDIS_URL, or make a Docker engine reachable): ${String(error)}`);
+    throw new Error(`Tests need Redis at ${redisUrl} (set REDIS_URL, or make a Docker engine reachable): ${String(error)}`, {
+      cause: error,
+    });
   } finally {
     redis.disconnect();
   }

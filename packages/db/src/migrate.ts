@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { Migrator, type MigrationResultSet } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
 
 const provider = { getMigrations: () => Promise.resolve(migrations) };
 const MIGRATION_TABLE = 'hoist_migration';
@@ -65,7 +66,7 @@ export async function migrateToLatest(url: string): Promise<{ applied: string[] 
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
   try {
     const { error, results } = await migratorFor(db).migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(String(error));
+    if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
     return { applied: appliedNames(results) };
   } finally {
     await db.destroy();
@@ -80,8 +81,9 @@ function appliedNames(results: MigrationResultSet['results']): string[] {
  * Throws SchemaBehindError when a migration this code knows is not applied. The API and worker call
  * it at start-up, so an old schema is a clear message instead of odd SQL errors later.
  */
-export async function assertSchemaCurrent(db: Kysely<never>): Promise<void> {
-  const known = await migratorFor(db as unknown as Kysely<unknown>).getMigrations();
+export async function assertSchemaCurrent(db: Kysely<Database>): Promise<void> {
+  // The migration table is read as stored: without the application's CamelCasePlugin.
+  const known = await migratorFor(db.withoutPlugins() as unknown as Kysely<unknown>).getMigrations();
   const pending = known.filter((m) => m.executedAt === undefined).map((m) => m.name);
   if (pending.length > 0) throw new SchemaBehindError(pending);
 }

@@ -1,4 +1,4 @@
-import type { JobQueue } from '@hoist/core';
+import type { JobQueue, Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
@@ -14,6 +14,8 @@ export interface BullJobQueueOptions {
   keepCompletedSeconds?: number;
   /** Failed jobs are kept this long, seconds; default seven days. */
   keepFailedSeconds?: number;
+  /** Where connection errors go; BullMQ would otherwise print them to the console. */
+  logger?: Logger;
 }
 
 type UploadJob = JobRegistry['upload'];
@@ -24,6 +26,7 @@ export class BullJobQueue implements JobQueue {
 
   constructor(private readonly options: BullJobQueueOptions) {
     this.queue = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
+    this.queue.on('error', (error) => options.logger?.warn({ err: error }, 'upload queue connection error'));
   }
 
   async enqueueUpload(uploadId: string): Promise<void> {

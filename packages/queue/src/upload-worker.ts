@@ -34,6 +34,7 @@ export class UploadWorker {
 
   constructor(private readonly options: UploadWorkerOptions) {
     this.limiter = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
+    this.limiter.on('error', (error) => options.logger.warn({ err: error }, 'queue connection error'));
     this.worker = new Worker<UploadJob>(UPLOAD_QUEUE, (job) => this.process(job), {
       connection: options.connection,
       prefix: options.prefix,

@@ -1,0 +1,243 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDatabase, KyselyUploadRepository, pingDatabase, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { BullJobQueue, createRedis, pingRedis, type Redis } from '@hoist/queue';
+import { LocalTempStorage } from '@hoist/temp-storage';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
+import { multipartBody } from '../../../test/support/multipart.js';
+import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+
+const MAX_BYTES = 64 * 1024;
+let app: FastifyInstance;
+let db: Kysely<Database>;
+let redis: Redis;
+let queue: BullJobQueue;
+let tmpDir: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  const { prefix, redisUrl, clear } = createQueuePrefix();
+  db = createDatabase({ url: database.url });
+  redis = createRedis(redisUrl, 'producer');
+  queue = new BullJobQueue({ connection: redis, prefix, attempts: 4 });
+  tmpDir = await mkdtemp(join(tmpdir(), 'hoist-api-test-'));
+  app = await buildApp({
+    uploads: new KyselyUploadRepository(db),
+    queue,
+    storage: await new LocalTempStorage({ directory: tmpDir }).init(),
+    checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
+    logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+    maxUploadBytes: MAX_BYTES,
+    allowedContentTypes: ['image/png', 'image/jpeg', 'image/svg+xml', 'application/pdf'],
+  });
+  cleanups.push(async () => {
+    await app.close();
+    await queue.close();
+    redis.disconnect();
+    await db.destroy();
+    await database.drop();
+    await clear();
+    await rm(tmpDir, { recursive: true, force: true });
+  });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+async function tempFiles(): Promise<string[]> {
+  const entries = await readdir(tmpDir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
+async function post(parts: Parameters<typeof multipartBody>[0]) {
+  const { payload, headers } = await multipartBody(parts);
+  return app.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+}
+
+describe('POST /v1/uploads', () => {
+  it('accepts a file at once with 202, a Location, one row and one job', async () => {
+    const png = makePng(4, 3);
+    const response = await post([
+      { name: 'publicId', value: 'cats/felix' },
+      { name: 'tags', value: 'cat, pet ,cat' },
+      { name: 'file', file: png, filename: 'felix.png', type: 'text/plain' },
+    ]);
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ id: string; status: string; statusUrl: string }>();
+    expect(body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'queued', statusUrl: `/v1/uploads/${body.id}` });
+    expect(response.headers.location).toBe(body.statusUrl);
+
+    const job = await queue.queue.getJob(body.id);
+    expect(job?.data).toEqual({ uploadId: body.id });
+    expect(job?.opts.attempts).toBe(4);
+
+    const row = await db.selectFrom('upload').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();
+    // The client said text/plain; the bytes say PNG, and the bytes win.
+    expect(row).toMatchObject({ contentType: 'image/png', publicId: 'cats/felix', tags: ['cat', 'pet'], filename: 'felix.png' });
+    expect(await tempFiles()).toContain(row.storageKey);
+  });
+
+  it('reports the upload with JSON numbers, ISO timestamps and nulls', async () => {
+    const png = makePng(2, 2);
+    const accepted = await post([{ name: 'file', file: png, filename: 'x.png' }]);
+    const { statusUrl } = accepted.json<{ statusUrl: string }>();
+    const response = await app.inject({ method: 'GET', url: statusUrl });
+    expect(response.statusCode).toBe(200);
+    const view = response.json<Record<string, unknown>>();
+    expect(view).toMatchObject({ status: 'queued', attempts: 0, bytes: png.length, contentType: 'image/png', completedAt: null, result: null, error: null });
+    expect(view.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Date(view.createdAt as string).toISOString()).toBe(view.createdAt);
+  });
+
+  it('accepts SVG, which has no magic bytes, by its root element', async () => {
+    const svg = Buffer.from('<?xml version="1.0"?>\n<!-- logo --><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>');
+    const response = await post([{ name: 'file', file: svg, filename: 'logo.svg' }]);
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('strips paths and control characters from the filename', async () => {
+    const response = await post([{ name: 'file', file: makePng(1, 1), filename: '../../etc/\u0007evil.png' }]);
+    const { statusUrl } = response.json<{ statusUrl: string }>();
+    const view = (await app.inject({ method: 'GET', url: statusUrl })).json<{ filename: string }>();
+    expect(view.filename).toBe('evil.png');
+  });
+});
+
+describe('bad input gets problem+json and leaves no temp file', () => {
+  const png = makePng(2, 2);
+  const cases: Array<{ name: string; request: () => Promise<{ statusCode: number; headers: Record<string, unknown>; json: () => unknown }>; status: number; type: string }> = [
+    { name: 'no file', request: () => post([{ name: 'tags', value: 'a' }]), status: 400, type: 'missing-file' },
+    { name: 'empty file', request: () => post([{ name: 'file', file: new Uint8Array(0), filename: 'e.png' }]), status: 400, type: 'empty-file' },
+    {
+      name: 'file over the limit',
+      request: () => post([{ name: 'file', file: Buffer.concat([png, Buffer.alloc(MAX_BYTES)]), filename: 'big.png' }]),
+      status: 413,
+      type: 'file-too-large',
+    },
+    { name: 'unsupported type', request: () => post([{ name: 'file', file: Buffer.from('#!/bin/sh\necho hi\n'), filename: 'x.png' }]), status: 415, type: 'unsupported-file-type' },
+    {
+      name: 'allowed by sniffing but not configured (gif)',
+      request: () => post([{ name: 'file', file: Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'), filename: 'x.gif' }]),
+      status: 415,
+      type: 'unsupported-file-type',
+    },
+    {
+      name: 'not multipart',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { file: 'x' } }),
+      status: 415,
+      type: 'unsupported-media-type',
+    },
+    {
+      name: 'unknown content type',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: 'x', headers: { 'content-type': 'text/plain' } }),
+      status: 415,
+      type: 'unsupported-media-type',
+    },
+    {
+      name: 'two files',
+      request: () => post([{ name: 'file', file: png, filename: 'a.png' }, { name: 'file', file: png, filename: 'b.png' }]),
+      status: 400,
+      type: 'too-many-files',
+    },
+    { name: 'file in another field', request: () => post([{ name: 'image', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    { name: 'unknown field', request: () => post([{ name: 'file', file: png, filename: 'a.png' }, { name: 'colour', value: 'red' }]), status: 400, type: 'invalid-field' },
+    { name: 'path traversal in publicId', request: () => post([{ name: 'publicId', value: 'a/../b' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    { name: 'bad characters in folder', request: () => post([{ name: 'folder', value: 'a b' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    {
+      name: 'too many tags',
+      request: () => post([{ name: 'tags', value: Array.from({ length: 51 }, (_, i) => `t${i}`).join(',') }, { name: 'file', file: png, filename: 'a.png' }]),
+      status: 400,
+      type: 'invalid-field',
+    },
+    {
+      name: 'truncated multipart body',
+      request: async () => {
+        const { payload, headers } = await multipartBody([{ name: 'file', file: png, filename: 'a.png' }]);
+        return app.inject({ method: 'POST', url: '/v1/uploads', payload: payload.subarray(0, payload.length - 30), headers });
+      },
+      status: 400,
+      type: 'malformed-multipart',
+    },
+    {
+      name: 'multipart without a boundary',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: 'x', headers: { 'content-type': 'multipart/form-data' } }),
+      status: 400,
+      type: 'malformed-multipart',
+    },
+    { name: 'malformed id', request: () => app.inject({ method: 'GET', url: '/v1/uploads/not-an-id' }), status: 404, type: 'upload-not-found' },
+    {
+      name: 'unknown id',
+      request: () => app.inject({ method: 'GET', url: '/v1/uploads/01a20950-28a9-7446-ba07-93eb86af538c' }),
+      status: 404,
+      type: 'upload-not-found',
+    },
+    { name: 'unknown route', request: () => app.inject({ method: 'GET', url: '/v2/nothing' }), status: 404, type: 'not-found' },
+    { name: 'wrong method', request: () => app.inject({ method: 'DELETE', url: '/v1/uploads' }), status: 404, type: 'not-found' },
+  ];
+
+  it.each(cases)('$name → $status', async ({ request, status, type }) => {
+    const before = await tempFiles();
+    const response = await request();
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ type: `urn:hoist:problem:${type}`, status, title: expect.any(String) });
+    expect(await tempFiles()).toEqual(before);
+  });
+});
+
+describe('health', () => {
+  it('is alive and ready when Postgres and Redis answer', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('is not ready, naming the dependency, when Redis is unreachable', async () => {
+    const dead = createRedis('redis://127.0.0.1:1', 'producer', { retryStrategy: () => null });
+    const probe = await buildApp({
+      uploads: new KyselyUploadRepository(db),
+      queue,
+      storage: new LocalTempStorage({ directory: tmpDir }),
+      checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(dead) },
+      logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      maxUploadBytes: MAX_BYTES,
+      allowedContentTypes: ['image/png'],
+    });
+    const ready = await probe.inject({ method: 'GET', url: '/readyz' });
+    await probe.close();
+    dead.disconnect();
+    expect(ready.statusCode).toBe(503);
+    expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'down' }, detail: 'Unavailable: redis' });
+  });
+
+  it('answers 503 problem+json and keeps no temp file when the queue is down', async () => {
+    const dead = createRedis('redis://127.0.0.1:1', 'producer', { retryStrategy: () => null });
+    const deadQueue = new BullJobQueue({ connection: dead, prefix: 'unused', attempts: 1 });
+    const probe = await buildApp({
+      uploads: new KyselyUploadRepository(db),
+      queue: deadQueue,
+      storage: new LocalTempStorage({ directory: tmpDir }),
+      checks: {},
+      logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      maxUploadBytes: MAX_BYTES,
+      allowedContentTypes: ['image/png'],
+    });
+    const before = await tempFiles();
+    const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
+    const response = await probe.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+    await probe.close();
+    await deadQueue.close().catch(() => undefined);
+    dead.disconnect();
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await tempFiles()).toEqual(before);
+  });
+});

@@ -1,0 +1,52 @@
+import multipart from '@fastify/multipart';
+import type { JobQueue, TempStorage, UploadRepository } from '@hoist/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { problemsPlugin } from './plugins/problems.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { uploadRoutes } from './routes/uploads.js';
+
+export interface AppDeps {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  /** Readiness probes by dependency name (`postgres`, `redis`). */
+  checks: Record<string, ReadinessCheck>;
+  /** A pino logger (see @hoist/logger). */
+  logger: FastifyBaseLogger;
+  maxUploadBytes: number;
+  allowedContentTypes: readonly string[];
+}
+
+/** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Ids in logs tie a request to its upload; honour a caller's id for tracing across services.
+    requestIdHeader: 'x-request-id',
+    // Slow clients must not hold a connection forever; large files on slow links still fit.
+    requestTimeout: 10 * 60_000,
+  });
+  await app.register(problemsPlugin);
+  await app.register(multipart, {
+    limits: {
+      fieldNameSize: 100,
+      fieldSize: 64 * 1024,
+      fields: 20,
+      // One more than allowed so the inspector, not busboy's silent truncation, reports the overflow.
+      fileSize: deps.maxUploadBytes + 1,
+      // Two, so a second file is seen and refused with a clear message instead of a generic limit error.
+      files: 2,
+      headerPairs: 100,
+      parts: 25,
+    },
+  });
+  healthRoutes(app, deps.checks);
+  await app.register(
+    (v1, _opts, done) => {
+      uploadRoutes(v1, deps);
+      done();
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

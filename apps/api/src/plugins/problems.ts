@@ -1,0 +1,65 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpProblem, problemType, type Problem } from '../problem.js';
+
+/** Titles and slugs for errors Fastify and its plugins raise themselves. */
+const FRAMEWORK_PROBLEMS: Record<number, { slug: string; title: string }> = {
+  400: { slug: 'bad-request', title: 'Bad request' },
+  404: { slug: 'not-found', title: 'Not found' },
+  405: { slug: 'method-not-allowed', title: 'Method not allowed' },
+  408: { slug: 'request-timeout', title: 'Request timeout' },
+  413: { slug: 'payload-too-large', title: 'Payload too large' },
+  415: { slug: 'unsupported-media-type', title: 'Unsupported media type' },
+  429: { slug: 'too-many-requests', title: 'Too many requests' },
+  431: { slug: 'header-fields-too-large', title: 'Request header fields too large' },
+};
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * One place that turns every error into problem+json: our HttpProblems, Fastify's own 4xx errors
+ * (validation, content type, body limits, multipart limits), unknown routes, and — as a last
+ * resort — unexpected errors, logged with their stack and shown to the client without internals.
+ */
+export const problemsPlugin = fp(
+  (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
+      if (error instanceof HttpProblem) {
+        if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+        return sendProblem(reply, error.toProblem(request.url));
+      }
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        const known = FRAMEWORK_PROBLEMS[status] ?? { slug: 'bad-request', title: 'Bad request' };
+        return sendProblem(reply, {
+          type: problemType(error.validation ? 'invalid-request' : known.slug),
+          title: error.validation ? 'Invalid request' : known.title,
+          status,
+          detail: error.message,
+          instance: request.url,
+        });
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return sendProblem(reply, {
+        type: problemType('internal-error'),
+        title: 'Internal error',
+        status: 500,
+        detail: 'Something went wrong on our side; it has been logged.',
+        instance: request.url,
+      });
+    });
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, {
+        type: problemType('not-found'),
+        title: 'Not found',
+        status: 404,
+        detail: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+        instance: request.url,
+      }),
+    );
+  },
+  { name: 'hoist-problems' },
+);

@@ -1,0 +1,49 @@
+/**
+ * RFC 9457 problem details. Every error the API returns is one of these, with
+ * `Content-Type: application/problem+json`. `type` is a stable URN per kind of problem, listed in the README.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** An error that knows the problem it becomes. Throw it from a route; the error handler renders it. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'HttpProblem';
+  }
+
+  toProblem(instance: string | undefined): Problem {
+    return {
+      type: problemType(this.slug),
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(instance ? { instance } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export function problemType(slug: string): string {
+  return `urn:hoist:problem:${slug}`;
+}
+
+/** A dependency (Postgres, Redis, temp storage) failed; the client may retry later. */
+export class DependencyUnavailableError extends HttpProblem {
+  constructor(dependency: string, cause: unknown) {
+    super(503, 'service-unavailable', 'Service temporarily unavailable', `${dependency} is unavailable; try again shortly.`);
+    this.cause = cause;
+  }
+}

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { problemType } from '../problem.js';
+
+/** A named readiness probe: resolves when the dependency answers. */
+export type ReadinessCheck = () => Promise<void>;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** GET /healthz (the process is alive) and GET /readyz (every dependency answers; 503 otherwise). */
+export function healthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
+  app.get('/healthz', () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
+    );
+    const report = Object.fromEntries(results);
+    if (results.every(([, state]) => state === 'ok')) return reply.send({ status: 'ok', checks: report });
+    const down = results.filter(([, state]) => state !== 'ok').map(([name]) => name);
+    return reply
+      .code(503)
+      .type('application/problem+json')
+      .send({
+        type: problemType('not-ready'),
+        title: 'Not ready',
+        status: 503,
+        detail: `Unavailable: ${down.join(', ')}`,
+        checks: report,
+      });
+  });
+}
+
+async function probe(check: ReadinessCheck): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}

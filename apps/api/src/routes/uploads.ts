@@ -1,0 +1,177 @@
+import { pipeline } from 'node:stream';
+import { derivePublicId, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { IntakeError, UploadInspector } from '../intake.js';
+import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { parseUploadOptions, sanitizeFilename } from '../upload-options.js';
+import { toUploadView, uploadViewSchema } from '../upload-view.js';
+
+export interface UploadRoutesOptions {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  maxUploadBytes: number;
+  allowedContentTypes: readonly string[];
+}
+
+interface StoredFile {
+  key: string;
+  filename: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+}
+
+const acceptedSchema = {
+  type: 'object',
+  required: ['id', 'status', 'statusUrl'],
+  properties: { id: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' } },
+} as const;
+
+/** POST /v1/uploads and GET /v1/uploads/:id. Registered under the /v1 prefix. */
+export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions): void {
+  const { uploads, queue, storage } = options;
+  const allowed = new Set(options.allowedContentTypes);
+
+  app.post('/uploads', { schema: { response: { 202: acceptedSchema } } }, async (request, reply) => {
+    if (!request.isMultipart()) {
+      throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
+    }
+    const { file, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
+    let upload;
+    try {
+      const uploadOptions = parseUploadOptions(fields);
+      const id = newUploadId();
+      upload = await uploads
+        .create({
+          id,
+          filename: file.filename,
+          bytes: file.bytes,
+          contentType: file.contentType,
+          sha256: file.sha256,
+          storageKey: file.key,
+          publicId: derivePublicId(id, uploadOptions),
+          tags: uploadOptions.tags,
+        })
+        .catch((error: unknown) => {
+          throw new DependencyUnavailableError('The database', error);
+        });
+    } catch (error) {
+      await storage.delete(file.key);
+      throw error;
+    }
+
+    try {
+      await queue.enqueueUpload(upload.id);
+    } catch (error) {
+      // Not accepted after all: record why, free the bytes, and let the client retry.
+      await uploads.markFailed(upload.id, { code: 'queue_unavailable', message: 'The job queue was unavailable when the upload arrived.' }).catch(() => undefined);
+      await storage.delete(file.key);
+      throw new DependencyUnavailableError('The job queue', error);
+    }
+
+    request.log.info({ uploadId: upload.id, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+    const statusUrl = `/v1/uploads/${upload.id}`;
+    return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/uploads/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: uploadViewSchema } } },
+    async (request, reply: FastifyReply) => {
+      const { id } = request.params;
+      const upload = isUploadId(id)
+        ? await uploads.find(id).catch((error: unknown) => {
+            throw new DependencyUnavailableError('The database', error);
+          })
+        : undefined;
+      if (!upload) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+      return reply.send(toUploadView(upload));
+    },
+  );
+}
+
+/**
+ * Reads the multipart body: every field into a map, the one file (field `file`) streamed through the
+ * inspector into temp storage. On any problem, whatever was stored is deleted before throwing.
+ */
+async function receiveParts(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  storage: TempStorage,
+  maxBytes: number,
+  allowed: ReadonlySet<string>,
+): Promise<{ file: StoredFile; fields: Map<string, string> }> {
+  const fields = new Map<string, string>();
+  let file: StoredFile | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (fields.has(part.fieldname)) {
+          throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: given more than once`, { field: part.fieldname });
+        }
+        fields.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
+        continue;
+      }
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: files go in the field "file"`, { field: part.fieldname });
+      }
+      if (file) {
+        part.file.resume();
+        throw new HttpProblem(400, 'too-many-files', 'Too many files', 'Send exactly one file in the field "file".');
+      }
+      file = await storeFile(part, storage, maxBytes, allowed);
+    }
+  } catch (error) {
+    discardRestOfBody(request, reply);
+    if (file) await storage.delete(file.key);
+    throw toIntakeProblem(error);
+  }
+  if (!file) throw new HttpProblem(400, 'missing-file', 'Missing file', 'Send the file in a multipart field named "file".');
+  return { file, fields };
+}
+
+async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: number, allowed: ReadonlySet<string>): Promise<StoredFile> {
+  const inspector = new UploadInspector(maxBytes, allowed);
+  // pipeline, not pipe: a broken request body (client gone, malformed multipart) must fail the
+  // write, and an inspector error must never surface as an unhandled 'error' event. Its own
+  // callback has nothing to add: storage.write reports the same failure.
+  pipeline(part.file, inspector, () => undefined);
+  const { key } = await storage.write(inspector);
+  const measured = inspector.result();
+  if (measured.bytes === 0 || !measured.contentType) {
+    await storage.delete(key);
+    throw new HttpProblem(400, 'empty-file', 'Empty file', 'The file is empty.');
+  }
+  return { key, filename: sanitizeFilename(part.filename), bytes: measured.bytes, sha256: measured.sha256, contentType: measured.contentType };
+}
+
+/**
+ * After refusing a body midway, read and discard what the client is still sending: the multipart
+ * parser stopped pulling, so without this the socket would stall (and block graceful shutdown).
+ * `Connection: close` ends the socket once the answer is out instead of reusing a dirty connection.
+ */
+function discardRestOfBody(request: FastifyRequest, reply: FastifyReply): void {
+  request.raw.unpipe();
+  request.raw.resume();
+  reply.header('connection', 'close');
+}
+
+/** Maps what can go wrong while reading the body onto the right 4xx (or 503 for our own storage). */
+function toIntakeProblem(error: unknown): unknown {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof IntakeError) {
+    return error.reason === 'too-large'
+      ? new HttpProblem(413, 'file-too-large', 'File too large', error.message)
+      : new HttpProblem(415, 'unsupported-file-type', 'Unsupported file type', `${error.message} Accepted: images, video (mp4, webm, mov) and PDF.`, {
+          detectedType: error.contentType ?? null,
+        });
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return error;
+  if ((error as { syscall?: unknown }).syscall !== undefined) return new DependencyUnavailableError('Temporary storage', error);
+  // busboy reports a malformed or truncated body as a plain Error.
+  return new HttpProblem(400, 'malformed-multipart', 'Malformed multipart body', (error as Error).message || 'The multipart body could not be parsed.');
+}

@@ -1,0 +1,2 @@
+export { buildWorker } from './worker.js';
+export type { WorkerDeps } from './worker.js';

@@ -1,0 +1,119 @@
+import { newUploadId, type NewUpload } from '@hoist/core';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { createDatabase } from './database.js';
+import type { Database } from './schema.js';
+import { KyselyUploadRepository } from './upload.repository.js';
+
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+let repo: KyselyUploadRepository;
+
+beforeAll(async () => {
+  const test = await createTestDatabase();
+  drop = test.drop;
+  db = createDatabase({ url: test.url });
+  repo = new KyselyUploadRepository(db);
+});
+afterAll(async () => {
+  await db.destroy();
+  await drop();
+});
+
+function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
+  const id = newUploadId();
+  return {
+    id,
+    filename: 'cat.png',
+    bytes: 5_000_000_000,
+    contentType: 'image/png',
+    sha256: 'a'.repeat(64),
+    storageKey: '3f1c1c7e-0000-4000-8000-000000000000',
+    publicId: id,
+    tags: ['a', 'b'],
+    ...overrides,
+  };
+}
+
+const result = {
+  provider: 'cloudinary',
+  publicId: 'x',
+  url: 'http://u',
+  secureUrl: 'https://u',
+  format: 'png',
+  width: 3,
+  height: 2,
+  bytes: 73,
+  version: 1_700_000_000,
+};
+
+describe('KyselyUploadRepository', () => {
+  it('creates a queued upload and reads it back with numbers as numbers', async () => {
+    const created = await repo.create(newUpload());
+    const found = await repo.find(created.id);
+    expect(found).toMatchObject({ status: 'queued', attempts: 0, bytes: 5_000_000_000, tags: ['a', 'b'], result: null, error: null });
+    expect(typeof found?.bytes).toBe('number');
+    expect(found?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it('returns undefined for an unknown id', async () => {
+    expect(await repo.find(newUploadId())).toBeUndefined();
+  });
+
+  it('counts an attempt per claim, including a re-claim of a stalled job', async () => {
+    const { id } = await repo.create(newUpload());
+    expect((await repo.claim(id))?.attempts).toBe(1);
+    const reclaimed = await repo.claim(id);
+    expect(reclaimed).toMatchObject({ status: 'processing', attempts: 2 });
+  });
+
+  it('refunds the attempt of a rate-limited call and keeps a spent one', async () => {
+    const { id } = await repo.create(newUpload());
+    await repo.claim(id);
+    expect(await repo.requeue(id, { refundAttempt: true })).toBe(true);
+    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0 });
+    await repo.claim(id);
+    await repo.requeue(id, { refundAttempt: false });
+    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 1 });
+  });
+
+  it('never lets a late worker overwrite a final state', async () => {
+    const { id } = await repo.create(newUpload());
+    await repo.claim(id);
+    expect(await repo.markSucceeded(id, result)).toBe(true);
+    expect(await repo.claim(id)).toBeUndefined();
+    expect(await repo.markFailed(id, { code: 'x', message: 'late' })).toBe(false);
+    expect(await repo.markSucceeded(id, { ...result, publicId: 'other' })).toBe(false);
+    expect(await repo.requeue(id, { refundAttempt: true })).toBe(false);
+    const final = await repo.find(id);
+    expect(final).toMatchObject({ status: 'succeeded', result, error: null });
+    expect(final?.completedAt).toBeInstanceOf(Date);
+  });
+
+  it('only succeeds from processing, and fails from queued or processing', async () => {
+    const queued = await repo.create(newUpload());
+    expect(await repo.markSucceeded(queued.id, result)).toBe(false);
+    expect(await repo.markFailed(queued.id, { code: 'provider_rejected', message: 'Invalid Signature' })).toBe(true);
+    expect(await repo.find(queued.id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected', message: 'Invalid Signature' } });
+  });
+
+  it('lets exactly one of two racing claims-to-final win', async () => {
+    const { id } = await repo.create(newUpload());
+    await repo.claim(id);
+    const outcomes = await Promise.all([
+      repo.markSucceeded(id, result),
+      repo.markFailed(id, { code: 'x', message: 'y' }),
+      repo.markSucceeded(id, result),
+    ]);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('enforces its named constraints', async () => {
+    await expect(repo.create(newUpload({ sha256: 'not-hex' }))).rejects.toThrow(/upload_sha256_check/);
+    await expect(repo.create(newUpload({ bytes: 0 }))).rejects.toThrow(/upload_bytes_check/);
+    const upload = newUpload();
+    await repo.create(upload);
+    await expect(repo.create(upload)).rejects.toThrow(/upload_pkey/);
+  });
+});

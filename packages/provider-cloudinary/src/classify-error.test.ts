@@ -1,0 +1,37 @@
+import { PermanentProviderError, RateLimitedError, RetryableProviderError } from '@hoist/core';
+import { describe, expect, it } from 'vitest';
+import { classifyCloudinaryError, parseResetTime } from './classify-error.js';
+
+const now = new Date('2026-11-23T16:00:00Z');
+
+describe('classifyCloudinaryError', () => {
+  it.each([420, 429])('treats %i as rate limited with the reset time from the message', (status) => {
+    const error = classifyCloudinaryError(
+      { http_code: status, message: 'Rate Limit Exceeded. Try again on 2026-11-23 17:00:00 UTC' },
+      now,
+    );
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).resetAt?.toISOString()).toBe('2026-11-23T17:00:00.000Z');
+  });
+
+  it('treats 5xx, the SDK timeout (499) and socket errors as retryable', () => {
+    expect(classifyCloudinaryError({ http_code: 500, message: 'Internal' })).toBeInstanceOf(RetryableProviderError);
+    expect(classifyCloudinaryError({ http_code: 503, message: 'Server returned unexpected status code - 503' })).toBeInstanceOf(RetryableProviderError);
+    expect(classifyCloudinaryError({ http_code: 499, message: 'Request Timeout', name: 'TimeoutError' })).toBeInstanceOf(RetryableProviderError);
+    expect(classifyCloudinaryError({ error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) })).toBeInstanceOf(RetryableProviderError);
+  });
+
+  it('treats other 4xx as permanent and keeps the provider message', () => {
+    const error = classifyCloudinaryError({ http_code: 401, message: "Invalid Signature abc. String to sign - 'x'." });
+    expect(error).toBeInstanceOf(PermanentProviderError);
+    expect(error.message).toMatch(/Invalid Signature/);
+    expect(error.status).toBe(401);
+  });
+});
+
+describe('parseResetTime', () => {
+  it('ignores resets in the past and text without a date', () => {
+    expect(parseResetTime('Try again on 2020-01-01 00:00:00 UTC', now)).toBeUndefined();
+    expect(parseResetTime('Rate Limit Exceeded', now)).toBeUndefined();
+  });
+});

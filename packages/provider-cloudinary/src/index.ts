@@ -1,0 +1,5 @@
+export { classifyCloudinaryError, parseResetTime } from './classify-error.js';
+export { CloudinaryProvider } from './cloudinary.provider.js';
+export type { CloudinaryProviderOptions } from './cloudinary.provider.js';
+export { parseCloudinaryUrl } from './cloudinary-url.js';
+export type { CloudinaryCredentials } from './cloudinary-url.js';

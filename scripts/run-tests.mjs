@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Runs the vitest suite and ends with the plain summary line CI reads: "N passed, N failed[, N skipped]".
+// Extra arguments go to vitest (e.g. a path filter).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const report = join(root, '.reports', 'vitest.json');
+mkdirSync(dirname(report), { recursive: true });
+rmSync(report, { force: true });
+
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const run = spawnSync(
+  process.execPath,
+  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit', env: process.env },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const result = JSON.parse(readFileSync(report, 'utf8'));
+  passed = result.numPassedTests ?? 0;
+  failed = result.numFailedTests ?? 0;
+  skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
+  // A file that failed to load has no tests in the counts; count it so it cannot pass silently.
+  failed += (result.testResults ?? []).filter((file) => file.status === 'failed' && (file.assertionResults ?? []).length === 0).length;
+} catch {
+  failed = Math.max(failed, 1);
+  process.stderr.write('run-tests: vitest wrote no report (it crashed before finishing)\n');
+}
+const code = run.status === 0 && failed === 0 ? 0 : 1;
+process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(code);
