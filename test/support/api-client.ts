@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { waitFor } from './wait.js';
+
+/** The upload resource as the API returns it. */
+export interface UploadView {
+  id: string;
+  status: 'queued' | 'processing' | 'succeeded' | 'failed';
+  attempts: number;
+  bytes: number;
+  contentType: string;
+  sha256: string;
+  result: null | { provider: string; publicId: string; url: string; secureUrl: string; format: string | null; width: number | null; height: number | null; bytes: number; version: number | null };
+  error: null | { code: string; message: string };
+}
+
+/** POSTs a file from disk as multipart, like `curl -F file=@path`. */
+export async function uploadFile(apiUrl: string, path: string, fields: Record<string, string> = {}): Promise<{ status: number; body: { id: string; statusUrl: string } }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([await readFile(path)]), basename(path));
+  const response = await fetch(`${apiUrl}/v1/uploads`, { method: 'POST', body: form });
+  return { status: response.status, body: (await response.json()) as { id: string; statusUrl: string } };
+}
+
+export async function getUpload(apiUrl: string, id: string): Promise<UploadView> {
+  const response = await fetch(`${apiUrl}/v1/uploads/${id}`);
+  if (!response.ok) throw new Error(`GET upload ${id}: ${response.status}`);
+  return (await response.json()) as UploadView;
+}
+
+/** Polls the status until it is final, as a client would. */
+export function pollUntilSettled(apiUrl: string, id: string, timeoutMs = 30_000): Promise<UploadView> {
+  return waitFor(
+    async () => {
+      const upload = await getUpload(apiUrl, id);
+      return upload.status === 'succeeded' || upload.status === 'failed' ? upload : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `upload ${id} to settle` },
+  );
+}
