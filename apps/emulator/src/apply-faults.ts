@@ -1,0 +1,50 @@
+import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EmulatorContext, HungConnection } from './context.js';
+import { errorBody, sendRateLimited } from './errors.js';
+
+/** Holds the connection without answering, then drops it; closing the emulator drops it early. */
+function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
+  void reply.hijack();
+  // Keep reading so the client finishes sending and then waits on us, like a stalled server.
+  request.raw.resume();
+  const socket = request.raw.socket;
+  const connection: HungConnection = { socket, timer: setTimeout(() => socket.destroy(), hangMs) };
+  context.hung.add(connection);
+  socket.once('close', () => {
+    clearTimeout(connection.timer);
+    context.hung.delete(connection);
+  });
+  context.stats.outcome('timeout');
+}
+
+/**
+ * Applies latency and the next scripted fault (or the token bucket) to an upload request.
+ * Returns true when the request has been dealt with and the route must stop.
+ */
+export async function applyFaults(context: EmulatorContext, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (context.faults.latencyMs > 0) await sleep(context.faults.latencyMs);
+  const decision = context.faults.next();
+  switch (decision.action) {
+    case 'pass':
+      return false;
+    case 'rate_limit':
+      // Drain the unread body so the client can finish writing and read our answer.
+      request.raw.resume();
+      void sendRateLimited(reply, decision);
+      return true;
+    case 'error':
+      request.raw.resume();
+      void reply.code(decision.status).send(errorBody(decision.message ?? STATUS_CODES[decision.status] ?? 'Error'));
+      return true;
+    case 'timeout':
+      hang(context, request, reply, decision.hangMs);
+      return true;
+    case 'reset':
+      void reply.hijack();
+      request.raw.socket.destroy();
+      context.stats.outcome('reset');
+      return true;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    expect(loadConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 9400,
+      cloudName: 'hoist-local',
+      apiKey: 'hoist-local-key',
+      apiSecret: 'hoist-local-secret',
+      publicUrl: 'http://127.0.0.1:9400',
+      storageDir: undefined,
+      latencyMs: 0,
+      rateLimitPerSecond: null,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      EMULATOR_HOST: '0.0.0.0',
+      EMULATOR_PORT: '9500',
+      EMULATOR_CLOUD_NAME: 'demo',
+      EMULATOR_API_KEY: 'k',
+      EMULATOR_API_SECRET: 's',
+      EMULATOR_PUBLIC_URL: 'http://media.local:8080/',
+      EMULATOR_STORAGE_DIR: '/var/tmp/emu',
+      EMULATOR_LATENCY_MS: '25',
+      EMULATOR_RATE_LIMIT_PER_SECOND: '2.5',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 9500, publicUrl: 'http://media.local:8080', storageDir: '/var/tmp/emu', latencyMs: 25, rateLimitPerSecond: 2.5, logLevel: 'debug' });
+  });
+
+  it('leaves the public URL to each request when the address is not a usable one', () => {
+    expect(loadConfig({ EMULATOR_PORT: '0' }).publicUrl).toBeUndefined();
+    expect(loadConfig({ EMULATOR_HOST: '::' }).publicUrl).toBeUndefined();
+    expect(loadConfig({ EMULATOR_HOST: '::1' }).publicUrl).toBe('http://[::1]:9400');
+  });
+
+  it.each([
+    ['EMULATOR_PORT', '70000'],
+    ['EMULATOR_PORT', 'abc'],
+    ['EMULATOR_LATENCY_MS', '-5'],
+    ['EMULATOR_RATE_LIMIT_PER_SECOND', '0'],
+    ['EMULATOR_PUBLIC_URL', 'ftp://x'],
+    ['EMULATOR_CLOUD_NAME', 'has space'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is %s', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid ${variable}: .*'${value}'`));
+  });
+});

@@ -1,0 +1,151 @@
+import { resolve } from 'node:path';
+
+/** Log levels accepted by `LOG_LEVEL` (pino's names). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Settings of a running emulator, as read from the environment by {@link loadConfig}. */
+export interface EmulatorConfig {
+  /** Interface to listen on (`EMULATOR_HOST`, default `127.0.0.1`). */
+  readonly host: string;
+  /** TCP port (`EMULATOR_PORT`, default 9400; 0 picks a free port). */
+  readonly port: number;
+  /** The only cloud name the emulator answers for (`EMULATOR_CLOUD_NAME`). */
+  readonly cloudName: string;
+  /** API key clients must send (`EMULATOR_API_KEY`). */
+  readonly apiKey: string;
+  /** API secret used to verify request signatures (`EMULATOR_API_SECRET`). */
+  readonly apiSecret: string;
+  /**
+   * Base of the `url`/`secure_url` returned for assets (`EMULATOR_PUBLIC_URL`, no trailing slash).
+   * Undefined when no fixed address is known (port 0 or a wildcard host): the base is then taken
+   * from each request's Host header.
+   */
+  readonly publicUrl: string | undefined;
+  /**
+   * Directory holding asset bytes (`EMULATOR_STORAGE_DIR`). Undefined means a fresh directory
+   * under the OS temp dir, created on start and removed on close.
+   */
+  readonly storageDir: string | undefined;
+  /** Delay added before answering each upload request (`EMULATOR_LATENCY_MS`, default 0). */
+  readonly latencyMs: number;
+  /** Token-bucket rate for upload requests (`EMULATOR_RATE_LIMIT_PER_SECOND`); null is unlimited. */
+  readonly rateLimitPerSecond: number | null;
+  /** Logger level (`LOG_LEVEL`, default `info`). */
+  readonly logLevel: LogLevel;
+}
+
+/** Defaults shared by {@link loadConfig} and `buildEmulator`. */
+export const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 9400,
+  cloudName: 'hoist-local',
+  apiKey: 'hoist-local-key',
+  apiSecret: 'hoist-local-secret',
+  latencyMs: 0,
+  logLevel: 'info',
+} satisfies Omit<EmulatorConfig, 'publicUrl' | 'storageDir' | 'rateLimitPerSecond'>);
+
+/** Thrown by {@link loadConfig}; `variable` names the offending environment variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected an integer between ${min} and ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+function positiveNumberOrNull(env: Env, name: string): number | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(name, `expected a positive number (or unset for no limit), got '${raw}'`);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an absolute http(s) URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `expected an http or https URL, got '${raw}'`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function token(env: Env, name: string, fallback: string, pattern: RegExp, expected: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!pattern.test(raw)) throw new ConfigError(name, `expected ${expected}, got '${raw}'`);
+  return raw;
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = read(env, 'LOG_LEVEL');
+  if (raw === undefined) return DEFAULTS.logLevel;
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.toLowerCase());
+  if (level === undefined) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got '${raw}'`);
+  }
+  return level;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Host as it must appear inside a URL (IPv6 literals need brackets). */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/**
+ * Reads the emulator's settings from `env`.
+ * @throws {ConfigError} naming the first variable whose value is unusable.
+ */
+export function loadConfig(env: Env = process.env): EmulatorConfig {
+  const host = read(env, 'EMULATOR_HOST') ?? DEFAULTS.host;
+  const port = integer(env, 'EMULATOR_PORT', DEFAULTS.port, 0, 65535);
+  const storageDir = read(env, 'EMULATOR_STORAGE_DIR');
+  // A wildcard host or an ephemeral port is no address a client can use, so the per-request
+  // Host header is the better base for returned URLs.
+  const derivable = port !== 0 && !WILDCARD_HOSTS.has(host);
+  return Object.freeze({
+    host,
+    port,
+    cloudName: token(env, 'EMULATOR_CLOUD_NAME', DEFAULTS.cloudName, /^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
+    apiKey: token(env, 'EMULATOR_API_KEY', DEFAULTS.apiKey, /^[^\s:@/]+$/, 'a key without spaces, ":", "@" or "/"'),
+    apiSecret: token(env, 'EMULATOR_API_SECRET', DEFAULTS.apiSecret, /^[^\s:@/]+$/, 'a secret without spaces, ":", "@" or "/"'),
+    publicUrl: httpUrl(env, 'EMULATOR_PUBLIC_URL') ?? (derivable ? `http://${urlHost(host)}:${port}` : undefined),
+    storageDir: storageDir === undefined ? undefined : resolve(storageDir),
+    latencyMs: integer(env, 'EMULATOR_LATENCY_MS', DEFAULTS.latencyMs, 0, 600_000),
+    rateLimitPerSecond: positiveNumberOrNull(env, 'EMULATOR_RATE_LIMIT_PER_SECOND'),
+    logLevel: logLevel(env),
+  });
+}

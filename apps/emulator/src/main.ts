@@ -1,0 +1,41 @@
+import { pino } from 'pino';
+import { ConfigError, loadConfig, urlHost } from './config.js';
+import { buildEmulator } from './emulator.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, name: 'hoist-emulator' });
+  const app = buildEmulator({ ...config, logger });
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'close failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const listening = `http://${urlHost(config.host)}:${port}`;
+  const cloudinaryUrl = `cloudinary://${config.apiKey}:${config.apiSecret}@${config.cloudName}?upload_prefix=${listening}`;
+  logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `emulator listening on ${listening}`);
+  logger.info(`CLOUDINARY_URL=${cloudinaryUrl}`);
+}
+
+main().catch((error: unknown) => {
+  // Config errors are the operator's to fix: one clear line, no stack.
+  const logger = pino({ name: 'hoist-emulator' });
+  if (error instanceof ConfigError) logger.fatal({ variable: error.variable }, error.message);
+  else logger.fatal({ err: error }, 'emulator failed to start');
+  process.exit(1);
+});

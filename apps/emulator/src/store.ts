@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { discard } from './files.js';
+import type { WrittenFile } from './files.js';
+import type { ResourceType } from './media.js';
+
+/** One stored asset: its current version's metadata and where its bytes are. */
+export interface StoredAsset {
+  readonly publicId: string;
+  readonly resourceType: ResourceType;
+  /** Stable across versions, like Cloudinary's. */
+  readonly assetId: string;
+  /** New for every write. */
+  readonly versionId: string;
+  /** Unix seconds of the write, strictly increasing per asset. */
+  readonly version: number;
+  readonly bytes: number;
+  /** Undefined for raw files whose name had no extension. */
+  readonly format: string | undefined;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly pages: number | undefined;
+  /** MD5 hex of the bytes. */
+  readonly etag: string;
+  /** ISO time of the current version's write. */
+  readonly createdAt: string;
+  readonly contentType: string;
+  /** How many times bytes were written under this public_id. */
+  readonly writes: number;
+  readonly tags: readonly string[];
+  readonly context: Readonly<Record<string, string>> | undefined;
+  readonly originalFilename: string;
+  /** File holding the bytes. */
+  readonly path: string;
+}
+
+/** What an upload brings to {@link AssetStore.save}. */
+export type AssetContent = Pick<
+  StoredAsset,
+  'publicId' | 'resourceType' | 'format' | 'width' | 'height' | 'pages' | 'contentType' | 'tags' | 'context' | 'originalFilename'
+> & { readonly file: WrittenFile };
+
+/** Result of {@link AssetStore.save}; `existing` means nothing was written. */
+export interface SaveResult {
+  readonly asset: StoredAsset;
+  readonly existing: boolean;
+}
+
+const keyOf = (resourceType: ResourceType, publicId: string): string => `${resourceType}\u0000${publicId}`;
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/** Asset bytes on disk under `root`, indexed in memory by resource type and public_id. */
+export class AssetStore {
+  private readonly assets = new Map<string, StoredAsset>();
+  /** Files being received: uploads land here before they are checked and committed. */
+  readonly tmpDir: string;
+  /** Chunks of unfinished chunked uploads, a directory per upload id. */
+  readonly chunksDir: string;
+  private readonly assetsDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, 'tmp');
+    this.chunksDir = join(root, 'chunks');
+    this.assetsDir = join(root, 'assets');
+  }
+
+  /** Creates the directories; the store does no I/O before this. */
+  async init(): Promise<void> {
+    await Promise.all([this.tmpDir, this.chunksDir, this.assetsDir].map((dir) => mkdir(dir, { recursive: true })));
+  }
+
+  get(resourceType: ResourceType, publicId: string): StoredAsset | undefined {
+    return this.assets.get(keyOf(resourceType, publicId));
+  }
+
+  list(): StoredAsset[] {
+    return [...this.assets.values()];
+  }
+
+  /**
+   * Commits an uploaded file as the asset's new version, taking ownership of `content.file`.
+   * With `overwrite` false and the asset present, the file is dropped and the existing asset returned.
+   */
+  async save(content: AssetContent, overwrite: boolean): Promise<SaveResult> {
+    const key = keyOf(content.resourceType, content.publicId);
+    const found = this.assets.get(key);
+    if (found !== undefined && !overwrite) {
+      await discard(content.file.path);
+      return { asset: found, existing: true };
+    }
+    const versionId = hex(16);
+    const digest = createHash('sha1').update(key).digest('hex');
+    const path = join(this.assetsDir, `${digest}-${versionId}`);
+    await rename(content.file.path, path);
+
+    // Read the index only now: a concurrent save may have landed while the rename was pending.
+    const previous = this.assets.get(key);
+    if (previous !== undefined && !overwrite) {
+      await discard(path);
+      return { asset: previous, existing: true };
+    }
+    const now = Date.now();
+    const asset: StoredAsset = {
+      publicId: content.publicId,
+      resourceType: content.resourceType,
+      assetId: previous?.assetId ?? hex(16),
+      versionId,
+      version: Math.max(Math.floor(now / 1000), (previous?.version ?? 0) + 1),
+      bytes: content.file.bytes,
+      format: content.format,
+      width: content.width,
+      height: content.height,
+      pages: content.pages,
+      etag: content.file.md5,
+      createdAt: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      contentType: content.contentType,
+      writes: (previous?.writes ?? 0) + 1,
+      tags: content.tags,
+      context: content.context,
+      originalFilename: content.originalFilename,
+      path,
+    };
+    this.assets.set(key, asset);
+    // Readers streaming the old version keep their open descriptor, so unlinking is safe.
+    await discard(previous?.path);
+    return { asset, existing: false };
+  }
+
+  /** Deletes an asset; false when there was none. */
+  async remove(resourceType: ResourceType, publicId: string): Promise<boolean> {
+    const key = keyOf(resourceType, publicId);
+    const asset = this.assets.get(key);
+    if (asset === undefined) return false;
+    this.assets.delete(key);
+    await discard(asset.path);
+    return true;
+  }
+
+  /** Deletes every asset and returns how many there were. */
+  async clear(): Promise<number> {
+    const all = this.list();
+    this.assets.clear();
+    await Promise.all(all.map((asset) => discard(asset.path)));
+    return all.length;
+  }
+}
