@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     concurrency: config.WORKER_CONCURRENCY,
     retry: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
     rateLimitFallbackMs: config.RATE_LIMIT_FALLBACK_MS,
+    lockDurationMs: config.WORKER_LOCK_DURATION_MS,
   });
 
   let closing = false;

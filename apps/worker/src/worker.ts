@@ -11,6 +11,7 @@ export interface WorkerDeps {
   concurrency: number;
   retry: BackoffOptions;
   rateLimitFallbackMs: number;
+  lockDurationMs?: number;
 }
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
@@ -22,6 +23,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     concurrency: deps.concurrency,
     retry: deps.retry,
     rateLimitFallbackMs: deps.rateLimitFallbackMs,
+    ...(deps.lockDurationMs ? { lockDurationMs: deps.lockDurationMs } : {}),
     logger,
     handle: (job) => processUpload({ uploads, storage, provider, logger }, job),
     onAbandoned: async (uploadId, reason) => {

@@ -50,6 +50,11 @@ const schema = z.object({
   RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),
   /** Queue-wide pause when the provider rate-limits without saying until when, ms. */
   RATE_LIMIT_FALLBACK_MS: integer(1).default(60_000),
+  /**
+   * How long a worker's claim on a running job lasts without renewal, ms. A crashed worker's jobs are
+   * handed to another worker after about this long (BullMQ's stalled-job check runs at the same interval).
+   */
+  WORKER_LOCK_DURATION_MS: integer(1000).default(30_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
   /** How long SIGTERM waits for in-flight work before closing anyway, ms. */

@@ -15,6 +15,8 @@ export interface UploadWorkerOptions {
   retry: BackoffOptions;
   /** Queue-wide pause when a rate limit comes without a reset time, ms. */
   rateLimitFallbackMs: number;
+  /** Job lock duration and stalled-job check interval, ms; BullMQ's default is 30 000. */
+  lockDurationMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
   handle: (job: { uploadId: string; isFinalAttempt: boolean }) => Promise<ProcessOutcome>;
@@ -43,6 +45,7 @@ export class UploadWorker {
       // A crashed worker's job is picked up again by another (stalled-job recovery). BullMQ's default
       // gives up after one stall; a host that dies twice during one upload should not fail it.
       maxStalledCount: 3,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
       settings: {
         // Jobs are enqueued with backoff type JITTER_BACKOFF; it is the only custom type there is.
         backoffStrategy: (attemptsMade) => retryDelay(attemptsMade, options.retry),

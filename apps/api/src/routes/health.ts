@@ -8,9 +8,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 /** GET /healthz (the process is alive) and GET /readyz (every dependency answers; 503 otherwise). */
 export function healthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
-  app.get('/healthz', () => ({ status: 'ok' }));
+  // Probes arrive every few seconds from orchestrators; logging each would drown the real traffic.
+  app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
     );
