@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, TestProcess } from '../support/processes.js';
+import { createTestDatabase } from '../support/resources.js';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { withDatabase } from '../support/services.js';
+
+// The processes refuse to start on a bad configuration or an old schema, and say why.
+
+const started: TestProcess[] = [];
+const drops: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  await Promise.all(started.map((p) => p.stop()));
+  for (const drop of drops) await drop();
+});
+
+function run(name: string, script: string, env: Record<string, string>): TestProcess {
+  const child = new TestProcess(name, script, { LOG_LEVEL: 'info', ...env });
+  started.push(child);
+  return child;
+}
+
+describe('start-up checks', () => {
+  it('the API names an invalid variable and exits 1', async () => {
+    const api = run('api', 'apps/api/dist/main.js', { PORT: 'eighty', MAX_UPLOAD_BYTES: '-1' });
+    const { code } = await api.exited;
+    expect(code).toBe(1);
+    const output = api.output.join('\n');
+    expect(output).toMatch(/PORT/);
+    expect(output).toMatch(/MAX_UPLOAD_BYTES/);
+  });
+
+  it('the API refuses a database whose schema is behind, pointing at pnpm db:migrate', async () => {
+    const admin = inject('adminDatabaseUrl');
+    const name = `${inject('runId')}_empty_${randomBytes(3).toString('hex')}`;
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`create database ${pg.escapeIdentifier(name)}`);
+    await client.end();
+    drops.push(async () => {
+      const dropper = new pg.Client({ connectionString: admin });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+      await dropper.end();
+    });
+    const api = run('api', 'apps/api/dist/main.js', { DATABASE_URL: withDatabase(admin, name), PORT: String(await freePort()) });
+    const { code } = await api.exited;
+    expect(code).toBe(1);
+    expect(api.output.join('\n')).toMatch(/schema is behind.*pnpm db:migrate/);
+  });
+
+  it('the worker refuses to run without CLOUDINARY_URL rather than upload somewhere unexpected', async () => {
+    const database = await createTestDatabase();
+    drops.push(database.drop);
+    const worker = run('worker', 'apps/worker/dist/main.js', { DATABASE_URL: database.url });
+    const { code } = await worker.exited;
+    expect(code).toBe(1);
+    expect(worker.output.join('\n')).toMatch(/CLOUDINARY_URL is not set/);
+  });
+});
