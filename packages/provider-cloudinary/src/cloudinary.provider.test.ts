@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import {
+  PermanentProviderError,
+  RateLimitedError,
+  RetryableProviderError,
+  TempObjectMissingError,
+  type ProviderUploadRequest,
+} from '@hoist/core';
+import { buildEmulator } from '@hoist/emulator';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
+import { CloudinaryProvider } from './cloudinary.provider.js';
+
+// The real SDK against the project's emulator: the provider's mapping of every outcome.
+
+let emulator: FastifyInstance;
+let base: string;
+let provider: CloudinaryProvider;
+
+beforeAll(async () => {
+  emulator = buildEmulator({ logLevel: 'silent' });
+  await emulator.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(emulator.server.address() as AddressInfo).port}`;
+  provider = await CloudinaryProvider.create({
+    url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${base}`,
+    timeoutMs: 1_000,
+    chunkThresholdBytes: 6_000_000,
+    chunkSizeBytes: 5_000_000,
+  });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(async () => {
+  await fetch(`${base}/__emulator/faults`, { method: 'DELETE' });
+});
+
+async function faults(settings: unknown): Promise<void> {
+  const response = await fetch(`${base}/__emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  expect(response.ok).toBe(true);
+}
+
+function request(body: Buffer, overrides: Partial<ProviderUploadRequest> = {}): ProviderUploadRequest {
+  return {
+    uploadId: 'u1',
+    publicId: `tests/${randomBytes(4).toString('hex')}`,
+    filename: 'image.png',
+    contentType: 'image/png',
+    bytes: body.length,
+    tags: ['t1'],
+    open: () => Promise.resolve(Readable.from([body])),
+    ...overrides,
+  };
+}
+
+async function assets(): Promise<Array<{ public_id: string; writes: number }>> {
+  return ((await (await fetch(`${base}/__emulator/assets`)).json()) as { assets: Array<{ public_id: string; writes: number }> }).assets;
+}
+
+describe('CloudinaryProvider', () => {
+  it('uploads to the deterministic public id and maps the response', async () => {
+    const png = makePng(5, 4);
+    const req = request(png);
+    const result = await provider.upload(req);
+    expect(result).toMatchObject({ provider: 'cloudinary', publicId: req.publicId, format: 'png', width: 5, height: 4, bytes: png.length });
+    expect(typeof result.version).toBe('number');
+    const served = Buffer.from(await (await fetch(result.secureUrl)).arrayBuffer());
+    expect(served.equals(png)).toBe(true);
+  });
+
+  it('replaces the same asset when a call is repeated, never creating a second one', async () => {
+    const req = request(makePng(2, 2));
+    await provider.upload(req);
+    await provider.upload({ ...req, open: () => Promise.resolve(Readable.from([makePng(3, 3)])) });
+    const mine = (await assets()).filter((asset) => asset.public_id === req.publicId);
+    expect(mine).toEqual([expect.objectContaining({ writes: 2 })]);
+  });
+
+  it('reports 420 as rate limited with the reset time from the message', async () => {
+    await faults({ script: [{ kind: 'rate_limit', resetInSeconds: 30, hint: 'message' }] });
+    const error = await provider.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    const resetAt = (error as RateLimitedError).resetAt!.getTime();
+    expect(resetAt - Date.now()).toBeGreaterThan(20_000);
+    expect(resetAt - Date.now()).toBeLessThan(32_000);
+  });
+
+  it('reports 429 without a reset hint as rate limited with no reset time', async () => {
+    await faults({ script: [{ kind: 'rate_limit', status: 429, hint: 'none' }] });
+    const error = await provider.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).resetAt).toBeUndefined();
+  });
+
+  it.each([
+    ['a 503', { kind: 'error', status: 503 }, 503],
+    ['a 500', { kind: 'error', status: 500 }, 500],
+    ['a timeout (the SDK says 499)', { kind: 'timeout', hangMs: 3_000 }, 499],
+    ['a connection reset', { kind: 'reset' }, undefined],
+  ])('reports %s as retryable', async (_name, fault, status) => {
+    await faults({ script: [fault] });
+    const error = await provider.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RetryableProviderError);
+    expect((error as RetryableProviderError).status).toBe(status);
+  });
+
+  it('reports a bad signature as permanent, with the provider message', async () => {
+    const wrong = await CloudinaryProvider.create({ url: `cloudinary://hoist-local-key:not-the-secret@hoist-local?upload_prefix=${base}`, timeoutMs: 1_000 });
+    const error = await wrong.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PermanentProviderError);
+    expect((error as PermanentProviderError).status).toBe(401);
+    expect((error as Error).message).toMatch(/Invalid Signature/);
+  });
+
+  it('sends large files in chunks and the provider stores the same bytes', async () => {
+    const body = randomBytes(12_000_000);
+    const result = await provider.upload(request(body, { filename: 'blob.bin', contentType: 'application/octet-stream' }));
+    expect(result.bytes).toBe(body.length);
+    const served = Buffer.from(await (await fetch(result.secureUrl)).arrayBuffer());
+    expect(served.equals(body)).toBe(true);
+    const stats = (await (await fetch(`${base}/__emulator/stats`)).json()) as { uploads: number };
+    expect(stats.uploads).toBeGreaterThanOrEqual(3);
+  });
+
+  it('lets a missing temp object through unchanged, so the upload fails for that reason', async () => {
+    const missing = request(makePng(1, 1), { open: () => Promise.reject(new TempObjectMissingError('k')) });
+    await expect(provider.upload(missing)).rejects.toBeInstanceOf(TempObjectMissingError);
+  });
+});
