@@ -2,6 +2,7 @@
 // `pnpm start`: the whole local stack in one terminal — migrations, the API, one worker and, when
 // CLOUDINARY_URL is unset, the Cloudinary emulator. Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { loadConfig } = await import(join(root, 'packages/config/dist/index.js'));
 const { migrateToLatest } = await import(join(root, 'packages/db/dist/index.js'));
 const { redactUrl } = await import(join(root, 'packages/logger/dist/index.js'));
+
+// The emulator logs JSON (it shares no code with Hoist); show it as readably as the rest.
+const pinoPretty = createRequire(join(root, 'packages/logger/package.json'))('pino-pretty');
 
 const say = (line) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\n`);
 const fail = (line) => {
@@ -68,8 +72,13 @@ const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' };
 const children = [];
 let stopping = false;
 
-function start(name, script, extraEnv = {}) {
-  const child = spawn(process.execPath, [join(root, script)], { cwd: root, env: { ...env, ...extraEnv }, stdio: 'inherit' });
+function start(name, script, extraEnv = {}, { prettify = false } = {}) {
+  const child = spawn(process.execPath, [join(root, script)], {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', prettify ? 'pipe' : 'inherit', 'inherit'],
+  });
+  if (prettify) child.stdout.pipe(pinoPretty({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', colorize: process.stdout.isTTY }));
   child.once('exit', (code, signal) => {
     if (!stopping) {
       process.stderr.write(`hoist: ${name} exited (${signal ?? `code ${code}`}); stopping the stack\n`);
@@ -101,7 +110,7 @@ let cloudinaryUrl = config.CLOUDINARY_URL;
 if (!cloudinaryUrl) {
   const port = process.env.EMULATOR_PORT || '9400';
   const host = process.env.EMULATOR_HOST || '127.0.0.1';
-  start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: port, EMULATOR_HOST: host });
+  start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: port, EMULATOR_HOST: host }, { prettify: true });
   cloudinaryUrl = `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://${host}:${port}`;
   say(`CLOUDINARY_URL is unset: using the local Cloudinary emulator at http://${host}:${port}`);
 } else {
@@ -111,4 +120,10 @@ start('api', 'apps/api/dist/main.js');
 start('worker', 'apps/worker/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
 
 const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
-say(`API on ${base} — try:\n      curl -F file=@photo.png ${base}/v1/uploads\n      curl ${base}/v1/uploads/<id>\n    Ctrl-C stops everything.`);
+const localBase = base.replace('0.0.0.0', '127.0.0.1');
+for (let i = 0; i < 100 && !stopping; i++) {
+  const ready = await fetch(`${localBase}/readyz`).then((r) => r.ok, () => false);
+  if (ready) break;
+  await new Promise((r) => setTimeout(r, 200));
+}
+if (!stopping) say(`ready. API on ${localBase} — try:\n      curl -F file=@photo.png ${localBase}/v1/uploads\n      curl ${localBase}/v1/uploads/<id>\n    Ctrl-C stops everything.`);

@@ -1,30 +1,20 @@
 import { processUpload, type Logger, type TempStorage, type UploadProvider, type UploadRepository } from '@hoist/core';
-import { UploadWorker, type BackoffOptions, type Redis } from '@hoist/queue';
+import { UploadWorker, type UploadWorkerOptions } from '@hoist/queue';
 
-export interface WorkerDeps {
+/** The adapters the use case needs, plus the queue settings (everything but the two callbacks this file supplies). */
+export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAbandoned'> {
   uploads: UploadRepository;
   storage: TempStorage;
   provider: UploadProvider;
   logger: Logger;
-  connection: Redis;
-  prefix: string;
-  concurrency: number;
-  retry: BackoffOptions;
-  rateLimitFallbackMs: number;
-  lockDurationMs?: number;
 }
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, logger } = deps;
+  const { uploads, storage, provider, ...queueOptions } = deps;
+  const { logger } = deps;
   return new UploadWorker({
-    connection: deps.connection,
-    prefix: deps.prefix,
-    concurrency: deps.concurrency,
-    retry: deps.retry,
-    rateLimitFallbackMs: deps.rateLimitFallbackMs,
-    ...(deps.lockDurationMs ? { lockDurationMs: deps.lockDurationMs } : {}),
-    logger,
+    ...queueOptions,
     handle: (job) => processUpload({ uploads, storage, provider, logger }, job),
     onAbandoned: async (uploadId, reason) => {
       const upload = await uploads.find(uploadId);

@@ -54,13 +54,4 @@ export interface Upload {
 }
 
 /** What the API knows when it accepts an upload. */
-export interface NewUpload {
-  id: string;
-  filename: string;
-  bytes: number;
-  contentType: string;
-  sha256: string;
-  storageKey: string;
-  publicId: string;
-  tags: string[];
-}
+export type NewUpload = Pick<Upload, 'id' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'>;

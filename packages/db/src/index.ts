@@ -1,3 +1,4 @@
+export { connectDatabase } from './connect.js';
 export { createDatabase, pingDatabase } from './database.js';
 export type { DatabaseOptions } from './database.js';
 export { assertSchemaCurrent, ensureDatabase, migrateToLatest, SchemaBehindError } from './migrate.js';

@@ -9,14 +9,13 @@ import {
   type ProviderUploadRequest,
 } from '@hoist/core';
 import { buildEmulator } from '@hoist/emulator';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { CloudinaryProvider } from './cloudinary.provider.js';
 
 // The real SDK against the project's emulator: the provider's mapping of every outcome.
 
-let emulator: FastifyInstance;
+let emulator: ReturnType<typeof buildEmulator>;
 let base: string;
 let provider: CloudinaryProvider;
 

@@ -1,0 +1,1 @@
+export { onShutdownSignal, runMain } from './lifecycle.js';

@@ -1,0 +1,38 @@
+import type { Logger } from '@hoist/core';
+
+/** pino's fatal level is not in core's Logger slice; processes pass their pino logger. */
+type ProcessLogger = Logger & { fatal(obj: object, msg?: string): void };
+
+/**
+ * Runs a process's `main`. If start-up fails, logs why (once, at fatal) and exits 1 — after a short
+ * pause so an asynchronous log transport (pino-pretty) gets the line out.
+ */
+export function runMain(name: string, logger: ProcessLogger, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 200).unref();
+  });
+}
+
+/**
+ * On the first SIGTERM or SIGINT, runs `close` (stop taking work, finish or release in-flight work,
+ * close connections) and lets the process exit on its own with code 0. A second signal is ignored:
+ * the first shutdown is already under way and has its own deadline.
+ */
+export function onShutdownSignal(logger: Logger, close: (signal: NodeJS.Signals) => Promise<void>): void {
+  let closing = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    close(signal).then(
+      () => logger.info({ signal }, 'stopped'),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
