@@ -9,6 +9,8 @@ export class ScriptedProvider implements UploadProvider {
   readonly name = 'scripted';
   readonly assets = new Map<string, Buffer>();
   calls = 0;
+  /** When each call started (ms since epoch), for assertions about pauses. */
+  readonly callTimes: number[] = [];
   private readonly script: ProviderError[] = [];
 
   failNext(...errors: ProviderError[]): this {
@@ -18,6 +20,7 @@ export class ScriptedProvider implements UploadProvider {
 
   async upload(request: ProviderUploadRequest): Promise<UploadResult> {
     this.calls += 1;
+    this.callTimes.push(Date.now());
     const stream = await request.open();
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));

@@ -4,7 +4,10 @@ import {
   PermanentProviderError,
   RateLimitedError,
   RetryableProviderError,
+  StoreUnavailableError,
+  type TempStorage,
   type Upload,
+  type UploadRepository,
   type UploadStatus,
 } from '@hoist/core';
 import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
@@ -38,32 +41,51 @@ interface Harness {
   provider: ScriptedProvider;
   storage: MemoryTempStorage;
   queue: BullJobQueue;
-  worker: UploadWorker;
+  workers: UploadWorker[];
+  /** Starts one more worker on the same queue, e.g. a host joining mid-test. */
+  addWorker: () => UploadWorker;
   accept: (body?: Uint8Array) => Promise<Upload>;
 }
 
 let harness: Harness;
 let cleanups: Array<() => Promise<void>> = [];
 
-beforeEach(() => {
+interface HarnessOptions {
+  workers?: number;
+  /** Wraps what the workers see, to inject failures. */
+  storage?: (storage: MemoryTempStorage) => TempStorage;
+  uploads?: (uploads: UploadRepository) => UploadRepository;
+}
+
+function start(options: HarnessOptions = {}): Harness {
   const { prefix, redisUrl, clear } = createQueuePrefix();
   const producer: Redis = createRedis(redisUrl, 'producer');
-  const connection: Redis = createRedis(redisUrl, 'worker');
   const provider = new ScriptedProvider();
   const storage = new MemoryTempStorage();
   const queue = new BullJobQueue({ connection: producer, prefix, attempts: 3 });
-  const worker = buildWorker({
-    uploads,
-    storage,
-    provider,
-    logger,
-    connection,
-    prefix,
-    concurrency: 2,
-    retry: { baseMs: 10, maxMs: 40 },
-    rateLimitFallbackMs: 300,
-  });
-  void worker.run();
+  // Each worker has its own connection, like workers on separate hosts.
+  const connections: Redis[] = [];
+  const newWorker = () =>
+    buildWorker({
+      uploads: options.uploads ? options.uploads(uploads) : uploads,
+      storage: options.storage ? options.storage(storage) : storage,
+      provider,
+      logger,
+      connection: connections[connections.push(createRedis(redisUrl, 'worker')) - 1]!,
+      prefix,
+      concurrency: 2,
+      retry: { baseMs: 10, maxMs: 40 },
+      rateLimitFallbackMs: 300,
+      storeRetryMs: 100,
+    });
+  const workers: UploadWorker[] = [];
+  const addWorker = () => {
+    const worker = newWorker();
+    workers.push(worker);
+    void worker.run();
+    return worker;
+  };
+  for (let i = 0; i < (options.workers ?? 1); i++) addWorker();
   const accept = async (body: Uint8Array = Buffer.from('png bytes')) => {
     const { key, bytes } = await storage.write(Readable.from([body]));
     const id = newUploadId();
@@ -80,19 +102,33 @@ beforeEach(() => {
     await queue.enqueueUpload(id);
     return upload;
   };
-  harness = { provider, storage, queue, worker, accept };
   cleanups.push(async () => {
-    await worker.close(5_000);
+    await Promise.all(workers.map((worker) => worker.close(5_000)));
     await queue.close();
     producer.disconnect();
-    connection.disconnect();
+    for (const connection of connections) connection.disconnect();
     await clear();
   });
+  return { provider, storage, queue, workers, addWorker, accept };
+}
+
+beforeEach(() => {
+  harness = start();
 });
 afterEach(async () => {
   await Promise.all(cleanups.map((cleanup) => cleanup()));
   cleanups = [];
 });
+
+/** An object's methods bound to it, so a test can override one and keep the rest. */
+function bind<T extends object>(target: T): T {
+  const bound: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(Object.getPrototypeOf(target))) {
+    const value = (target as Record<string, unknown>)[key];
+    if (key !== 'constructor' && typeof value === 'function') bound[key] = (value as (...args: unknown[]) => unknown).bind(target);
+  }
+  return bound as T;
+}
 
 async function settled(id: string, status: UploadStatus = 'succeeded'): Promise<Upload> {
   return waitFor(
@@ -147,21 +183,66 @@ describe('upload worker', () => {
     expect(await harness.storage.exists(upload.storageKey)).toBe(false);
   });
 
-  it('pauses the whole queue when rate limited and does not burn attempts', async () => {
-    const resetAt = new Date(Date.now() + 400);
-    harness.provider.failNext(
-      ...Array.from({ length: 4 }, () => new RateLimitedError('Rate Limit Exceeded', { status: 420, resetAt })),
-    );
-    const upload = await harness.accept();
-    const queuedWhileLimited = await waitFor(async () => {
-      const ttl = await harness.queue.queue.getRateLimitTtl();
-      return ttl > 0 ? uploads.find(upload.id) : undefined;
+  it('pauses every worker until the reset time when rate limited, without burning attempts', async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    harness = start({ workers: 2 });
+    const resetAt = new Date(Date.now() + 2_500);
+    harness.provider.failNext(new RateLimitedError('Rate Limit Exceeded', { status: 420, resetAt }));
+    const first = await harness.accept();
+    // The pause is longer than the (non-throttling) limiter's own one-second window, so a TTL above
+    // that can only be the provider's pause.
+    await waitFor(async () => (harness.provider.calls === 1 && (await harness.queue.queue.getRateLimitTtl()) > 1_200 ? true : undefined), {
+      what: 'the queue-wide pause',
     });
-    expect(queuedWhileLimited?.status).toBe('queued');
-    const done = await settled(upload.id);
-    // 4 rate-limited calls + 1 success, but only the successful one counts as an attempt.
+    const limitedAt = harness.provider.callTimes[0]!;
+    expect(limitedAt).toBeGreaterThan(0);
+    // A worker that starts during the pause (a new host, a restart) must obey it too.
+    harness.addWorker();
+    // Uploads arriving during the pause wait for it; none is failed.
+    const later = await Promise.all([harness.accept(), harness.accept(), harness.accept()]);
+    const accepted = [first, ...later];
+    expect((await uploads.find(first.id))?.status).toBe('queued');
+
+    const done = await Promise.all(accepted.map((upload) => settled(upload.id)));
+    // Neither worker called the provider again before the reset time.
+    const early = harness.provider.callTimes.filter((time) => time > limitedAt && time < resetAt.getTime());
+    expect(early).toEqual([]);
     expect(harness.provider.calls).toBe(5);
+    // The rate-limited call never counts as an attempt.
+    expect(done.map((upload) => upload.attempts)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('does not spend attempts while the database is unreachable, and succeeds when it returns', async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    // More outages than the job has attempts: it can only succeed if none of them spent one.
+    let outages = 5;
+    harness = start({
+      uploads: (real) =>
+        Object.assign(bind(real), {
+          claim: (id: string) => (outages-- > 0 ? Promise.reject(new StoreUnavailableError(new Error('ECONNREFUSED'))) : real.claim(id)),
+        }),
+    });
+    const upload = await harness.accept();
+    const done = await settled(upload.id);
+    expect(outages).toBeLessThan(0);
     expect(done.attempts).toBe(1);
+    const job = await harness.queue.queue.getJob(upload.id);
+    // BullMQ counts the successful run itself, and nothing else.
+    expect(job?.attemptsMade).toBe(1);
+  });
+
+  it('records failed when BullMQ gives up on a job for a reason the use case never saw', async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    harness = start({
+      storage: (real) => Object.assign(bind(real), { openRead: () => Promise.reject(new Error('disk on fire')) }),
+    });
+    const upload = await harness.accept();
+    const done = await settled(upload.id, 'failed');
+    expect(done.error).toEqual({ code: 'attempts_exhausted', message: 'Gave up: disk on fire' });
+    expect(await harness.storage.exists(upload.storageKey)).toBe(false);
   });
 
   it('treats a second job run for a final upload as a no-op', async () => {

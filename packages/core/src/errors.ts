@@ -53,3 +53,15 @@ export class ObjectTooLargeError extends Error {
     this.name = 'ObjectTooLargeError';
   }
 }
+
+/**
+ * The source of truth (Postgres) could not be reached. Nothing is known to have changed; the work
+ * should wait and try again without spending one of the upload's attempts.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+  constructor(cause: unknown) {
+    super(`The database is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -3,6 +3,7 @@ import type { NewUpload, Upload, UploadFailure, UploadResult } from './upload.js
 /**
  * Postgres is the source of truth for uploads. Every state change is one guarded statement,
  * so a stalled job picked up twice, a late worker or a replay can never overwrite a final state.
+ * Every method throws StoreUnavailableError when the database cannot be reached.
  */
 export interface UploadRepository {
   /** Inserts a `queued` upload. Throws if the id already exists. */
@@ -25,7 +26,11 @@ export interface UploadRepository {
    */
   requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean>;
 
-  /** processing → succeeded with the provider's result. @returns false when it was not `processing`. */
+  /**
+   * queued|processing → succeeded with the provider's result. `queued` is allowed because a
+   * duplicate worker may have requeued the upload while this one was finishing it.
+   * @returns false when it was already final.
+   */
   markSucceeded(id: string, result: UploadResult): Promise<boolean>;
 
   /** queued|processing → failed with a reason. @returns false when it was already final. */

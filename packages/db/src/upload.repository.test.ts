@@ -1,4 +1,4 @@
-import { newUploadId, type NewUpload } from '@hoist/core';
+import { newUploadId, StoreUnavailableError, type NewUpload } from '@hoist/core';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
@@ -91,11 +91,28 @@ describe('KyselyUploadRepository', () => {
     expect(final?.completedAt).toBeInstanceOf(Date);
   });
 
-  it('only succeeds from processing, and fails from queued or processing', async () => {
+  it('fails from queued or processing', async () => {
     const queued = await repo.create(newUpload());
-    expect(await repo.markSucceeded(queued.id, result)).toBe(false);
     expect(await repo.markFailed(queued.id, { code: 'provider_rejected', message: 'Invalid Signature' })).toBe(true);
     expect(await repo.find(queued.id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected', message: 'Invalid Signature' } });
+  });
+
+  it('records a success even after a duplicate worker requeued the upload', async () => {
+    // Worker A lost its job lock, worker B re-claimed; A then hit a 5xx and requeued the row
+    // while B was finishing. B's success must still land.
+    const { id } = await repo.create(newUpload());
+    await repo.claim(id);
+    await repo.claim(id);
+    await repo.requeue(id, { refundAttempt: false });
+    expect(await repo.markSucceeded(id, result)).toBe(true);
+    expect(await repo.find(id)).toMatchObject({ status: 'succeeded', result });
+  });
+
+  it('reports an unreachable database as StoreUnavailableError', async () => {
+    const nowhere = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nothing' });
+    const error = await new KyselyUploadRepository(nowhere).find(newUploadId()).catch((caught: unknown) => caught);
+    await nowhere.destroy();
+    expect(error).toBeInstanceOf(StoreUnavailableError);
   });
 
   it('lets exactly one of two racing claims-to-final win', async () => {

@@ -1,5 +1,6 @@
 import type { NewUpload, Upload, UploadFailure, UploadRepository, UploadResult, UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
@@ -8,80 +9,92 @@ type Row = Selectable<UploadTable>;
 export class KyselyUploadRepository implements UploadRepository {
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  async create(upload: NewUpload): Promise<Upload> {
-    const row = await this.db
-      .insertInto('upload')
-      .values({
-        id: upload.id,
-        status: 'queued',
-        filename: upload.filename,
-        bytes: upload.bytes,
-        contentType: upload.contentType,
-        sha256: upload.sha256,
-        storageKey: upload.storageKey,
-        publicId: upload.publicId,
-        tags: upload.tags,
-        result: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toUpload(row);
+  create(upload: NewUpload): Promise<Upload> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .insertInto('upload')
+        .values({
+          id: upload.id,
+          status: 'queued',
+          filename: upload.filename,
+          bytes: upload.bytes,
+          contentType: upload.contentType,
+          sha256: upload.sha256,
+          storageKey: upload.storageKey,
+          publicId: upload.publicId,
+          tags: upload.tags,
+          result: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUpload(row);
+    });
   }
 
-  async find(id: string): Promise<Upload | undefined> {
-    const row = await this.db.selectFrom('upload').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toUpload(row);
+  find(id: string): Promise<Upload | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db.selectFrom('upload').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUpload(row);
+    });
   }
 
-  async claim(id: string): Promise<Upload | undefined> {
-    const row = await this.db
-      .updateTable('upload')
-      .set({ status: 'processing', attempts: sql`attempts + 1`, updatedAt: sql`now()` })
-      .where('id', '=', id)
-      .where('status', 'in', ['queued', 'processing'])
-      .returningAll()
-      .executeTakeFirst();
-    return row && toUpload(row);
+  claim(id: string): Promise<Upload | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .updateTable('upload')
+        .set({ status: 'processing', attempts: sql`attempts + 1`, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'processing'])
+        .returningAll()
+        .executeTakeFirst();
+      return row && toUpload(row);
+    });
   }
 
-  async requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean> {
-    const result = await this.db
-      .updateTable('upload')
-      .set({
-        status: 'queued',
-        attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
-        updatedAt: sql`now()`,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('upload')
+        .set({
+          status: 'queued',
+          attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
+          updatedAt: sql`now()`,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
   }
 
-  async markSucceeded(id: string, result: UploadResult): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('upload')
-      .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
-    return updated.numUpdatedRows > 0n;
+  markSucceeded(id: string, result: UploadResult): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const updated = await this.db
+        .updateTable('upload')
+        .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'processing'])
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n;
+    });
   }
 
-  async markFailed(id: string, failure: UploadFailure): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('upload')
-      .set({
-        status: 'failed',
-        errorCode: failure.code,
-        errorMessage: failure.message,
-        updatedAt: sql`now()`,
-        completedAt: sql`now()`,
-      })
-      .where('id', '=', id)
-      .where('status', 'in', ['queued', 'processing'])
-      .executeTakeFirst();
-    return updated.numUpdatedRows > 0n;
+  markFailed(id: string, failure: UploadFailure): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const updated = await this.db
+        .updateTable('upload')
+        .set({
+          status: 'failed',
+          errorCode: failure.code,
+          errorMessage: failure.message,
+          updatedAt: sql`now()`,
+          completedAt: sql`now()`,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'processing'])
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n;
+    });
   }
 }
 

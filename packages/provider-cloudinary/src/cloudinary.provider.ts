@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { pipeline, type Readable, type Writable } from 'node:stream';
 import type { ProviderUploadRequest, UploadProvider, UploadResult } from '@hoist/core';
 import { classifyCloudinaryError } from './classify-error.js';
 import { parseCloudinaryUrl, type CloudinaryCredentials } from './cloudinary-url.js';
@@ -104,11 +104,11 @@ export class CloudinaryProvider implements UploadProvider {
       const sink: Writable = chunked
         ? this.sdk.uploader.upload_chunked_stream(options, callback)
         : this.sdk.uploader.upload_stream(options, callback);
-      source.once('error', (error) => {
-        sink.destroy(error);
-        reject(error);
+      // pipeline, not pipe: a read error on the temp file must reject this call, never surface as an
+      // unhandled 'error' event on the SDK's stream (which would take the whole worker down).
+      pipeline(source, sink, (error) => {
+        if (error) reject(error);
       });
-      source.pipe(sink);
     });
   }
 }

@@ -16,6 +16,8 @@ export interface BullJobQueueOptions {
   keepFailedSeconds?: number;
   /** Where connection errors go; BullMQ would otherwise print them to the console. */
   logger?: Logger;
+  /** Longest wait for Redis to take a job, ms; default 5 000. BullMQ itself would wait forever. */
+  enqueueTimeoutMs?: number;
 }
 
 type UploadJob = JobRegistry['upload'];
@@ -29,7 +31,24 @@ export class BullJobQueue implements JobQueue {
     this.queue.on('error', (error) => options.logger?.warn({ err: error }, 'upload queue connection error'));
   }
 
+  /**
+   * @throws when Redis does not take the job within `enqueueTimeoutMs`. The job may still arrive
+   * later; that is harmless, because a job for an upload that is not queued does nothing.
+   */
   async enqueueUpload(uploadId: string): Promise<void> {
+    const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.add(uploadId), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async add(uploadId: string): Promise<void> {
     await this.queue.add(
       'upload',
       { uploadId },

@@ -1,5 +1,5 @@
-import { RateLimitedError, type Logger, type ProcessOutcome } from '@hoist/core';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
@@ -17,6 +17,8 @@ export interface UploadWorkerOptions {
   rateLimitFallbackMs: number;
   /** Job lock duration and stalled-job check interval, ms; BullMQ's default is 30 000. */
   lockDurationMs?: number;
+  /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
+  storeRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
   handle: (job: { uploadId: string; isFinalAttempt: boolean }) => Promise<ProcessOutcome>;
@@ -37,11 +39,14 @@ export class UploadWorker {
   constructor(private readonly options: UploadWorkerOptions) {
     this.limiter = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
     this.limiter.on('error', (error) => options.logger.warn({ err: error }, 'queue connection error'));
-    this.worker = new Worker<UploadJob>(UPLOAD_QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<UploadJob>(UPLOAD_QUEUE, (job, token) => this.process(job, token), {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
       autorun: false,
+      // BullMQ honours a queue-wide pause (queue.rateLimit) only in workers that have a limiter; this
+      // one never throttles by itself, it only makes every worker obey the provider's pause.
+      limiter: { max: 1_000_000, duration: 1_000 },
       // A crashed worker's job is picked up again by another (stalled-job recovery). BullMQ's default
       // gives up after one stall; a host that dies twice during one upload should not fail it.
       maxStalledCount: 3,
@@ -51,8 +56,11 @@ export class UploadWorker {
         backoffStrategy: (attemptsMade) => retryDelay(attemptsMade, options.retry),
       },
     });
+    // A job BullMQ will not run again (attempts exhausted, stalled too often, or one we failed on
+    // purpose) must not leave its upload unfinished in Postgres. markFailed is guarded, so this is a
+    // no-op for uploads the use case already recorded as failed.
     this.worker.on('failed', (job, error) => {
-      if (!job || !isExhausted(job, error)) return;
+      if (!job?.finishedOn) return;
       this.options.onAbandoned(job.data.uploadId, error.message).catch((cause: unknown) => {
         options.logger.error({ err: cause, uploadId: job.data.uploadId }, 'could not record abandoned job');
       });
@@ -82,13 +90,20 @@ export class UploadWorker {
     return { forced };
   }
 
-  private async process(job: Job<UploadJob>): Promise<ProcessOutcome['kind']> {
+  private async process(job: Job<UploadJob>, token: string | undefined): Promise<ProcessOutcome['kind']> {
     const attempts = job.opts.attempts ?? 1;
     const isFinalAttempt = job.attemptsMade + 1 >= attempts;
     let outcome: ProcessOutcome;
     try {
       outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt });
     } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        // Postgres is down: wait and try again without spending an attempt, however long it takes.
+        const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
+        this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, delayMs }, 'database unavailable; job will try again');
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
       if (error instanceof RateLimitedError) {
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs: this.options.rateLimitFallbackMs });
         this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
@@ -101,9 +116,4 @@ export class UploadWorker {
     if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.failure.code}: ${outcome.failure.message}`);
     return outcome.kind;
   }
-}
-
-function isExhausted(job: Job<UploadJob>, error: Error): boolean {
-  if (error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return false;
-  return job.attemptsMade >= (job.opts.attempts ?? 1);
 }

@@ -36,7 +36,7 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       await expect(storage.openRead(key)).rejects.toBeInstanceOf(TempObjectMissingError);
     });
 
-    it('keeps nothing when the source fails midway', async () => {
+    it('rejects the write when the source fails midway', async () => {
       const storage = await make();
       const failing = new Readable({
         read() {

@@ -58,7 +58,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           throw new DependencyUnavailableError('The database', error);
         });
     } catch (error) {
-      await storage.delete(file.key);
+      await discard(storage, file.key, request);
       throw error;
     }
 
@@ -66,8 +66,10 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       await queue.enqueueUpload(upload.id);
     } catch (error) {
       // Not accepted after all: record why, free the bytes, and let the client retry.
-      await uploads.markFailed(upload.id, { code: 'queue_unavailable', message: 'The job queue was unavailable when the upload arrived.' }).catch(() => undefined);
-      await storage.delete(file.key);
+      await uploads
+        .markFailed(upload.id, { code: 'queue_unavailable', message: 'The job queue was unavailable when the upload arrived.' })
+        .catch((cause: unknown) => request.log.error({ err: cause, uploadId: upload.id }, 'could not record the enqueue failure'));
+      await discard(storage, file.key, request);
       throw new DependencyUnavailableError('The job queue', error);
     }
 
@@ -126,7 +128,7 @@ async function receiveParts(
     }
   } catch (error) {
     discardRestOfBody(request, reply);
-    if (file) await storage.delete(file.key);
+    if (file) await discard(storage, file.key, request);
     throw toIntakeProblem(error);
   }
   if (!file) throw new HttpProblem(400, 'missing-file', 'Missing file', 'Send the file in a multipart field named "file".');
@@ -146,6 +148,14 @@ async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: nu
     throw new HttpProblem(400, 'empty-file', 'Empty file', 'The file is empty.');
   }
   return { key, filename: sanitizeFilename(part.filename), bytes: measured.bytes, sha256: measured.sha256, contentType: measured.contentType };
+}
+
+/**
+ * Deletes a refused upload's bytes. A failure here must not replace the client's real answer (a
+ * 4xx, or 503) with a 500, so it is logged with the key of the orphaned object instead.
+ */
+async function discard(storage: TempStorage, key: string, request: FastifyRequest): Promise<void> {
+  await storage.delete(key).catch((error: unknown) => request.log.error({ err: error, storageKey: key }, 'could not delete a refused upload'));
 }
 
 /**

@@ -1,0 +1,24 @@
+import { StoreUnavailableError } from '@hoist/core';
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+// SQLSTATE: admin/crash shutdown, cannot connect now, too many connections.
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
+
+/** True when `error` says Postgres could not be reached or went away, not that the query was wrong. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
+  if (error instanceof AggregateError) return error.errors.some(isConnectionError);
+  return UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+/** Runs a query, turning "Postgres is unreachable" into the domain's StoreUnavailableError. */
+export async function unlessUnavailable<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    throw isConnectionError(error) ? new StoreUnavailableError(error) : error;
+  }
+}
