@@ -18,7 +18,12 @@ runMain('worker', logger, async () => {
         '(`pnpm start` does this for you): cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://127.0.0.1:9400',
     );
   }
-  const provider = await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS });
+  const provider = await CloudinaryProvider.create({
+    url: config.CLOUDINARY_URL,
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    chunkThresholdBytes: config.CHUNKED_UPLOAD_THRESHOLD_BYTES,
+    chunkSizeBytes: config.CHUNK_SIZE_BYTES,
+  });
   const db = await connectDatabase({
     url: config.DATABASE_URL,
     applicationName: 'hoist-worker',

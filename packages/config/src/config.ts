@@ -55,6 +55,21 @@ const schema = z.object({
    * handed to another worker after about this long (BullMQ's stalled-job check runs at the same interval).
    */
   WORKER_LOCK_DURATION_MS: integer(1000).default(30_000),
+  /** Files larger than this go to the provider in chunks, bytes (Cloudinary requires it above 100 MB). */
+  CHUNKED_UPLOAD_THRESHOLD_BYTES: integer(1).default(100 * 1000 * 1000),
+  /** Chunk size for chunked uploads, bytes; at least 5 MB (Cloudinary's minimum but for the last chunk). */
+  CHUNK_SIZE_BYTES: integer(5 * 1000 * 1000).default(20 * 1000 * 1000),
+  /**
+   * Cluster-wide ceiling on provider uploads per second (all workers together). Unset: no ceiling,
+   * the workers find the provider's limit from its 420/429 answers.
+   */
+  PROVIDER_RATE_LIMIT: z.coerce.number().positive().max(100_000).optional(),
+  /** How often a worker runs the reconciler (one at a time across the cluster), ms; 0 disables it. */
+  RECONCILE_INTERVAL_MS: integer(0).default(30_000),
+  /** An unfinished upload untouched for this long is checked against the queue by the reconciler, ms. */
+  RECONCILE_STALE_AFTER_MS: integer(1_000).default(120_000),
+  /** Temp files no unfinished upload refers to are removed once this old, ms. */
+  TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
   /** How long SIGTERM waits for in-flight work before closing anyway, ms. */

@@ -55,7 +55,9 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       contentType: upload.contentType,
       bytes: upload.bytes,
       tags: upload.tags,
-      open: () => deps.storage.openRead(upload.storageKey),
+      open: (range) => deps.storage.openRead(upload.storageKey, range),
+      resume: upload.chunkProgress ?? undefined,
+      onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
     });
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
     if (!recorded) log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');

@@ -14,14 +14,35 @@ export interface TempStorage {
   write(source: Readable): Promise<{ key: string; bytes: number }>;
 
   /**
-   * A stream of the object's bytes.
+   * A stream of the object's bytes, or of bytes `start` to `end` inclusive (as in HTTP ranges).
    * @throws TempObjectMissingError when there is no object under `key`.
    */
-  openRead(key: string): Promise<Readable>;
+  openRead(key: string, range?: ByteRange): Promise<Readable>;
 
   /** Removes the object. Idempotent: deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
 
   /** True when an object is stored under `key`. */
   exists(key: string): Promise<boolean>;
+
+  /**
+   * Every object last written before `olderThan`, including partial ones left by a writer that died
+   * mid-stream (`partial: true`), so a sweeper can remove what no upload refers to. `delete(key)`
+   * removes partial objects too.
+   */
+  list(options: { olderThan: Date }): AsyncIterable<StoredObject>;
+}
+
+/** Inclusive byte offsets, as in an HTTP Range header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  modifiedAt: Date;
+  /** Still being written, or abandoned mid-write. */
+  partial: boolean;
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ByteRange } from './temp-storage.js';
 import type { UploadResult } from './upload.js';
 
 /** What a provider needs to store one upload. */
@@ -10,8 +11,21 @@ export interface ProviderUploadRequest {
   contentType: string;
   bytes: number;
   tags: string[];
-  /** Opens the bytes; may be called again for a retry within the same attempt. */
-  open: () => Promise<Readable>;
+  /** Opens the bytes, or bytes `start`–`end` inclusive; may be called again for a retry within the same attempt. */
+  open: (range?: ByteRange) => Promise<Readable>;
+  /**
+   * Where an earlier attempt's chunked upload got to, if it was cut short (a worker crash): the
+   * provider's upload session and the bytes it acknowledged. A provider resumes from there.
+   */
+  resume?: ChunkProgress | undefined;
+  /** Called after each acknowledged chunk, so the progress survives a crash. */
+  onProgress?: ((progress: ChunkProgress) => Promise<void>) | undefined;
+}
+
+/** Progress of a chunked upload: the provider's session id and the bytes acknowledged so far. */
+export interface ChunkProgress {
+  sessionId: string;
+  offset: number;
 }
 
 /** A media provider (Cloudinary now; ImageKit and Cloudflare Images later). */

@@ -1,4 +1,5 @@
 import type { NewUpload, Upload, UploadFailure, UploadResult } from './upload.js';
+import type { ChunkProgress } from './upload-provider.js';
 
 /**
  * Postgres is the source of truth for uploads. Every state change is one guarded statement,
@@ -35,4 +36,22 @@ export interface UploadRepository {
 
   /** queued|processing → failed with a reason. @returns false when it was already final. */
   markFailed(id: string, failure: UploadFailure): Promise<boolean>;
+
+  /** The job reached the queue: the upload leaves the outbox. Idempotent. */
+  markEnqueued(id: string): Promise<void>;
+
+  /** Queued uploads whose job never reached the queue (the outbox), created before `before`, oldest first. */
+  listOutbox(options: { before: Date; limit: number }): Promise<Upload[]>;
+
+  /**
+   * Unfinished (queued|processing) uploads last changed before `before`, in id order after
+   * `afterId`, for the reconciler to check against the queue.
+   */
+  listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]>;
+
+  /** Records chunked-upload progress of a processing upload, so a later attempt can resume. */
+  saveChunkProgress(id: string, progress: ChunkProgress): Promise<void>;
+
+  /** The subset of `keys` that unfinished uploads still need (their bytes must stay in temp storage). */
+  storageKeysInUse(keys: readonly string[]): Promise<Set<string>>;
 }

@@ -1,3 +1,5 @@
+import type { ChunkProgress } from './upload-provider.js';
+
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */
 export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
@@ -51,6 +53,10 @@ export interface Upload {
   completedAt: Date | null;
   result: UploadResult | null;
   error: UploadFailure | null;
+  /** When the job reached the queue; null while the upload waits in the outbox (Redis was down). */
+  enqueuedAt: Date | null;
+  /** Progress of an unfinished chunked upload, so a later attempt can resume it. */
+  chunkProgress: ChunkProgress | null;
 }
 
 /** What the API knows when it accepts an upload. */

@@ -19,6 +19,10 @@ export interface UploadTable {
   createdAt: ColumnType<Date, never, never>;
   updatedAt: ColumnType<Date, never, Date>;
   completedAt: ColumnType<Date | null, never, Date | null>;
+  enqueuedAt: ColumnType<Date | null, never, Date | null>;
+  chunkSession: string | null;
+  /** bigint, as a string from node-pg. */
+  chunkOffset: ColumnType<string, never, number>;
 }
 
 export interface Database {

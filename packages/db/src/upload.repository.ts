@@ -1,4 +1,4 @@
-import type { NewUpload, Upload, UploadFailure, UploadRepository, UploadResult, UploadStatus } from '@hoist/core';
+import type { ChunkProgress, NewUpload, Upload, UploadFailure, UploadRepository, UploadResult, UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
@@ -96,6 +96,64 @@ export class KyselyUploadRepository implements UploadRepository {
       return updated.numUpdatedRows > 0n;
     });
   }
+
+  markEnqueued(id: string): Promise<void> {
+    return unlessUnavailable(async () => {
+      await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
+    });
+  }
+
+  listOutbox(options: { before: Date; limit: number }): Promise<Upload[]> {
+    return unlessUnavailable(async () => {
+      const rows = await this.db
+        .selectFrom('upload')
+        .selectAll()
+        .where('enqueuedAt', 'is', null)
+        .where('status', '=', 'queued')
+        .where('createdAt', '<', options.before)
+        .orderBy('createdAt')
+        .limit(options.limit)
+        .execute();
+      return rows.map(toUpload);
+    });
+  }
+
+  listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]> {
+    return unlessUnavailable(async () => {
+      let query = this.db
+        .selectFrom('upload')
+        .selectAll()
+        .where('status', 'in', ['queued', 'processing'])
+        .where('updatedAt', '<', options.before);
+      if (options.afterId) query = query.where('id', '>', options.afterId);
+      const rows = await query.orderBy('id').limit(options.limit).execute();
+      return rows.map(toUpload);
+    });
+  }
+
+  saveChunkProgress(id: string, progress: ChunkProgress): Promise<void> {
+    return unlessUnavailable(async () => {
+      await this.db
+        .updateTable('upload')
+        .set({ chunkSession: progress.sessionId, chunkOffset: progress.offset, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
+        .execute();
+    });
+  }
+
+  storageKeysInUse(keys: readonly string[]): Promise<Set<string>> {
+    return unlessUnavailable(async () => {
+      if (keys.length === 0) return new Set<string>();
+      const rows = await this.db
+        .selectFrom('upload')
+        .select('storageKey')
+        .where('storageKey', 'in', [...keys])
+        .where('status', 'in', ['queued', 'processing'])
+        .execute();
+      return new Set(rows.map((row) => row.storageKey));
+    });
+  }
 }
 
 function toUpload(row: Row): Upload {
@@ -116,5 +174,7 @@ function toUpload(row: Row): Upload {
     completedAt: row.completedAt,
     result: (row.result as UploadResult | null) ?? null,
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+    enqueuedAt: row.enqueuedAt,
+    chunkProgress: row.chunkSession ? { sessionId: row.chunkSession, offset: Number(row.chunkOffset) } : null,
   };
 }

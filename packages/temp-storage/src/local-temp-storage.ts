@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TempObjectMissingError, type TempStorage } from '@hoist/core';
+import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
 
 const KEY_PATTERN = /^[0-9a-f-]{36}$/;
 
@@ -48,10 +48,10 @@ export class LocalTempStorage implements TempStorage {
     return { key, bytes };
   }
 
-  async openRead(key: string): Promise<Readable> {
+  async openRead(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
     // Open eagerly so a missing object is reported here, not as a stream error mid-upload.
-    const stream = createReadStream(path);
+    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', (error: NodeJS.ErrnoException) =>
@@ -62,7 +62,8 @@ export class LocalTempStorage implements TempStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const path = this.pathOf(key);
+    await Promise.all([rm(path, { force: true }), rm(`${path}.partial`, { force: true })]);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -71,6 +72,32 @@ export class LocalTempStorage implements TempStorage {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async *list(options: { olderThan: Date }): AsyncIterable<StoredObject> {
+    let shards: string[];
+    try {
+      shards = await readdir(this.options.directory);
+    } catch {
+      return;
+    }
+    for (const shard of shards) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.options.directory, shard));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const partial = name.endsWith('.partial');
+        const key = partial ? name.slice(0, -'.partial'.length) : name;
+        if (!KEY_PATTERN.test(key) || key.slice(0, 2) !== shard) continue;
+        // The object may be deleted between readdir and stat; that is not an error.
+        const info = await stat(join(this.options.directory, shard, name)).catch(() => undefined);
+        if (!info || info.mtime >= options.olderThan) continue;
+        yield { key, bytes: info.size, modifiedAt: info.mtime, partial };
+      }
     }
   }
 

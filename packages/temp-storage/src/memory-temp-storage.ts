@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { TempObjectMissingError, type TempStorage } from '@hoist/core';
+import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
 
 /** TempStorage in memory, for unit tests. Same contract as the local adapter. */
 export class MemoryTempStorage implements TempStorage {
   readonly objects = new Map<string, Buffer>();
+  private readonly writtenAt = new Map<string, Date>();
 
   async write(source: Readable): Promise<{ key: string; bytes: number }> {
     const chunks: Buffer[] = [];
@@ -12,18 +13,27 @@ export class MemoryTempStorage implements TempStorage {
     const key = randomUUID();
     const body = Buffer.concat(chunks);
     this.objects.set(key, body);
+    this.writtenAt.set(key, new Date());
     return { key, bytes: body.length };
   }
 
-  openRead(key: string): Promise<Readable> {
+  openRead(key: string, range?: ByteRange): Promise<Readable> {
     const body = this.objects.get(key);
     if (!body) return Promise.reject(new TempObjectMissingError(key));
-    return Promise.resolve(Readable.from([body]));
+    return Promise.resolve(Readable.from([range ? body.subarray(range.start, range.end + 1) : body]));
   }
 
   delete(key: string): Promise<void> {
     this.objects.delete(key);
+    this.writtenAt.delete(key);
     return Promise.resolve();
+  }
+
+  async *list(options: { olderThan: Date }): AsyncIterable<StoredObject> {
+    for (const [key, body] of [...this.objects]) {
+      const modifiedAt = this.writtenAt.get(key) ?? new Date(0);
+      if (modifiedAt < options.olderThan) yield await Promise.resolve({ key, bytes: body.length, modifiedAt, partial: false });
+    }
   }
 
   exists(key: string): Promise<boolean> {

@@ -47,6 +47,28 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       await expect(storage.write(failing)).rejects.toThrow('client went away');
     });
 
+    it('reads a byte range, inclusive at both ends', async () => {
+      const storage = await make();
+      const body = Buffer.from('0123456789');
+      const { key } = await storage.write(Readable.from([body]));
+      expect((await readAll(await storage.openRead(key, { start: 2, end: 5 }))).toString()).toBe('2345');
+      expect((await readAll(await storage.openRead(key, { start: 9, end: 9 }))).toString()).toBe('9');
+    });
+
+    it('lists objects older than a time, and not newer ones', async () => {
+      const storage = await make();
+      const { key, bytes } = await storage.write(Readable.from([Buffer.from('listed')]));
+      const listed: string[] = [];
+      for await (const object of storage.list({ olderThan: new Date(Date.now() + 60_000) })) {
+        listed.push(object.key);
+        if (object.key === key) expect(object).toMatchObject({ bytes, partial: false });
+      }
+      expect(listed).toContain(key);
+      const none: string[] = [];
+      for await (const object of storage.list({ olderThan: new Date(Date.now() - 60_000) })) none.push(object.key);
+      expect(none).not.toContain(key);
+    });
+
     it('refuses keys it never issued', async () => {
       const storage = await make();
       await expect(storage.openRead('../../etc/passwd')).rejects.toBeInstanceOf(TempObjectMissingError);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +36,19 @@ describe('LocalTempStorage on disk', () => {
       },
     });
     await expect(storage.write(failing)).rejects.toThrow('boom');
+    expect(await listFiles(dir)).toEqual([]);
+  });
+
+  it('lists and deletes a partial object left by a writer that died', async () => {
+    const dir = await freshDir();
+    const storage = await new LocalTempStorage({ directory: dir }).init();
+    const key = '0a1b2c3d-0000-4000-8000-000000000000';
+    await mkdir(join(dir, '0a'), { recursive: true });
+    await writeFile(join(dir, '0a', `${key}.partial`), 'half');
+    const listed = [];
+    for await (const object of storage.list({ olderThan: new Date(Date.now() + 1_000) })) listed.push(object);
+    expect(listed).toEqual([expect.objectContaining({ key, partial: true, bytes: 4 })]);
+    await storage.delete(key);
     expect(await listFiles(dir)).toEqual([]);
   });
 
