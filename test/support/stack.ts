@@ -25,7 +25,8 @@ export class Stack {
   apiUrl = '';
   emulatorUrl = '';
   tmpDir = '';
-  private env: Record<string, string> = {};
+  /** The environment every Hoist process of this stack shares (database, Redis, prefix, temp dir…). */
+  env: Record<string, string> = {};
   private cleanups: Array<() => Promise<void>> = [];
 
   static async start(options: StackOptions = {}): Promise<Stack> {

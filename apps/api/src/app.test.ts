@@ -199,26 +199,35 @@ describe('health', () => {
     expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
   });
 
-  it('is not ready, naming the dependency, when Redis is unreachable', async () => {
+  it('stays ready but degraded when only Redis is unreachable, and not ready without Postgres', async () => {
     const dead = createRedis('redis://127.0.0.1:1', 'producer', { retryStrategy: () => null });
-    const probe = await buildApp({
-      uploads: new KyselyUploadRepository(db),
-      queue,
-      storage: new LocalTempStorage({ directory: tmpDir }),
-      checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(dead) },
-      logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-      maxUploadBytes: MAX_BYTES,
-      allowedContentTypes: ['image/png'],
-    });
-    const ready = await probe.inject({ method: 'GET', url: '/readyz' });
-    await probe.close();
+    const deadDb = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nothing' });
+    const probe = async (checks: Record<string, () => Promise<void>>) => {
+      const instance = await buildApp({
+        uploads: new KyselyUploadRepository(db),
+        queue,
+        storage: new LocalTempStorage({ directory: tmpDir }),
+        checks,
+        logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+        maxUploadBytes: MAX_BYTES,
+        allowedContentTypes: ['image/png'],
+      });
+      const response = await instance.inject({ method: 'GET', url: '/readyz' });
+      await instance.close();
+      return response;
+    };
+    const withoutRedis = await probe({ postgres: () => pingDatabase(db), redis: () => pingRedis(dead) });
+    const withoutPostgres = await probe({ postgres: () => pingDatabase(deadDb), redis: () => pingRedis(redis) });
     dead.disconnect();
-    expect(ready.statusCode).toBe(503);
-    expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'down' }, detail: 'Unavailable: redis' });
+    await deadDb.destroy();
+    expect(withoutRedis.statusCode).toBe(200);
+    expect(withoutRedis.json()).toEqual({ status: 'degraded', checks: { postgres: 'ok', redis: 'down' } });
+    expect(withoutPostgres.statusCode).toBe(503);
+    expect(withoutPostgres.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(withoutPostgres.json()).toMatchObject({ checks: { postgres: 'down', redis: 'ok' }, detail: 'Unavailable: postgres' });
   });
 
-  it('answers 503 problem+json promptly and keeps no temp file when the queue is down', async () => {
+  it('keeps accepting uploads while the queue is down: 202 at once, kept in the outbox', async () => {
     // ioredis keeps retrying an unreachable server and BullMQ would wait for it forever.
     const dead = createRedis('redis://127.0.0.1:1', 'producer');
     const deadQueue = new BullJobQueue({ connection: dead, prefix: 'unused', attempts: 1, enqueueTimeoutMs: 500 });
@@ -231,15 +240,37 @@ describe('health', () => {
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
     });
-    const before = await tempFiles();
     const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
     const startedAt = Date.now();
     const response = await probe.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
     const tookMs = Date.now() - startedAt;
     await probe.close();
     dead.disconnect();
-    expect(response.statusCode).toBe(503);
+    expect(response.statusCode).toBe(202);
     expect(tookMs).toBeLessThan(3_000);
+    const { id } = response.json<{ id: string }>();
+    const row = await new KyselyUploadRepository(db).find(id);
+    expect(row).toMatchObject({ status: 'queued', enqueuedAt: null });
+    expect(await tempFiles()).toContain(row!.storageKey);
+  });
+
+  it('answers 503 problem+json and keeps no temp file when Postgres is down', async () => {
+    const deadDb = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nothing' });
+    const probe = await buildApp({
+      uploads: new KyselyUploadRepository(deadDb),
+      queue,
+      storage: new LocalTempStorage({ directory: tmpDir }),
+      checks: {},
+      logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      maxUploadBytes: MAX_BYTES,
+      allowedContentTypes: ['image/png'],
+    });
+    const before = await tempFiles();
+    const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
+    const response = await probe.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+    await probe.close();
+    await deadDb.destroy();
+    expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(await tempFiles()).toEqual(before);
   });

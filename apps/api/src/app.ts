@@ -11,6 +11,8 @@ export interface AppDeps {
   storage: TempStorage;
   /** Readiness probes by dependency name (`postgres`, `redis`). */
   checks: Record<string, ReadinessCheck>;
+  /** Checks whose failure only degrades the API (default: `redis`, since uploads then wait in the outbox). */
+  optionalChecks?: readonly string[];
   /** A pino logger (see @hoist/logger). */
   logger: FastifyBaseLogger;
   maxUploadBytes: number;
@@ -40,7 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       parts: 25,
     },
   });
-  healthRoutes(app, deps.checks);
+  healthRoutes(app, deps.checks, deps.optionalChecks ?? ['redis']);
   await app.register(
     (v1, _opts, done) => {
       uploadRoutes(v1, deps);

@@ -2,7 +2,8 @@ import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis } from '@hoist/queue';
-import { onShutdownSignal, runMain } from '@hoist/runtime';
+import { relayOutbox } from '@hoist/core';
+import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { buildApp } from './app.js';
 
@@ -14,15 +15,24 @@ runMain('api', logger, async () => {
   const redis = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: redis, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
+  const uploads = new KyselyUploadRepository(db);
 
   const app = await buildApp({
-    uploads: new KyselyUploadRepository(db),
+    uploads,
     queue,
     storage,
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+  });
+
+  // Uploads accepted while Redis was down wait in the outbox; this relays them once it is back.
+  const relay = startPeriodic({
+    name: 'outbox relay',
+    intervalMs: 2_000,
+    logger,
+    task: () => relayOutbox({ uploads, queue, storage, logger }),
   });
 
   onShutdownSignal(logger, async (signal) => {
@@ -33,6 +43,7 @@ runMain('api', logger, async () => {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await app.close();
+    await relay.stop();
     await queue.close();
     redis.disconnect();
     await db.destroy();

@@ -1,10 +1,11 @@
 import { loadConfig } from '@hoist/config';
-import { connectDatabase, KyselyUploadRepository } from '@hoist/db';
+import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
-import { createRedis } from '@hoist/queue';
+import { BullJobQueue, createRedis } from '@hoist/queue';
 import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { startReconciler } from './reconciler.js';
 import { buildWorker } from './worker.js';
 
 const config = loadConfig();
@@ -32,8 +33,9 @@ runMain('worker', logger, async () => {
   });
   const redis = createRedis(config.REDIS_URL, 'worker');
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
+  const uploads = new KyselyUploadRepository(db);
   const worker = buildWorker({
-    uploads: new KyselyUploadRepository(db),
+    uploads,
     storage,
     provider,
     logger,
@@ -45,10 +47,30 @@ runMain('worker', logger, async () => {
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
   });
 
+  // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
+  const producer = createRedis(config.REDIS_URL, 'producer');
+  const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
+  const reconciler =
+    config.RECONCILE_INTERVAL_MS > 0
+      ? startReconciler({
+          uploads,
+          queue,
+          storage,
+          logger,
+          exclusive: new AdvisoryLockRunner(db),
+          intervalMs: config.RECONCILE_INTERVAL_MS,
+          staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
+          orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
+        })
+      : undefined;
+
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new jobs, finishing in-flight ones');
+    await reconciler?.stop();
     const { forced } = await worker.close(config.SHUTDOWN_TIMEOUT_MS);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');
+    await queue.close();
+    producer.disconnect();
     redis.disconnect();
     await db.destroy();
   });

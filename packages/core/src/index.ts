@@ -1,8 +1,10 @@
 export * from './errors.js';
+export type * from './exclusive.js';
 export * from './ids.js';
 export type * from './job-queue.js';
 export type * from './logger.js';
 export * from './process-upload.js';
+export * from './reconcile.js';
 export type * from './temp-storage.js';
 export * from './upload.js';
 export type * from './upload-provider.js';

@@ -6,3 +6,17 @@ export interface JobQueue {
    */
   enqueueUpload(uploadId: string): Promise<void>;
 }
+
+/**
+ * Where an upload's job is, as far as the queue knows. `live` covers waiting, delayed, active and
+ * rate-limited jobs: something will run it. `missing` means the queue has no such job (Redis was
+ * flushed or failed over, or the job was removed).
+ */
+export type JobState = 'live' | 'completed' | 'failed' | 'missing';
+
+/** What the reconciler needs from the queue beyond enqueueing. */
+export interface JobInspector extends JobQueue {
+  jobState(uploadId: string): Promise<JobState>;
+  /** Removes a finished (completed or failed) job so the upload can be enqueued again under its id. */
+  removeFinishedJob(uploadId: string): Promise<void>;
+}

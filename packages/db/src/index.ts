@@ -1,3 +1,4 @@
+export { AdvisoryLockRunner } from './advisory-lock.js';
 export { connectDatabase } from './connect.js';
 export { createDatabase, pingDatabase } from './database.js';
 export type { DatabaseOptions } from './database.js';

@@ -1,4 +1,4 @@
-import type { JobQueue, Logger } from '@hoist/core';
+import type { JobInspector, JobState, Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
@@ -23,7 +23,7 @@ export interface BullJobQueueOptions {
 type UploadJob = JobRegistry['upload'];
 
 /** JobQueue on BullMQ. The job id is the upload id, which makes enqueueing idempotent. */
-export class BullJobQueue implements JobQueue {
+export class BullJobQueue implements JobInspector {
   readonly queue: Queue<UploadJob>;
 
   constructor(private readonly options: BullJobQueueOptions) {
@@ -60,6 +60,28 @@ export class BullJobQueue implements JobQueue {
         removeOnFail: { age: this.options.keepFailedSeconds ?? 7 * 86_400 },
       },
     );
+  }
+
+  async jobState(uploadId: string): Promise<JobState> {
+    const state = await this.queue.getJobState(uploadId);
+    switch (state) {
+      case 'completed':
+      case 'failed':
+        return state;
+      case 'unknown':
+        return 'missing';
+      case 'active':
+      case 'delayed':
+      case 'prioritized':
+      case 'waiting':
+      case 'waiting-children':
+        return 'live';
+    }
+  }
+
+  async removeFinishedJob(uploadId: string): Promise<void> {
+    const state = await this.queue.getJobState(uploadId);
+    if (state === 'completed' || state === 'failed') await this.queue.remove(uploadId);
   }
 
   async close(): Promise<void> {

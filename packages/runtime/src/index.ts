@@ -1,1 +1,3 @@
 export { onShutdownSignal, runMain } from './lifecycle.js';
+export { startPeriodic } from './periodic.js';
+export type { PeriodicTask } from './periodic.js';

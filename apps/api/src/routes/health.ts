@@ -6,8 +6,12 @@ export type ReadinessCheck = () => Promise<void>;
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** GET /healthz (the process is alive) and GET /readyz (every dependency answers; 503 otherwise). */
-export function healthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
+/**
+ * GET /healthz (the process is alive) and GET /readyz: 200 `ok` when every dependency answers,
+ * 200 `degraded` when only optional ones are down (the API still accepts uploads: without Redis they
+ * wait in the outbox), 503 when a required one is down.
+ */
+export function healthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>, optional: readonly string[] = []): void {
   // Probes arrive every few seconds from orchestrators; logging each would drown the real traffic.
   app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }));
 
@@ -16,8 +20,10 @@ export function healthRoutes(app: FastifyInstance, checks: Record<string, Readin
       Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
     );
     const report = Object.fromEntries(results);
-    if (results.every(([, state]) => state === 'ok')) return reply.send({ status: 'ok', checks: report });
     const down = results.filter(([, state]) => state !== 'ok').map(([name]) => name);
+    if (down.every((name) => optional.includes(name))) {
+      return reply.send({ status: down.length ? 'degraded' : 'ok', checks: report });
+    }
     return reply
       .code(503)
       .type('application/problem+json')

@@ -64,13 +64,11 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
 
     try {
       await queue.enqueueUpload(upload.id);
+      await uploads.markEnqueued(upload.id);
     } catch (error) {
-      // Not accepted after all: record why, free the bytes, and let the client retry.
-      await uploads
-        .markFailed(upload.id, { code: 'queue_unavailable', message: 'The job queue was unavailable when the upload arrived.' })
-        .catch((cause: unknown) => request.log.error({ err: cause, uploadId: upload.id }, 'could not record the enqueue failure'));
-      await discard(storage, file.key, request);
-      throw new DependencyUnavailableError('The job queue', error);
+      // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
+      // soon as Redis is back (the outbox relay), so the client still gets its 202.
+      request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
     }
 
     request.log.info({ uploadId: upload.id, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');

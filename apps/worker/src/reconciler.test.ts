@@ -1,0 +1,149 @@
+import { Readable } from 'node:stream';
+import { newUploadId, type Upload } from '@hoist/core';
+import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { BullJobQueue, createRedis, UPLOAD_QUEUE, type Redis } from '@hoist/queue';
+import { MemoryTempStorage } from '@hoist/temp-storage';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { reconcileOnce } from './reconciler.js';
+
+const logger = createLogger({ name: 'reconciler-test', level: 'silent', format: 'json' });
+let db: Kysely<Database>;
+let uploads: KyselyUploadRepository;
+let redis: Redis;
+let queue: BullJobQueue;
+let storage: MemoryTempStorage;
+let prefix: string;
+let redisUrl: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  const queuePrefix = createQueuePrefix();
+  ({ prefix, redisUrl } = queuePrefix);
+  const { clear } = queuePrefix;
+  db = createDatabase({ url: database.url });
+  uploads = new KyselyUploadRepository(db);
+  redis = createRedis(redisUrl, 'producer');
+  queue = new BullJobQueue({ connection: redis, prefix, attempts: 3 });
+  cleanups.push(async () => {
+    await queue.close();
+    redis.disconnect();
+    await db.destroy();
+    await database.drop();
+    await clear();
+  });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+beforeEach(async () => {
+  storage = new MemoryTempStorage();
+  await db.deleteFrom('upload').execute();
+  await queue.queue.obliterate({ force: true });
+});
+
+/** Runs the reconciler as if it were `aheadMs` later, so every row counts as stale. */
+function run(aheadMs = 10 * 60_000) {
+  // The same repository, but its clock for "stale" is `aheadMs` in the future.
+  const later = Object.create(uploads) as KyselyUploadRepository;
+  later.listOutbox = (o) => uploads.listOutbox({ ...o, before: new Date(Date.now() + aheadMs) });
+  later.listUnfinished = (o) => uploads.listUnfinished({ ...o, before: new Date(Date.now() + aheadMs) });
+  return reconcileOnce({
+    uploads: later,
+    queue,
+    storage,
+    logger,
+    exclusive: new AdvisoryLockRunner(db),
+    staleAfterMs: 60_000,
+    orphanAgeMs: 60 * 60_000,
+  });
+}
+
+async function accept(options: { store?: boolean; enqueue?: boolean } = {}): Promise<Upload> {
+  const key = options.store === false ? '00000000-0000-4000-8000-000000000001' : (await storage.write(Readable.from([Buffer.from('bytes')]))).key;
+  const id = newUploadId();
+  const upload = await uploads.create({ id, filename: 'a.png', bytes: 5, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: id, tags: [] });
+  if (options.enqueue !== false) {
+    await queue.enqueueUpload(id);
+    await uploads.markEnqueued(id);
+  }
+  return upload;
+}
+
+describe('reconciler', () => {
+  it('relays the outbox: uploads accepted while Redis was down get their job', async () => {
+    const upload = await accept({ enqueue: false });
+    const outcome = await run();
+    expect(outcome).toMatchObject({ ran: true, result: { enqueued: 1 } });
+    expect(await queue.jobState(upload.id)).toBe('live');
+    expect((await uploads.find(upload.id))?.enqueuedAt).toBeInstanceOf(Date);
+  });
+
+  it('re-enqueues unfinished uploads whose job Redis lost', async () => {
+    const queued = await accept();
+    const processing = await accept();
+    await uploads.claim(processing.id);
+    await queue.queue.obliterate({ force: true });
+    const outcome = await run();
+    expect(outcome).toMatchObject({ ran: true, result: { requeued: 2, failed: 0 } });
+    expect(await queue.jobState(queued.id)).toBe('live');
+    expect(await queue.jobState(processing.id)).toBe('live');
+  });
+
+  it('leaves uploads with a live job alone', async () => {
+    await accept();
+    expect(await run()).toMatchObject({ ran: true, result: { requeued: 0, failed: 0, enqueued: 0 } });
+  });
+
+  it('fails, with a clear error, an upload whose temp file is gone', async () => {
+    const upload = await accept({ store: false, enqueue: false });
+    await run();
+    expect(await uploads.find(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_missing' } });
+  });
+
+  it('fails an upload whose job the queue gave up on, and frees its bytes', async () => {
+    const upload = await accept();
+    await uploads.claim(upload.id);
+    // A worker whose failure never reached Postgres (it was down at that moment).
+    const connection = createRedis(redisUrl, 'worker');
+    const failing = new Worker(UPLOAD_QUEUE, () => Promise.reject(new UnrecoverableError('gave up')), { connection, prefix });
+    await waitFor(async () => ((await queue.jobState(upload.id)) === 'failed' ? true : undefined));
+    await failing.close();
+    connection.disconnect();
+    await run();
+    expect(await uploads.find(upload.id)).toMatchObject({ status: 'failed', error: { code: 'attempts_exhausted' } });
+    expect(await storage.exists(upload.storageKey)).toBe(false);
+  });
+
+  it('removes temp files no unfinished upload refers to, and keeps the rest', async () => {
+    const kept = await accept();
+    const done = await accept();
+    await uploads.claim(done.id);
+    await uploads.markSucceeded(done.id, { provider: 'x', publicId: 'p', url: 'u', secureUrl: 'u', format: null, width: null, height: null, bytes: 5, version: null });
+    const { key: orphan } = await storage.write(Readable.from([Buffer.from('orphan')]));
+    const outcome = await reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000 });
+    expect(outcome).toMatchObject({ ran: true, result: { orphansRemoved: 2 } });
+    expect(await storage.exists(kept.storageKey)).toBe(true);
+    expect(await storage.exists(orphan)).toBe(false);
+    expect(await storage.exists(done.storageKey)).toBe(false);
+  });
+
+  it('runs in one process at a time across the cluster', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runner = new AdvisoryLockRunner(db);
+    const first = runner.run('hoist:reconciler', () => held);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await run()).toEqual({ ran: false });
+    release();
+    expect(await first).toEqual({ ran: true, result: undefined });
+    expect((await run()).ran).toBe(true);
+  });
+});

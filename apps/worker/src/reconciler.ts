@@ -1,0 +1,29 @@
+import { reconcile, type ExclusiveRunner, type JobInspector, type Logger, type TempStorage, type UploadRepository } from '@hoist/core';
+import { startPeriodic, type PeriodicTask } from '@hoist/runtime';
+
+export interface ReconcilerDeps {
+  uploads: UploadRepository;
+  queue: JobInspector;
+  storage: TempStorage;
+  logger: Logger;
+  exclusive: ExclusiveRunner;
+  intervalMs: number;
+  staleAfterMs: number;
+  orphanAgeMs: number;
+}
+
+/** Name of the cluster-wide lock: one reconciler runs at a time, whichever worker gets there first. */
+export const RECONCILER_LOCK = 'hoist:reconciler';
+
+/** Runs the reconciler once, unless another process is running it. */
+export function reconcileOnce(deps: Omit<ReconcilerDeps, 'intervalMs'>) {
+  const { uploads, queue, storage, logger } = deps;
+  return deps.exclusive.run(RECONCILER_LOCK, () =>
+    reconcile({ uploads, queue, storage, logger }, { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs }),
+  );
+}
+
+/** Runs the reconciler every `intervalMs` in this worker; the lock keeps it single-flight across workers. */
+export function startReconciler(deps: ReconcilerDeps): PeriodicTask {
+  return startPeriodic({ name: 'reconciler', intervalMs: deps.intervalMs, logger: deps.logger, task: () => reconcileOnce(deps) });
+}

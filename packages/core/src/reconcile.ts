@@ -1,0 +1,141 @@
+import type { JobInspector, JobQueue } from './job-queue.js';
+import type { Logger } from './logger.js';
+import type { TempStorage } from './temp-storage.js';
+import type { Upload } from './upload.js';
+import type { UploadRepository } from './upload.repository.js';
+
+/** What one reconciler run did; every count is also logged. */
+export interface ReconcileReport {
+  /** Outbox uploads (accepted while Redis was down) now enqueued. */
+  enqueued: number;
+  /** Unfinished uploads whose job had vanished (Redis flushed or failed over), enqueued again. */
+  requeued: number;
+  /** Uploads failed because their bytes are gone, or because the queue gave up on their job. */
+  failed: number;
+  /** Temp objects no unfinished upload refers to, removed. */
+  orphansRemoved: number;
+}
+
+export interface OutboxDeps {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  logger: Logger;
+}
+
+const PAGE = 200;
+const TEMP_FILE_MISSING = { code: 'temp_file_missing', message: 'The temporary file for this upload is gone; it cannot be sent to the provider.' };
+
+/**
+ * Enqueues uploads that were accepted but never reached the queue (the outbox). Uploads younger
+ * than `graceMs` are left alone: the API that accepted them may be enqueueing them right now.
+ * Idempotent, so several processes may relay at once.
+ */
+export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number; now?: Date } = {}): Promise<{ enqueued: number; failed: number }> {
+  const now = options.now ?? new Date();
+  const before = new Date(now.getTime() - (options.graceMs ?? 2_000));
+  let enqueued = 0;
+  let failed = 0;
+  for (;;) {
+    const batch = await deps.uploads.listOutbox({ before, limit: PAGE });
+    for (const upload of batch) {
+      if (!(await deps.storage.exists(upload.storageKey))) {
+        if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) failed += 1;
+        continue;
+      }
+      await deps.queue.enqueueUpload(upload.id);
+      await deps.uploads.markEnqueued(upload.id);
+      enqueued += 1;
+    }
+    if (batch.length < PAGE) break;
+  }
+  if (enqueued || failed) deps.logger.info({ enqueued, failed }, 'outbox relayed');
+  return { enqueued, failed };
+}
+
+export interface ReconcileDeps extends OutboxDeps {
+  queue: JobInspector;
+}
+
+export interface ReconcileOptions {
+  /** Unfinished uploads untouched for this long are checked against the queue, ms. */
+  staleAfterMs: number;
+  /** Temp objects unreferenced for this long are removed, ms. */
+  orphanAgeMs: number;
+  now?: Date;
+}
+
+/**
+ * Makes Redis and temp storage agree with Postgres, the source of truth:
+ * 1. relays the outbox;
+ * 2. re-enqueues unfinished uploads whose job vanished (after a Redis flush or failover) and fails,
+ *    with a clear error, those whose bytes are gone or whose job the queue gave up on;
+ * 3. removes temp objects (complete or partial) that no unfinished upload refers to.
+ * Safe to run concurrently with workers: every write is a guarded, idempotent operation.
+ */
+export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
+  const now = options.now ?? new Date();
+  const outbox = await relayOutbox(deps, { now });
+  const report: ReconcileReport = { enqueued: outbox.enqueued, requeued: 0, failed: outbox.failed, orphansRemoved: 0 };
+
+  const before = new Date(now.getTime() - options.staleAfterMs);
+  let afterId: string | undefined;
+  for (;;) {
+    const batch = await deps.uploads.listUnfinished({ before, limit: PAGE, afterId });
+    for (const upload of batch) await repair(deps, upload, report);
+    if (batch.length < PAGE) break;
+    afterId = batch.at(-1)?.id;
+  }
+
+  report.orphansRemoved = await sweepOrphans(deps, new Date(now.getTime() - options.orphanAgeMs));
+  if (report.requeued || report.failed || report.orphansRemoved || report.enqueued) deps.logger.info({ ...report }, 'reconciled');
+  return report;
+}
+
+async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileReport): Promise<void> {
+  const state = await deps.queue.jobState(upload.id);
+  if (state === 'live') return;
+  const log = deps.logger.child({ uploadId: upload.id, jobState: state });
+  if (state === 'failed') {
+    // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
+    if (await deps.uploads.markFailed(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
+      await deps.storage.delete(upload.storageKey);
+      report.failed += 1;
+      log.warn({}, 'upload failed: its job had failed');
+    }
+    return;
+  }
+  if (!(await deps.storage.exists(upload.storageKey))) {
+    if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+      report.failed += 1;
+      log.error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
+    }
+    return;
+  }
+  // missing (Redis lost it) or completed without a final row (it cannot finish from there): run it again.
+  if (state === 'completed') await deps.queue.removeFinishedJob(upload.id);
+  await deps.queue.enqueueUpload(upload.id);
+  await deps.uploads.markEnqueued(upload.id);
+  report.requeued += 1;
+  log.warn({}, 'upload re-enqueued: its job was gone');
+}
+
+async function sweepOrphans(deps: ReconcileDeps, olderThan: Date): Promise<number> {
+  let removed = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    const inUse = await deps.uploads.storageKeysInUse(batch);
+    for (const key of batch) {
+      if (inUse.has(key)) continue;
+      await deps.storage.delete(key);
+      removed += 1;
+    }
+    batch = [];
+  };
+  for await (const object of deps.storage.list({ olderThan })) {
+    batch.push(object.key);
+    if (batch.length >= PAGE) await flush();
+  }
+  if (batch.length) await flush();
+  return removed;
+}

@@ -1,0 +1,45 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntilSettled, uploadFile } from '../support/api-client.js';
+import { fixturePath } from '../support/fixtures.js';
+import { Stack } from '../support/stack.js';
+
+describe('Redis loses every job mid-run', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start({
+      workerEnv: { RECONCILE_INTERVAL_MS: '1000', RECONCILE_STALE_AFTER_MS: '1000', WORKER_LOCK_DURATION_MS: '2000' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the reconciler rebuilds the queue from Postgres: nothing lost, one asset each', async () => {
+    await stack.setFaults({ latencyMs: 400 });
+    const files = ['logo.png', 'photo.jpg', 'document.pdf'];
+    const accepted = await Promise.all(Array.from({ length: 12 }, (_, i) => uploadFile(stack.apiUrl, fixturePath(files[i % 3]!))));
+    expect(accepted.every((a) => a.status === 202)).toBe(true);
+
+    // What FLUSHALL or a failover to an empty replica does to this deployment: every key is gone.
+    const redis = new Redis(stack.env.REDIS_URL!);
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${stack.env.QUEUE_PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+    expect(deleted).toBeGreaterThan(0);
+    await stack.setFaults({ latencyMs: 0 });
+
+    const settled = await Promise.all(accepted.map((a) => pollUntilSettled(stack.apiUrl, a.body.id, 45_000)));
+    expect(settled.map((u) => u.status)).toEqual(Array.from({ length: 12 }, () => 'succeeded'));
+    const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string }> };
+    for (const a of accepted) expect(assets.filter((asset) => asset.public_id === a.body.id)).toHaveLength(1);
+    expect(await stack.tempFiles()).toEqual([]);
+    // It was the reconciler that brought the lost jobs back.
+    expect(stack.workers.some((worker) => worker.output.some((line) => line.includes('re-enqueued')))).toBe(true);
+  }, 60_000);
+});
