@@ -2,7 +2,7 @@ import { loadConfig } from '@hoist/config';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
-import { BullJobQueue, createRedis } from '@hoist/queue';
+import { BullJobQueue, createRedis, RedisThrottle } from '@hoist/queue';
 import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startReconciler } from './reconciler.js';
@@ -39,6 +39,13 @@ runMain('worker', logger, async () => {
     storage,
     provider,
     logger,
+    throttle: new RedisThrottle({
+      redis,
+      prefix: config.QUEUE_PREFIX,
+      ceiling: config.PROVIDER_RATE_LIMIT,
+      fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS,
+      logger,
+    }),
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,

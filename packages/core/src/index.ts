@@ -4,6 +4,7 @@ export * from './ids.js';
 export type * from './job-queue.js';
 export type * from './logger.js';
 export * from './process-upload.js';
+export * from './provider-throttle.js';
 export * from './reconcile.js';
 export type * from './temp-storage.js';
 export * from './upload.js';

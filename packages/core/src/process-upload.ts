@@ -6,6 +6,7 @@ import {
   TempObjectMissingError,
 } from './errors.js';
 import type { Logger } from './logger.js';
+import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
 import type { TempStorage } from './temp-storage.js';
 import type { UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
@@ -16,6 +17,8 @@ export interface ProcessUploadDeps {
   storage: TempStorage;
   provider: UploadProvider;
   logger: Logger;
+  /** Cluster-wide pacing of provider calls; default: none. */
+  throttle?: ProviderThrottle;
 }
 
 export interface ProcessUploadJob {
@@ -46,8 +49,10 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const upload = await deps.uploads.claim(job.uploadId);
   if (!upload) return { kind: 'skipped' };
   const log = deps.logger.child({ uploadId: upload.id, attempt: upload.attempts });
+  const throttle = deps.throttle ?? UNTHROTTLED;
 
   try {
+    await throttle.acquire();
     const result = await deps.provider.upload({
       uploadId: upload.id,
       publicId: upload.publicId,
@@ -59,6 +64,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       resume: upload.chunkProgress ?? undefined,
       onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
     });
+    await throttle.succeeded();
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
     if (!recorded) log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
@@ -67,6 +73,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     return { kind: 'succeeded' };
   } catch (error) {
     if (error instanceof RateLimitedError) {
+      await throttle.limited(error.resetAt);
       await deps.uploads.requeue(upload.id, { refundAttempt: true });
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       throw error;

@@ -5,6 +5,8 @@ export type { BullJobQueueOptions } from './bull-job-queue.js';
 export { JITTER_BACKOFF, UPLOAD_QUEUE } from './jobs.js';
 export type { JobRegistry } from './jobs.js';
 export { createRedis, pingRedis } from './redis.js';
+export { RedisThrottle } from './redis-throttle.js';
+export type { RedisThrottleOptions } from './redis-throttle.js';
 export type { Redis } from './redis.js';
 export { UploadWorker } from './upload-worker.js';
 export type { UploadWorkerOptions } from './upload-worker.js';

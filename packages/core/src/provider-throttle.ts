@@ -1,0 +1,23 @@
+/**
+ * Paces calls to the provider across the whole cluster, so that workers on every host together
+ * stay under the provider's rate limit, and return from a rate-limit pause gradually instead of all
+ * at the same instant.
+ */
+export interface ProviderThrottle {
+  /** Resolves when this caller may send one request to the provider (waits as long as it must). */
+  acquire(): Promise<void>;
+  /** The request went through: how the throttle learns the rate the provider admits. */
+  succeeded(): Promise<void>;
+  /**
+   * The provider answered 420/429: hold every caller until `resetAt` (if known) and lower the
+   * cluster's pace, so the restart after the pause is gradual.
+   */
+  limited(resetAt: Date | undefined): Promise<void>;
+}
+
+/** A throttle that never waits, for tests and for providers without limits. */
+export const UNTHROTTLED: ProviderThrottle = {
+  acquire: () => Promise.resolve(),
+  succeeded: () => Promise.resolve(),
+  limited: () => Promise.resolve(),
+};

@@ -1,0 +1,64 @@
+import { createLogger } from '@hoist/logger';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createQueuePrefix } from '../../../test/support/resources.js';
+import { createRedis } from './redis.js';
+import { RedisThrottle } from './redis-throttle.js';
+
+const logger = createLogger({ name: 'throttle-test', level: 'silent', format: 'json' });
+const { prefix, redisUrl, clear } = createQueuePrefix();
+const redis = createRedis(redisUrl, 'worker');
+afterEach(clear);
+afterAll(() => {
+  redis.disconnect();
+});
+
+function throttle(ceiling?: number) {
+  return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger });
+}
+
+async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
+  const startedAt = Date.now();
+  let left = count;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (left > 0) {
+        left -= 1;
+        await subject.acquire();
+      }
+    }),
+  );
+  return Date.now() - startedAt;
+}
+
+describe('RedisThrottle', () => {
+  it('does not pace at all before it has learned anything, without a ceiling', async () => {
+    expect(await timeToAcquire(throttle(), 50, 8)).toBeLessThan(500);
+  });
+
+  it('holds every caller together to the ceiling, without bursts', async () => {
+    // 21 requests at 20/s: the first is free, the other 20 are spaced 50 ms apart.
+    const took = await timeToAcquire(throttle(20), 21, 6);
+    expect(took).toBeGreaterThanOrEqual(950);
+    expect(took).toBeLessThan(2_000);
+  });
+
+  it('pauses everyone until the reset, then continues below the rate the provider admitted', async () => {
+    const subject = throttle();
+    // The provider admitted 40 requests in the last two seconds: 20 per second.
+    for (let i = 0; i < 40; i++) await subject.succeeded();
+    const resetAt = new Date(Date.now() + 400);
+    await subject.limited(resetAt);
+    const rate = await subject.rate();
+    expect(rate).toBeGreaterThan(15);
+    expect(rate).toBeLessThanOrEqual(20);
+    await subject.acquire();
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt.getTime());
+  });
+
+  it('cuts once per congestion event, however many in-flight requests report it', async () => {
+    const subject = throttle();
+    for (let i = 0; i < 40; i++) await subject.succeeded();
+    await Promise.all(Array.from({ length: 5 }, () => subject.limited(new Date(Date.now() + 100))));
+    expect(await subject.rate()).toBeGreaterThan(15);
+  });
+});

@@ -1,0 +1,131 @@
+import type { Logger, ProviderThrottle } from '@hoist/core';
+import { rateLimitPause } from './backoff.js';
+import type { Redis } from './redis.js';
+
+/**
+ * The cluster's shared pace, in one Redis hash. `rate` is requests per second (0: nothing learned
+ * yet and no ceiling, so no pacing at all); a token bucket of size one spaces requests 1/rate apart
+ * across every worker, so the pace holds with no bursts.
+ *
+ * Acquire: wait while paused; otherwise grow a learned rate a little (additive increase), refill,
+ * and take a token or say how long until one is due.
+ */
+const ACQUIRE = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local ceiling = tonumber(ARGV[2])
+local increase = tonumber(ARGV[3])
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil')
+local rate = tonumber(h[1]) or 0
+local tokens = tonumber(h[2]) or 1
+local ts = tonumber(h[3]) or now
+local pausedUntil = tonumber(h[4]) or 0
+if now < pausedUntil then return pausedUntil - now end
+local elapsed = math.max(0, now - ts) / 1000
+if rate > 0 then rate = rate + rate * increase * elapsed end
+if ceiling > 0 and (rate == 0 or rate > ceiling) then rate = ceiling end
+if rate == 0 then
+  redis.call('HSET', key, 'ts', now, 'tokens', 1)
+  redis.call('PEXPIRE', key, 86400000)
+  return 0
+end
+tokens = math.min(1, tokens + elapsed * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+redis.call('HSET', key, 'rate', rate, 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', key, 86400000)
+return wait
+`;
+
+/** Counts a success in a sliding two-second window: the rate the provider is admitting. */
+const SUCCEEDED = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+redis.call('ZADD', key, now, now .. ':' .. ARGV[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 2000)
+redis.call('PEXPIRE', key, 10000)
+return 0
+`;
+
+/**
+ * Limited: one cut per congestion event (420s from requests already in flight count once): the new
+ * pace is a fraction of what the provider admitted over the last two seconds; and everyone waits
+ * until the reset.
+ */
+const LIMITED = `
+local key = KEYS[1]
+local successes = KEYS[2]
+local now = tonumber(ARGV[1])
+local pauseUntil = tonumber(ARGV[2])
+local cut = tonumber(ARGV[3])
+local h = redis.call('HMGET', key, 'rate', 'lastCut', 'pausedUntil')
+local rate = tonumber(h[1]) or 0
+local lastCut = tonumber(h[2]) or 0
+local pausedUntil = tonumber(h[3]) or 0
+if now > math.max(lastCut + 1000, pausedUntil) then
+  local admitted = redis.call('ZCOUNT', successes, now - 2000, '+inf') / 2
+  local base = admitted
+  if rate > 0 and (base == 0 or rate < base) then base = rate end
+  rate = math.max(0.2, base * cut)
+  lastCut = now
+end
+redis.call('HSET', key, 'rate', rate, 'lastCut', lastCut, 'pausedUntil', math.max(pausedUntil, pauseUntil), 'tokens', 0, 'ts', now)
+redis.call('PEXPIRE', key, 86400000)
+return 0
+`;
+
+export interface RedisThrottleOptions {
+  redis: Redis;
+  /** Key prefix (the queue prefix), so deployments sharing a Redis don't share a pace. */
+  prefix: string;
+  /** Cluster-wide ceiling, requests per second (PROVIDER_RATE_LIMIT); undefined: learn from 420s only. */
+  ceiling?: number | undefined;
+  /** Pause when the provider names no reset time, ms. */
+  fallbackPauseMs: number;
+  logger: Logger;
+  /** Fraction of the admitted rate to continue at after a rate limit; default 0.95. */
+  cut?: number;
+  /** Relative growth of a learned rate per second without rate limits; default 0.01 (1 %/s). */
+  increase?: number;
+}
+
+/** ProviderThrottle shared by every worker through Redis (Lua scripts, so each step is atomic). */
+export class RedisThrottle implements ProviderThrottle {
+  private readonly key: string;
+  private readonly successesKey: string;
+
+  constructor(private readonly options: RedisThrottleOptions) {
+    this.key = `${options.prefix}:hoist:throttle`;
+    this.successesKey = `${options.prefix}:hoist:throttle:ok`;
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const wait = Number(
+        await this.options.redis.eval(ACQUIRE, 1, this.key, Date.now(), this.options.ceiling ?? 0, this.options.increase ?? 0.01),
+      );
+      if (wait <= 0) return;
+      // A little jitter so waiters polling for the same token don't arrive in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * 10));
+    }
+  }
+
+  async succeeded(): Promise<void> {
+    await this.options.redis.eval(SUCCEEDED, 1, this.successesKey, Date.now(), Math.random().toString(36).slice(2));
+  }
+
+  async limited(resetAt: Date | undefined): Promise<void> {
+    const pauseUntil = Date.now() + rateLimitPause(resetAt, { fallbackMs: this.options.fallbackPauseMs });
+    await this.options.redis.eval(LIMITED, 2, this.key, this.successesKey, Date.now(), pauseUntil, this.options.cut ?? 0.95);
+    const rate = await this.options.redis.hget(this.key, 'rate');
+    this.options.logger.warn({ pauseUntil: new Date(pauseUntil).toISOString(), rate: Number(rate) }, 'provider rate limit: pausing and slowing down');
+  }
+
+  /** The current pace, requests per second (0: unpaced). For tests and metrics. */
+  async rate(): Promise<number> {
+    const [rate] = await this.options.redis.hmget(this.key, 'rate');
+    const learned = Number(rate ?? 0);
+    const ceiling = this.options.ceiling ?? 0;
+    return ceiling > 0 && (learned === 0 || learned > ceiling) ? ceiling : learned;
+  }
+}
