@@ -29,6 +29,16 @@ describe('classifyCloudinaryError', () => {
   });
 });
 
+describe('rate-limit reset precedence', () => {
+  it('takes the headers over the message, and the message when there are no headers', () => {
+    const raw = { http_code: 420, message: 'Rate Limit Exceeded. Try again on 2026-11-23 17:00:00 UTC' };
+    const fromHeaders = classifyCloudinaryError(raw, now, { 'retry-after': '5' }) as RateLimitedError;
+    expect(fromHeaders.resetAt?.toISOString()).toBe('2026-11-23T16:00:05.000Z');
+    const fromMessage = classifyCloudinaryError(raw, now, {}) as RateLimitedError;
+    expect(fromMessage.resetAt?.toISOString()).toBe('2026-11-23T17:00:00.000Z');
+  });
+});
+
 describe('parseResetTime', () => {
   it('ignores resets in the past and text without a date', () => {
     expect(parseResetTime('Try again on 2020-01-01 00:00:00 UTC', now)).toBeUndefined();

@@ -50,7 +50,7 @@ function request(body: Buffer, overrides: Partial<ProviderUploadRequest> = {}): 
     contentType: 'image/png',
     bytes: body.length,
     tags: ['t1'],
-    open: () => Promise.resolve(Readable.from([body])),
+    open: (range) => Promise.resolve(Readable.from([range ? body.subarray(range.start, range.end + 1) : body])),
     ...overrides,
   };
 }
@@ -85,6 +85,16 @@ describe('CloudinaryProvider', () => {
     const resetAt = (error as RateLimitedError).resetAt!.getTime();
     expect(resetAt - Date.now()).toBeGreaterThan(20_000);
     expect(resetAt - Date.now()).toBeLessThan(32_000);
+  });
+
+  it('reads the reset time from the 420 response headers, which the SDK itself drops', async () => {
+    await faults({ script: [{ kind: 'rate_limit', resetInSeconds: 40, hint: 'headers' }] });
+    const error = await provider.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as Error).message).not.toMatch(/Try again/);
+    const inMs = (error as RateLimitedError).resetAt!.getTime() - Date.now();
+    expect(inMs).toBeGreaterThan(30_000);
+    expect(inMs).toBeLessThan(42_000);
   });
 
   it('reports 429 without a reset hint as rate limited with no reset time', async () => {

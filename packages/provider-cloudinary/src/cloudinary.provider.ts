@@ -1,37 +1,36 @@
-import { pipeline, type Readable, type Writable } from 'node:stream';
-import type { ProviderUploadRequest, UploadProvider, UploadResult } from '@hoist/core';
-import { classifyCloudinaryError } from './classify-error.js';
+import type { Readable } from 'node:stream';
+import { RetryableProviderError, type ProviderUploadRequest, type UploadProvider, type UploadResult } from '@hoist/core';
+import type { UploadApiOptions } from 'cloudinary';
+import { DEFAULT_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunk-plan.js';
+import { chunkRetryPolicy, type ChunkRetryOptions, type ChunkRetryPolicy } from './chunk-retry.js';
+import { uploadInChunks, type ChunkHeaders } from './chunked-upload.js';
 import { parseCloudinaryUrl, type CloudinaryCredentials } from './cloudinary-url.js';
-import { loadCloudinarySdk, type CloudinaryV2 } from './sdk.js';
+import { loadCloudinarySdk, usesHttps, type CloudinaryV2 } from './sdk.js';
+import { sendStream } from './send-stream.js';
+import { isAsset, toUploadResult } from './upload-response.js';
 
-const MB = 1000 * 1000;
+/** Cloudinary refuses single requests above this size; bigger files must be chunked. */
+const DEFAULT_CHUNK_THRESHOLD_BYTES = 100 * 1000 * 1000;
 
+/** How {@link CloudinaryProvider.create} is configured. */
 export interface CloudinaryProviderOptions {
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`. */
   url: string;
-  /** Per-request timeout, ms; the SDK reports expiry as HTTP 499. */
+  /** Per-request timeout (each chunk is a request), ms; the SDK reports expiry as HTTP 499. */
   timeoutMs: number;
   /** Files above this many bytes go through the chunked protocol; default 100 MB (Cloudinary's limit for a single request). */
   chunkThresholdBytes?: number;
   /** Chunk size for chunked uploads, bytes; default 20 MB, at least 5 MB. */
   chunkSizeBytes?: number;
-}
-
-interface CloudinaryUploadResponse {
-  public_id: string;
-  version?: number;
-  url: string;
-  secure_url: string;
-  format?: string;
-  width?: number;
-  height?: number;
-  bytes: number;
+  /** In-place retries of a chunk that failed transiently; default 3 tries, 250 ms doubling to 2 s. */
+  chunkRetry?: ChunkRetryOptions;
 }
 
 /**
  * UploadProvider on the official Cloudinary SDK. Uploads are streamed (never buffered whole) to a
  * deterministic public id with `overwrite: true`, so a retry after a lost response replaces the
- * same asset instead of creating a second one.
+ * same asset instead of creating a second one. Files above the chunk threshold go through
+ * Cloudinary's chunked protocol, resumable across attempts (see {@link uploadInChunks}).
  */
 export class CloudinaryProvider implements UploadProvider {
   readonly name = 'cloudinary';
@@ -39,14 +38,22 @@ export class CloudinaryProvider implements UploadProvider {
   private constructor(
     private readonly sdk: CloudinaryV2,
     private readonly credentials: CloudinaryCredentials,
-    private readonly options: CloudinaryProviderOptions,
+    private readonly chunking: { thresholdBytes: number; chunkSizeBytes: number; retry: ChunkRetryPolicy },
+    private readonly timeoutMs: number,
   ) {}
 
+
+  /** Validates the options and loads the SDK (see {@link loadCloudinarySdk} for why it is loaded late). */
   static async create(options: CloudinaryProviderOptions): Promise<CloudinaryProvider> {
     const credentials = parseCloudinaryUrl(options.url);
-    const chunk = options.chunkSizeBytes ?? 20 * MB;
-    if (chunk < 5 * MB) throw new Error('Cloudinary chunks must be at least 5 MB');
-    return new CloudinaryProvider(await loadCloudinarySdk(credentials, options.url), credentials, options);
+    const chunkSizeBytes = options.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < MIN_CHUNK_BYTES) throw new Error('Cloudinary chunks must be at least 5 MB');
+    const chunking = {
+      thresholdBytes: options.chunkThresholdBytes ?? DEFAULT_CHUNK_THRESHOLD_BYTES,
+      chunkSizeBytes,
+      retry: chunkRetryPolicy(options.chunkRetry),
+    };
+    return new CloudinaryProvider(await loadCloudinarySdk(credentials, options.url), credentials, chunking, options.timeoutMs);
   }
 
   /** Where requests go: the upload_prefix if set, else Cloudinary's API. For logs; contains no secret. */
@@ -55,30 +62,27 @@ export class CloudinaryProvider implements UploadProvider {
   }
 
   async upload(request: ProviderUploadRequest): Promise<UploadResult> {
-    const source = await request.open();
-    const chunked = request.bytes > (this.options.chunkThresholdBytes ?? 100 * MB);
-    let response: CloudinaryUploadResponse;
-    try {
-      response = await this.send(source, request, chunked);
-    } catch (error) {
-      source.destroy();
-      throw classifyCloudinaryError(error);
+    if (request.bytes > this.chunking.thresholdBytes) {
+      const asset = await uploadInChunks(request, {
+        chunkSizeBytes: this.chunking.chunkSizeBytes,
+        retry: this.chunking.retry,
+        sendChunk: (source, headers) => this.send(source, request, headers),
+      });
+      return toUploadResult(this.name, asset);
     }
-    return {
-      provider: this.name,
-      publicId: response.public_id,
-      url: response.url,
-      secureUrl: response.secure_url,
-      format: response.format ?? null,
-      width: response.width ?? null,
-      height: response.height ?? null,
-      bytes: response.bytes,
-      version: response.version ?? null,
-    };
+    // Opened outside send(): a missing temp file is not a provider error and must pass unchanged.
+    const answer = await this.send(await request.open(), request);
+    if (!isAsset(answer)) throw new RetryableProviderError('Cloudinary answered without an asset');
+    return toUploadResult(this.name, answer);
   }
 
-  private send(source: Readable, request: ProviderUploadRequest, chunked: boolean): Promise<CloudinaryUploadResponse> {
-    const options = {
+  /**
+   * One Upload API request. A chunk carries exactly the same signed parameters as a whole-file
+   * upload — as the SDK's own chunked uploader does — because Cloudinary applies them when the last
+   * chunk completes the file; the SDK signs each request with a fresh timestamp.
+   */
+  private send(source: Readable, request: ProviderUploadRequest, chunk?: ChunkHeaders): Promise<unknown> {
+    const options: UploadApiOptions = {
       cloud_name: this.credentials.cloudName,
       api_key: this.credentials.apiKey,
       api_secret: this.credentials.apiSecret,
@@ -87,28 +91,14 @@ export class CloudinaryProvider implements UploadProvider {
       overwrite: true,
       unique_filename: false,
       use_filename: false,
-      resource_type: 'auto' as const,
+      resource_type: 'auto',
       tags: request.tags,
+      // Not signed: the file part's name, from which Cloudinary takes original_filename.
       filename: request.filename,
-      timeout: this.options.timeoutMs,
-      ...(chunked ? { chunk_size: this.options.chunkSizeBytes ?? 20 * MB } : {}),
+      timeout: this.timeoutMs,
+      // Not signed either: the SDK sends these two as the X-Unique-Upload-Id and Content-Range headers.
+      ...(chunk ? { x_unique_upload_id: chunk.sessionId, content_range: chunk.contentRange } : {}),
     };
-    return new Promise<CloudinaryUploadResponse>((resolve, reject) => {
-      // The SDK rejects with plain objects; classifyCloudinaryError reads them as they are.
-      const callback = (error: unknown, result?: unknown) => {
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        if (error) reject(error);
-        else if (result && typeof result === 'object' && 'public_id' in result) resolve(result as CloudinaryUploadResponse);
-        else reject(new Error('Cloudinary answered without an asset'));
-      };
-      const sink: Writable = chunked
-        ? this.sdk.uploader.upload_chunked_stream(options, callback)
-        : this.sdk.uploader.upload_stream(options, callback);
-      // pipeline, not pipe: a read error on the temp file must reject this call, never surface as an
-      // unhandled 'error' event on the SDK's stream (which would take the whole worker down).
-      pipeline(source, sink, (error) => {
-        if (error) reject(error);
-      });
-    });
+    return sendStream(this.sdk, source, options, usesHttps(this.credentials));
   }
 }

@@ -1,4 +1,5 @@
 export { classifyCloudinaryError, parseResetTime } from './classify-error.js';
+export type { ChunkRetryOptions } from './chunk-retry.js';
 export { CloudinaryProvider } from './cloudinary.provider.js';
 export type { CloudinaryProviderOptions } from './cloudinary.provider.js';
 export { parseCloudinaryUrl } from './cloudinary-url.js';

@@ -7,6 +7,11 @@ export type CloudinaryV2 = CloudinaryModule['v2'];
 
 let loaded: { sdk: CloudinaryV2; secure: boolean } | undefined;
 
+/** Whether the SDK talks https for these credentials: always, except to an `http:` upload_prefix. */
+export function usesHttps(credentials: CloudinaryCredentials): boolean {
+  return !credentials.uploadPrefix?.startsWith('http:');
+}
+
 /**
  * Loads the Cloudinary SDK for these credentials.
  *
@@ -17,7 +22,7 @@ let loaded: { sdk: CloudinaryV2; secure: boolean } | undefined;
  * the SDK's global configuration.
  */
 export async function loadCloudinarySdk(credentials: CloudinaryCredentials, url: string): Promise<CloudinaryV2> {
-  const secure = !credentials.uploadPrefix?.startsWith('http:');
+  const secure = usesHttps(credentials);
   if (loaded) {
     if (loaded.secure !== secure) {
       throw new Error('The Cloudinary SDK is already loaded for the other scheme (http vs https); use one per process.');

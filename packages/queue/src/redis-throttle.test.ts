@@ -55,6 +55,14 @@ describe('RedisThrottle', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(resetAt.getTime());
   });
 
+  it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
+    const subject = throttle();
+    await subject.limited(new Date(Date.now() + 200));
+    expect(await subject.rate()).toBe(0);
+    await subject.acquire();
+    expect(await timeToAcquire(subject, 30, 6)).toBeLessThan(500);
+  });
+
   it('cuts once per congestion event, however many in-flight requests report it', async () => {
     const subject = throttle();
     for (let i = 0; i < 40; i++) await subject.succeeded();

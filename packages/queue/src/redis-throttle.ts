@@ -49,8 +49,8 @@ return 0
 
 /**
  * Limited: one cut per congestion event (420s from requests already in flight count once): the new
- * pace is a fraction of what the provider admitted over the last two seconds; and everyone waits
- * until the reset.
+ * pace is a fraction of what the provider admitted over the last two seconds, or of the current
+ * pace when that is lower; and everyone waits until the reset.
  */
 const LIMITED = `
 local key = KEYS[1]
@@ -64,9 +64,12 @@ local lastCut = tonumber(h[2]) or 0
 local pausedUntil = tonumber(h[3]) or 0
 if now > math.max(lastCut + 1000, pausedUntil) then
   local admitted = redis.call('ZCOUNT', successes, now - 2000, '+inf') / 2
-  local base = admitted
-  if rate > 0 and (base == 0 or rate < base) then base = rate end
-  rate = math.max(0.2, base * cut)
+  if admitted > 0 and (rate == 0 or admitted < rate) then
+    rate = math.max(0.5, admitted * cut)
+  elseif rate > 0 then
+    rate = math.max(0.5, rate * cut)
+  end
+  -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
   lastCut = now
 end
 redis.call('HSET', key, 'rate', rate, 'lastCut', lastCut, 'pausedUntil', math.max(pausedUntil, pauseUntil), 'tokens', 0, 'ts', now)

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { resetFromHeaders } from './rate-limit-hints.js';
+
+const now = new Date('2026-11-23T17:00:00Z');
+
+describe('resetFromHeaders', () => {
+  it('reads Retry-After as seconds or as an HTTP-date', () => {
+    expect(resetFromHeaders({ 'retry-after': '30' }, now)?.toISOString()).toBe('2026-11-23T17:00:30.000Z');
+    expect(resetFromHeaders({ 'retry-after': 'Mon, 23 Nov 2026 17:05:00 GMT' }, now)?.toISOString()).toBe('2026-11-23T17:05:00.000Z');
+  });
+
+  it("reads Cloudinary's X-FeatureRateLimit-Reset as the end of its hourly window", () => {
+    const headers = { 'x-featureratelimit-limit': '500', 'x-featureratelimit-remaining': '0', 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 18:00:00 GMT' };
+    expect(resetFromHeaders(headers, now)?.toISOString()).toBe('2026-11-23T18:00:00.000Z');
+  });
+
+  it('prefers Retry-After when both are given', () => {
+    expect(resetFromHeaders({ 'retry-after': '2', 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 18:00:00 GMT' }, now)?.toISOString()).toBe(
+      '2026-11-23T17:00:02.000Z',
+    );
+  });
+
+  it('reads X-RateLimit-Reset as a delta, unix seconds or unix milliseconds', () => {
+    expect(resetFromHeaders({ 'x-ratelimit-reset': '12' }, now)?.toISOString()).toBe('2026-11-23T17:00:12.000Z');
+    const at = Date.parse('2026-11-23T17:10:00Z');
+    expect(resetFromHeaders({ 'x-ratelimit-reset': String(at / 1000) }, now)?.getTime()).toBe(at);
+    expect(resetFromHeaders({ 'x-ratelimit-reset': String(at) }, now)?.getTime()).toBe(at);
+  });
+
+  it('ignores missing, malformed and past values', () => {
+    expect(resetFromHeaders({}, now)).toBeUndefined();
+    expect(resetFromHeaders({ 'retry-after': 'soon' }, now)).toBeUndefined();
+    expect(resetFromHeaders({ 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 16:00:00 GMT' }, now)).toBeUndefined();
+  });
+});

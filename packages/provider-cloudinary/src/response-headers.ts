@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ResponseHeaders } from './rate-limit-hints.js';
+
+/** Header that ties an SDK request to the response headers the tap keeps for it. */
+export const REQUEST_ID_HEADER = 'x-hoist-request-id';
+
+const KEEP_MS = 60_000;
+const kept = new Map<string, { headers: ResponseHeaders; at: number }>();
+let subscribed = false;
+
+/**
+ * The Cloudinary SDK drops response headers from its errors, but rate-limit answers carry the
+ * reset time in them. Node's `http.client.response.finish` diagnostics channel sees every response
+ * of this process; this keeps the headers of 420/429 answers to requests that carry our request-id
+ * header, until the provider collects them. No SDK internals are patched.
+ */
+function ensureSubscribed(): void {
+  if (subscribed) return;
+  subscribed = true;
+  subscribe('http.client.response.finish', (message) => {
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    if (response.statusCode !== 420 && response.statusCode !== 429) return;
+    const id = request.getHeader(REQUEST_ID_HEADER);
+    if (typeof id !== 'string') return;
+    const now = Date.now();
+    for (const [key, entry] of kept) if (now - entry.at > KEEP_MS) kept.delete(key);
+    kept.set(id, { headers: { ...response.headers }, at: now });
+  });
+}
+
+/** A fresh request id for one SDK call; send it as REQUEST_ID_HEADER. */
+export function newRequestId(): string {
+  ensureSubscribed();
+  return randomUUID();
+}
+
+/** The rate-limit response headers seen for this request id, if any (each id is collected once). */
+export function takeResponseHeaders(id: string): ResponseHeaders | undefined {
+  const entry = kept.get(id);
+  kept.delete(id);
+  return entry?.headers;
+}

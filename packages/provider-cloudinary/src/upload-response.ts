@@ -1,0 +1,37 @@
+import type { UploadResult } from '@hoist/core';
+
+/** The fields of Cloudinary's upload answer that Hoist keeps. */
+export interface CloudinaryAsset {
+  public_id: string;
+  version?: number;
+  url: string;
+  secure_url: string;
+  format?: string;
+  width?: number;
+  height?: number;
+  bytes: number;
+  /** Chunked uploads only: `false` on answers to chunks before the last, `true` on the finished asset. */
+  done?: boolean;
+}
+
+/** True when Cloudinary's answer describes an asset (as opposed to, say, an unfinished chunk's `{"done":false}`). */
+export function isAsset(answer: unknown): answer is CloudinaryAsset {
+  if (answer === null || typeof answer !== 'object') return false;
+  const fields = answer as Record<string, unknown>;
+  return typeof fields['public_id'] === 'string' && typeof fields['secure_url'] === 'string';
+}
+
+/** Maps Cloudinary's answer onto the provider-neutral result. */
+export function toUploadResult(provider: string, asset: CloudinaryAsset): UploadResult {
+  return {
+    provider,
+    publicId: asset.public_id,
+    url: asset.url,
+    secureUrl: asset.secure_url,
+    format: asset.format ?? null,
+    width: asset.width ?? null,
+    height: asset.height ?? null,
+    bytes: asset.bytes,
+    version: asset.version ?? null,
+  };
+}
