@@ -64,8 +64,9 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       resume: upload.chunkProgress ?? undefined,
       onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
     });
-    await throttle.succeeded();
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
+    // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
+    await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     if (!recorded) log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     await deps.storage.delete(upload.storageKey);
@@ -73,7 +74,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     return { kind: 'succeeded' };
   } catch (error) {
     if (error instanceof RateLimitedError) {
-      await throttle.limited(error.resetAt);
+      await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
       await deps.uploads.requeue(upload.id, { refundAttempt: true });
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       throw error;

@@ -4,7 +4,10 @@
  * at the same instant.
  */
 export interface ProviderThrottle {
-  /** Resolves when this caller may send one request to the provider (waits as long as it must). */
+  /**
+   * Resolves when this caller may send one request to the provider. Waits a few seconds at most:
+   * during a longer provider pause it throws RateLimitedError so the job goes back to the queue.
+   */
   acquire(): Promise<void>;
   /** The request went through: how the throttle learns the rate the provider admits. */
   succeeded(): Promise<void>;

@@ -161,6 +161,16 @@ describe('chunked uploads', () => {
     expect(await writesOf(first.request.publicId)).toEqual([1]);
   });
 
+  it('starts over in a new session when the provider refuses a resumed one with a 4xx', async () => {
+    const saved = { sessionId: 'expired-session', offset: 2 * CHUNK };
+    await faults({ script: [{ kind: 'error', status: 400, message: 'Upload session not found' }] });
+    const resumed = chunkedRequest({ resume: saved });
+    const result = await provider.upload(resumed.request);
+    expect(resumed.opened).toEqual([chunk(2), chunk(0), chunk(1), chunk(2), chunk(3)]);
+    expect(resumed.progress.every((p) => p.sessionId !== saved.sessionId)).toBe(true);
+    expect((await served(result.secureUrl)).equals(body)).toBe(true);
+  });
+
   it('gets the finished asset back, without a second write, when resuming a session that already completed', async () => {
     const first = chunkedRequest();
     const original = await provider.upload(first.request);

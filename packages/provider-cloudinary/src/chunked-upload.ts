@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { RetryableProviderError, type ByteRange, type ProviderUploadRequest } from '@hoist/core';
+import { PermanentProviderError, RetryableProviderError, type ByteRange, type ProviderUploadRequest } from '@hoist/core';
 import { contentRange, remainingChunks, startingPoint } from './chunk-plan.js';
 import { withChunkRetry, type ChunkRetryPolicy, type RetryEnvironment } from './chunk-retry.js';
 import { isAsset, type CloudinaryAsset } from './upload-response.js';
@@ -47,9 +47,23 @@ const randomSessionId = (): string => randomBytes(16).toString('hex');
  * - If the final chunk is acknowledged but the upload is not complete, Cloudinary no longer holds the
  *   earlier chunks (an expired session); the upload starts over once in a new session.
  *
+ * - A resumed session the provider refuses with a 4xx (other than 401/403) is started over once.
+ *
  * Errors from `request.open` and `request.onProgress` are not provider errors and pass through unchanged.
  */
 export async function uploadInChunks(request: ProviderUploadRequest, options: ChunkedUploadOptions): Promise<CloudinaryAsset> {
+  try {
+    return await sendChunks(request, options);
+  } catch (error) {
+    // A resumed session may have expired at the provider, which may answer with a 4xx rather than
+    // an incomplete upload. Rejections that are about us (credentials, signature) would repeat.
+    const sessionRefused = error instanceof PermanentProviderError && error.status !== 401 && error.status !== 403;
+    if (!request.resume || !sessionRefused) throw error;
+    return sendChunks({ ...request, resume: undefined }, options);
+  }
+}
+
+async function sendChunks(request: ProviderUploadRequest, options: ChunkedUploadOptions): Promise<CloudinaryAsset> {
   const newSessionId = options.newSessionId ?? randomSessionId;
   let { sessionId, offset } = startingPoint(request.bytes, request.resume, newSessionId);
 

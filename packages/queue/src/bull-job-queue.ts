@@ -62,26 +62,20 @@ export class BullJobQueue implements JobInspector {
     );
   }
 
+  /**
+   * From the job's own hash (one O(1) read), not BullMQ's getState, which scans the wait list and
+   * would make a reconciler run over a large backlog quadratic.
+   */
   async jobState(uploadId: string): Promise<JobState> {
-    const state = await this.queue.getJobState(uploadId);
-    switch (state) {
-      case 'completed':
-      case 'failed':
-        return state;
-      case 'unknown':
-        return 'missing';
-      case 'active':
-      case 'delayed':
-      case 'prioritized':
-      case 'waiting':
-      case 'waiting-children':
-        return 'live';
-    }
+    const job = await this.queue.getJob(uploadId);
+    if (!job) return 'missing';
+    if (!job.finishedOn) return 'live';
+    // Our processor always returns a value; a finished job without one failed.
+    return job.returnvalue === null || job.returnvalue === undefined ? 'failed' : 'completed';
   }
 
   async removeFinishedJob(uploadId: string): Promise<void> {
-    const state = await this.queue.getJobState(uploadId);
-    if (state === 'completed' || state === 'failed') await this.queue.remove(uploadId);
+    if ((await this.jobState(uploadId)) !== 'live') await this.queue.remove(uploadId);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { RateLimitedError } from '@hoist/core';
 import { createLogger } from '@hoist/logger';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createQueuePrefix } from '../../../test/support/resources.js';
@@ -12,8 +13,8 @@ afterAll(() => {
   redis.disconnect();
 });
 
-function throttle(ceiling?: number) {
-  return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger });
+function throttle(ceiling?: number, maxWaitMs?: number) {
+  return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
 }
 
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
@@ -42,17 +43,27 @@ describe('RedisThrottle', () => {
     expect(took).toBeLessThan(2_000);
   });
 
-  it('pauses everyone until the reset, then continues below the rate the provider admitted', async () => {
+  it('pauses everyone until the reset, then restarts paced below the rate the provider admitted', async () => {
     const subject = throttle();
     // The provider admitted 40 requests in the last two seconds: 20 per second.
     for (let i = 0; i < 40; i++) await subject.succeeded();
-    const resetAt = new Date(Date.now() + 400);
+    const resetAt = new Date(Date.now() + 1_500);
     await subject.limited(resetAt);
     const rate = await subject.rate();
-    expect(rate).toBeGreaterThan(15);
-    expect(rate).toBeLessThanOrEqual(20);
+    expect(rate).toBeCloseTo(19, 0);
     await subject.acquire();
-    expect(Date.now()).toBeGreaterThanOrEqual(resetAt.getTime());
+    // The reset is honoured (the pause may add up to 10 % jitter)...
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt.getTime() - 5);
+    // ...and the restart is paced, not a burst: 10 more requests at ~19/s take about half a second,
+    // however long the pause was.
+    expect(await timeToAcquire(subject, 10, 6)).toBeGreaterThanOrEqual(450);
+    expect(await subject.rate()).toBeLessThan(20);
+  });
+
+  it('hands a long pause back to the caller as a rate limit instead of holding it', async () => {
+    const subject = throttle(undefined, 1_000);
+    await subject.limited(new Date(Date.now() + 30_000));
+    await expect(subject.acquire()).rejects.toBeInstanceOf(RateLimitedError);
   });
 
   it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
@@ -67,6 +78,7 @@ describe('RedisThrottle', () => {
     const subject = throttle();
     for (let i = 0; i < 40; i++) await subject.succeeded();
     await Promise.all(Array.from({ length: 5 }, () => subject.limited(new Date(Date.now() + 100))));
-    expect(await subject.rate()).toBeGreaterThan(15);
+    // One cut: 20 × 0.95 = 19. Five would have made it 15.5.
+    expect(await subject.rate()).toBeCloseTo(19, 0);
   });
 });

@@ -1,4 +1,5 @@
-import type { Logger, ProviderThrottle } from '@hoist/core';
+import { randomUUID } from 'node:crypto';
+import { RateLimitedError, type Logger, type ProviderThrottle } from '@hoist/core';
 import { rateLimitPause } from './backoff.js';
 import type { Redis } from './redis.js';
 
@@ -8,13 +9,15 @@ import type { Redis } from './redis.js';
  * across every worker, so the pace holds with no bursts.
  *
  * Acquire: wait while paused; otherwise grow a learned rate a little (additive increase), refill,
- * and take a token or say how long until one is due.
+ * and take a token or say how long until one is due. Time is Redis's own (TIME), so clock skew
+ * between worker hosts cannot mint tokens.
  */
 const ACQUIRE = `
 local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local ceiling = tonumber(ARGV[2])
-local increase = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ceiling = tonumber(ARGV[1])
+local increase = tonumber(ARGV[2])
 local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
@@ -22,7 +25,9 @@ local ts = tonumber(h[3]) or now
 local pausedUntil = tonumber(h[4]) or 0
 if now < pausedUntil then return pausedUntil - now end
 local elapsed = math.max(0, now - ts) / 1000
-if rate > 0 then rate = rate + rate * increase * elapsed end
+-- Growth counts at most one second per call: idle time (or a pause) is no evidence the provider
+-- would take more, and must not turn the learned pace into a burst.
+if rate > 0 then rate = rate + rate * increase * math.min(elapsed, 1) end
 if ceiling > 0 and (rate == 0 or rate > ceiling) then rate = ceiling end
 if rate == 0 then
   redis.call('HSET', key, 'ts', now, 'tokens', 1)
@@ -40,8 +45,9 @@ return wait
 /** Counts a success in a sliding two-second window: the rate the provider is admitting. */
 const SUCCEEDED = `
 local key = KEYS[1]
-local now = tonumber(ARGV[1])
-redis.call('ZADD', key, now, now .. ':' .. ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', key, now, now .. ':' .. ARGV[1])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 2000)
 redis.call('PEXPIRE', key, 10000)
 return 0
@@ -55,9 +61,10 @@ return 0
 const LIMITED = `
 local key = KEYS[1]
 local successes = KEYS[2]
-local now = tonumber(ARGV[1])
-local pauseUntil = tonumber(ARGV[2])
-local cut = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local pauseUntil = now + tonumber(ARGV[1])
+local cut = tonumber(ARGV[2])
 local h = redis.call('HMGET', key, 'rate', 'lastCut', 'pausedUntil')
 local rate = tonumber(h[1]) or 0
 local lastCut = tonumber(h[2]) or 0
@@ -72,9 +79,11 @@ if now > math.max(lastCut + 1000, pausedUntil) then
   -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
   lastCut = now
 end
-redis.call('HSET', key, 'rate', rate, 'lastCut', lastCut, 'pausedUntil', math.max(pausedUntil, pauseUntil), 'tokens', 0, 'ts', now)
+pausedUntil = math.max(pausedUntil, pauseUntil)
+-- The bucket restarts empty at the end of the pause: the first request after it waits its turn.
+redis.call('HSET', key, 'rate', rate, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'tokens', 0, 'ts', pausedUntil)
 redis.call('PEXPIRE', key, 86400000)
-return 0
+return pausedUntil - now
 `;
 
 export interface RedisThrottleOptions {
@@ -90,6 +99,8 @@ export interface RedisThrottleOptions {
   cut?: number;
   /** Relative growth of a learned rate per second without rate limits; default 0.01 (1 %/s). */
   increase?: number;
+  /** Longest wait inside acquire(), ms; a longer one throws RateLimitedError instead. Default 5 000. */
+  maxWaitMs?: number;
 }
 
 /** ProviderThrottle shared by every worker through Redis (Lua scripts, so each step is atomic). */
@@ -103,25 +114,26 @@ export class RedisThrottle implements ProviderThrottle {
   }
 
   async acquire(): Promise<void> {
+    const maxWaitMs = this.options.maxWaitMs ?? 5_000;
     for (;;) {
-      const wait = Number(
-        await this.options.redis.eval(ACQUIRE, 1, this.key, Date.now(), this.options.ceiling ?? 0, this.options.increase ?? 0.01),
-      );
+      const wait = Number(await this.options.redis.eval(ACQUIRE, 1, this.key, this.options.ceiling ?? 0, this.options.increase ?? 0.01));
       if (wait <= 0) return;
+      // A long wait is a provider pause: hand the job back to the queue (no attempt spent) rather
+      // than hold a worker slot and a claimed upload for its whole length.
+      if (wait > maxWaitMs) throw new RateLimitedError('Provider rate-limit pause in effect', { resetAt: new Date(Date.now() + wait) });
       // A little jitter so waiters polling for the same token don't arrive in lockstep.
       await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * 10));
     }
   }
 
   async succeeded(): Promise<void> {
-    await this.options.redis.eval(SUCCEEDED, 1, this.successesKey, Date.now(), Math.random().toString(36).slice(2));
+    await this.options.redis.eval(SUCCEEDED, 1, this.successesKey, randomUUID());
   }
 
   async limited(resetAt: Date | undefined): Promise<void> {
-    const pauseUntil = Date.now() + rateLimitPause(resetAt, { fallbackMs: this.options.fallbackPauseMs });
-    await this.options.redis.eval(LIMITED, 2, this.key, this.successesKey, Date.now(), pauseUntil, this.options.cut ?? 0.95);
-    const rate = await this.options.redis.hget(this.key, 'rate');
-    this.options.logger.warn({ pauseUntil: new Date(pauseUntil).toISOString(), rate: Number(rate) }, 'provider rate limit: pausing and slowing down');
+    const pauseMs = rateLimitPause(resetAt, { fallbackMs: this.options.fallbackPauseMs });
+    const remainingMs = Number(await this.options.redis.eval(LIMITED, 2, this.key, this.successesKey, pauseMs, this.options.cut ?? 0.95));
+    this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, 'provider rate limit: pausing and slowing down');
   }
 
   /** The current pace, requests per second (0: unpaced). For tests and metrics. */
