@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +21,19 @@ function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyR
 }
 
 /**
+ * Reads and discards the rest of the request body before a fault answer, as a server that parses
+ * the whole upload (Cloudinary) does. Answering mid-body makes the server close the connection
+ * under a client still writing, which then sees EPIPE instead of the 420/5xx — a different failure
+ * than the one scripted. Bounded, so a client that never finishes cannot hold the emulator.
+ */
+async function drainBody(request: FastifyRequest, maxWaitMs = 30_000): Promise<void> {
+  const body = request.raw;
+  if (body.readableEnded) return;
+  body.resume();
+  await Promise.race([once(body, 'end').catch(() => undefined), sleep(maxWaitMs)]);
+}
+
+/**
  * Applies latency and the next scripted fault (or the token bucket) to an upload request.
  * Returns true when the request has been dealt with and the route must stop.
  */
@@ -30,12 +44,11 @@ export async function applyFaults(context: EmulatorContext, request: FastifyRequ
     case 'pass':
       return false;
     case 'rate_limit':
-      // Drain the unread body so the client can finish writing and read our answer.
-      request.raw.resume();
+      await drainBody(request);
       void sendRateLimited(reply, decision);
       return true;
     case 'error':
-      request.raw.resume();
+      await drainBody(request);
       void reply.code(decision.status).send(errorBody(decision.message ?? STATUS_CODES[decision.status] ?? 'Error'));
       return true;
     case 'timeout':

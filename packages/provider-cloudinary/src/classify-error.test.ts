@@ -32,10 +32,19 @@ describe('classifyCloudinaryError', () => {
 describe('rate-limit reset precedence', () => {
   it('takes the headers over the message, and the message when there are no headers', () => {
     const raw = { http_code: 420, message: 'Rate Limit Exceeded. Try again on 2026-11-23 17:00:00 UTC' };
-    const fromHeaders = classifyCloudinaryError(raw, now, { 'retry-after': '5' }) as RateLimitedError;
+    const fromHeaders = classifyCloudinaryError(raw, now, { status: 420, headers: { 'retry-after': '5' } }) as RateLimitedError;
     expect(fromHeaders.resetAt?.toISOString()).toBe('2026-11-23T16:00:05.000Z');
-    const fromMessage = classifyCloudinaryError(raw, now, {}) as RateLimitedError;
+    const fromMessage = classifyCloudinaryError(raw, now, { status: 420, headers: {} }) as RateLimitedError;
     expect(fromMessage.resetAt?.toISOString()).toBe('2026-11-23T17:00:00.000Z');
+  });
+});
+
+describe('a rate-limit answer seen on the wire', () => {
+  it('wins over the socket error the SDK may report after it', () => {
+    const reset = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    const error = classifyCloudinaryError({ error: reset }, now, { status: 420, headers: { 'retry-after': '2' } });
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).resetAt?.toISOString()).toBe('2026-11-23T16:00:02.000Z');
   });
 });
 

@@ -1,5 +1,6 @@
 import { PermanentProviderError, RateLimitedError, RetryableProviderError, type ProviderError } from '@hoist/core';
-import { resetFromHeaders, type ResponseHeaders } from './rate-limit-hints.js';
+import { resetFromHeaders } from './rate-limit-hints.js';
+import type { RateLimitResponse } from './response-headers.js';
 
 /** Node socket/DNS error codes that mean "the network failed", not "the request was wrong". */
 const NETWORK_CODES = new Set([
@@ -26,17 +27,18 @@ interface SdkErrorShape {
  * The Cloudinary SDK rejects with plain objects (`{message, http_code, name}`), with `{error: …}`
  * wrappers for transport failures, or with Node errors. This maps all of them onto the failure taxonomy:
  * 420/429 → rate limited; 5xx, 499 (the SDK's timeout) and network errors → retryable; other 4xx → permanent.
- * A rate limit's reset time comes from the response headers when the caller has them (see
- * response-headers.ts), else from Cloudinary's "Try again on …" message.
+ * `rateLimited` is the 420/429 answer the caller saw for this request, if any (see
+ * response-headers.ts): it decides the kind whatever the SDK reported, and its headers give the
+ * reset time before Cloudinary's "Try again on …" message does.
  */
-export function classifyCloudinaryError(raw: unknown, now: Date = new Date(), headers?: ResponseHeaders): ProviderError {
+export function classifyCloudinaryError(raw: unknown, now: Date = new Date(), rateLimited?: RateLimitResponse): ProviderError {
   const error = unwrap(raw);
   const message = typeof error.message === 'string' && error.message ? error.message : 'Cloudinary request failed';
-  const status = typeof error.http_code === 'number' ? error.http_code : undefined;
+  const status = rateLimited?.status ?? (typeof error.http_code === 'number' ? error.http_code : undefined);
   const code = typeof error.code === 'string' ? error.code : undefined;
 
   if (status === 420 || status === 429) {
-    const resetAt = (headers && resetFromHeaders(headers, now)) ?? parseResetTime(message, now);
+    const resetAt = (rateLimited && resetFromHeaders(rateLimited.headers, now)) ?? parseResetTime(message, now);
     return new RateLimitedError(message, { status, resetAt, cause: raw });
   }
   if (status === 499) return new RetryableProviderError(`Cloudinary request timed out: ${message}`, { status, cause: raw });

@@ -7,7 +7,13 @@ import type { ResponseHeaders } from './rate-limit-hints.js';
 export const REQUEST_ID_HEADER = 'x-hoist-request-id';
 
 const KEEP_MS = 60_000;
-const kept = new Map<string, { headers: ResponseHeaders; at: number }>();
+const kept = new Map<string, { response: RateLimitResponse; at: number }>();
+
+/** A 420/429 answer as it arrived: its status and headers. */
+export interface RateLimitResponse {
+  status: number;
+  headers: ResponseHeaders;
+}
 let subscribed = false;
 
 /**
@@ -20,13 +26,13 @@ function ensureSubscribed(): void {
   if (subscribed) return;
   subscribed = true;
   subscribe('http.client.response.finish', (message) => {
-    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage & { statusCode: number } };
     if (response.statusCode !== 420 && response.statusCode !== 429) return;
     const id = request.getHeader(REQUEST_ID_HEADER);
     if (typeof id !== 'string') return;
     const now = Date.now();
     for (const [key, entry] of kept) if (now - entry.at > KEEP_MS) kept.delete(key);
-    kept.set(id, { headers: { ...response.headers }, at: now });
+    kept.set(id, { response: { status: response.statusCode, headers: { ...response.headers } }, at: now });
   });
 }
 
@@ -36,9 +42,13 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-/** The rate-limit response headers seen for this request id, if any (each id is collected once). */
-export function takeResponseHeaders(id: string): ResponseHeaders | undefined {
+/**
+ * The 420/429 answer seen for this request id, if any (each id is collected once). Its presence
+ * alone means the provider rate-limited the request, even if the SDK then reports a socket error
+ * (a server that answers before reading the whole body may reset the connection under it).
+ */
+export function takeRateLimitResponse(id: string): RateLimitResponse | undefined {
   const entry = kept.get(id);
   kept.delete(id);
-  return entry?.headers;
+  return entry?.response;
 }

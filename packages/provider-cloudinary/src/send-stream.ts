@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
-import { newRequestId, REQUEST_ID_HEADER, takeResponseHeaders } from './response-headers.js';
+import { newRequestId, REQUEST_ID_HEADER, takeRateLimitResponse } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
 
 /**
@@ -38,7 +38,7 @@ export function sendStream(sdk: CloudinaryV2, source: Readable, options: UploadA
       agent.destroy();
     };
     const fail = (error: unknown): void => {
-      settle(() => reject(classifyCloudinaryError(error, new Date(), takeResponseHeaders(requestId))));
+      settle(() => reject(classifyCloudinaryError(error, new Date(), takeRateLimitResponse(requestId))));
       // Stop reading the temp file; pipeline then destroys the SDK's stream too.
       source.destroy();
     };
