@@ -473,6 +473,8 @@ async function main(options) {
     ALLOWED_CONTENT_TYPES: 'image/png',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
+    // The benchmark measures streaming, not authentication.
+    AUTH: 'off',
   };
   delete env.NODE_OPTIONS; // measure the API as it runs in production, not under a caller's flags
 

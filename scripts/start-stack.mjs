@@ -68,7 +68,8 @@ try {
   fail(`migration failed: ${error.message}`);
 }
 
-const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' };
+// Local development: no API keys unless you ask for them (AUTH=on pnpm start).
+const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', AUTH: process.env.AUTH || 'off' };
 const children = [];
 let stopping = false;
 
@@ -126,4 +127,5 @@ for (let i = 0; i < 100 && !stopping; i++) {
   if (ready) break;
   await new Promise((r) => setTimeout(r, 200));
 }
+if (!stopping && env.AUTH === 'off') say('AUTH=off: no API keys needed, every upload belongs to the tenant "default" (local development only).');
 if (!stopping) say(`ready. API on ${localBase} — try:\n      curl -F file=@photo.png ${localBase}/v1/uploads\n      curl ${localBase}/v1/uploads/<id>\n    Ctrl-C stops everything.`);

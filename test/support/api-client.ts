@@ -15,25 +15,30 @@ export interface UploadView {
 }
 
 /** POSTs a file from disk as multipart, like `curl -F file=@path`. */
-export async function uploadFile(apiUrl: string, path: string, fields: Record<string, string> = {}): Promise<{ status: number; body: { id: string; statusUrl: string } }> {
+export async function uploadFile(
+  apiUrl: string,
+  path: string,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: { id: string; statusUrl: string } }> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', new Blob([await readFile(path)]), basename(path));
-  const response = await fetch(`${apiUrl}/v1/uploads`, { method: 'POST', body: form });
+  const response = await fetch(`${apiUrl}/v1/uploads`, { method: 'POST', body: form, headers });
   return { status: response.status, body: (await response.json()) as { id: string; statusUrl: string } };
 }
 
-export async function getUpload(apiUrl: string, id: string): Promise<UploadView> {
-  const response = await fetch(`${apiUrl}/v1/uploads/${id}`);
+export async function getUpload(apiUrl: string, id: string, headers: Record<string, string> = {}): Promise<UploadView> {
+  const response = await fetch(`${apiUrl}/v1/uploads/${id}`, { headers });
   if (!response.ok) throw new Error(`GET upload ${id}: ${response.status}`);
   return (await response.json()) as UploadView;
 }
 
 /** Polls the status until it is final, as a client would. */
-export function pollUntilSettled(apiUrl: string, id: string, timeoutMs = 30_000): Promise<UploadView> {
+export function pollUntilSettled(apiUrl: string, id: string, timeoutMs = 30_000, headers: Record<string, string> = {}): Promise<UploadView> {
   return waitFor(
     async () => {
-      const upload = await getUpload(apiUrl, id);
+      const upload = await getUpload(apiUrl, id, headers);
       return upload.status === 'succeeded' || upload.status === 'failed' ? upload : undefined;
     },
     { timeoutMs, intervalMs: 100, what: `upload ${id} to settle` },

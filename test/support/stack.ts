@@ -61,6 +61,7 @@ export class Stack {
     this.env = {
       DATABASE_URL: database.url,
       REDIS_URL: queue.redisUrl,
+      AUTH: 'off',
       QUEUE_PREFIX: queue.prefix,
       UPLOAD_TMP_DIR: this.tmpDir,
       CLOUDINARY_URL: options.cloudinaryUrl ? options.cloudinaryUrl(this.emulatorUrl) : cloudinaryUrl,

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, KyselyUploadRepository, pingDatabase, type Database } from '@hoist/db';
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -36,6 +36,7 @@ beforeAll(async () => {
     logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
     maxUploadBytes: MAX_BYTES,
     allowedContentTypes: ['image/png', 'image/jpeg', 'image/svg+xml', 'application/pdf'],
+    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
   });
   cleanups.push(async () => {
     await app.close();
@@ -211,6 +212,7 @@ describe('health', () => {
         logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
         maxUploadBytes: MAX_BYTES,
         allowedContentTypes: ['image/png'],
+        auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
       });
       const response = await instance.inject({ method: 'GET', url: '/readyz' });
       await instance.close();
@@ -239,6 +241,7 @@ describe('health', () => {
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
+      auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
     });
     const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
     const startedAt = Date.now();
@@ -264,6 +267,7 @@ describe('health', () => {
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
+      auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
     });
     const before = await tempFiles();
     const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);

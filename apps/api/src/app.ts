@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
-import type { JobQueue, TempStorage, UploadRepository } from '@hoist/core';
+import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '@hoist/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authPlugin } from './plugins/auth.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
+  /** Bearer API keys (`on`, the default in production) or one `default` tenant for local use (`off`). */
+  auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
 }
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -44,9 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   healthRoutes(app, deps.checks, deps.optionalChecks ?? ['redis']);
   await app.register(
-    (v1, _opts, done) => {
+    async (v1) => {
+      await v1.register(authPlugin, deps.auth);
       uploadRoutes(v1, deps);
-      done();
     },
     { prefix: '/v1' },
   );

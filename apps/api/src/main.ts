@@ -1,5 +1,5 @@
 import { loadConfig } from '@hoist/config';
-import { connectDatabase, KyselyUploadRepository, pingDatabase } from '@hoist/db';
+import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
@@ -25,7 +25,9 @@ runMain('api', logger, async () => {
     logger,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+    auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
   });
+  if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');
 
   // Uploads accepted while Redis was down wait in the outbox; this relays them once it is back.
   const relay = startPeriodic({

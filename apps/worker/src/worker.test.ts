@@ -91,6 +91,7 @@ function start(options: HarnessOptions = {}): Harness {
     const id = newUploadId();
     const upload = await uploads.create({
       id,
+      tenantId: 'default',
       filename: 'a.png',
       bytes,
       contentType: 'image/png',

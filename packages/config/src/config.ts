@@ -27,6 +27,8 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('hoist'),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
+  /** `on`: every /v1 request needs an API key. `off`: no keys, one `default` tenant — local development only. */
+  AUTH: z.enum(['on', 'off']).default('on'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */

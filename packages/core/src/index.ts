@@ -1,3 +1,4 @@
+export * from './api-keys.js';
 export * from './errors.js';
 export type * from './exclusive.js';
 export * from './ids.js';

@@ -10,8 +10,11 @@ export interface UploadRepository {
   /** Inserts a `queued` upload. Throws if the id already exists. */
   create(upload: NewUpload): Promise<Upload>;
 
-  /** The upload, or undefined if there is none with this id. */
-  find(id: string): Promise<Upload | undefined>;
+  /**
+   * The upload, or undefined if there is none with this id — or, with `tenantId`, none of that
+   * tenant's (so another tenant's upload is indistinguishable from a missing one).
+   */
+  find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined>;
 
   /**
    * queued|processing → processing, counting one attempt. A stalled job picked up again claims an

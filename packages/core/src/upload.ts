@@ -33,6 +33,8 @@ export interface UploadFailure {
 /** One upload as stored in the source of truth. */
 export interface Upload {
   id: string;
+  /** Owner; a tenant never sees another tenant's uploads. */
+  tenantId: string;
   status: UploadStatus;
   /** Provider attempts that consumed a retry (rate-limited calls do not count). */
   attempts: number;
@@ -60,4 +62,4 @@ export interface Upload {
 }
 
 /** What the API knows when it accepts an upload. */
-export type NewUpload = Pick<Upload, 'id' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'>;
+export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'>;

@@ -1,4 +1,5 @@
 export { AdvisoryLockRunner } from './advisory-lock.js';
+export { KyselyApiKeyRepository } from './api-key.repository.js';
 export { connectDatabase } from './connect.js';
 export { createDatabase, pingDatabase } from './database.js';
 export type { DatabaseOptions } from './database.js';

@@ -23,8 +23,26 @@ export interface UploadTable {
   chunkSession: string | null;
   /** bigint, as a string from node-pg. */
   chunkOffset: ColumnType<string, never, number>;
+  tenantId: ColumnType<string, string | undefined, never>;
+}
+
+export interface TenantTable {
+  id: string;
+  createdAt: ColumnType<Date, never, never>;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenantId: string;
+  keyHash: string;
+  keyPrefix: string;
+  name: string | null;
+  createdAt: ColumnType<Date, never, never>;
+  revokedAt: ColumnType<Date | null, never, Date | null>;
 }
 
 export interface Database {
   upload: UploadTable;
+  tenant: TenantTable;
+  apiKey: ApiKeyTable;
 }

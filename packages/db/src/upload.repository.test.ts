@@ -25,6 +25,7 @@ function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
   const id = newUploadId();
   return {
     id,
+    tenantId: 'default',
     filename: 'cat.png',
     bytes: 5_000_000_000,
     contentType: 'image/png',

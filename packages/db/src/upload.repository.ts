@@ -15,6 +15,7 @@ export class KyselyUploadRepository implements UploadRepository {
         .insertInto('upload')
         .values({
           id: upload.id,
+          tenantId: upload.tenantId,
           status: 'queued',
           filename: upload.filename,
           bytes: upload.bytes,
@@ -31,9 +32,11 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  find(id: string): Promise<Upload | undefined> {
+  find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
     return unlessUnavailable(async () => {
-      const row = await this.db.selectFrom('upload').selectAll().where('id', '=', id).executeTakeFirst();
+      let query = this.db.selectFrom('upload').selectAll().where('id', '=', id);
+      if (scope) query = query.where('tenantId', '=', scope.tenantId);
+      const row = await query.executeTakeFirst();
       return row && toUpload(row);
     });
   }
@@ -159,6 +162,7 @@ export class KyselyUploadRepository implements UploadRepository {
 function toUpload(row: Row): Upload {
   return {
     id: row.id,
+    tenantId: row.tenantId,
     status: row.status satisfies UploadStatus,
     attempts: row.attempts,
     filename: row.filename,

@@ -46,6 +46,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       upload = await uploads
         .create({
           id,
+          tenantId: request.tenantId,
           filename: file.filename,
           bytes: file.bytes,
           contentType: file.contentType,
@@ -71,7 +72,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
     }
 
-    request.log.info({ uploadId: upload.id, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+    request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
     const statusUrl = `/v1/uploads/${upload.id}`;
     return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
   });
@@ -82,7 +83,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     async (request, reply: FastifyReply) => {
       const { id } = request.params;
       const upload = isUploadId(id)
-        ? await uploads.find(id).catch((error: unknown) => {
+        ? await uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
             throw new DependencyUnavailableError('The database', error);
           })
         : undefined;

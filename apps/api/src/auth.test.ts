@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { generateApiKey } from '@hoist/core';
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { pinoOptions } from '@hoist/logger';
+import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
+import { LocalTempStorage } from '@hoist/temp-storage';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
+import { multipartBody } from '../../../test/support/multipart.js';
+import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+
+let app: FastifyInstance;
+let db: Kysely<Database>;
+let redis: Redis;
+let queue: BullJobQueue;
+let apiKeys: KyselyApiKeyRepository;
+const logLines: string[] = [];
+const keys: Record<string, string> = {};
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  const { prefix, redisUrl, clear } = createQueuePrefix();
+  db = createDatabase({ url: database.url });
+  redis = createRedis(redisUrl, 'producer');
+  queue = new BullJobQueue({ connection: redis, prefix, attempts: 2 });
+  apiKeys = new KyselyApiKeyRepository(db);
+  for (const tenant of ['acme', 'globex']) {
+    const generated = generateApiKey();
+    await apiKeys.create({ tenantId: tenant, hash: generated.hash, prefix: generated.prefix });
+    keys[tenant] = generated.key;
+  }
+  const tmpDir = await mkdtemp(join(tmpdir(), 'hoist-auth-test-'));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  app = await buildApp({
+    uploads: new KyselyUploadRepository(db),
+    queue,
+    storage: await new LocalTempStorage({ directory: tmpDir }).init(),
+    checks: {},
+    logger: pino(pinoOptions({ name: 'api-test', level: 'debug', format: 'json' }), sink),
+    maxUploadBytes: 1024 * 1024,
+    allowedContentTypes: ['image/png'],
+    auth: { mode: 'on', apiKeys },
+  });
+  cleanups.push(async () => {
+    await app.close();
+    await queue.close();
+    redis.disconnect();
+    await db.destroy();
+    await database.drop();
+    await clear();
+    await rm(tmpDir, { recursive: true, force: true });
+  });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+async function upload(key: string | undefined) {
+  const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(2, 2), filename: 'a.png' }]);
+  return app.inject({ method: 'POST', url: '/v1/uploads', payload, headers: { ...headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+}
+
+describe('API keys and tenants', () => {
+  it('refuses a request without a key with 401 problem+json and a Bearer challenge', async () => {
+    const response = await upload(undefined);
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:unauthorized', status: 401 });
+  });
+
+  it.each([
+    ['an unknown key', 'Bearer hoist_sk_not-a-real-key'],
+    ['another scheme', `Basic ${Buffer.from('a:b').toString('base64')}`],
+    ['an empty bearer', 'Bearer '],
+  ])('refuses %s with 401', async (_name, authorization) => {
+    const response = await app.inject({ method: 'GET', url: '/v1/uploads/01a20950-28a9-7446-ba07-93eb86af538c', headers: { authorization } });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it("keeps each tenant's uploads invisible to the others (404, not 403)", async () => {
+    const accepted = await upload(keys.acme);
+    expect(accepted.statusCode).toBe(202);
+    const { id, statusUrl } = accepted.json<{ id: string; statusUrl: string }>();
+    const own = await app.inject({ method: 'GET', url: statusUrl, headers: { authorization: `Bearer ${keys.acme}` } });
+    expect(own.statusCode).toBe(200);
+    const other = await app.inject({ method: 'GET', url: statusUrl, headers: { authorization: `Bearer ${keys.globex}` } });
+    const missing = await app.inject({ method: 'GET', url: '/v1/uploads/01a20950-28a9-7446-ba07-93eb86af538c', headers: { authorization: `Bearer ${keys.globex}` } });
+    expect(other.statusCode).toBe(404);
+    // Exactly what a missing upload looks like, but for the id it names.
+    expect(other.json()).toEqual({ ...missing.json<Record<string, unknown>>(), detail: `No upload with id "${id}".`, instance: statusUrl });
+    const row = await db.selectFrom('upload').select('tenantId').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.tenantId).toBe('acme');
+  });
+
+  it('stops accepting a key once it is revoked', async () => {
+    const generated = generateApiKey();
+    const record = await apiKeys.create({ tenantId: 'acme', hash: generated.hash, prefix: generated.prefix, name: 'ci' });
+    expect((await upload(generated.key)).statusCode).toBe(202);
+    expect(await apiKeys.revoke(record.id)).toBe(1);
+    expect((await upload(generated.key)).statusCode).toBe(401);
+  });
+
+  it('leaves health checks open', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('never writes a key to the logs', async () => {
+    await upload(keys.acme);
+    await upload('hoist_sk_wrong-key-that-must-not-be-logged');
+    const logs = logLines.join('');
+    expect(logs).toContain('upload accepted');
+    expect(logs).not.toContain(keys.acme);
+    expect(logs).not.toContain('wrong-key-that-must-not-be-logged');
+  });
+});

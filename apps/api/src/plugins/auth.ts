@@ -1,0 +1,48 @@
+import { DEFAULT_TENANT, hashApiKey, type ApiKeyRepository } from '@hoist/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant the request acts for: from its API key, or `default` when AUTH=off. */
+    tenantId: string;
+  }
+}
+
+export interface AuthOptions {
+  /** `off` is for local development only: every request acts for the `default` tenant. */
+  mode: 'on' | 'off';
+  apiKeys: ApiKeyRepository;
+}
+
+function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
+  reply.header('www-authenticate', 'Bearer realm="hoist"');
+  return new HttpProblem(401, 'unauthorized', 'Unauthorized', detail);
+}
+
+/**
+ * Bearer API keys. Register it inside the routes it protects (the /v1 plugin): health checks and
+ * unknown routes stay outside. The key is hashed and looked up; it is never logged (pino redacts
+ * the Authorization header, and nothing else copies it).
+ */
+export const authPlugin = fp<AuthOptions>(
+  (app: FastifyInstance, options: AuthOptions) => {
+    app.decorateRequest('tenantId', '');
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (options.mode === 'off') {
+        request.tenantId = DEFAULT_TENANT;
+        return;
+      }
+      const header = request.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match?.[1]) throw unauthorized(reply, 'Send your API key as "Authorization: Bearer <key>".');
+      const found = await options.apiKeys.authenticate(hashApiKey(match[1])).catch((error: unknown) => {
+        throw new DependencyUnavailableError('The database', error);
+      });
+      if (!found) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+      request.tenantId = found.tenantId;
+    });
+  },
+  { name: 'hoist-auth' },
+);
