@@ -111,6 +111,57 @@ describe('POST /v1/uploads', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  async function postWith(key: string, parts: Parameters<typeof multipartBody>[0]) {
+    const { payload, headers } = await multipartBody(parts);
+    return app.inject({ method: 'POST', url: '/v1/uploads', payload, headers: { ...headers, 'idempotency-key': key } });
+  }
+  const count = async (key: string) =>
+    Number((await db.selectFrom('idempotencyKey').select((eb) => eb.fn.countAll().as('n')).where('key', '=', key).executeTakeFirstOrThrow()).n);
+
+  it('answers a repeated request with the original upload and writes nothing new', async () => {
+    const parts = [{ name: 'tags', value: 'a' }, { name: 'file', file: makePng(3, 3, 7), filename: 'same.png' }];
+    const first = await postWith('key-repeat-1', parts);
+    expect(first.statusCode).toBe(202);
+    const files = await tempFiles();
+    const second = await postWith('key-repeat-1', parts);
+    expect(second.statusCode).toBe(200);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.json()).toEqual(first.json());
+    expect(second.headers.location).toBe(first.headers.location);
+    expect(await tempFiles()).toEqual(files);
+    expect(await count('key-repeat-1')).toBe(1);
+  });
+
+  it('refuses the same key with a different request (422) and keeps nothing of it', async () => {
+    const first = await postWith('key-different-1', [{ name: 'file', file: makePng(3, 3, 1), filename: 'one.png' }]);
+    expect(first.statusCode).toBe(202);
+    const files = await tempFiles();
+    const rows = await db.selectFrom('upload').select('id').execute();
+    const second = await postWith('key-different-1', [{ name: 'file', file: makePng(3, 3, 2), filename: 'one.png' }]);
+    expect(second.statusCode).toBe(422);
+    expect(second.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(second.json()).toMatchObject({ type: 'urn:hoist:problem:idempotency-key-reused' });
+    expect(await tempFiles()).toEqual(files);
+    expect(await db.selectFrom('upload').select('id').execute()).toHaveLength(rows.length);
+  });
+
+  it('makes one upload from concurrent requests with one key', async () => {
+    const parts = [{ name: 'file', file: makePng(4, 4, 9), filename: 'race.png' }];
+    const responses = await Promise.all(Array.from({ length: 5 }, () => postWith('key-race-1', parts)));
+    const ids = new Set(responses.map((r) => r.json<{ id: string }>().id));
+    expect(ids.size).toBe(1);
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 202]);
+    expect(await count('key-race-1')).toBe(1);
+  });
+
+  it.each([['too long', 'k'.repeat(256)], ['a space', 'has space']])('refuses a key with %s (400)', async (_name, key) => {
+    const response = await postWith(key, [{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:invalid-header' });
+  });
+});
+
 describe('bad input gets problem+json and leaves no temp file', () => {
   const png = makePng(2, 2);
   const cases: Array<{ name: string; request: () => Promise<{ statusCode: number; headers: Record<string, unknown>; json: () => unknown }>; status: number; type: string }> = [

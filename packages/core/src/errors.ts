@@ -65,3 +65,17 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * An Idempotency-Key the tenant already used. `sameRequest` tells a retry of the original request
+ * (answer with the original upload) from a different request reusing the key (an error).
+ */
+export class IdempotencyKeyUsedError extends Error {
+  constructor(
+    readonly uploadId: string,
+    readonly sameRequest: boolean,
+  ) {
+    super(sameRequest ? 'This request was already made with this Idempotency-Key.' : 'This Idempotency-Key was already used for a different request.');
+    this.name = 'IdempotencyKeyUsedError';
+  }
+}

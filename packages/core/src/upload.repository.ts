@@ -7,8 +7,12 @@ import type { ChunkProgress } from './upload-provider.js';
  * Every method throws StoreUnavailableError when the database cannot be reached.
  */
 export interface UploadRepository {
-  /** Inserts a `queued` upload. Throws if the id already exists. */
-  create(upload: NewUpload): Promise<Upload>;
+  /**
+   * Inserts a `queued` upload. Throws if the id already exists. With `idempotency`, the key is
+   * recorded in the same transaction, so two concurrent requests with one key make one upload.
+   * @throws IdempotencyKeyUsedError when the tenant already used the key (nothing is written).
+   */
+  create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined }): Promise<Upload>;
 
   /**
    * The upload, or undefined if there is none with this id — or, with `tenantId`, none of that

@@ -41,8 +41,17 @@ export interface ApiKeyTable {
   revokedAt: ColumnType<Date | null, never, Date | null>;
 }
 
+export interface IdempotencyKeyTable {
+  tenantId: string;
+  key: string;
+  fingerprint: string;
+  uploadId: string;
+  createdAt: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   upload: UploadTable;
+  idempotencyKey: IdempotencyKeyTable;
   tenant: TenantTable;
   apiKey: ApiKeyTable;
 }

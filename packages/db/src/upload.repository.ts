@@ -1,4 +1,4 @@
-import type { ChunkProgress, NewUpload, Upload, UploadFailure, UploadRepository, UploadResult, UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, type ChunkProgress, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
@@ -9,27 +9,53 @@ type Row = Selectable<UploadTable>;
 export class KyselyUploadRepository implements UploadRepository {
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  create(upload: NewUpload): Promise<Upload> {
+  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined } = {}): Promise<Upload> {
     return unlessUnavailable(async () => {
-      const row = await this.db
-        .insertInto('upload')
-        .values({
-          id: upload.id,
-          tenantId: upload.tenantId,
-          status: 'queued',
-          filename: upload.filename,
-          bytes: upload.bytes,
-          contentType: upload.contentType,
-          sha256: upload.sha256,
-          storageKey: upload.storageKey,
-          publicId: upload.publicId,
-          tags: upload.tags,
-          result: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toUpload(row);
+      const insert = async (db: Kysely<Database> | Transaction<Database>) =>
+        db
+          .insertInto('upload')
+          .values({
+            id: upload.id,
+            tenantId: upload.tenantId,
+            status: 'queued',
+            filename: upload.filename,
+            bytes: upload.bytes,
+            contentType: upload.contentType,
+            sha256: upload.sha256,
+            storageKey: upload.storageKey,
+            publicId: upload.publicId,
+            tags: upload.tags,
+            result: null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      const { idempotency } = options;
+      if (!idempotency) return toUpload(await insert(this.db));
+      try {
+        return await this.transaction(async (trx) => {
+          const row = await insert(trx);
+          await trx
+            .insertInto('idempotencyKey')
+            .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
+            .execute();
+          return toUpload(row);
+        });
+      } catch (error) {
+        if ((error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
+        const existing = await this.db
+          .selectFrom('idempotencyKey')
+          .select(['uploadId', 'fingerprint'])
+          .where('tenantId', '=', upload.tenantId)
+          .where('key', '=', idempotency.key)
+          .executeTakeFirstOrThrow();
+        throw new IdempotencyKeyUsedError(existing.uploadId, existing.fingerprint === idempotency.fingerprint);
+      }
     });
+  }
+
+  private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    // Already inside a caller's transaction: join it rather than nest.
+    return this.db.isTransaction ? work(this.db as Transaction<Database>) : (this.db as Kysely<Database>).transaction().execute(work);
   }
 
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { derivePublicId, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { derivePublicId, IdempotencyKeyUsedError, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
@@ -34,15 +35,17 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
   const { uploads, queue, storage } = options;
   const allowed = new Set(options.allowedContentTypes);
 
-  app.post('/uploads', { schema: { response: { 202: acceptedSchema } } }, async (request, reply) => {
+  app.post('/uploads', { schema: { response: { 200: acceptedSchema, 202: acceptedSchema } } }, async (request, reply) => {
     if (!request.isMultipart()) {
       throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
     }
+    const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
     const { file, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
     let upload;
     try {
       const uploadOptions = parseUploadOptions(fields);
       const id = newUploadId();
+      const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
       upload = await uploads
         .create({
           id,
@@ -54,12 +57,14 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           storageKey: file.key,
           publicId: derivePublicId(id, uploadOptions),
           tags: uploadOptions.tags,
-        })
+        }, { idempotency })
         .catch((error: unknown) => {
+          if (error instanceof IdempotencyKeyUsedError) throw error;
           throw new DependencyUnavailableError('The database', error);
         });
     } catch (error) {
       await discard(storage, file.key, request);
+      if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
       throw error;
     }
 
@@ -91,6 +96,38 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       return reply.send(toUploadView(upload));
     },
   );
+}
+
+/** Idempotency-Key: 1–255 visible ASCII characters (RFC 9110 token-ish; keys are opaque to us). */
+function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || (Array.isArray(header) && header.length > 1) || !/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw new HttpProblem(400, 'invalid-header', 'Invalid header', 'Idempotency-Key must be one value of 1–255 visible ASCII characters.', {
+      header: 'Idempotency-Key',
+    });
+  }
+  return value;
+}
+
+/** What makes two requests "the same" for Idempotency-Key: every field, the filename and the bytes. */
+function fingerprint(fields: ReadonlyMap<string, string>, file: StoredFile): string {
+  const canonical = JSON.stringify({ fields: [...fields].sort(([a], [b]) => a.localeCompare(b)), filename: file.filename, sha256: file.sha256 });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Answers a repeated Idempotency-Key: the original upload for the same request, 422 for another. */
+async function replay(used: IdempotencyKeyUsedError, uploads: UploadRepository, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!used.sameRequest) {
+    throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with a different request; use a new key for a new upload.');
+  }
+  const statusUrl = `/v1/uploads/${used.uploadId}`;
+  const original = await uploads.find(used.uploadId, { tenantId: request.tenantId });
+  return reply
+    .code(200)
+    .header('location', statusUrl)
+    .header('idempotent-replayed', 'true')
+    .send({ id: used.uploadId, status: original?.status ?? 'queued', statusUrl });
 }
 
 /**
