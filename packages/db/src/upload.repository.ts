@@ -55,7 +55,7 @@ export class KyselyUploadRepository implements UploadRepository {
 
   private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     // Already inside a caller's transaction: join it rather than nest.
-    return this.db.isTransaction ? work(this.db as Transaction<Database>) : (this.db as Kysely<Database>).transaction().execute(work);
+    return this.db.isTransaction ? work(this.db as Transaction<Database>) : this.db.transaction().execute(work);
   }
 
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
