@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authPlugin } from './plugins/auth.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export interface AppDeps {
@@ -30,6 +31,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // Slow clients must not hold a connection forever; large files on slow links still fit.
     requestTimeout: 10 * 60_000,
+    // Refuse unknown query parameters instead of silently dropping them: a typo'd filter should
+    // fail loudly, not return unfiltered data.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   await app.register(problemsPlugin);
   await app.register(multipart, {
@@ -50,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (v1) => {
       await v1.register(authPlugin, deps.auth);
       uploadRoutes(v1, deps);
+      listUploadsRoute(v1, deps.uploads);
     },
     { prefix: '/v1' },
   );

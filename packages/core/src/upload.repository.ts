@@ -1,5 +1,17 @@
-import type { NewUpload, Upload, UploadFailure, UploadResult } from './upload.js';
+import type { NewUpload, Upload, UploadFailure, UploadResult, UploadStatus } from './upload.js';
 import type { ChunkProgress } from './upload-provider.js';
+
+/** Filters and page for {@link UploadRepository.list}. */
+export interface UploadListQuery {
+  tenantId: string;
+  limit: number;
+  /** Only uploads with a smaller (older) id than this: the last id of the previous page. */
+  beforeId?: string | undefined;
+  status?: UploadStatus | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  tag?: string | undefined;
+}
 
 /**
  * Postgres is the source of truth for uploads. Every state change is one guarded statement,
@@ -13,6 +25,12 @@ export interface UploadRepository {
    * @throws IdempotencyKeyUsedError when the tenant already used the key (nothing is written).
    */
   create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined }): Promise<Upload>;
+
+  /**
+   * A tenant's uploads, newest first (by id: UUIDv7 ids sort by creation), older than the keyset
+   * cursor `beforeId`, filtered.
+   */
+  list(query: UploadListQuery): Promise<Upload[]>;
 
   /**
    * The upload, or undefined if there is none with this id — or, with `tenantId`, none of that

@@ -1,4 +1,4 @@
-import { IdempotencyKeyUsedError, type ChunkProgress, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, type ChunkProgress, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
@@ -56,6 +56,19 @@ export class KyselyUploadRepository implements UploadRepository {
   private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     // Already inside a caller's transaction: join it rather than nest.
     return this.db.isTransaction ? work(this.db as Transaction<Database>) : this.db.transaction().execute(work);
+  }
+
+  list(query: UploadListQuery): Promise<Upload[]> {
+    return unlessUnavailable(async () => {
+      let select = this.db.selectFrom('upload').selectAll().where('tenantId', '=', query.tenantId);
+      if (query.beforeId) select = select.where('id', '<', query.beforeId);
+      if (query.status) select = select.where('status', '=', query.status);
+      if (query.createdAfter) select = select.where('createdAt', '>', query.createdAfter);
+      if (query.createdBefore) select = select.where('createdAt', '<', query.createdBefore);
+      if (query.tag) select = select.where(sql<boolean>`${query.tag} = any(tags)`);
+      const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
+      return rows.map(toUpload);
+    });
   }
 
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {

@@ -1,0 +1,71 @@
+import { isUploadId, UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
+import type { FastifyInstance } from 'fastify';
+import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { toUploadView, uploadViewSchema } from '../upload-view.js';
+
+interface ListQuery {
+  limit?: number;
+  cursor?: string;
+  status?: UploadStatus;
+  createdAfter?: string;
+  createdBefore?: string;
+  tag?: string;
+}
+
+const querySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    cursor: { type: 'string', minLength: 1, maxLength: 200 },
+    status: { type: 'string', enum: [...UPLOAD_STATUSES] },
+    createdAfter: { type: 'string', format: 'date-time' },
+    createdBefore: { type: 'string', format: 'date-time' },
+    tag: { type: 'string', minLength: 1, maxLength: 100 },
+  },
+} as const;
+
+const responseSchema = {
+  type: 'object',
+  required: ['uploads', 'nextCursor'],
+  properties: { uploads: { type: 'array', items: uploadViewSchema }, nextCursor: { type: ['string', 'null'] } },
+} as const;
+
+/** Cursors are opaque to clients: the last id of a page, base64url-encoded. */
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ before: id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { before?: unknown };
+    if (typeof parsed.before === 'string' && isUploadId(parsed.before)) return parsed.before;
+  } catch {
+    // fall through to the problem below
+  }
+  throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor must be a nextCursor value from a previous page.');
+}
+
+/** GET /v1/uploads: the tenant's uploads, newest first, with keyset pagination and filters. */
+export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository): void {
+  app.get<{ Querystring: ListQuery }>('/uploads', { schema: { querystring: querySchema, response: { 200: responseSchema } } }, async (request) => {
+    const { limit = 20, cursor, status, createdAfter, createdBefore, tag } = request.query;
+    const page = await uploads
+      .list({
+        tenantId: request.tenantId,
+        // One more than asked tells whether there is a next page without a count query.
+        limit: limit + 1,
+        beforeId: cursor ? decodeCursor(cursor) : undefined,
+        status,
+        createdAfter: createdAfter ? new Date(createdAfter) : undefined,
+        createdBefore: createdBefore ? new Date(createdBefore) : undefined,
+        tag,
+      })
+      .catch((error: unknown) => {
+        throw new DependencyUnavailableError('The database', error);
+      });
+    const items = page.slice(0, limit);
+    const last = items.at(-1);
+    return { uploads: items.map(toUploadView), nextCursor: page.length > limit && last ? encodeCursor(last.id) : null };
+  });
+}
