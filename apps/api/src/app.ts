@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '@hoist/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authPlugin } from './plugins/auth.js';
+import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
@@ -36,6 +37,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   await app.register(problemsPlugin);
+  await app.register(openApiPlugin);
   await app.register(multipart, {
     limits: {
       fieldNameSize: 100,

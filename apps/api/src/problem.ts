@@ -47,3 +47,24 @@ export class DependencyUnavailableError extends HttpProblem {
     this.cause = cause;
   }
 }
+
+/** JSON schema of a problem document; extension members are allowed. */
+export const problemSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  additionalProperties: true,
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+  },
+} as const;
+
+/** Response schemas for error statuses, served as application/problem+json. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } }]),
+  );
+}

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { problemType } from '../problem.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { problemResponses, problemType } from '../problem.js';
 
 /** A named readiness probe: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<void>;
@@ -13,9 +13,17 @@ const CHECK_TIMEOUT_MS = 2_000;
  */
 export function healthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>, optional: readonly string[] = []): void {
   // Probes arrive every few seconds from orchestrators; logging each would drown the real traffic.
-  app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { logLevel: 'warn', schema: { summary: 'Liveness', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    () => ({ status: 'ok' }),
+  );
 
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+  const readySchema = {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'down'] } } },
+  };
+  app.get('/readyz', { logLevel: 'warn', schema: { summary: 'Readiness', tags: ['health'], response: { 200: readySchema, ...problemResponses(503) } } }, async (_request, reply: FastifyReply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
     );

@@ -1,6 +1,6 @@
 import { isUploadId, UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 interface ListQuery {
@@ -48,7 +48,17 @@ function decodeCursor(cursor: string): string {
 
 /** GET /v1/uploads: the tenant's uploads, newest first, with keyset pagination and filters. */
 export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository): void {
-  app.get<{ Querystring: ListQuery }>('/uploads', { schema: { querystring: querySchema, response: { 200: responseSchema } } }, async (request) => {
+  app.get<{ Querystring: ListQuery }>(
+    '/uploads',
+    {
+      schema: {
+        summary: "List the tenant's uploads",
+        tags: ['uploads'],
+        querystring: querySchema,
+        response: { 200: responseSchema, ...problemResponses(400, 401, 503) },
+      },
+    },
+    async (request) => {
     const { limit = 20, cursor, status, createdAfter, createdBefore, tag } = request.query;
     const page = await uploads
       .list({
@@ -67,5 +77,6 @@ export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository
     const items = page.slice(0, limit);
     const last = items.at(-1);
     return { uploads: items.map(toUploadView), nextCursor: page.length > limit && last ? encodeCursor(last.id) : null };
-  });
+    },
+  );
 }

@@ -4,7 +4,7 @@ import { derivePublicId, IdempotencyKeyUsedError, isUploadId, newUploadId, type 
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
-import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
 import { parseUploadOptions, sanitizeFilename } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
@@ -35,7 +35,18 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
   const { uploads, queue, storage } = options;
   const allowed = new Set(options.allowedContentTypes);
 
-  app.post('/uploads', { schema: { response: { 200: acceptedSchema, 202: acceptedSchema } } }, async (request, reply) => {
+  app.post(
+    '/uploads',
+    {
+      schema: {
+        summary: 'Upload a file',
+        description: 'Streams the file to temporary storage and answers 202 once it is queued; a repeated Idempotency-Key answers 200 with the original upload.',
+        tags: ['uploads'],
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
+        response: { 200: acceptedSchema, 202: acceptedSchema, ...problemResponses(400, 401, 413, 415, 422, 503) },
+      },
+    },
+    async (request, reply) => {
     if (!request.isMultipart()) {
       throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
     }
@@ -80,11 +91,19 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
     const statusUrl = `/v1/uploads/${upload.id}`;
     return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
-  });
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     '/uploads/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: uploadViewSchema } } },
+    {
+      schema: {
+        summary: 'Get an upload',
+        tags: ['uploads'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: { 200: uploadViewSchema, ...problemResponses(401, 404, 503) },
+      },
+    },
     async (request, reply: FastifyReply) => {
       const { id } = request.params;
       const upload = isUploadId(id)

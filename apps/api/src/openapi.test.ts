@@ -1,0 +1,88 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { MemoryTempStorage } from '@hoist/temp-storage';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
+import { multipartBody } from '../../../test/support/multipart.js';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+
+let app: FastifyInstance;
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDatabase({ url: database.url });
+  app = await buildApp({
+    uploads: new KyselyUploadRepository(db),
+    queue: { enqueueUpload: () => Promise.resolve() },
+    storage: new MemoryTempStorage(),
+    checks: {},
+    logger: createLogger({ name: 'openapi-test', level: 'silent', format: 'json' }),
+    maxUploadBytes: 1024 * 1024,
+    allowedContentTypes: ['image/png'],
+    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
+  });
+});
+afterAll(async () => {
+  await app.close();
+  await db.destroy();
+  await drop();
+});
+
+type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+async function spec(): Promise<Spec> {
+  const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+  expect(response.statusCode).toBe(200);
+  return response.json<Spec>();
+}
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document, public, with browsable docs', async () => {
+    const document = await spec();
+    expect(document.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const docs = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('documents every public route', async () => {
+    const document = await spec();
+    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}']);
+    expect(Object.keys(document.paths['/v1/uploads']!).sort()).toEqual(['get', 'post']);
+  });
+
+  it('describes the responses the routes really give', async () => {
+    const document = await spec();
+    // Compile the documented schemas with the server's own validator and check live answers.
+    const schemaFor = (path: string, method: string, status: number, type = 'application/json') =>
+      document.paths[path]![method]!.responses[String(status)]!.content![type]!.schema;
+    const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(2, 2), filename: 'a.png' }]);
+    const accepted = await app.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+    const fetched = await app.inject({ method: 'GET', url: accepted.json<{ statusUrl: string }>().statusUrl });
+    const listed = await app.inject({ method: 'GET', url: '/v1/uploads?limit=5' });
+    const missing = await app.inject({ method: 'GET', url: '/v1/uploads/nope' });
+    const checks: Array<[unknown, unknown]> = [
+      [schemaFor('/v1/uploads', 'post', 202), accepted.json()],
+      [schemaFor('/v1/uploads/{id}', 'get', 200), fetched.json()],
+      [schemaFor('/v1/uploads', 'get', 200), listed.json()],
+      [schemaFor('/v1/uploads/{id}', 'get', 404, 'application/problem+json'), missing.json()],
+    ];
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    for (const [schema, body] of checks) {
+      const validate = ajv.compile(schema as object);
+      expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+});

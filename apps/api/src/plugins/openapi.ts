@@ -1,0 +1,56 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** The multipart body of POST /v1/uploads, for the document only (multipart is parsed as a stream, not validated by a schema). */
+const uploadRequestBody = {
+  required: true,
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['file'],
+        properties: {
+          file: { type: 'string', format: 'binary', description: 'The file; its type is sniffed from its bytes.' },
+          publicId: { type: 'string', pattern: '^[A-Za-z0-9_\\-./]{1,255}$' },
+          folder: { type: 'string', pattern: '^[A-Za-z0-9_\\-./]{1,255}$' },
+          tags: { type: 'string', description: 'Comma-separated, at most 50, each at most 100 characters.' },
+        },
+      },
+    },
+  },
+};
+
+/**
+ * The OpenAPI 3.1 document at /openapi.json and browsable docs at /docs, both public. The document
+ * is generated from the routes' own JSON schemas, so it cannot drift from what they validate.
+ */
+export const openApiPlugin = fp(
+  async (app: FastifyInstance) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Hoist upload API', version: '1', description: 'Queue-backed asynchronous uploads. Errors are RFC 9457 problem+json.' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from `pnpm hoist keys create`.' } } },
+      },
+      transform: ({ schema, url, route }) => {
+        const documented = { schema: schema as Record<string, unknown>, url };
+        if (url.startsWith('/v1/')) documented.schema = { ...documented.schema, security: [{ bearer: [] }] };
+        if (url === '/v1/uploads' && route.method === 'POST') {
+          documented.schema = { ...documented.schema, consumes: ['multipart/form-data'] };
+        }
+        return documented;
+      },
+      transformObject: (documentObject) => {
+        const spec = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+        const post = (spec.paths as Record<string, Record<string, Record<string, unknown>>> | undefined)?.['/v1/uploads']?.post;
+        if (post) post.requestBody = uploadRequestBody;
+        return spec;
+      },
+    });
+    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  },
+  { name: 'hoist-openapi' },
+);
