@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authPlugin } from './plugins/auth.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
+import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   allowedContentTypes: readonly string[];
   /** Bearer API keys (`on`, the default in production) or one `default` tenant for local use (`off`). */
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
+  /** Per-tenant request rate and unfinished-upload cap; default: none. */
+  limits?: Omit<TenantLimitsOptions, 'uploads'>;
 }
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -55,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, deps.auth);
+      if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
       uploadRoutes(v1, deps);
       listUploadsRoute(v1, deps.uploads);
     },

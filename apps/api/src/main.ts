@@ -26,6 +26,7 @@ runMain('api', logger, async () => {
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
+    limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
   });
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');
 

@@ -29,6 +29,10 @@ const schema = z.object({
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
   /** `on`: every /v1 request needs an API key. `off`: no keys, one `default` tenant — local development only. */
   AUTH: z.enum(['on', 'off']).default('on'),
+  /** Requests per minute per tenant on /v1 (0: unlimited). */
+  TENANT_RATE_LIMIT_PER_MINUTE: integer(0).default(1200),
+  /** Queued + processing uploads a tenant may have before new uploads get 429 (0: unlimited). */
+  TENANT_MAX_UNFINISHED_UPLOADS: integer(0).default(10_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */

@@ -32,6 +32,9 @@ export interface UploadRepository {
    */
   list(query: UploadListQuery): Promise<Upload[]>;
 
+  /** How many uploads of the tenant are queued or processing. */
+  countUnfinished(tenantId: string): Promise<number>;
+
   /**
    * The upload, or undefined if there is none with this id — or, with `tenantId`, none of that
    * tenant's (so another tenant's upload is indistinguishable from a missing one).

@@ -71,6 +71,18 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
+  countUnfinished(tenantId: string): Promise<number> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .selectFrom('upload')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('tenantId', '=', tenantId)
+        .where('status', 'in', ['queued', 'processing'])
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
     return unlessUnavailable(async () => {
       let query = this.db.selectFrom('upload').selectAll().where('id', '=', id);

@@ -1,0 +1,55 @@
+import rateLimit from '@fastify/rate-limit';
+import type { UploadRepository } from '@hoist/core';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+
+export interface TenantLimitsOptions {
+  /** Requests per minute per tenant across every API process (0: no limit). */
+  requestsPerMinute: number;
+  /** Unfinished (queued + processing) uploads a tenant may have before new ones are refused (0: no cap). */
+  maxUnfinishedUploads: number;
+  /** Shared counter store; without it each API process counts on its own. */
+  redis?: Redis | undefined;
+  /** Prefix of the counters' Redis keys (the deployment's QUEUE_PREFIX). */
+  keyPrefix: string;
+  uploads: UploadRepository;
+}
+
+/**
+ * Keeps one tenant from starving the others: a request rate limit per tenant (429 problem with
+ * Retry-After; counted in Redis, so it holds across API processes, and skipped rather than failing
+ * requests while Redis is down) and a cap on each tenant's unfinished uploads.
+ * Register after the auth plugin: both key on `request.tenantId`.
+ */
+export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
+  async (app: FastifyInstance, options: TenantLimitsOptions) => {
+    if (options.requestsPerMinute > 0) {
+      await app.register(rateLimit, {
+        max: options.requestsPerMinute,
+        timeWindow: 60_000,
+        // After authentication, so the key is the tenant, not the client address.
+        hook: 'preHandler',
+        keyGenerator: (request) => `tenant:${request.tenantId}`,
+        nameSpace: `${options.keyPrefix}:rate-limit:`,
+        ...(options.redis ? { redis: options.redis } : {}),
+        skipOnError: true,
+        errorResponseBuilder: (_request, context) =>
+          new HttpProblem(429, 'too-many-requests', 'Too many requests', `At most ${context.max} requests per minute per tenant; retry in ${Math.ceil(context.ttl / 1000)} s.`),
+      });
+    }
+    if (options.maxUnfinishedUploads > 0) {
+      app.addHook('preHandler', async (request) => {
+        if (request.method !== 'POST' || request.routeOptions.url !== '/v1/uploads') return;
+        const unfinished = await options.uploads.countUnfinished(request.tenantId).catch((error: unknown) => {
+          throw new DependencyUnavailableError('The database', error);
+        });
+        if (unfinished >= options.maxUnfinishedUploads) {
+          throw new HttpProblem(429, 'too-many-unfinished-uploads', 'Too many unfinished uploads', `This tenant already has ${unfinished} uploads waiting or in progress (the limit is ${options.maxUnfinishedUploads}); retry once some have finished.`);
+        }
+      });
+    }
+  },
+  { name: 'hoist-tenant-limits', dependencies: ['hoist-auth'] },
+);

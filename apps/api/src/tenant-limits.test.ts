@@ -1,0 +1,81 @@
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { createRedis, type Redis } from '@hoist/queue';
+import { MemoryTempStorage } from '@hoist/temp-storage';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
+import { multipartBody } from '../../../test/support/multipart.js';
+import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+
+let db: Kysely<Database>;
+let redis: Redis;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  const { redisUrl, clear } = createQueuePrefix();
+  db = createDatabase({ url: database.url });
+  redis = createRedis(redisUrl, 'producer');
+  cleanups.push(async () => {
+    redis.disconnect();
+    await db.destroy();
+    await database.drop();
+    await clear();
+  });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+async function appWith(limits: { requestsPerMinute: number; maxUnfinishedUploads: number }): Promise<FastifyInstance> {
+  const { prefix } = createQueuePrefix();
+  const app = await buildApp({
+    uploads: new KyselyUploadRepository(db),
+    queue: { enqueueUpload: () => Promise.resolve() },
+    storage: new MemoryTempStorage(),
+    checks: {},
+    logger: createLogger({ name: 'limits-test', level: 'silent', format: 'json' }),
+    maxUploadBytes: 1024 * 1024,
+    allowedContentTypes: ['image/png'],
+    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
+    limits: { ...limits, redis, keyPrefix: prefix },
+  });
+  cleanups.push(() => app.close());
+  return app;
+}
+
+async function post(app: FastifyInstance) {
+  const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(1, 1), filename: 'a.png' }]);
+  return app.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+}
+
+describe('per-tenant limits', () => {
+  it('answers 429 problem+json with Retry-After past the request rate', async () => {
+    const app = await appWith({ requestsPerMinute: 3, maxUnfinishedUploads: 0 });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await app.inject({ method: 'GET', url: '/v1/uploads' })).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await app.inject({ method: 'GET', url: '/v1/uploads' });
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json()).toMatchObject({ type: 'urn:hoist:problem:too-many-requests', status: 429 });
+    // Health checks are not rate limited.
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('refuses new uploads while the tenant has too many unfinished ones', async () => {
+    await db.deleteFrom('idempotencyKey').execute();
+    await db.deleteFrom('upload').execute();
+    const app = await appWith({ requestsPerMinute: 0, maxUnfinishedUploads: 2 });
+    expect((await post(app)).statusCode).toBe(202);
+    expect((await post(app)).statusCode).toBe(202);
+    const refused = await post(app);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ type: 'urn:hoist:problem:too-many-unfinished-uploads' });
+    // Reading is still allowed.
+    expect((await app.inject({ method: 'GET', url: '/v1/uploads' })).statusCode).toBe(200);
+  });
+});
