@@ -111,6 +111,37 @@ describe('POST /v1/uploads', () => {
   });
 });
 
+describe('POST /v1/uploads/:id/cancel', () => {
+  async function accepted() {
+    const response = await post([{ name: 'file', file: makePng(2, 2, 5), filename: 'c.png' }]);
+    return response.json<{ id: string; statusUrl: string }>();
+  }
+  const cancel = (id: string) => app.inject({ method: 'POST', url: `/v1/uploads/${id}/cancel` });
+
+  it('cancels a queued upload: status cancelled, job removed, bytes deleted; repeating is harmless', async () => {
+    const { id } = await accepted();
+    const row = await db.selectFrom('upload').select('storageKey').where('id', '=', id).executeTakeFirstOrThrow();
+    const response = await cancel(id);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ id, status: 'cancelled', error: null, completedAt: expect.any(String) });
+    expect(await queue.queue.getJob(id)).toBeUndefined();
+    expect(await tempFiles()).not.toContain(row.storageKey);
+    const again = await cancel(id);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('refuses to cancel an upload that already finished (409), and 404s an unknown one', async () => {
+    const { id } = await accepted();
+    await db.updateTable('upload').set({ status: 'failed', errorCode: 'x', errorMessage: 'y', completedAt: new Date() }).where('id', '=', id).execute();
+    const finished = await cancel(id);
+    expect(finished.statusCode).toBe(409);
+    expect(finished.json()).toMatchObject({ type: 'urn:hoist:problem:upload-not-cancellable' });
+    expect((await cancel('01a20950-28a9-7446-ba07-93eb86af538c')).statusCode).toBe(404);
+    expect((await cancel('nope')).statusCode).toBe(404);
+  });
+});
+
 describe('Idempotency-Key', () => {
   async function postWith(key: string, parts: Parameters<typeof multipartBody>[0]) {
     const { payload, headers } = await multipartBody(parts);

@@ -6,6 +6,7 @@ import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { cancelUploadRoute } from './routes/cancel-upload.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadRoutes } from './routes/uploads.js';
 
@@ -61,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
       uploadRoutes(v1, deps);
       listUploadsRoute(v1, deps.uploads);
+      cancelUploadRoute(v1, deps);
     },
     { prefix: '/v1' },
   );

@@ -5,6 +5,7 @@ import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nullQueue } from '../../../test/support/null-queue.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, tags: ['red'] });
   app = await buildApp({
     uploads,
-    queue: { enqueueUpload: () => Promise.resolve() },
+    queue: nullQueue,
     storage: new MemoryTempStorage(),
     checks: {},
     logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }),

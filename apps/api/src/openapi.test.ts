@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
+import { nullQueue } from '../../../test/support/null-queue.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   db = createDatabase({ url: database.url });
   app = await buildApp({
     uploads: new KyselyUploadRepository(db),
-    queue: { enqueueUpload: () => Promise.resolve() },
+    queue: nullQueue,
     storage: new MemoryTempStorage(),
     checks: {},
     logger: createLogger({ name: 'openapi-test', level: 'silent', format: 'json' }),
@@ -59,7 +60,7 @@ describe('OpenAPI document', () => {
 
   it('documents every public route', async () => {
     const document = await spec();
-    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}', '/v1/uploads/{id}/cancel']);
     expect(Object.keys(document.paths['/v1/uploads']!).sort()).toEqual(['get', 'post']);
   });
 

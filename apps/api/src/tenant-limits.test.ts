@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
+import { nullQueue } from '../../../test/support/null-queue.js';
 import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 
@@ -34,7 +35,7 @@ async function appWith(limits: { requestsPerMinute: number; maxUnfinishedUploads
   const { prefix } = createQueuePrefix();
   const app = await buildApp({
     uploads: new KyselyUploadRepository(db),
-    queue: { enqueueUpload: () => Promise.resolve() },
+    queue: nullQueue,
     storage: new MemoryTempStorage(),
     checks: {},
     logger: createLogger({ name: 'limits-test', level: 'silent', format: 'json' }),

@@ -26,7 +26,7 @@ export const uploadViewSchema = {
   required: ['id', 'status', 'attempts', 'filename', 'bytes', 'contentType', 'sha256', 'createdAt', 'updatedAt', 'completedAt', 'result', 'error'],
   properties: {
     id: { type: 'string', format: 'uuid' },
-    status: { type: 'string', enum: ['queued', 'processing', 'succeeded', 'failed'] },
+    status: { type: 'string', enum: ['queued', 'processing', 'succeeded', 'failed', 'cancelled'] },
     attempts: { type: 'integer' },
     filename: { type: 'string' },
     bytes: { type: 'integer' },

@@ -5,6 +5,12 @@ export interface JobQueue {
    * upload that already has a job is a no-op.
    */
   enqueueUpload(uploadId: string): Promise<void>;
+
+  /**
+   * Removes the upload's job unless a worker is running it. Idempotent.
+   * @returns false when the job is running (locked) and could not be removed.
+   */
+  removeJob(uploadId: string): Promise<boolean>;
 }
 
 /**

@@ -65,6 +65,9 @@ export interface UploadRepository {
   /** queued|processing → failed with a reason. @returns false when it was already final. */
   markFailed(id: string, failure: UploadFailure): Promise<boolean>;
 
+  /** queued → cancelled. @returns false when it was not `queued` (running or already final). */
+  markCancelled(id: string): Promise<boolean>;
+
   /** The job reached the queue: the upload leaves the outbox. Idempotent. */
   markEnqueued(id: string): Promise<void>;
 

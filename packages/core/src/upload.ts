@@ -1,11 +1,11 @@
 import type { ChunkProgress } from './upload-provider.js';
 
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */
-export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed'] as const;
+export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
 /** Statuses no worker may leave: a late or duplicate worker must not overwrite them. */
-export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed'];
+export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /** What the provider stored, as Hoist reports it to clients. */
 export interface UploadResult {

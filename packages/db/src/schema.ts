@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 /** Row shapes as Kysely sees them (camelCase via CamelCasePlugin). */
 export interface UploadTable {
   id: string;
-  status: 'queued' | 'processing' | 'succeeded' | 'failed';
+  status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
   attempts: Generated<number>;
   filename: string;
   /** bigint: node-pg returns it as a string, the repository converts. */

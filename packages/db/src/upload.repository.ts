@@ -151,6 +151,18 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
+  markCancelled(id: string): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('upload')
+        .set({ status: 'cancelled', updatedAt: sql`now()`, completedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
   markEnqueued(id: string): Promise<void> {
     return unlessUnavailable(async () => {
       await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();

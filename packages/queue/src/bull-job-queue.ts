@@ -74,6 +74,12 @@ export class BullJobQueue implements JobInspector {
     return job.returnvalue === null || job.returnvalue === undefined ? 'failed' : 'completed';
   }
 
+  async removeJob(uploadId: string): Promise<boolean> {
+    // BullMQ refuses (returns 0) for a job whose lock a worker holds.
+    const removed = await this.queue.remove(uploadId);
+    return removed === 1 || !(await this.queue.getJob(uploadId));
+  }
+
   async removeFinishedJob(uploadId: string): Promise<void> {
     if ((await this.jobState(uploadId)) !== 'live') await this.queue.remove(uploadId);
   }

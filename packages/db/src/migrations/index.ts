@@ -3,6 +3,7 @@ import * as createUpload from './0001-create-upload.js';
 import * as outboxAndChunkProgress from './0002-outbox-and-chunk-progress.js';
 import * as tenantsAndApiKeys from './0003-tenants-and-api-keys.js';
 import * as idempotencyKeys from './0004-idempotency-keys.js';
+import * as cancelledStatus from './0005-cancelled-status.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-outbox-and-chunk-progress': outboxAndChunkProgress,
   '0003-tenants-and-api-keys': tenantsAndApiKeys,
   '0004-idempotency-keys': idempotencyKeys,
+  '0005-cancelled-status': cancelledStatus,
 };
