@@ -8,7 +8,7 @@ import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-l
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
-import { uploadRoutes } from './routes/uploads.js';
+import { uploadRoutes, type WaitForChange } from './routes/uploads.js';
 
 export interface AppDeps {
   uploads: UploadRepository;
@@ -24,6 +24,8 @@ export interface AppDeps {
   allowedContentTypes: readonly string[];
   /** Bearer API keys (`on`, the default in production) or one `default` tenant for local use (`off`). */
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
+  /** How long-polls (`?wait=`) hear of status changes; default: re-reading Postgres every 0.5 s. */
+  waitForChange?: WaitForChange;
   /** Per-tenant request rate and unfinished-upload cap; default: none. */
   limits?: Omit<TenantLimitsOptions, 'uploads'>;
 }

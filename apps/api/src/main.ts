@@ -1,7 +1,7 @@
 import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { BullJobQueue, createRedis, pingRedis } from '@hoist/queue';
+import { BullJobQueue, createRedis, pingRedis, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -16,6 +16,10 @@ runMain('api', logger, async () => {
   const queue = new BullJobQueue({ connection: redis, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
   const uploads = new KyselyUploadRepository(db);
+  // Long-polls hear of finished uploads from any worker through Redis pub/sub.
+  const events = new RedisUploadEvents({ publisher: redis, prefix: config.QUEUE_PREFIX, logger });
+  const subscriber = createRedis(config.REDIS_URL, 'worker');
+  await events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events (Redis unavailable); long-polls re-read Postgres'));
 
   const app = await buildApp({
     uploads,
@@ -26,6 +30,7 @@ runMain('api', logger, async () => {
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
+    waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
   });
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');
@@ -47,6 +52,8 @@ runMain('api', logger, async () => {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await app.close();
     await relay.stop();
+    await events.close();
+    subscriber.disconnect();
     await queue.close();
     redis.disconnect();
     await db.destroy();

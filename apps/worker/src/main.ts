@@ -2,7 +2,7 @@ import { loadConfig } from '@hoist/config';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
-import { BullJobQueue, createRedis, RedisThrottle } from '@hoist/queue';
+import { BullJobQueue, createRedis, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startReconciler } from './reconciler.js';
@@ -34,11 +34,13 @@ runMain('worker', logger, async () => {
   const redis = createRedis(config.REDIS_URL, 'worker');
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
   const uploads = new KyselyUploadRepository(db);
+  const producer = createRedis(config.REDIS_URL, 'producer');
   const worker = buildWorker({
     uploads,
     storage,
     provider,
     logger,
+    events: new RedisUploadEvents({ publisher: producer, prefix: config.QUEUE_PREFIX, logger }),
     throttle: new RedisThrottle({
       redis,
       prefix: config.QUEUE_PREFIX,
@@ -55,7 +57,6 @@ runMain('worker', logger, async () => {
   });
 
   // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
-  const producer = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
   const reconciler =
     config.RECONCILE_INTERVAL_MS > 0

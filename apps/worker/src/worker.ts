@@ -1,4 +1,4 @@
-import { processUpload, type Logger, type ProviderThrottle, type TempStorage, type UploadProvider, type UploadRepository } from '@hoist/core';
+import { processUpload, type Logger, type ProviderThrottle, type TempStorage, type UploadEvents, type UploadProvider, type UploadRepository } from '@hoist/core';
 import { UploadWorker, type UploadWorkerOptions } from '@hoist/queue';
 
 /** The adapters the use case needs, plus the queue settings (everything but the two callbacks this file supplies). */
@@ -9,15 +9,17 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
   logger: Logger;
   /** Cluster-wide pacing of provider calls (PROVIDER_RATE_LIMIT, and the pace learned from 420s). */
   throttle?: ProviderThrottle;
+  /** Where final statuses are announced, for long-polling clients. */
+  events?: UploadEvents;
 }
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, ...queueOptions } = deps;
+  const { uploads, storage, provider, throttle, events, ...queueOptions } = deps;
   const { logger } = deps;
   return new UploadWorker({
     ...queueOptions,
-    handle: (job) => processUpload({ uploads, storage, provider, logger, ...(throttle ? { throttle } : {}) }, job),
+    handle: (job) => processUpload({ uploads, storage, provider, logger, ...(throttle ? { throttle } : {}), ...(events ? { events } : {}) }, job),
     onAbandoned: async (uploadId, reason) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;

@@ -7,6 +7,7 @@ import {
 } from './errors.js';
 import type { Logger } from './logger.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
+import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
 import type { UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
@@ -19,6 +20,8 @@ export interface ProcessUploadDeps {
   logger: Logger;
   /** Cluster-wide pacing of provider calls; default: none. */
   throttle?: ProviderThrottle;
+  /** Where final statuses are announced (long-poll waiters); default: nowhere. */
+  events?: UploadEvents;
 }
 
 export interface ProcessUploadJob {
@@ -65,6 +68,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
     });
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
+    if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
     await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     if (!recorded) log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
@@ -86,11 +90,16 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     }
     const failure = toFailure(error, job.isFinalAttempt);
     if (!failure) throw error;
-    await deps.uploads.markFailed(upload.id, failure);
+    if (await deps.uploads.markFailed(upload.id, failure)) await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     await deps.storage.delete(upload.storageKey);
     log.error({ err: error, code: failure.code }, 'upload failed');
     return { kind: 'failed', failure, error: error as Error };
   }
+}
+
+/** Best effort: waiters fall back to re-reading Postgres when an announcement is lost. */
+async function announce(deps: ProcessUploadDeps, event: UploadStatusEvent, log: Logger): Promise<void> {
+  await (deps.events ?? SILENT_EVENTS).publish(event).catch((error: unknown) => log.warn({ err: error }, 'could not announce the status change'));
 }
 
 /** The failure to record, or undefined when the error should be retried as it is. */

@@ -6,6 +6,7 @@ export { JITTER_BACKOFF, UPLOAD_QUEUE } from './jobs.js';
 export type { JobRegistry } from './jobs.js';
 export { createRedis, pingRedis } from './redis.js';
 export { RedisThrottle } from './redis-throttle.js';
+export { RedisUploadEvents } from './redis-upload-events.js';
 export type { RedisThrottleOptions } from './redis-throttle.js';
 export type { Redis } from './redis.js';
 export { UploadWorker } from './upload-worker.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { derivePublicId, IdempotencyKeyUsedError, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
@@ -8,8 +8,28 @@ import { DependencyUnavailableError, HttpProblem, problemResponses } from '../pr
 import { parseUploadOptions, sanitizeFilename } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
+/** Longest long-poll, seconds. */
+const MAX_WAIT_SECONDS = 60;
+/** Waiters re-read Postgres at least this often, ms. */
+const RECHECK_MS = 3_000;
+
+/** Resolves when the upload's status may have changed, or after `timeoutMs`, or when `signal` aborts. */
+export type WaitForChange = (uploadId: string, timeoutMs: number, signal: AbortSignal) => Promise<unknown>;
+
+/** Without an announcement bus, waiting is re-reading on a short timer. */
+const pollingWait: WaitForChange = (_uploadId, timeoutMs, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.min(timeoutMs, 500));
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    }, { once: true });
+  });
+
 export interface UploadRoutesOptions {
   uploads: UploadRepository;
+  /** How long-polls learn of status changes (RedisUploadEvents.next); default: re-reading every 0.5 s. */
+  waitForChange?: WaitForChange | undefined;
   queue: JobQueue;
   storage: TempStorage;
   maxUploadBytes: number;
@@ -34,6 +54,7 @@ const acceptedSchema = {
 export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions): void {
   const { uploads, queue, storage } = options;
   const allowed = new Set(options.allowedContentTypes);
+  const waitForChange = options.waitForChange ?? pollingWait;
 
   app.post(
     '/uploads',
@@ -94,24 +115,41 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { wait?: number } }>(
     '/uploads/:id',
     {
       schema: {
         summary: 'Get an upload',
+        description: 'With `wait=N`, answers as soon as the upload is final, or after N seconds with its status then.',
         tags: ['uploads'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
-        response: { 200: uploadViewSchema, ...problemResponses(401, 404, 503) },
+        querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS } } },
+        response: { 200: uploadViewSchema, ...problemResponses(400, 401, 404, 503) },
       },
     },
     async (request, reply: FastifyReply) => {
       const { id } = request.params;
-      const upload = isUploadId(id)
-        ? await uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
-            throw new DependencyUnavailableError('The database', error);
-          })
-        : undefined;
+      const find = () =>
+        uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
+          throw new DependencyUnavailableError('The database', error);
+        });
+      let upload = isUploadId(id) ? await find() : undefined;
       if (!upload) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+      const waitMs = (request.query.wait ?? 0) * 1000;
+      if (waitMs > 0 && !FINAL_STATUSES.includes(upload.status)) {
+        const deadline = Date.now() + waitMs;
+        const gone = new AbortController();
+        request.raw.once('close', () => gone.abort());
+        while (!FINAL_STATUSES.includes(upload.status) && Date.now() < deadline && !gone.signal.aborted) {
+          // Listen before re-reading, so a change between the read and the wait is not missed; and
+          // re-read at least every few seconds, so a lost announcement costs a delay, not the answer.
+          const changed = waitForChange(id, Math.min(deadline - Date.now(), RECHECK_MS), gone.signal);
+          upload = (await find()) ?? upload;
+          if (FINAL_STATUSES.includes(upload.status)) break;
+          await changed;
+          upload = (await find()) ?? upload;
+        }
+      }
       return reply.send(toUploadView(upload));
     },
   );
