@@ -20,8 +20,14 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
     // Fail fast when Postgres is unreachable instead of hanging a request for the OS TCP timeout.
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its connection (Postgres restart) must not crash the process; the pool replaces it.
+  // A connection that drops (network cut, Postgres crash or failover) emits 'error' on its client.
+  // The pool listens only while a client is idle, and Kysely not at all while one is checked out:
+  // unheard, that event would kill the process. The query in flight rejects on its own (and becomes
+  // StoreUnavailableError), and the pool discards the broken client, so there is nothing to do here.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
 }
 

@@ -17,6 +17,13 @@ function throttle(ceiling?: number, maxWaitMs?: number) {
   return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
 }
 
+/** Records `count` successes spread evenly over the last two seconds (Redis clock), as a provider admitting count/2 per second would. */
+async function seedSuccesses(count: number): Promise<void> {
+  const [seconds, micros] = await redis.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 1990 + (i * 1990) / count, `seed-${i}`);
+}
+
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
   const startedAt = Date.now();
   let left = count;
@@ -46,7 +53,7 @@ describe('RedisThrottle', () => {
   it('pauses everyone until the reset, then restarts paced below the rate the provider admitted', async () => {
     const subject = throttle();
     // The provider admitted 40 requests in the last two seconds: 20 per second.
-    for (let i = 0; i < 40; i++) await subject.succeeded();
+    await seedSuccesses(40);
     const resetAt = new Date(Date.now() + 1_500);
     await subject.limited(resetAt);
     const rate = await subject.rate();
@@ -66,6 +73,16 @@ describe('RedisThrottle', () => {
     await expect(subject.acquire()).rejects.toBeInstanceOf(RateLimitedError);
   });
 
+  it('estimates the admitted rate over the time the successes span, not the whole window', async () => {
+    const subject = throttle();
+    // A fresh start: 20 successes in the last half second, then a 420. 20 per second would be a
+    // quarter of the truth if counted over the full two-second window.
+    for (let i = 0; i < 20; i++) await subject.succeeded();
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await subject.limited(new Date(Date.now() + 100));
+    expect(await subject.rate()).toBeGreaterThan(30);
+  });
+
   it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
     const subject = throttle();
     await subject.limited(new Date(Date.now() + 200));
@@ -76,7 +93,7 @@ describe('RedisThrottle', () => {
 
   it('cuts once per congestion event, however many in-flight requests report it', async () => {
     const subject = throttle();
-    for (let i = 0; i < 40; i++) await subject.succeeded();
+    await seedSuccesses(40);
     await Promise.all(Array.from({ length: 5 }, () => subject.limited(new Date(Date.now() + 100))));
     // One cut: 20 × 0.95 = 19. Five would have made it 15.5.
     expect(await subject.rate()).toBeCloseTo(19, 0);

@@ -70,7 +70,15 @@ local rate = tonumber(h[1]) or 0
 local lastCut = tonumber(h[2]) or 0
 local pausedUntil = tonumber(h[3]) or 0
 if now > math.max(lastCut + 1000, pausedUntil) then
-  local admitted = redis.call('ZCOUNT', successes, now - 2000, '+inf') / 2
+  -- Successes per second over the window, measured over the span they actually cover: right after
+  -- a start the window holds only a short burst, and dividing by the full two seconds would halve
+  -- the estimate (then 1 %/s growth takes most of a minute to recover).
+  local count = redis.call('ZCOUNT', successes, now - 2000, '+inf')
+  local admitted = 0
+  if count > 0 then
+    local oldest = tonumber(redis.call('ZRANGEBYSCORE', successes, now - 2000, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
+    admitted = count * 1000 / math.max(500, now - oldest)
+  end
   if admitted > 0 and (rate == 0 or admitted < rate) then
     rate = math.max(0.5, admitted * cut)
   elseif rate > 0 then

@@ -1,0 +1,603 @@
+#!/usr/bin/env node
+// Failure drills: uploads that got a 202 must end succeeded, as exactly one asset each, whatever
+// fails while they are in flight.
+//
+//   pnpm build && pnpm drill [--uploads=200] [--only=kill,flush,postgres]
+//
+// Each drill starts a fresh stack (own database, queue prefix and temp dirs; the emulator with some
+// latency so uploads are in flight; the API; 3 workers; all on loopback), posts N distinct small PNGs
+// at a steady pace, and while they are in flight:
+//   kill      SIGKILLs a random worker every few seconds and starts a replacement, until every
+//             accepted upload is final or time runs out (stalled-job recovery must pick the jobs up);
+//   flush     FLUSHALL on Redis once about half the uploads are accepted. Only ever on a private
+//             redis-server this drill starts (no persistence, loopback); without a redis-server binary
+//             it deletes every key under the drill's own prefix in REDIS_URL instead. The reconciler
+//             (RECONCILE_INTERVAL_MS=1000, RECONCILE_STALE_AFTER_MS=2000) must re-enqueue what was lost;
+//   postgres  cuts Postgres for --outage (5 s): the Hoist processes reach Postgres through a TCP proxy
+//             of this script; at the cut (mid-run, right after some process sent a query, so one is in
+//             flight, as when Postgres fails under load; --cut=any drops that timing) it resets every
+//             proxied connection and stops listening (connections refused), then listens again. The
+//             API answers 503 to uploads meanwhile (counted as "refused during outage": never
+//             accepted; the client posts them again after the outage, as the README tells clients
+//             to), and workers wait.
+// Then it compares what was promised with what happened: final statuses through the API (read from
+// Postgres instead if the API no longer answers), and the emulator's assets (one per upload, bytes as
+// sent). Targets: lost = 0, duplicate assets = 0, failed = 0, plus: the fault did happen, no asset
+// missing or corrupt, and no Hoist process died by itself. A re-upload of the same public id (an
+// asset written twice, e.g. after a crash between the provider's answer and the database write) is
+// expected and reported, not a duplicate; so are stray assets of uploads whose 202 never arrived.
+//
+// Bounded: each drill gives up after --drill-timeout (default 150 s); the whole run after the sum plus
+// a margin. Everything created is removed at the end; process logs are kept (path printed) when a
+// target is missed, or always with --keep-logs.
+import { availableParallelism } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
+import {
+  abortSignal,
+  commandLine,
+  fmtSeconds,
+  log,
+  makePng,
+  md5,
+  parseArgs,
+  parseDuration,
+  parsePositive,
+  postUpload,
+  requireFromRoot,
+  runScript,
+  setLogTag,
+  sleep,
+  summarizeLog,
+  table,
+  tempDir,
+  throwIfAborted,
+  UsageError,
+} from './lib/harness.mjs';
+import { assess, deletePrefixedKeys, startPrivateRedis, startStack, waitForSettled } from './lib/stack.mjs';
+
+const { Redis } = requireFromRoot('ioredis');
+
+setLogTag('drill');
+
+const DRILLS = {
+  kill: 'kill: SIGKILL a random worker every few seconds',
+  flush: 'flush: FLUSHALL Redis mid-run',
+  postgres: 'postgres: cut Postgres mid-run',
+};
+
+const USAGE = [
+  'usage: node scripts/drill.mjs [--uploads=200] [--only=kill,flush,postgres] [--workers=3] [--concurrency=4]',
+  '                              [--latency=1s] [--submit-rate=40] [--kill-every=3s] [--outage=5s] [--cut=busy]',
+  '                              [--drill-timeout=150s] [--keep-logs]',
+  '  --uploads        uploads per drill',
+  '  --only           which drills, comma-separated (default all three)',
+  '  --workers        worker processes; --concurrency: WORKER_CONCURRENCY of each',
+  '  --latency        emulator latency per upload request (so uploads are in flight when things break)',
+  '  --submit-rate    uploads posted per second',
+  '  --kill-every     kill drill: time between two SIGKILLs',
+  '  --outage         postgres drill: how long Postgres stays unreachable',
+  '  --cut            postgres drill: busy (default) cuts right after a Hoist process sent a query, so one is',
+  '                   in flight, as when Postgres fails under load; any cuts at whatever moment mid-run comes',
+  '  --drill-timeout  a drill gives up (and counts what is unfinished as lost) after this long',
+  'Needs `pnpm build` first, Postgres (DATABASE_URL) and Redis (REDIS_URL) on loopback; the flush drill',
+  'starts its own redis-server when there is one.',
+].join('\n');
+
+let options;
+try {
+  options = parseArgs(
+    process.argv.slice(2),
+    {
+      uploads: { default: 200, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
+      only: {
+        default: Object.keys(DRILLS),
+        parse: (v, f) => {
+          const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+          for (const name of names) if (!DRILLS[name]) throw new UsageError(`${f}: unknown drill "${name}" (kill, flush, postgres)`);
+          return names;
+        },
+      },
+      workers: { default: 3, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
+      concurrency: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
+      latency: { default: 1_000, parse: parseDuration },
+      'submit-rate': { default: 40, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
+      'kill-every': { default: 3_000, parse: parseDuration },
+      outage: { default: 5_000, parse: parseDuration },
+      cut: {
+        default: 'busy',
+        parse: (v, f) => {
+          if (v !== 'busy' && v !== 'any') throw new UsageError(`${f}: busy or any`);
+          return v;
+        },
+      },
+      'drill-timeout': { default: 150_000, parse: parseDuration },
+      'keep-logs': { default: false, boolean: true },
+    },
+    USAGE,
+  );
+} catch (error) {
+  process.stderr.write(`drill: ${error.message}\n`);
+  process.exit(2);
+}
+
+// The environment every Hoist process of a drill gets: fast recovery so a drill takes seconds, not
+// the production minutes.
+const HOIST_ENV = {
+  RECONCILE_INTERVAL_MS: '1000',
+  RECONCILE_STALE_AFTER_MS: '2000',
+  WORKER_LOCK_DURATION_MS: '2000',
+  RETRY_BASE_DELAY_MS: '200',
+  RETRY_MAX_DELAY_MS: '2000',
+  RATE_LIMIT_FALLBACK_MS: '1000',
+  PROVIDER_TIMEOUT_MS: '15000',
+  SHUTDOWN_TIMEOUT_MS: '3000',
+};
+
+// Log lines worth counting in a drill's report (the product's own messages).
+const EVIDENCE = [
+  ['succeeded on a later attempt', (e) => e.msg === 'upload succeeded' && Number(e.attempt) > 1],
+  ['re-enqueued by the reconciler', (e) => e.msg === 'upload re-enqueued: its job was gone'],
+  ['waits for the database', (e) => e.msg === 'database unavailable; job will try again'],
+  ['provider calls retried', (e) => e.msg === 'provider call failed; will retry'],
+  ['duplicate-job warnings', (e) => typeof e.msg === 'string' && e.msg.startsWith('upload already final')],
+  ['errors (level >= 50)', (e) => e.level >= 50],
+];
+
+// ------------------------------------------------------------------------------------- submission
+
+/**
+ * Posts the files at `rate` per second, at most `concurrency` at a time. A 503 (a dependency is down)
+ * is retried every second until `retryUntil`, as a client should; anything else is final.
+ */
+function startSubmitting(stack, files, { rate, concurrency = 16, retryUntil, state }) {
+  const origin = Date.now();
+  let running = 0;
+  const slots = [];
+  const acquire = async () => {
+    while (running >= concurrency) await new Promise((resolve) => slots.push(resolve));
+    running += 1;
+  };
+  const release = () => {
+    running -= 1;
+    slots.shift()?.();
+  };
+
+  const submitOne = async (bytes, index) => {
+    for (;;) {
+      let response;
+      try {
+        response = await postUpload(stack.apiUrl, bytes, `drill-${index}.png`);
+      } catch (error) {
+        response = { status: `error: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      if (response.status === 202 && typeof response.body?.id === 'string') {
+        state.accepted.push({ id: response.body.id, md5: md5(bytes), index, at: Date.now() });
+        return;
+      }
+      if (response.status === 503) {
+        state.refused += 1;
+        state.refusedFiles.add(index);
+        if (Date.now() < retryUntil() && !abortSignal.aborted) {
+          await sleep(1_000);
+          continue;
+        }
+      }
+      const key = String(response.status);
+      state.rejected[key] = (state.rejected[key] ?? 0) + 1;
+      return;
+    }
+  };
+
+  return (async () => {
+    const tasks = [];
+    for (let i = 0; i < files.length; i++) {
+      const due = origin + (i * 1000) / rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+      if (abortSignal.aborted) break;
+      await acquire();
+      state.posted += 1;
+      tasks.push(submitOne(files[i], i).finally(release));
+    }
+    await Promise.all(tasks);
+  })();
+}
+
+async function succeededCount(stack) {
+  const { rows } = await stack.pool.query("select count(*)::int as n from upload where status = 'succeeded'");
+  return rows[0].n;
+}
+
+/** Resolves once about half the uploads are accepted and some have succeeded (or after `maxMs`). */
+async function midRun(stack, state, { maxMs = 30_000 } = {}) {
+  const until = Date.now() + maxMs;
+  while (Date.now() < until && !abortSignal.aborted) {
+    const half = state.accepted.length >= Math.ceil(options.uploads / 2);
+    if (half && (await succeededCount(stack).catch(() => 0)) >= Math.min(10, Math.ceil(options.uploads / 10))) return;
+    await sleep(100);
+  }
+}
+
+// ----------------------------------------------------------------------------------------- faults
+
+/** Kill drill: SIGKILL a random live worker every `killEvery`, start a replacement, until `state.done`. */
+async function killLoop(stack, state) {
+  state.fault = { kills: [], replacementsReady: 0, replacementFailures: [] };
+  while (!state.done && !abortSignal.aborted) {
+    const until = Date.now() + options.killEvery;
+    while (Date.now() < until && !state.done && !abortSignal.aborted) await sleep(100);
+    if (state.done || abortSignal.aborted) break;
+    const live = stack.liveWorkers;
+    if (!live.length) continue;
+    const victim = live[Math.floor(Math.random() * live.length)];
+    victim.killedOnPurpose = true;
+    victim.kill('SIGKILL');
+    state.fault.kills.push({ at: Date.now() - state.origin, worker: victim.name, pid: victim.pid });
+    log(`  ${fmtSeconds(Date.now() - state.origin)}: SIGKILL ${victim.name} (pid ${victim.pid}); starting a replacement`);
+    const replacement = stack.addWorker();
+    try {
+      await replacement.waitFor(/worker ready/, 30_000);
+      state.fault.replacementsReady += 1;
+    } catch (error) {
+      state.fault.replacementFailures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+/** Flush drill: FLUSHALL on the private Redis (or delete the drill's keys) once mid-run. */
+async function flushOnce(stack, state, privateRedis) {
+  await midRun(stack, state);
+  if (abortSignal.aborted) return;
+  const at = Date.now() - state.origin;
+  const accepted = state.accepted.length;
+  if (privateRedis) {
+    const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    redis.on('error', () => undefined);
+    try {
+      const keys = await redis.dbsize();
+      await redis.flushall();
+      state.fault = { at, accepted, keys, how: `FLUSHALL on the drill's private redis-server (${privateRedis.url}, pid ${privateRedis.pid})` };
+    } finally {
+      redis.disconnect();
+    }
+  } else {
+    const keys = await deletePrefixedKeys(stack.redisUrl, stack.queuePrefix);
+    state.fault = { at, accepted, keys, how: `no redis-server binary: deleted every key under ${stack.queuePrefix}:* in ${stack.redisUrl} instead of FLUSHALL` };
+  }
+  log(`  ${fmtSeconds(at)}: ${state.fault.how}: ${state.fault.keys} keys gone (${accepted} uploads accepted so far)`);
+}
+
+/** Postgres drill: cut the proxy for `outage`, then resume. */
+async function cutPostgres(stack, state) {
+  await midRun(stack, state);
+  if (abortSignal.aborted) return;
+  const at = Date.now() - state.origin;
+  const acceptedBefore = state.accepted.length;
+  const refusedBefore = state.refused;
+  state.outage = true;
+  const timing = await stack.proxy.cut({ whenBusy: options.cut === 'busy' });
+  const dropped = stack.proxy.destroyedAtCut;
+  log(`  ${fmtSeconds(at)}: Postgres cut ${timing} (${dropped} connections reset, new ones refused) for ${fmtSeconds(options.outage)}`);
+  const until = Date.now() + options.outage;
+  while (Date.now() < until && !abortSignal.aborted) await sleep(100);
+  await stack.proxy.resume();
+  state.outage = false;
+  const endedAt = Date.now() - state.origin;
+  state.fault = {
+    at,
+    timing,
+    endedAt,
+    dropped,
+    acceptedBefore,
+    acceptedDuring: state.accepted.length - acceptedBefore,
+    refusedDuring: state.refused - refusedBefore,
+  };
+  log(`  ${fmtSeconds(endedAt)}: Postgres back (proxy listening again on ${stack.proxy.port})`);
+}
+
+// ------------------------------------------------------------------------------------------ drill
+
+async function runDrill(name, logDir) {
+  log(`drill ${DRILLS[name]}: starting`);
+  let privateRedis;
+  if (name === 'flush') {
+    privateRedis = await startPrivateRedis({ logDir });
+    if (!privateRedis) log('no redis-server binary: the flush drill deletes the keys under its own prefix instead of FLUSHALL');
+  }
+  const stack = await startStack({
+    label: `drill_${name}`,
+    logDir,
+    workers: options.workers,
+    redis: privateRedis ? { url: privateRedis.url, private: true } : undefined,
+    pgProxy: name === 'postgres',
+    emulatorEnv: { EMULATOR_LATENCY_MS: String(options.latency) },
+    env: HOIST_ENV,
+    workerEnv: { WORKER_CONCURRENCY: String(options.concurrency) },
+  });
+  const state = {
+    origin: Date.now(),
+    posted: 0,
+    accepted: [],
+    refused: 0,
+    refusedFiles: new Set(),
+    rejected: {},
+    done: false,
+    outage: false,
+    fault: undefined,
+  };
+  try {
+    log(
+      `drill ${name}: database ${stack.databaseName}${stack.proxy ? ` (via proxy 127.0.0.1:${stack.proxy.port})` : ''}, queue prefix ${stack.queuePrefix}, ` +
+        `redis ${stack.redisUrl}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl} (latency ${options.latency} ms)`,
+    );
+    const files = Array.from({ length: options.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
+    const deadline = Date.now() + options.drillTimeout;
+    state.origin = Date.now();
+
+    // Refused uploads are posted again until the fault is over (plus a margin), never past the deadline.
+    let faultOverAt;
+    const submitting = startSubmitting(stack, files, {
+      rate: options.submitRate,
+      retryUntil: () => Math.min(deadline - 10_000, faultOverAt === undefined ? Infinity : faultOverAt + 30_000),
+      state,
+    });
+    const fault = (async () => {
+      if (name === 'kill') await killLoop(stack, state);
+      if (name === 'flush') await flushOnce(stack, state, privateRedis);
+      if (name === 'postgres') await cutPostgres(stack, state);
+      faultOverAt = Date.now();
+    })();
+    fault.catch(() => undefined);
+
+    await submitting;
+    const submittedMs = Date.now() - state.origin;
+    log(`drill ${name}: ${state.accepted.length} of ${files.length} accepted after ${fmtSeconds(submittedMs)}; waiting for them to settle`);
+
+    let lastReport = 0;
+    const ids = state.accepted.map((upload) => upload.id);
+    // The flush and postgres faults happen once; wait for them to be over before judging "settled".
+    if (name !== 'kill') await Promise.race([fault, sleep(Math.max(0, deadline - Date.now()))]);
+    const { settled } = await waitForSettled(stack, ids, {
+      deadline,
+      signal: abortSignal,
+      everyMs: 250,
+      onTick: (counts) => {
+        if (Date.now() - lastReport < 5_000) return;
+        lastReport = Date.now();
+        log(`  ${fmtSeconds(Date.now() - state.origin)}: ${JSON.stringify(counts)}`);
+      },
+    });
+    const settledMs = Date.now() - state.origin;
+    state.done = true;
+    await fault;
+    throwIfAborted();
+
+    const assets = await stack.emulatorAssets();
+    const views = await stack.views(ids);
+    const stats = await stack.emulatorStats();
+    const outcome = assess({ accepted: state.accepted, views, assets });
+    const rowIds = new Set(await stack.allRowIds());
+    const acceptedIds = new Set(ids);
+    const unacceptedRows = [...rowIds].filter((id) => !acceptedIds.has(id)).length;
+    const tempFilesLeft = (await readdir(stack.tmpDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).length;
+    const crashes = stack.crashes();
+    const evidence = await collectEvidence(stack);
+    const warnings = topWarnings(stack);
+
+    const result = {
+      name,
+      accepted: state.accepted.length,
+      posted: files.length,
+      refused: state.refused,
+      refusedFiles: state.refusedFiles.size,
+      rejected: state.rejected,
+      submittedMs,
+      settled,
+      settledMs,
+      outcome,
+      fault: state.fault,
+      privateRedis: Boolean(privateRedis),
+      stats,
+      unacceptedRows,
+      tempFilesLeft,
+      evidence,
+      warnings,
+      crashes,
+      statusesFromPostgres: [...views.values()].filter((view) => view.source === 'postgres').length,
+      attempts: [...views.values()].reduce((sum, view) => sum + (Number(view.attempts) || 0), 0),
+      workersStarted: stack.workers.length,
+    };
+    result.checks = checksOf(result);
+    if (!result.checks.every((check) => check.pass)) result.logReport = stack.logReport(summarizeLog);
+    return result;
+  } catch (error) {
+    if (!abortSignal.aborted) log(`drill ${name} broke off; the processes' logs:\n${stack.logReport(summarizeLog)}`);
+    throw error;
+  } finally {
+    state.done = true;
+    log(`drill ${name}: stopping the stack and removing its database, keys and dirs`);
+    await stack.stop();
+    await privateRedis?.stop();
+  }
+}
+
+/** Counts of telling log lines across the stack's processes (whole log files, JSON lines). */
+async function collectEvidence(stack) {
+  const counts = Object.fromEntries(EVIDENCE.map(([label]) => [label, 0]));
+  for (const child of stack.processes) {
+    await child.flushLog();
+    let text;
+    try {
+      text = await readFile(child.logFile, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      for (const [label, test] of EVIDENCE) if (test(entry)) counts[label] += 1;
+    }
+  }
+  return counts;
+}
+
+/** The most frequent warnings and errors, by kind of process (all workers together). */
+function topWarnings(stack, top = 6) {
+  const merged = new Map();
+  for (const child of stack.processes) {
+    const kind = child.shortName.replace(/-\d+$/, '');
+    for (const [message, count] of summarizeLog(child.logFile, { top: 1000 }).counts) {
+      const key = `${kind}: ${message}`;
+      merged.set(key, (merged.get(key) ?? 0) + count);
+    }
+  }
+  return [...merged.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+}
+
+function checksOf(result) {
+  const { outcome } = result;
+  const faulted = result.name === 'kill' ? (result.fault?.kills.length ?? 0) > 0 : result.fault !== undefined;
+  return [
+    { what: 'the fault hit while uploads were in flight', value: faulted ? 'yes' : 'no', pass: faulted },
+    { what: 'lost = 0', value: outcome.lost, pass: outcome.lost === 0 },
+    { what: 'duplicate assets = 0', value: outcome.extraAssets, pass: outcome.extraAssets === 0 },
+    { what: 'failed = 0', value: outcome.failed, pass: outcome.failed === 0 },
+    {
+      what: 'assets intact (missing/corrupt = 0)',
+      value: `${outcome.missingAssets}/${outcome.corruptAssets}`,
+      pass: outcome.missingAssets + outcome.corruptAssets === 0,
+    },
+    {
+      what: 'no Hoist process crashed',
+      value: result.crashes.length ? result.crashes.map((c) => c.name.replace(/^drill_\w+?-/, '')).join(', ') : 'none',
+      pass: result.crashes.length === 0,
+    },
+  ];
+}
+
+// ----------------------------------------------------------------------------------------- report
+
+function faultShort(result) {
+  const f = result.fault;
+  if (!f) return 'did not happen';
+  if (result.name === 'kill') return `${f.kills.length} SIGKILLs`;
+  if (result.name === 'flush') return `${result.privateRedis ? 'FLUSHALL' : 'keys deleted'} at ${fmtSeconds(f.at)}`;
+  return `cut ${fmtSeconds(f.at)} → ${fmtSeconds(f.endedAt)}`;
+}
+
+function faultText(result) {
+  const f = result.fault;
+  if (!f) return 'did not happen';
+  if (result.name === 'kill') {
+    const kills = f.kills.map((k) => `${fmtSeconds(k.at)} ${k.worker}`).join(', ');
+    return `${f.kills.length} SIGKILLs every ${fmtSeconds(options.killEvery)} (${kills}), ${f.replacementsReady} replacements started and ready${f.replacementFailures.length ? `, ${f.replacementFailures.length} did not start: ${f.replacementFailures.join('; ')}` : ''}`;
+  }
+  if (result.name === 'flush') return `${f.how} at ${fmtSeconds(f.at)}: ${f.keys} keys gone; ${f.accepted} uploads accepted by then`;
+  return `proxy cut at ${fmtSeconds(f.at)} ${f.timing}, back at ${fmtSeconds(f.endedAt)}: ${f.dropped} connections reset, new ones refused meanwhile; ${f.acceptedBefore} accepted before the cut, ${f.acceptedDuring} during it, ${f.refusedDuring} answers 503 during it`;
+}
+
+function report(results, logDir) {
+  const col = (fn) => results.map((r) => fn(r));
+  const rows = [
+    ['', ...col((r) => r.name)],
+    ['fault', ...col(faultShort)],
+    ['posted', ...col((r) => r.posted)],
+    ['accepted (202)', ...col((r) => r.accepted)],
+    ['refused during outage (503)', ...col((r) => (r.refused ? `${r.refused} answers for ${r.refusedFiles} files, posted again` : 0))],
+    ['other rejections', ...col((r) => (Object.keys(r.rejected).length ? JSON.stringify(r.rejected) : 0))],
+    ['succeeded', ...col((r) => r.outcome.succeeded)],
+    ['failed', ...col((r) => `${r.outcome.failed}${r.outcome.failed ? ` ${JSON.stringify(r.outcome.failures)}` : ''}`)],
+    ['lost (not final at the end)', ...col((r) => r.outcome.lost)],
+    ['duplicate assets', ...col((r) => r.outcome.extraAssets)],
+    ['re-uploads (same public id)', ...col((r) => `${r.outcome.reuploadedAssets} assets, ${r.outcome.extraWrites} extra writes`)],
+    ['missing/corrupt assets', ...col((r) => `${r.outcome.missingAssets}/${r.outcome.corruptAssets}`)],
+    ['stray assets (no 202 for them)', ...col((r) => r.outcome.strayAssets)],
+    ['rows with no 202', ...col((r) => r.unacceptedRows)],
+    ['processes crashed', ...col((r) => (r.crashes.length ? r.crashes.map((c) => `${c.name.replace(/^drill_\w+?-/, '')} (${c.exit.code ?? c.exit.signal})`).join(', ') : 0))],
+    ['final statuses read from', ...col((r) => (r.statusesFromPostgres ? `Postgres for ${r.statusesFromPostgres} (API down)` : 'the API'))],
+    ['temp files left', ...col((r) => r.tempFilesLeft)],
+    ['attempts recorded (sum)', ...col((r) => r.attempts)],
+    ['provider answers', ...col((r) => JSON.stringify(r.stats.byStatus ?? {}))],
+    ['worker processes started', ...col((r) => r.workersStarted)],
+    ...EVIDENCE.map(([label]) => [`log: ${label}`, ...col((r) => r.evidence[label])]),
+    ['all accepted after', ...col((r) => fmtSeconds(r.submittedMs))],
+    ['time taken (all settled)', ...col((r) => (r.settled ? fmtSeconds(r.settledMs) : `NOT SETTLED (gave up at ${fmtSeconds(r.settledMs)})`))],
+  ];
+  const lines = [
+    '',
+    'Hoist failure drills',
+    `  command   ${commandLine('drill.mjs', process.argv.slice(2))}`,
+    `  setup     per drill: fresh database, queue prefix, temp dirs; emulator latency ${options.latency} ms; API; ${options.workers} workers × WORKER_CONCURRENCY ${options.concurrency}; ` +
+      `${options.uploads} distinct ~0.9 KB PNGs posted at ${options.submitRate}/s; node ${process.version}, ${availableParallelism()} CPUs`,
+    `  env       ${Object.entries(HOIST_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+    '',
+    table(rows),
+    '',
+    '  targets (issue 4)',
+    table(
+      [['drill', 'target', 'measured', 'result'], ...results.flatMap((r) => r.checks.map((check) => [r.name, check.what, String(check.value), check.pass ? 'PASS' : 'FAIL']))],
+      { indent: '    ', align: ['left', 'left', 'right', 'left'] },
+    ),
+  ];
+  lines.push('', '  what happened');
+  for (const r of results) {
+    lines.push(`    ${r.name}: ${faultText(r)}`);
+    for (const crash of r.crashes) lines.push(`      CRASH: ${crash.name} (pid ${crash.pid}) exited by itself, ${JSON.stringify(crash.exit)}: ${crash.error}`);
+    if (r.warnings.length) {
+      lines.push('      most frequent warnings/errors in the logs:');
+      for (const [message, count] of r.warnings) lines.push(`        ${String(count).padStart(5)} × ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`);
+    }
+  }
+  for (const r of results) {
+    const { examples } = r.outcome;
+    const notes = [
+      ...examples.failed.map((e) => `failed: ${e}`),
+      ...examples.lost.map((e) => `lost: ${e}`),
+      ...examples.duplicate.map((e) => `duplicate: ${e}`),
+      ...examples.missing.map((e) => `succeeded without asset: ${e}`),
+      ...examples.corrupt.map((e) => `asset bytes differ: ${e}`),
+      ...examples.stray.map((e) => `stray asset: ${e}`),
+    ];
+    if (notes.length) lines.push('', `  examples, ${r.name}:`, ...notes.map((n) => `    ${n}`));
+    if (r.logReport) lines.push('', `  process logs, ${r.name} (kept in ${logDir}):`, r.logReport.replace(/^/gm, '  '));
+  }
+  const pass = results.every((r) => r.checks.every((check) => check.pass));
+  lines.push('', `RESULT: ${pass ? 'PASS' : 'FAIL'}`, '');
+  process.stdout.write(lines.join('\n'));
+  return pass;
+}
+
+// ------------------------------------------------------------------------------------------- main
+
+const totalTimeoutMs = options.only.length * (options.drillTimeout + 90_000);
+
+await runScript({
+  timeoutMs: totalTimeoutMs,
+  main: async () => {
+    const logs = await tempDir('hoist-drill-logs');
+    log(`logs in ${logs.path}; each drill gives up after ${fmtSeconds(options.drillTimeout)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`);
+    const results = [];
+    for (const name of options.only) {
+      throwIfAborted();
+      try {
+        results.push(await runDrill(name, logs.path));
+      } catch (error) {
+        logs.keep();
+        log(`process logs kept in ${logs.path}`);
+        throw error;
+      }
+    }
+    const pass = report(results, logs.path);
+    if (!pass || options.keepLogs) {
+      logs.keep();
+      log(`process logs kept in ${logs.path}`);
+    }
+    return pass;
+  },
+});
