@@ -40,6 +40,20 @@ describe('long-polling an upload (?wait=N)', () => {
     await stack.setFaults({ latencyMs: 0 });
   });
 
+  it('streams status events (SSE) until the upload is final, then ends the stream', async () => {
+    await stack.setFaults({ latencyMs: 1_000 });
+    const accepted = await uploadFile(stack.apiUrl, fixturePath('document.pdf'));
+    const response = await fetch(`${stack.apiUrl}/v1/uploads/${accepted.body.id}/events`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await response.text();
+    const statuses = [...text.matchAll(/^event: status\ndata: (.*)$/gm)].map((m) => (JSON.parse(m[1]!) as UploadView).status);
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+    expect(['queued', 'processing']).toContain(statuses[0]);
+    expect(statuses.at(-1)).toBe('succeeded');
+    await stack.setFaults({ latencyMs: 0 });
+  });
+
   it('refuses a wait over 60 seconds with a 400 problem', async () => {
     const accepted = await uploadFile(stack.apiUrl, fixturePath('logo.png'));
     const response = await fetch(`${stack.apiUrl}/v1/uploads/${accepted.body.id}?wait=61`);

@@ -8,7 +8,8 @@ import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-l
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
-import { uploadRoutes, type WaitForChange } from './routes/uploads.js';
+import { uploadEventsRoute } from './routes/upload-events.js';
+import { pollingWait, uploadRoutes, type WaitForChange } from './routes/uploads.js';
 
 export interface AppDeps {
   uploads: UploadRepository;
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       uploadRoutes(v1, deps);
       listUploadsRoute(v1, deps.uploads);
       cancelUploadRoute(v1, deps);
+      uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait);
     },
     { prefix: '/v1' },
   );

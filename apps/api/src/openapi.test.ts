@@ -60,7 +60,7 @@ describe('OpenAPI document', () => {
 
   it('documents every public route', async () => {
     const document = await spec();
-    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}', '/v1/uploads/{id}/cancel']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}', '/v1/uploads/{id}/cancel', '/v1/uploads/{id}/events']);
     expect(Object.keys(document.paths['/v1/uploads']!).sort()).toEqual(['get', 'post']);
   });
 

@@ -17,7 +17,7 @@ const RECHECK_MS = 3_000;
 export type WaitForChange = (uploadId: string, timeoutMs: number, signal: AbortSignal) => Promise<unknown>;
 
 /** Without an announcement bus, waiting is re-reading on a short timer. */
-const pollingWait: WaitForChange = (_uploadId, timeoutMs, signal) =>
+export const pollingWait: WaitForChange = (_uploadId, timeoutMs, signal) =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, Math.min(timeoutMs, 500));
     signal.addEventListener('abort', () => {

@@ -1,0 +1,67 @@
+import { FINAL_STATUSES, isUploadId, type Upload, type UploadRepository } from '@hoist/core';
+import type { FastifyInstance } from 'fastify';
+import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { toUploadView } from '../upload-view.js';
+import type { WaitForChange } from './uploads.js';
+
+/** A stream ends after this long even if the upload never settles; clients reconnect (EventSource does). */
+const MAX_STREAM_MS = 10 * 60_000;
+/** A comment line this often keeps proxies from closing an idle stream. */
+const KEEPALIVE_MS = 15_000;
+
+const sameState = (a: Upload, b: Upload) => a.updatedAt.getTime() === b.updatedAt.getTime();
+
+/**
+ * GET /v1/uploads/:id/events: Server-Sent Events. One `status` event with the upload resource at
+ * once and after every change, until it is final; then the stream ends.
+ */
+export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepository, waitForChange: WaitForChange): void {
+  app.get<{ Params: { id: string } }>(
+    '/uploads/:id/events',
+    {
+      schema: {
+        summary: 'Follow an upload (Server-Sent Events)',
+        tags: ['uploads'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: { 200: { description: 'text/event-stream of `status` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...problemResponses(401, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const find = () =>
+        uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
+          throw new DependencyUnavailableError('The database', error);
+        });
+      const found = isUploadId(id) ? await find() : undefined;
+      if (!found) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+      let upload: Upload = found;
+
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const gone = new AbortController();
+      request.raw.once('close', () => gone.abort());
+      const send = (current: Upload) => out.write(`event: status\ndata: ${JSON.stringify(toUploadView(current))}\n\n`);
+      send(upload);
+
+      const deadline = Date.now() + MAX_STREAM_MS;
+      try {
+        while (!FINAL_STATUSES.includes(upload.status) && !gone.signal.aborted && Date.now() < deadline) {
+          const changed = waitForChange(id, KEEPALIVE_MS, gone.signal);
+          // Read after starting to listen, so a change in between is not missed.
+          let next: Upload = (await find()) ?? upload;
+          if (sameState(next, upload)) {
+            await changed;
+            next = (await find()) ?? upload;
+          }
+          if (!sameState(next, upload)) send(next);
+          else if (!gone.signal.aborted) out.write(': keep-alive\n\n');
+          upload = next;
+        }
+      } catch (error) {
+        request.log.warn({ err: error, uploadId: id }, 'upload event stream ended early');
+      }
+      out.end();
+    },
+  );
+}
