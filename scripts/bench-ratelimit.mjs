@@ -31,12 +31,12 @@ import {
   parseDuration,
   parsePositive,
   postUpload,
+  runPhases,
   runScript,
   setLogTag,
   sleep,
   summarizeLog,
   table,
-  tempDir,
   throwIfAborted,
   UsageError,
 } from './lib/harness.mjs';
@@ -384,25 +384,13 @@ const totalTimeoutMs = options.only.length * (phaseTimeoutMs + 120_000);
 
 await runScript({
   timeoutMs: totalTimeoutMs,
-  main: async () => {
-    const logs = await tempDir('hoist-bench-ratelimit-logs');
-    log(`logs in ${logs.path}; each phase gives up after ${fmtSeconds(phaseTimeoutMs)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`);
-    const results = [];
-    for (const name of options.only) {
-      throwIfAborted();
-      try {
-        results.push(await runPhase(name, logs.path));
-      } catch (error) {
-        logs.keep();
-        log(`process logs kept in ${logs.path}`);
-        throw error;
-      }
-    }
-    const pass = report(results, logs.path);
-    if (!pass || options.keepLogs) {
-      logs.keep();
-      log(`process logs kept in ${logs.path}`);
-    }
-    return pass;
-  },
+  main: () =>
+    runPhases({
+      logLabel: 'hoist-bench-ratelimit-logs',
+      limits: `each phase gives up after ${fmtSeconds(phaseTimeoutMs)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`,
+      names: options.only,
+      run: runPhase,
+      report,
+      keepLogs: options.keepLogs,
+    }),
 });

@@ -44,12 +44,12 @@ import {
   parsePositive,
   postUpload,
   requireFromRoot,
+  runPhases,
   runScript,
   setLogTag,
   sleep,
   summarizeLog,
   table,
-  tempDir,
   throwIfAborted,
   UsageError,
 } from './lib/harness.mjs';
@@ -579,25 +579,13 @@ const totalTimeoutMs = options.only.length * (options.drillTimeout + 90_000);
 
 await runScript({
   timeoutMs: totalTimeoutMs,
-  main: async () => {
-    const logs = await tempDir('hoist-drill-logs');
-    log(`logs in ${logs.path}; each drill gives up after ${fmtSeconds(options.drillTimeout)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`);
-    const results = [];
-    for (const name of options.only) {
-      throwIfAborted();
-      try {
-        results.push(await runDrill(name, logs.path));
-      } catch (error) {
-        logs.keep();
-        log(`process logs kept in ${logs.path}`);
-        throw error;
-      }
-    }
-    const pass = report(results, logs.path);
-    if (!pass || options.keepLogs) {
-      logs.keep();
-      log(`process logs kept in ${logs.path}`);
-    }
-    return pass;
-  },
+  main: () =>
+    runPhases({
+      logLabel: 'hoist-drill-logs',
+      limits: `each drill gives up after ${fmtSeconds(options.drillTimeout)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`,
+      names: options.only,
+      run: runDrill,
+      report,
+      keepLogs: options.keepLogs,
+    }),
 });

@@ -188,6 +188,33 @@ function killAllChildren() {
 // ------------------------------------------------------------------------------------ processes
 
 /** A temp directory removed at cleanup (unless `keep()` says otherwise, e.g. logs of a failed run). */
+/**
+ * Runs the named phases one after another with one shared log dir, then `report`s them. The logs
+ * are kept (and their path printed) when a phase throws, when the report fails, or when asked.
+ * Resolves to the report's verdict, for runScript.
+ */
+export async function runPhases({ logLabel, limits, names, run, report, keepLogs }) {
+  const logs = await tempDir(logLabel);
+  const keep = () => {
+    logs.keep();
+    log(`process logs kept in ${logs.path}`);
+  };
+  log(`logs in ${logs.path}; ${limits}`);
+  const results = [];
+  for (const name of names) {
+    throwIfAborted();
+    try {
+      results.push(await run(name, logs.path));
+    } catch (error) {
+      keep();
+      throw error;
+    }
+  }
+  const pass = report(results, logs.path);
+  if (!pass || keepLogs) keep();
+  return pass;
+}
+
 export async function tempDir(label) {
   const path = await mkdtemp(join(tmpdir(), `${label}-`));
   let kept = false;
