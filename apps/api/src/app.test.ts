@@ -111,6 +111,28 @@ describe('POST /v1/uploads', () => {
   });
 });
 
+describe('dedupe=true', () => {
+  it('returns the succeeded upload of the same bytes instead of uploading again, and keeps nothing new', async () => {
+    const png = makePng(5, 5, 42);
+    const first = (await post([{ name: 'file', file: png, filename: 'd.png' }])).json<{ id: string }>();
+    await db
+      .updateTable('upload')
+      .set({ status: 'succeeded', completedAt: new Date(), result: JSON.stringify({ provider: 'x', publicId: first.id, url: 'u', secureUrl: 'u', format: 'png', width: 5, height: 5, bytes: png.length, version: 1 }) })
+      .where('id', '=', first.id)
+      .execute();
+    const files = await tempFiles();
+    const again = await post([{ name: 'dedupe', value: 'true' }, { name: 'file', file: png, filename: 'other-name.png' }]);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['hoist-deduplicated']).toBe('true');
+    expect(again.json()).toMatchObject({ id: first.id, status: 'succeeded' });
+    expect(await tempFiles()).toEqual(files);
+    // Without dedupe, or with other bytes, it is a new upload.
+    expect((await post([{ name: 'file', file: png, filename: 'd.png' }])).statusCode).toBe(202);
+    expect((await post([{ name: 'dedupe', value: 'true' }, { name: 'file', file: makePng(5, 5, 43), filename: 'd.png' }])).statusCode).toBe(202);
+    expect((await post([{ name: 'dedupe', value: 'yes' }, { name: 'file', file: png, filename: 'd.png' }])).statusCode).toBe(400);
+  });
+});
+
 describe('POST /v1/uploads/:id/cancel', () => {
   async function accepted() {
     const response = await post([{ name: 'file', file: makePng(2, 2, 5), filename: 'c.png' }]);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { createRedis, type Redis } from '@hoist/queue';
@@ -20,6 +21,8 @@ beforeAll(async () => {
   const { redisUrl, clear } = createQueuePrefix();
   db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'producer');
+  // A producer connection fails commands fast until it is connected (and the limiter then skips).
+  if (redis.status !== 'ready') await once(redis, 'ready');
   cleanups.push(async () => {
     redis.disconnect();
     await db.destroy();

@@ -5,9 +5,11 @@ export interface UploadOptions {
   publicId?: string;
   folder?: string;
   tags: string[];
+  /** Return an earlier succeeded upload of the same bytes (same tenant) instead of uploading again. */
+  dedupe: boolean;
 }
 
-export const OPTION_FIELDS = ['publicId', 'folder', 'tags'] as const;
+export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe'] as const;
 
 const PATH_LIKE = /^[A-Za-z0-9_\-./]{1,255}$/;
 const MAX_TAGS = 50;
@@ -35,7 +37,12 @@ export function parseUploadOptions(fields: ReadonlyMap<string, string>): UploadO
       throw invalid(name, `unknown field; accepted fields are file, ${OPTION_FIELDS.join(', ')}`);
     }
   }
-  const options: UploadOptions = { tags: [] };
+  const options: UploadOptions = { tags: [], dedupe: false };
+  const dedupe = fields.get('dedupe');
+  if (dedupe !== undefined) {
+    if (dedupe !== 'true' && dedupe !== 'false') throw invalid('dedupe', 'must be "true" or "false"');
+    options.dedupe = dedupe === 'true';
+  }
   const publicId = fields.get('publicId');
   const folder = fields.get('folder');
   const tags = fields.get('tags');

@@ -32,6 +32,9 @@ export interface UploadRepository {
    */
   list(query: UploadListQuery): Promise<Upload[]>;
 
+  /** The tenant's most recent succeeded upload of exactly these bytes, if any (content dedup). */
+  findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined>;
+
   /** How many uploads of the tenant are queued or processing. */
   countUnfinished(tenantId: string): Promise<number>;
 

@@ -71,6 +71,21 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
+  findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .selectFrom('upload')
+        .selectAll()
+        .where('tenantId', '=', tenantId)
+        .where('sha256', '=', sha256)
+        .where('status', '=', 'succeeded')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row && toUpload(row);
+    });
+  }
+
   countUnfinished(tenantId: string): Promise<number> {
     return unlessUnavailable(async () => {
       const row = await this.db

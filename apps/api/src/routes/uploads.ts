@@ -76,6 +76,16 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     let upload;
     try {
       const uploadOptions = parseUploadOptions(fields);
+      if (uploadOptions.dedupe) {
+        const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch((error: unknown) => {
+          throw new DependencyUnavailableError('The database', error);
+        });
+        if (existing) {
+          await discard(storage, file.key, request);
+          const statusUrl = `/v1/uploads/${existing.id}`;
+          return reply.code(200).header('location', statusUrl).header('hoist-deduplicated', 'true').send({ id: existing.id, status: existing.status, statusUrl });
+        }
+      }
       const id = newUploadId();
       const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
       upload = await uploads

@@ -4,6 +4,7 @@ import * as outboxAndChunkProgress from './0002-outbox-and-chunk-progress.js';
 import * as tenantsAndApiKeys from './0003-tenants-and-api-keys.js';
 import * as idempotencyKeys from './0004-idempotency-keys.js';
 import * as cancelledStatus from './0005-cancelled-status.js';
+import * as dedupeIndex from './0006-dedupe-index.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-tenants-and-api-keys': tenantsAndApiKeys,
   '0004-idempotency-keys': idempotencyKeys,
   '0005-cancelled-status': cancelledStatus,
+  '0006-dedupe-index': dedupeIndex,
 };
