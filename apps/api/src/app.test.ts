@@ -97,6 +97,18 @@ describe('POST /v1/uploads', () => {
     expect(new Date(view.createdAt as string).toISOString()).toBe(view.createdAt);
   });
 
+  it('stores metadata, resource type and eager presets for the worker', async () => {
+    const response = await post([
+      { name: 'metadata', value: '{"sku":"A-1","stock":3,"featured":true}' },
+      { name: 'resourceType', value: 'image' },
+      { name: 'eager', value: 'thumbnail, preview' },
+      { name: 'file', file: makePng(2, 2, 3), filename: 'm.png' },
+    ]);
+    expect(response.statusCode).toBe(202);
+    const upload = await new KyselyUploadRepository(db).find(response.json<{ id: string }>().id);
+    expect(upload).toMatchObject({ metadata: { sku: 'A-1', stock: 3, featured: true }, resourceType: 'image', eager: ['thumbnail', 'preview'] });
+  });
+
   it('accepts SVG, which has no magic bytes, by its root element', async () => {
     const svg = Buffer.from('<?xml version="1.0"?>\n<!-- logo --><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>');
     const response = await post([{ name: 'file', file: svg, filename: 'logo.svg' }]);
@@ -253,6 +265,17 @@ describe('bad input gets problem+json and leaves no temp file', () => {
     },
     { name: 'file in another field', request: () => post([{ name: 'image', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
     { name: 'unknown field', request: () => post([{ name: 'file', file: png, filename: 'a.png' }, { name: 'colour', value: 'red' }]), status: 400, type: 'invalid-field' },
+    { name: 'metadata that is not JSON', request: () => post([{ name: 'metadata', value: '{oops' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    { name: 'metadata that is an array', request: () => post([{ name: 'metadata', value: '[1,2]' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    { name: 'metadata with a nested object', request: () => post([{ name: 'metadata', value: '{"a":{"b":1}}' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    {
+      name: 'metadata over 1024 bytes',
+      request: () => post([{ name: 'metadata', value: JSON.stringify({ note: 'é'.repeat(520) }) }, { name: 'file', file: png, filename: 'a.png' }]),
+      status: 400,
+      type: 'invalid-field',
+    },
+    { name: 'an unknown resourceType', request: () => post([{ name: 'resourceType', value: 'audio' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
+    { name: 'an unknown eager preset', request: () => post([{ name: 'eager', value: 'thumbnail,w_9999' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
     { name: 'path traversal in publicId', request: () => post([{ name: 'publicId', value: 'a/../b' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
     { name: 'bad characters in folder', request: () => post([{ name: 'folder', value: 'a b' }, { name: 'file', file: png, filename: 'a.png' }]), status: 400, type: 'invalid-field' },
     {

@@ -1,3 +1,4 @@
+import { EAGER_PRESETS, RESOURCE_TYPES, type EagerPreset, type ResourceType, type UploadMetadata } from '@hoist/core';
 import { HttpProblem } from './problem.js';
 
 /** Options a client may send beside the file. */
@@ -5,11 +6,16 @@ export interface UploadOptions {
   publicId?: string;
   folder?: string;
   tags: string[];
+  metadata?: UploadMetadata;
+  resourceType?: ResourceType;
+  eager: EagerPreset[];
   /** Return an earlier succeeded upload of the same bytes (same tenant) instead of uploading again. */
   dedupe: boolean;
 }
 
-export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe'] as const;
+export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe', 'metadata', 'resourceType', 'eager'] as const;
+
+const MAX_METADATA_BYTES = 1024;
 
 const PATH_LIKE = /^[A-Za-z0-9_\-./]{1,255}$/;
 const MAX_TAGS = 50;
@@ -37,7 +43,21 @@ export function parseUploadOptions(fields: ReadonlyMap<string, string>): UploadO
       throw invalid(name, `unknown field; accepted fields are file, ${OPTION_FIELDS.join(', ')}`);
     }
   }
-  const options: UploadOptions = { tags: [], dedupe: false };
+  const options: UploadOptions = { tags: [], dedupe: false, eager: [] };
+  const metadata = fields.get('metadata');
+  if (metadata !== undefined) options.metadata = parseMetadata(metadata);
+  const resourceType = fields.get('resourceType');
+  if (resourceType !== undefined) {
+    if (!(RESOURCE_TYPES as readonly string[]).includes(resourceType)) throw invalid('resourceType', `must be one of ${RESOURCE_TYPES.join(', ')}`);
+    options.resourceType = resourceType as ResourceType;
+  }
+  const eager = fields.get('eager');
+  if (eager !== undefined) {
+    const names = [...new Set(eager.split(',').map((name) => name.trim()).filter(Boolean))];
+    const unknown = names.find((name) => !(EAGER_PRESETS as readonly string[]).includes(name));
+    if (unknown !== undefined || names.length === 0) throw invalid('eager', `must be a comma-separated list of presets: ${EAGER_PRESETS.join(', ')}`);
+    options.eager = names as EagerPreset[];
+  }
   const dedupe = fields.get('dedupe');
   if (dedupe !== undefined) {
     if (dedupe !== 'true' && dedupe !== 'false') throw invalid('dedupe', 'must be "true" or "false"');
@@ -59,6 +79,23 @@ export function parseUploadOptions(fields: ReadonlyMap<string, string>): UploadO
     options.tags = list;
   }
   return options;
+}
+
+/** metadata: a JSON object of string, number or boolean values, at most 1024 bytes as UTF-8. */
+function parseMetadata(raw: string): UploadMetadata {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_METADATA_BYTES) throw invalid('metadata', `must be at most ${MAX_METADATA_BYTES} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid('metadata', 'must be valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('metadata', 'must be a JSON object');
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw invalid('metadata', `key "${key.slice(0, 64)}" must be 1–64 letters, digits, "_" or "-"`);
+    if (!['string', 'number', 'boolean'].includes(typeof value)) throw invalid('metadata', `value of "${key}" must be a string, number or boolean`);
+  }
+  return parsed as UploadMetadata;
 }
 
 /** A display-safe filename: the last path segment, no control characters, at most 255 characters. */

@@ -9,6 +9,7 @@ export * from './provider-throttle.js';
 export * from './reconcile.js';
 export type * from './temp-storage.js';
 export * from './upload.js';
+export * from './upload-options.js';
 export * from './upload-events.js';
 export type * from './upload-provider.js';
 export type * from './upload.repository.js';

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ByteRange } from './temp-storage.js';
 import type { UploadResult } from './upload.js';
+import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
 
 /** What a provider needs to store one upload. */
 export interface ProviderUploadRequest {
@@ -11,6 +12,9 @@ export interface ProviderUploadRequest {
   contentType: string;
   bytes: number;
   tags: string[];
+  metadata?: UploadMetadata | null | undefined;
+  resourceType?: ResourceType | undefined;
+  eager?: readonly EagerPreset[] | undefined;
   /** Opens the bytes, or bytes `start`–`end` inclusive; may be called again for a retry within the same attempt. */
   open: (range?: ByteRange) => Promise<Readable>;
   /**

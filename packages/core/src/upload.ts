@@ -1,4 +1,5 @@
 import type { ChunkProgress } from './upload-provider.js';
+import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
 
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */
 export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled'] as const;
@@ -50,6 +51,9 @@ export interface Upload {
   /** The provider public id this upload writes to; deterministic so a retry can't create a second asset. */
   publicId: string;
   tags: string[];
+  metadata: UploadMetadata | null;
+  resourceType: ResourceType;
+  eager: EagerPreset[];
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -62,4 +66,5 @@ export interface Upload {
 }
 
 /** What the API knows when it accepts an upload. */
-export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'>;
+export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'> &
+  Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>>;

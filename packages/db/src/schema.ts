@@ -24,6 +24,9 @@ export interface UploadTable {
   /** bigint, as a string from node-pg. */
   chunkOffset: ColumnType<string, never, number>;
   tenantId: ColumnType<string, string | undefined, never>;
+  metadata: ColumnType<unknown, string | null | undefined, never>;
+  resourceType: ColumnType<'image' | 'video' | 'raw' | 'auto', 'image' | 'video' | 'raw' | 'auto' | undefined, never>;
+  eager: ColumnType<string[], string[] | undefined, never>;
 }
 
 export interface TenantTable {

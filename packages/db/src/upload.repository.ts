@@ -1,4 +1,4 @@
-import { IdempotencyKeyUsedError, type ChunkProgress, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, type ChunkProgress, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
@@ -25,6 +25,9 @@ export class KyselyUploadRepository implements UploadRepository {
             storageKey: upload.storageKey,
             publicId: upload.publicId,
             tags: upload.tags,
+            metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
+            resourceType: upload.resourceType ?? 'auto',
+            eager: upload.eager ?? [],
             result: null,
           })
           .returningAll()
@@ -251,6 +254,9 @@ function toUpload(row: Row): Upload {
     storageKey: row.storageKey,
     publicId: row.publicId,
     tags: row.tags,
+    metadata: (row.metadata as UploadMetadata | null) ?? null,
+    resourceType: row.resourceType,
+    eager: row.eager as EagerPreset[],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     completedAt: row.completedAt,

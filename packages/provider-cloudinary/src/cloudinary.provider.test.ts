@@ -70,6 +70,14 @@ describe('CloudinaryProvider', () => {
     expect(served.equals(png)).toBe(true);
   });
 
+  it('signs and sends metadata (as context), eager presets and the resource type', async () => {
+    const req = request(makePng(3, 3), { metadata: { sku: 'A|1', n: 2 }, eager: ['thumbnail', 'preview'], resourceType: 'raw', filename: 'x.png' });
+    const result = await provider.upload(req);
+    expect(result.publicId).toBe(req.publicId);
+    const mine = (await assets()).filter((asset) => asset.public_id === req.publicId) as Array<{ resource_type?: string }>;
+    expect(mine).toEqual([expect.objectContaining({ resource_type: 'raw' })]);
+  });
+
   it('replaces the same asset when a call is repeated, never creating a second one', async () => {
     const req = request(makePng(2, 2));
     await provider.upload(req);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { RetryableProviderError, type ProviderUploadRequest, type UploadProvider, type UploadResult } from '@hoist/core';
+import { RetryableProviderError, type EagerPreset, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
 import type { UploadApiOptions } from 'cloudinary';
 import { DEFAULT_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunk-plan.js';
 import { chunkRetryPolicy, type ChunkRetryOptions, type ChunkRetryPolicy } from './chunk-retry.js';
@@ -8,6 +8,20 @@ import { parseCloudinaryUrl, type CloudinaryCredentials } from './cloudinary-url
 import { loadCloudinarySdk, usesHttps, type CloudinaryV2 } from './sdk.js';
 import { sendStream } from './send-stream.js';
 import { isAsset, toUploadResult } from './upload-response.js';
+
+/** Hoist's eager preset names in Cloudinary's transformation syntax. */
+const EAGER_TRANSFORMATIONS: Record<EagerPreset, string> = {
+  thumbnail: 'c_fill,w_200,h_200',
+  preview: 'c_limit,w_1280,h_1280',
+  square: 'c_fill,ar_1:1,w_800',
+};
+
+/** Cloudinary context: `key=value` pairs joined by `|`, with `=` and `|` in values escaped. */
+function toContext(metadata: UploadMetadata): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => `${key}=${String(value).replace(/([=|])/g, '\\$1')}`)
+    .join('|');
+}
 
 /** Cloudinary refuses single requests above this size; bigger files must be chunked. */
 const DEFAULT_CHUNK_THRESHOLD_BYTES = 100 * 1000 * 1000;
@@ -91,8 +105,10 @@ export class CloudinaryProvider implements UploadProvider {
       overwrite: true,
       unique_filename: false,
       use_filename: false,
-      resource_type: 'auto',
+      resource_type: request.resourceType ?? 'auto',
       tags: request.tags,
+      ...(request.metadata ? { context: toContext(request.metadata) } : {}),
+      ...(request.eager?.length ? { eager: request.eager.map((preset) => EAGER_TRANSFORMATIONS[preset]).join('|') } : {}),
       // Not signed: the file part's name, from which Cloudinary takes original_filename.
       filename: request.filename,
       timeout: this.timeoutMs,

@@ -99,6 +99,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           storageKey: file.key,
           publicId: derivePublicId(id, uploadOptions),
           tags: uploadOptions.tags,
+          metadata: uploadOptions.metadata ?? null,
+          resourceType: uploadOptions.resourceType ?? 'auto',
+          eager: uploadOptions.eager,
         }, { idempotency })
         .catch((error: unknown) => {
           if (error instanceof IdempotencyKeyUsedError) throw error;

@@ -5,6 +5,7 @@ import * as tenantsAndApiKeys from './0003-tenants-and-api-keys.js';
 import * as idempotencyKeys from './0004-idempotency-keys.js';
 import * as cancelledStatus from './0005-cancelled-status.js';
 import * as dedupeIndex from './0006-dedupe-index.js';
+import * as uploadOptions from './0007-upload-options.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-idempotency-keys': idempotencyKeys,
   '0005-cancelled-status': cancelledStatus,
   '0006-dedupe-index': dedupeIndex,
+  '0007-upload-options': uploadOptions,
 };

@@ -1,0 +1,14 @@
+/** How the provider should treat the file; `auto` lets it decide from the bytes. */
+export const RESOURCE_TYPES = ['image', 'video', 'raw', 'auto'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/**
+ * Derived versions a client may ask the provider to prepare at upload time, by name. A fixed list,
+ * not raw transformation strings: clients can't make the provider do arbitrary (billable) work,
+ * and names stay the same when the provider changes. Each provider maps the names to its syntax.
+ */
+export const EAGER_PRESETS = ['thumbnail', 'preview', 'square'] as const;
+export type EagerPreset = (typeof EAGER_PRESETS)[number];
+
+/** Free-form key/value metadata stored with the upload and passed to the provider (Cloudinary: context). */
+export type UploadMetadata = Record<string, string | number | boolean>;
