@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '@hoist/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { clientErrorHandler } from './client-errors.js';
 import { authPlugin } from './plugins/auth.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
@@ -27,6 +29,8 @@ export interface AppDeps {
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
   /** How long-polls (`?wait=`) hear of status changes; default: re-reading Postgres every 0.5 s. */
   waitForChange?: WaitForChange;
+  /** A request (headers and body) must arrive within this long, ms; default 10 minutes. */
+  requestTimeoutMs?: number;
   /** Per-tenant request rate and unfinished-upload cap; default: none. */
   limits?: Omit<TenantLimitsOptions, 'uploads'>;
 }
@@ -37,8 +41,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Ids in logs tie a request to its upload; honour a caller's id for tracing across services.
     requestIdHeader: 'x-request-id',
-    // Slow clients must not hold a connection forever; large files on slow links still fit.
-    requestTimeout: 10 * 60_000,
+    // Slow clients must not hold a connection forever (slowloris); large files on slow links still fit.
+    // Node enforces requestTimeout only when it sweeps connections, every 30 s by default; sweep
+    // often enough that the limit means what it says.
+    serverFactory: (handler) => {
+      const requestTimeout = deps.requestTimeoutMs ?? 10 * 60_000;
+      return createServer({ requestTimeout, connectionsCheckingInterval: Math.max(250, Math.min(5_000, requestTimeout / 4)) }, handler);
+    },
+    clientErrorHandler,
     // Refuse unknown query parameters instead of silently dropping them: a typo'd filter should
     // fail loudly, not return unfiltered data.
     ajv: { customOptions: { removeAdditional: false } },

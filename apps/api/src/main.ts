@@ -31,6 +31,7 @@ runMain('api', logger, async () => {
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
   });
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');

@@ -78,6 +78,8 @@ const schema = z.object({
   TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
+  /** A request (headers and body) must arrive within this long, ms; protects against slow-drip clients. */
+  REQUEST_TIMEOUT_MS: integer(1_000).default(10 * 60_000),
   /** How long SIGTERM waits for in-flight work before closing anyway, ms. */
   SHUTDOWN_TIMEOUT_MS: integer(0).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

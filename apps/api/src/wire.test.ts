@@ -1,0 +1,96 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { MemoryTempStorage } from '@hoist/temp-storage';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nullQueue } from '../../../test/support/null-queue.js';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+
+// Bad input that never becomes a Fastify request: it is refused by Node's HTTP parser or its
+// request timeout, over a real socket.
+
+let app: FastifyInstance;
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+let port: number;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDatabase({ url: database.url });
+  app = await buildApp({
+    uploads: new KyselyUploadRepository(db),
+    queue: nullQueue,
+    storage: new MemoryTempStorage(),
+    checks: {},
+    logger: createLogger({ name: 'wire-test', level: 'silent', format: 'json' }),
+    maxUploadBytes: 1024 * 1024,
+    allowedContentTypes: ['image/png'],
+    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
+    requestTimeoutMs: 1_000,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await app.close();
+  await db.destroy();
+  await drop();
+});
+
+/** Writes `chunks` to a raw socket (with `gapMs` between them) and resolves with everything the server answered. */
+function raw(chunks: Array<string | Buffer>, gapMs = 0): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let index = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const next = () => {
+      if (index >= chunks.length || socket.destroyed) return;
+      socket.write(chunks[index++]!);
+      timer = setTimeout(next, gapMs);
+    };
+    socket.on('connect', next);
+    socket.on('data', (data) => (answer += data.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer; got so far: ${answer}`));
+    }, 8_000).unref();
+  });
+}
+
+function problemOf(answer: string): { status: number; type: string; contentType: string } {
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+  const contentType = /content-type: ([^\r\n]+)/i.exec(head)?.[1] ?? '';
+  return { status, contentType, type: (JSON.parse(body) as { type: string }).type };
+}
+
+describe('bad input at the HTTP level', () => {
+  it('answers oversized headers with 431 problem+json', async () => {
+    const answer = await raw([`GET /v1/uploads HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`]);
+    expect(problemOf(answer)).toEqual({ status: 431, type: 'urn:hoist:problem:header-fields-too-large', contentType: 'application/problem+json' });
+  });
+
+  it('answers a request that is not HTTP with 400 problem+json', async () => {
+    const answer = await raw(['HELLO THERE\r\n\r\n']);
+    expect(problemOf(answer)).toMatchObject({ status: 400, type: 'urn:hoist:problem:malformed-request' });
+  });
+
+  it('answers a body that only trickles in (slowloris) with 408 once the request timeout passes', async () => {
+    const startedAt = Date.now();
+    const head = 'POST /v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n';
+    const answer = await raw([head, ...Array.from({ length: 40 }, () => 'x')], 200);
+    expect(problemOf(answer)).toMatchObject({ status: 408, type: 'urn:hoist:problem:request-timeout' });
+    expect(Date.now() - startedAt).toBeLessThan(6_000);
+  });
+});
