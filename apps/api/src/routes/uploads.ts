@@ -68,63 +68,63 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       },
     },
     async (request, reply) => {
-    if (!request.isMultipart()) {
-      throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
-    }
-    const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-    const { file, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
-    let upload;
-    try {
-      const uploadOptions = parseUploadOptions(fields);
-      if (uploadOptions.dedupe) {
-        const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch((error: unknown) => {
-          throw new DependencyUnavailableError('The database', error);
-        });
-        if (existing) {
-          await discard(storage, file.key, request);
-          const statusUrl = `/v1/uploads/${existing.id}`;
-          return reply.code(200).header('location', statusUrl).header('hoist-deduplicated', 'true').send({ id: existing.id, status: existing.status, statusUrl });
-        }
+      if (!request.isMultipart()) {
+        throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
       }
-      const id = newUploadId();
-      const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
-      upload = await uploads
-        .create({
-          id,
-          tenantId: request.tenantId,
-          filename: file.filename,
-          bytes: file.bytes,
-          contentType: file.contentType,
-          sha256: file.sha256,
-          storageKey: file.key,
-          publicId: derivePublicId(id, uploadOptions),
-          tags: uploadOptions.tags,
-          metadata: uploadOptions.metadata ?? null,
-          resourceType: uploadOptions.resourceType ?? 'auto',
-          eager: uploadOptions.eager,
-        }, { idempotency })
-        .catch((error: unknown) => {
-          if (error instanceof IdempotencyKeyUsedError) throw error;
-          throw new DependencyUnavailableError('The database', error);
-        });
-    } catch (error) {
-      await discard(storage, file.key, request);
-      if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
-      throw error;
-    }
+      const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+      const { file, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
+      let upload;
+      try {
+        const uploadOptions = parseUploadOptions(fields);
+        if (uploadOptions.dedupe) {
+          const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch((error: unknown) => {
+            throw new DependencyUnavailableError('The database', error);
+          });
+          if (existing) {
+            await discard(storage, file.key, request);
+            const statusUrl = `/v1/uploads/${existing.id}`;
+            return reply.code(200).header('location', statusUrl).header('hoist-deduplicated', 'true').send({ id: existing.id, status: existing.status, statusUrl });
+          }
+        }
+        const id = newUploadId();
+        const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
+        upload = await uploads
+          .create({
+            id,
+            tenantId: request.tenantId,
+            filename: file.filename,
+            bytes: file.bytes,
+            contentType: file.contentType,
+            sha256: file.sha256,
+            storageKey: file.key,
+            publicId: derivePublicId(id, uploadOptions),
+            tags: uploadOptions.tags,
+            metadata: uploadOptions.metadata ?? null,
+            resourceType: uploadOptions.resourceType ?? 'auto',
+            eager: uploadOptions.eager,
+          }, { idempotency })
+          .catch((error: unknown) => {
+            if (error instanceof IdempotencyKeyUsedError) throw error;
+            throw new DependencyUnavailableError('The database', error);
+          });
+      } catch (error) {
+        await discard(storage, file.key, request);
+        if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
+        throw error;
+      }
 
-    try {
-      await queue.enqueueUpload(upload.id);
-      await uploads.markEnqueued(upload.id);
-    } catch (error) {
-      // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
-      // soon as Redis is back (the outbox relay), so the client still gets its 202.
-      request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
-    }
+      try {
+        await queue.enqueueUpload(upload.id);
+        await uploads.markEnqueued(upload.id);
+      } catch (error) {
+        // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
+        // soon as Redis is back (the outbox relay), so the client still gets its 202.
+        request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
+      }
 
-    request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
-    const statusUrl = `/v1/uploads/${upload.id}`;
-    return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
+      request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+      const statusUrl = `/v1/uploads/${upload.id}`;
+      return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
     },
   );
 
