@@ -123,6 +123,43 @@ describe('POST /v1/uploads', () => {
   });
 });
 
+describe('several files in "files"', () => {
+  it('answers 202 with an entry per file: accepted uploads and per-file problems, in order', async () => {
+    const before = await tempFiles();
+    const response = await post([
+      { name: 'tags', value: 'batch' },
+      { name: 'files', file: makePng(3, 3, 11), filename: 'one.png' },
+      { name: 'files', file: Buffer.from('not an image at all '.repeat(300)), filename: 'two.png' },
+      { name: 'files', file: Buffer.concat([makePng(2, 2), Buffer.alloc(MAX_BYTES)]), filename: 'three.png' },
+      { name: 'files', file: makePng(4, 4, 12), filename: 'four.png' },
+    ]);
+    expect(response.statusCode).toBe(202);
+    const { uploads } = response.json<{ uploads: Array<{ id?: string; filename?: string; error?: { status: number; type: string } }> }>();
+    expect(uploads).toHaveLength(4);
+    expect(uploads[0]).toMatchObject({ id: expect.any(String), status: 'queued' });
+    expect(uploads[1]).toMatchObject({ filename: 'two.png', error: { status: 415, type: 'urn:hoist:problem:unsupported-file-type' } });
+    expect(uploads[2]).toMatchObject({ filename: 'three.png', error: { status: 413, type: 'urn:hoist:problem:file-too-large' } });
+    expect(uploads[3]).toMatchObject({ id: expect.any(String), status: 'queued' });
+    for (const entry of [uploads[0], uploads[3]]) {
+      const row = await db.selectFrom('upload').select(['tags', 'filename']).where('id', '=', entry!.id!).executeTakeFirstOrThrow();
+      expect(row.tags).toEqual(['batch']);
+    }
+    // Only the two accepted files are kept.
+    expect((await tempFiles()).length - before.length).toBe(2);
+  });
+
+  it.each([
+    ['"file" and "files" together', [{ name: 'file', file: makePng(1, 1), filename: 'a.png' }, { name: 'files', file: makePng(1, 1), filename: 'b.png' }]],
+    ['a publicId for several files', [{ name: 'publicId', value: 'one-id' }, { name: 'files', file: makePng(1, 1), filename: 'a.png' }]],
+  ])('refuses %s with 400 and keeps nothing', async (_name, parts) => {
+    const before = await tempFiles();
+    const response = await post(parts as Parameters<typeof multipartBody>[0]);
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await tempFiles()).toEqual(before);
+  });
+});
+
 describe('dedupe=true', () => {
   it('returns the succeeded upload of the same bytes instead of uploading again, and keeps nothing new', async () => {
     const png = makePng(5, 5, 42);

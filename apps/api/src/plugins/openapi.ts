@@ -10,12 +10,16 @@ const uploadRequestBody = {
     'multipart/form-data': {
       schema: {
         type: 'object',
-        required: ['file'],
         properties: {
-          file: { type: 'string', format: 'binary', description: 'The file; its type is sniffed from its bytes.' },
+          file: { type: 'string', format: 'binary', description: 'The file; its type is sniffed from its bytes. Send either file or files.' },
+          files: { type: 'array', maxItems: 20, items: { type: 'string', format: 'binary' }, description: 'Several files; the answer has an entry per file.' },
           publicId: { type: 'string', pattern: '^[A-Za-z0-9_\\-./]{1,255}$' },
           folder: { type: 'string', pattern: '^[A-Za-z0-9_\\-./]{1,255}$' },
           tags: { type: 'string', description: 'Comma-separated, at most 50, each at most 100 characters.' },
+          metadata: { type: 'string', description: 'A JSON object of string, number or boolean values, at most 1024 bytes.' },
+          resourceType: { type: 'string', enum: ['image', 'video', 'raw', 'auto'] },
+          eager: { type: 'string', description: 'Comma-separated preset names: thumbnail, preview, square.' },
+          dedupe: { type: 'string', enum: ['true', 'false'] },
         },
       },
     },

@@ -5,7 +5,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
-import { parseUploadOptions, sanitizeFilename } from '../upload-options.js';
+import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 /** Longest long-poll, seconds. */
@@ -50,6 +50,23 @@ const acceptedSchema = {
   properties: { id: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' } },
 } as const;
 
+/** The answer to several `files`: an entry per file, in order — an accepted upload or a problem. */
+const severalAcceptedSchema = {
+  type: 'object',
+  required: ['uploads'],
+  properties: {
+    uploads: {
+      type: 'array',
+      items: {
+        anyOf: [
+          acceptedSchema,
+          { type: 'object', required: ['filename', 'error'], properties: { filename: { type: 'string' }, error: { type: 'object', additionalProperties: true } } },
+        ],
+      },
+    },
+  },
+} as const;
+
 /** POST /v1/uploads and GET /v1/uploads/:id. Registered under the /v1 prefix. */
 export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions): void {
   const { uploads, queue, storage } = options;
@@ -64,7 +81,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         description: 'Streams the file to temporary storage and answers 202 once it is queued; a repeated Idempotency-Key answers 200 with the original upload.',
         tags: ['uploads'],
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
-        response: { 200: acceptedSchema, 202: acceptedSchema, ...problemResponses(400, 401, 413, 415, 422, 503) },
+        response: { 200: acceptedSchema, 202: { anyOf: [acceptedSchema, severalAcceptedSchema] }, ...problemResponses(400, 401, 413, 415, 422, 503) },
       },
     },
     async (request, reply) => {
@@ -72,61 +89,111 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
       }
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-      const { file, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
-      let upload;
+      const { mode, files, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
+      const stored = files.flatMap((received) => (received.ok ? [received.file] : []));
+      let uploadOptions: UploadOptions;
       try {
-        const uploadOptions = parseUploadOptions(fields);
-        if (uploadOptions.dedupe) {
-          const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch((error: unknown) => {
-            throw new DependencyUnavailableError('The database', error);
-          });
-          if (existing) {
-            await discard(storage, file.key, request);
-            const statusUrl = `/v1/uploads/${existing.id}`;
-            return reply.code(200).header('location', statusUrl).header('hoist-deduplicated', 'true').send({ id: existing.id, status: existing.status, statusUrl });
-          }
+        uploadOptions = parseUploadOptions(fields);
+        if (mode === 'files' && uploadOptions.publicId) {
+          throw new HttpProblem(400, 'invalid-field', 'Invalid field', 'publicId: names one asset, so it cannot be used with several "files"', { field: 'publicId' });
         }
-        const id = newUploadId();
-        const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
-        upload = await uploads
-          .create({
-            id,
-            tenantId: request.tenantId,
-            filename: file.filename,
-            bytes: file.bytes,
-            contentType: file.contentType,
-            sha256: file.sha256,
-            storageKey: file.key,
-            publicId: derivePublicId(id, uploadOptions),
-            tags: uploadOptions.tags,
-            metadata: uploadOptions.metadata ?? null,
-            resourceType: uploadOptions.resourceType ?? 'auto',
-            eager: uploadOptions.eager,
-          }, { idempotency })
-          .catch((error: unknown) => {
-            if (error instanceof IdempotencyKeyUsedError) throw error;
-            throw new DependencyUnavailableError('The database', error);
-          });
+        if (mode === 'files' && idempotencyKey) {
+          throw new HttpProblem(400, 'invalid-header', 'Invalid header', 'Idempotency-Key applies to single-file uploads ("file"), not "files".', { header: 'Idempotency-Key' });
+        }
       } catch (error) {
-        await discard(storage, file.key, request);
-        if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
+        for (const file of stored) await discard(storage, file.key, request);
         throw error;
       }
 
-      try {
-        await queue.enqueueUpload(upload.id);
-        await uploads.markEnqueued(upload.id);
-      } catch (error) {
-        // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
-        // soon as Redis is back (the outbox relay), so the client still gets its 202.
-        request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
+      if (mode === 'file') {
+        const [file] = stored;
+        if (!file) throw new HttpProblem(400, 'missing-file', 'Missing file', 'Send the file in a multipart field named "file".');
+        const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(fields, file) } : undefined;
+        let outcome;
+        try {
+          outcome = await acceptFile(file, uploadOptions, idempotency, request);
+        } catch (error) {
+          await discard(storage, file.key, request);
+          if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
+          throw error;
+        }
+        return reply.code(outcome.replayed ? 200 : 202).header('location', outcome.statusUrl).headers(outcome.headers).send(outcome.body);
       }
 
-      request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
-      const statusUrl = `/v1/uploads/${upload.id}`;
-      return reply.code(202).header('location', statusUrl).send({ id: upload.id, status: upload.status, statusUrl });
+      // Several files: one entry each, an accepted upload or the problem that refused that file.
+      const entries: unknown[] = [];
+      for (const received of files) {
+        if (!received.ok) {
+          entries.push({ filename: received.filename, error: received.problem.toProblem(undefined) });
+          continue;
+        }
+        try {
+          const outcome = await acceptFile(received.file, uploadOptions, undefined, request);
+          entries.push(outcome.body);
+        } catch (error) {
+          await discard(storage, received.file.key, request);
+          const problem = error instanceof HttpProblem ? error : new DependencyUnavailableError('The database', error);
+          entries.push({ filename: received.file.filename, error: problem.toProblem(undefined) });
+        }
+      }
+      return reply.code(202).send({ uploads: entries });
     },
   );
+
+  /**
+   * Records one stored file as an upload and queues it (or answers with an earlier identical upload
+   * under dedupe). The bytes are the caller's to delete if this throws.
+   */
+  async function acceptFile(
+    file: StoredFile,
+    uploadOptions: UploadOptions,
+    idempotency: { key: string; fingerprint: string } | undefined,
+    request: FastifyRequest,
+  ): Promise<{ id: string; statusUrl: string; replayed: boolean; headers: Record<string, string>; body: { id: string; status: string; statusUrl: string } }> {
+    const unavailable = (error: unknown) => {
+      if (error instanceof IdempotencyKeyUsedError) throw error;
+      throw new DependencyUnavailableError('The database', error);
+    };
+    if (uploadOptions.dedupe) {
+      const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch(unavailable);
+      if (existing) {
+        await discard(storage, file.key, request);
+        const statusUrl = `/v1/uploads/${existing.id}`;
+        return { id: existing.id, statusUrl, replayed: true, headers: { 'hoist-deduplicated': 'true' }, body: { id: existing.id, status: existing.status, statusUrl } };
+      }
+    }
+    const id = newUploadId();
+    const upload = await uploads
+      .create(
+        {
+          id,
+          tenantId: request.tenantId,
+          filename: file.filename,
+          bytes: file.bytes,
+          contentType: file.contentType,
+          sha256: file.sha256,
+          storageKey: file.key,
+          publicId: derivePublicId(id, uploadOptions),
+          tags: uploadOptions.tags,
+          metadata: uploadOptions.metadata ?? null,
+          resourceType: uploadOptions.resourceType ?? 'auto',
+          eager: uploadOptions.eager,
+        },
+        { idempotency },
+      )
+      .catch(unavailable);
+    try {
+      await queue.enqueueUpload(upload.id);
+      await uploads.markEnqueued(upload.id);
+    } catch (error) {
+      // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
+      // soon as Redis is back (the outbox relay), so the client still gets its 202.
+      request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
+    }
+    request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+    const statusUrl = `/v1/uploads/${upload.id}`;
+    return { id: upload.id, statusUrl, replayed: false, headers: {}, body: { id: upload.id, status: upload.status, statusUrl } };
+  }
 
   app.get<{ Params: { id: string }; Querystring: { wait?: number } }>(
     '/uploads/:id',
@@ -200,9 +267,15 @@ async function replay(used: IdempotencyKeyUsedError, uploads: UploadRepository, 
     .send({ id: used.uploadId, status: original?.status ?? 'queued', statusUrl });
 }
 
+/** One file of a multipart body: stored, or refused with the problem that says why. */
+type ReceivedFile = { ok: true; file: StoredFile } | { ok: false; filename: string; problem: HttpProblem };
+
 /**
- * Reads the multipart body: every field into a map, the one file (field `file`) streamed through the
- * inspector into temp storage. On any problem, whatever was stored is deleted before throwing.
+ * Reads the multipart body: every field into a map, and the files — one in `file`, or one or more
+ * in `files` — streamed through the inspector into temp storage. With `file`, any problem fails
+ * the request; with `files`, a file the inspector refuses (too large, unsupported, empty) is
+ * reported in its own entry and the others go on. On a failure of the request itself, whatever was
+ * stored is deleted before throwing.
  */
 async function receiveParts(
   request: FastifyRequest,
@@ -210,9 +283,10 @@ async function receiveParts(
   storage: TempStorage,
   maxBytes: number,
   allowed: ReadonlySet<string>,
-): Promise<{ file: StoredFile; fields: Map<string, string> }> {
+): Promise<{ mode: 'file' | 'files'; files: ReceivedFile[]; fields: Map<string, string> }> {
   const fields = new Map<string, string>();
-  let file: StoredFile | undefined;
+  const files: ReceivedFile[] = [];
+  let mode: 'file' | 'files' | undefined;
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -222,23 +296,42 @@ async function receiveParts(
         fields.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
         continue;
       }
-      if (part.fieldname !== 'file') {
+      if (part.fieldname !== 'file' && part.fieldname !== 'files') {
         part.file.resume();
-        throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: files go in the field "file"`, { field: part.fieldname });
+        throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: files go in the field "file" (one) or "files" (several)`, {
+          field: part.fieldname,
+        });
       }
-      if (file) {
+      if (mode && mode !== part.fieldname) {
         part.file.resume();
-        throw new HttpProblem(400, 'too-many-files', 'Too many files', 'Send exactly one file in the field "file".');
+        throw new HttpProblem(400, 'invalid-field', 'Invalid field', 'Send either one "file" or one or more "files", not both.', { field: part.fieldname });
       }
-      file = await storeFile(part, storage, maxBytes, allowed);
+      mode = part.fieldname;
+      if (mode === 'file' && files.length > 0) {
+        part.file.resume();
+        throw new HttpProblem(400, 'too-many-files', 'Too many files', 'Send exactly one file in the field "file", or several in "files".');
+      }
+      if (mode === 'file') {
+        files.push({ ok: true, file: await storeFile(part, storage, maxBytes, allowed) });
+        continue;
+      }
+      try {
+        files.push({ ok: true, file: await storeFile(part, storage, maxBytes, allowed) });
+      } catch (error) {
+        const problem = toIntakeProblem(error);
+        if (!(problem instanceof HttpProblem) || problem.status >= 500 || !(error instanceof IntakeError || error instanceof HttpProblem)) throw error;
+        // The refused part was cut short; let the parser skip the rest of it and go on.
+        part.file.resume();
+        files.push({ ok: false, filename: sanitizeFilename(part.filename), problem });
+      }
     }
   } catch (error) {
     discardRestOfBody(request, reply);
-    if (file) await discard(storage, file.key, request);
+    for (const received of files) if (received.ok) await discard(storage, received.file.key, request);
     throw toIntakeProblem(error);
   }
-  if (!file) throw new HttpProblem(400, 'missing-file', 'Missing file', 'Send the file in a multipart field named "file".');
-  return { file, fields };
+  if (!mode) throw new HttpProblem(400, 'missing-file', 'Missing file', 'Send the file in a multipart field named "file" (or several in "files").');
+  return { mode, files, fields };
 }
 
 async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: number, allowed: ReadonlySet<string>): Promise<StoredFile> {
