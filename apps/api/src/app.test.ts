@@ -153,7 +153,7 @@ describe('several files in "files"', () => {
     ['a publicId for several files', [{ name: 'publicId', value: 'one-id' }, { name: 'files', file: makePng(1, 1), filename: 'a.png' }]],
   ])('refuses %s with 400 and keeps nothing', async (_name, parts) => {
     const before = await tempFiles();
-    const response = await post(parts as Parameters<typeof multipartBody>[0]);
+    const response = await post(parts);
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(await tempFiles()).toEqual(before);
