@@ -1,13 +1,12 @@
 import { newUploadId } from '@hoist/core';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nullQueue } from '../../../test/support/null-queue.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
 
 let app: FastifyInstance;
 let db: Kysely<Database>;
@@ -29,16 +28,7 @@ beforeAll(async () => {
   }
   const foreign = newUploadId();
   await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, tags: ['red'] });
-  app = await buildApp({
-    uploads,
-    queue: nullQueue,
-    storage: new MemoryTempStorage(),
-    checks: {},
-    logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }),
-    maxUploadBytes: 1024,
-    allowedContentTypes: ['image/png'],
-    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
-  });
+  app = await buildApp(testAppDeps(db, { uploads, logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }), maxUploadBytes: 1024 }));
 });
 afterAll(async () => {
   await app.close();

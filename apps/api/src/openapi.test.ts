@@ -1,16 +1,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
-import { createLogger } from '@hoist/logger';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { createDatabase, type Database } from '@hoist/db';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { nullQueue } from '../../../test/support/null-queue.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
 
 let app: FastifyInstance;
 let db: Kysely<Database>;
@@ -20,16 +18,7 @@ beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
   db = createDatabase({ url: database.url });
-  app = await buildApp({
-    uploads: new KyselyUploadRepository(db),
-    queue: nullQueue,
-    storage: new MemoryTempStorage(),
-    checks: {},
-    logger: createLogger({ name: 'openapi-test', level: 'silent', format: 'json' }),
-    maxUploadBytes: 1024 * 1024,
-    allowedContentTypes: ['image/png'],
-    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
-  });
+  app = await buildApp(testAppDeps(db));
 });
 afterAll(async () => {
   await app.close();

@@ -1,16 +1,14 @@
 import { once } from 'node:events';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
-import { createLogger } from '@hoist/logger';
+import { createDatabase, type Database } from '@hoist/db';
 import { createRedis, type Redis } from '@hoist/queue';
-import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { nullQueue } from '../../../test/support/null-queue.js';
 import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
 
 let db: Kysely<Database>;
 let redis: Redis;
@@ -36,17 +34,7 @@ afterAll(async () => {
 
 async function appWith(limits: { requestsPerMinute: number; maxUnfinishedUploads: number }): Promise<FastifyInstance> {
   const { prefix } = createQueuePrefix();
-  const app = await buildApp({
-    uploads: new KyselyUploadRepository(db),
-    queue: nullQueue,
-    storage: new MemoryTempStorage(),
-    checks: {},
-    logger: createLogger({ name: 'limits-test', level: 'silent', format: 'json' }),
-    maxUploadBytes: 1024 * 1024,
-    allowedContentTypes: ['image/png'],
-    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
-    limits: { ...limits, redis, keyPrefix: prefix },
-  });
+  const app = await buildApp(testAppDeps(db, { limits: { ...limits, redis, keyPrefix: prefix } }));
   cleanups.push(() => app.close());
   return app;
 }

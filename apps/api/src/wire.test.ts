@@ -1,14 +1,12 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
-import { createLogger } from '@hoist/logger';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { createDatabase, type Database } from '@hoist/db';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nullQueue } from '../../../test/support/null-queue.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
 
 // Bad input that never becomes a Fastify request: it is refused by Node's HTTP parser or its
 // request timeout, over a real socket.
@@ -22,17 +20,7 @@ beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
   db = createDatabase({ url: database.url });
-  app = await buildApp({
-    uploads: new KyselyUploadRepository(db),
-    queue: nullQueue,
-    storage: new MemoryTempStorage(),
-    checks: {},
-    logger: createLogger({ name: 'wire-test', level: 'silent', format: 'json' }),
-    maxUploadBytes: 1024 * 1024,
-    allowedContentTypes: ['image/png'],
-    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
-    requestTimeoutMs: 1_000,
-  });
+  app = await buildApp(testAppDeps(db, { requestTimeoutMs: 1_000 }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });

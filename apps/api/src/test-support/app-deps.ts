@@ -1,0 +1,21 @@
+import { KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { createLogger } from '@hoist/logger';
+import { MemoryTempStorage } from '@hoist/temp-storage';
+import type { Kysely } from 'kysely';
+import { nullQueue } from '../../../../test/support/null-queue.js';
+import type { AppDeps } from '../app.js';
+
+/** Everything buildApp needs for a test on `db`: real repositories, no queue, memory storage, silent logs, AUTH=off. */
+export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = {}): AppDeps {
+  return {
+    uploads: new KyselyUploadRepository(db),
+    queue: nullQueue,
+    storage: new MemoryTempStorage(),
+    checks: {},
+    logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+    maxUploadBytes: 1024 * 1024,
+    allowedContentTypes: ['image/png'],
+    auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
+    ...overrides,
+  };
+}
