@@ -22,6 +22,8 @@ export interface StackOptions {
 export class Stack {
   readonly processes: TestProcess[] = [];
   readonly workers: TestProcess[] = [];
+  /** Port of each worker's /metrics, /healthz and /readyz, in the order of `workers`. */
+  readonly workerMetricsPorts: number[] = [];
   apiUrl = '';
   emulatorUrl = '';
   tmpDir = '';
@@ -80,7 +82,13 @@ export class Stack {
 
   /** Starts one more worker process against the same database and queue. */
   async addWorker(): Promise<TestProcess> {
-    const worker = this.spawn(`worker-${this.workers.length + 1}`, 'apps/worker/dist/main.js', { ...this.env, WORKER_CONCURRENCY: '4' });
+    const metricsPort = await freePort();
+    const worker = this.spawn(`worker-${this.workers.length + 1}`, 'apps/worker/dist/main.js', {
+      ...this.env,
+      WORKER_CONCURRENCY: '4',
+      WORKER_METRICS_PORT: String(metricsPort),
+    });
+    this.workerMetricsPorts.push(metricsPort);
     this.workers.push(worker);
     await worker.waitForOutput(/worker ready/);
     return worker;

@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '@hoist/core';
+import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
@@ -29,6 +31,9 @@ export interface AppDeps {
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
   /** How long-polls (`?wait=`) hear of status changes; default: re-reading Postgres every 0.5 s. */
   waitForChange?: WaitForChange;
+  /** Prometheus metrics, served at /metrics (protected when `metricsToken` is set); default: none. */
+  metrics?: HoistMetrics;
+  metricsToken?: string | undefined;
   /** A request (headers and body) must arrive within this long, ms; default 10 minutes. */
   requestTimeoutMs?: number;
   /** Per-tenant request rate and unfinished-upload cap; default: none. */
@@ -55,6 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(problemsPlugin);
   await app.register(openApiPlugin);
+  if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics, token: deps.metricsToken });
   await app.register(multipart, {
     // The inspector enforces the size limit (it sees the byte over it and refuses that file with a
     // clear problem); busboy just stops reading there, so one oversized file among several "files"

@@ -1,6 +1,7 @@
 import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, pingRedis, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
@@ -32,6 +33,8 @@ runMain('api', logger, async () => {
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts() }),
+    metricsToken: config.METRICS_TOKEN,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
   });
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');

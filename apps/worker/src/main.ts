@@ -1,10 +1,12 @@
 import { loadConfig } from '@hoist/config';
-import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository } from '@hoist/db';
+import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
-import { BullJobQueue, createRedis, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { HoistMetrics } from '@hoist/metrics';
+import { BullJobQueue, createRedis, pingRedis, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { startHealthServer } from './health-server.js';
 import { startReconciler } from './reconciler.js';
 import { buildWorker } from './worker.js';
 
@@ -35,7 +37,10 @@ runMain('worker', logger, async () => {
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
   const uploads = new KyselyUploadRepository(db);
   const producer = createRedis(config.REDIS_URL, 'producer');
+  const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
+  const metrics = new HoistMetrics({ service: 'worker', queueCounts: () => queue.queue.getJobCounts() });
   const worker = buildWorker({
+    observer: metrics.observer,
     uploads,
     storage,
     provider,
@@ -57,7 +62,6 @@ runMain('worker', logger, async () => {
   });
 
   // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
-  const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
   const reconciler =
     config.RECONCILE_INTERVAL_MS > 0
       ? startReconciler({
@@ -72,11 +76,24 @@ runMain('worker', logger, async () => {
         })
       : undefined;
 
+  const health =
+    config.WORKER_METRICS_PORT > 0
+      ? await startHealthServer({
+          host: config.HOST,
+          port: config.WORKER_METRICS_PORT,
+          metrics,
+          metricsToken: config.METRICS_TOKEN,
+          checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(producer) },
+          logger,
+        })
+      : undefined;
+
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new jobs, finishing in-flight ones');
     await reconciler?.stop();
     const { forced } = await worker.close(config.SHUTDOWN_TIMEOUT_MS);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');
+    await new Promise((resolve) => (health ? health.close(resolve) : resolve(undefined)));
     await queue.close();
     producer.disconnect();
     redis.disconnect();
@@ -84,7 +101,7 @@ runMain('worker', logger, async () => {
   });
 
   logger.info(
-    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tmpDir: config.UPLOAD_TMP_DIR },
+    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tmpDir: config.UPLOAD_TMP_DIR, metricsPort: health ? config.WORKER_METRICS_PORT : null },
     'worker ready',
   );
   await worker.run();

@@ -6,9 +6,17 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, events, ...queueOptions } = deps;
+  const { uploads, storage, provider, throttle, events, observer, ...queueOptions } = deps;
   const { logger } = deps;
-  const useCase: ProcessUploadDeps = { uploads, storage, provider, logger, ...(throttle ? { throttle } : {}), ...(events ? { events } : {}) };
+  const useCase: ProcessUploadDeps = {
+    uploads,
+    storage,
+    provider,
+    logger,
+    ...(throttle ? { throttle } : {}),
+    ...(events ? { events } : {}),
+    ...(observer ? { observer } : {}),
+  };
   return new UploadWorker({
     ...queueOptions,
     handle: (job) => processUpload(useCase, job),

@@ -78,6 +78,10 @@ const schema = z.object({
   TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
+  /** Protects /metrics (API and worker) with `Authorization: Bearer <token>`; unset, /metrics is open. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Port of the worker's /metrics, /healthz and /readyz server (on HOST); 0 turns it off. */
+  WORKER_METRICS_PORT: integer(0, 65535).default(9464),
   /** A request (headers and body) must arrive within this long, ms; protects against slow-drip clients. */
   REQUEST_TIMEOUT_MS: integer(1_000).default(10 * 60_000),
   /** How long SIGTERM waits for in-flight work before closing anyway, ms. */

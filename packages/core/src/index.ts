@@ -4,6 +4,7 @@ export type * from './exclusive.js';
 export * from './ids.js';
 export type * from './job-queue.js';
 export type * from './logger.js';
+export type * from './observer.js';
 export * from './process-upload.js';
 export * from './provider-throttle.js';
 export * from './reconcile.js';

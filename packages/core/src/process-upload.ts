@@ -6,6 +6,7 @@ import {
   TempObjectMissingError,
 } from './errors.js';
 import type { Logger } from './logger.js';
+import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
@@ -22,6 +23,8 @@ export interface ProcessUploadDeps {
   throttle?: ProviderThrottle;
   /** Where final statuses are announced (long-poll waiters); default: nowhere. */
   events?: UploadEvents;
+  /** Measurements (metrics); default: none. */
+  observer?: ProcessObserver;
 }
 
 export interface ProcessUploadJob {
@@ -54,8 +57,10 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const log = deps.logger.child({ uploadId: upload.id, attempt: upload.attempts });
   const throttle = deps.throttle ?? UNTHROTTLED;
 
+  let callStarted: number | undefined;
   try {
     await throttle.acquire();
+    callStarted = performance.now();
     const result = await deps.provider.upload({
       uploadId: upload.id,
       publicId: upload.publicId,
@@ -70,6 +75,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       resume: upload.chunkProgress ?? undefined,
       onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
     });
+    observeCall(deps, 'success', callStarted);
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
     if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
@@ -80,6 +86,10 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     log.info({ publicId: result.publicId }, 'upload succeeded');
     return { kind: 'succeeded' };
   } catch (error) {
+    if (error instanceof ProviderError) {
+      const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
+      observeCall(deps, outcome, callStarted);
+    }
     if (error instanceof RateLimitedError) {
       await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
       await deps.uploads.requeue(upload.id, { refundAttempt: true });
@@ -98,6 +108,12 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     log.error({ err: error, code: failure.code }, 'upload failed');
     return { kind: 'failed', failure, error: error as Error };
   }
+}
+
+function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined): void {
+  // A rate limit from the throttle itself (before any call) is not a provider call.
+  if (startedAt === undefined) return;
+  deps.observer?.providerCall?.(outcome, (performance.now() - startedAt) / 1000);
 }
 
 /** Best effort: waiters fall back to re-reading Postgres when an announcement is lost. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
+import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
@@ -28,6 +29,8 @@ export const pollingWait: WaitForChange = (_uploadId, timeoutMs, signal) =>
 
 export interface UploadRoutesOptions {
   uploads: UploadRepository;
+  /** Counts accepted uploads and bytes, when given. */
+  metrics?: HoistMetrics | undefined;
   /** How long-polls learn of status changes (RedisUploadEvents.next); default: re-reading every 0.5 s. */
   waitForChange?: WaitForChange | undefined;
   queue: JobQueue;
@@ -191,6 +194,8 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
     }
     request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+    options.metrics?.uploadsAccepted.inc();
+    options.metrics?.bytesIngested.inc(upload.bytes);
     const statusUrl = `/v1/uploads/${upload.id}`;
     return { id: upload.id, statusUrl, replayed: false, headers: {}, body: { id: upload.id, status: upload.status, statusUrl } };
   }

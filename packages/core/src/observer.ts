@@ -1,0 +1,7 @@
+/** How one provider call ended, as metrics count it. */
+export type ProviderCallOutcome = 'success' | 'rate_limited' | 'retryable' | 'permanent';
+
+/** Hooks for measuring the upload use case (metrics); every method is optional and must not throw. */
+export interface ProcessObserver {
+  providerCall?(outcome: ProviderCallOutcome, seconds: number): void;
+}

@@ -1,0 +1,2 @@
+export { HoistMetrics } from './metrics.js';
+export type { QueueCounts } from './metrics.js';

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntilSettled, uploadFile } from '../support/api-client.js';
+import { fixturePath } from '../support/fixtures.js';
+import { Stack } from '../support/stack.js';
+
+/** The value of one sample line, e.g. `hoist_uploads_accepted_total{service="api"} 3`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('Prometheus metrics move as uploads flow', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the API counts requests and accepted bytes; the worker counts provider calls and reports health', async () => {
+    const scrapeApi = async () => (await fetch(`${stack.apiUrl}/metrics`)).text();
+    const workerBase = `http://127.0.0.1:${stack.workerMetricsPorts[0]}`;
+    const scrapeWorker = async () => (await fetch(`${workerBase}/metrics`)).text();
+    const apiBefore = await scrapeApi();
+    const workerBefore = await scrapeWorker();
+
+    await stack.setFaults({ script: [{ kind: 'error', status: 503, count: 1 }] });
+    const accepted = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'));
+    await pollUntilSettled(stack.apiUrl, accepted.body.id);
+
+    const api = await scrapeApi();
+    expect(sample(api, 'hoist_uploads_accepted_total') - sample(apiBefore, 'hoist_uploads_accepted_total')).toBe(1);
+    expect(sample(api, 'hoist_upload_bytes_ingested_total') - sample(apiBefore, 'hoist_upload_bytes_ingested_total')).toBe(858);
+    expect(sample(api, 'hoist_http_requests_total', { method: 'POST', route: '/v1/uploads', status: '202' })).toBeGreaterThanOrEqual(1);
+    expect(api).toMatch(/hoist_queue_jobs\{[^}]*state="completed"/);
+
+    const worker = await scrapeWorker();
+    const delta = (outcome: string) => sample(worker, 'hoist_provider_calls_total', { outcome }) - sample(workerBefore, 'hoist_provider_calls_total', { outcome });
+    expect(delta('retryable')).toBe(1);
+    expect(delta('success')).toBe(1);
+    expect(worker).toMatch(/hoist_provider_call_duration_seconds_bucket/);
+
+    expect((await fetch(`${workerBase}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${workerBase}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+});
