@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from '@hoist/core';
-import type { HoistMetrics } from '@hoist/metrics';
+import { bearerTokenMatches, type HoistMetrics } from '@hoist/metrics';
 
 export interface HealthServerOptions {
   host: string;
@@ -11,12 +10,6 @@ export interface HealthServerOptions {
   checks: Record<string, () => Promise<void>>;
   metricsToken?: string | undefined;
   logger: Logger;
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function json(status: number, body: unknown, type = 'application/json'): { status: number; type: string; body: string } {
@@ -46,7 +39,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<S
           ? json(503, { type: 'urn:hoist:problem:not-ready', title: 'Not ready', status: 503, detail: `Unavailable: ${down.join(', ')}`, checks }, 'application/problem+json')
           : json(200, { status: 'ok', checks });
       } else if (path === '/metrics') {
-        if (options.metricsToken && !tokenMatches(request.headers.authorization, options.metricsToken)) {
+        if (options.metricsToken && !bearerTokenMatches(request.headers.authorization, options.metricsToken)) {
           answer = json(401, { type: 'urn:hoist:problem:unauthorized', title: 'Unauthorized', status: 401 }, 'application/problem+json');
         } else {
           const { contentType, body } = await options.metrics.expose();

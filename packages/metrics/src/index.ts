@@ -1,2 +1,2 @@
-export { HoistMetrics } from './metrics.js';
+export { bearerTokenMatches, HoistMetrics } from './metrics.js';
 export type { QueueCounts } from './metrics.js';

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { ProcessObserver } from '@hoist/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -65,4 +66,11 @@ export class HoistMetrics {
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** True when `header` is `Bearer <token>` for exactly this token (compared in constant time). */
+export function bearerTokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

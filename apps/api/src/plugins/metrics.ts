@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { HoistMetrics } from '@hoist/metrics';
+import { bearerTokenMatches, type HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../problem.js';
@@ -8,12 +7,6 @@ export interface MetricsPluginOptions {
   metrics: HoistMetrics;
   /** When set, /metrics wants `Authorization: Bearer <token>`; unset, it is open (as scrapers expect). */
   token?: string | undefined;
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Counts every request by route template and serves GET /metrics (Prometheus text format). */
@@ -28,7 +21,7 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       done();
     });
     app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (request, reply) => {
-      if (options.token && !tokenMatches(request.headers.authorization, options.token)) {
+      if (options.token && !bearerTokenMatches(request.headers.authorization, options.token)) {
         reply.header('www-authenticate', 'Bearer realm="metrics"');
         throw new HttpProblem(401, 'unauthorized', 'Unauthorized', 'Send the metrics token as "Authorization: Bearer <token>".');
       }
