@@ -40,7 +40,9 @@ describe('Redis loses every job mid-run', () => {
     const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string }> };
     expect(assets.map((asset) => asset.public_id).sort()).toEqual(accepted.map((a) => a.body.id).sort());
     expect(await stack.tempFiles()).toEqual([]);
-    // It was the reconciler that brought the lost jobs back.
+    // It was the reconciler that brought the lost jobs back, and its metric says so.
     expect(stack.workers.some((worker) => worker.output.some((line) => line.includes('re-enqueued')))).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.workerMetricsPorts[0]}/metrics`)).text();
+    expect(metrics).toMatch(/hoist_reconciler_actions_total\{action="requeued"[^}]*\} [1-9]/);
   }, 60_000);
 });

@@ -73,6 +73,11 @@ runMain('worker', logger, async () => {
           intervalMs: config.RECONCILE_INTERVAL_MS,
           staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
           orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
+          onReport: (report) => {
+            for (const action of ['enqueued', 'requeued', 'failed', 'orphansRemoved'] as const) {
+              if (report[action] > 0) metrics.reconcilerActions.inc({ action }, report[action]);
+            }
+          },
         })
       : undefined;
 

@@ -1,4 +1,4 @@
-import { reconcile, type ExclusiveRunner, type JobInspector, type Logger, type TempStorage, type UploadRepository } from '@hoist/core';
+import { reconcile, type ExclusiveRunner, type ReconcileReport, type JobInspector, type Logger, type TempStorage, type UploadRepository } from '@hoist/core';
 import { startPeriodic, type PeriodicTask } from '@hoist/runtime';
 
 export interface ReconcilerDeps {
@@ -10,17 +10,21 @@ export interface ReconcilerDeps {
   intervalMs: number;
   staleAfterMs: number;
   orphanAgeMs: number;
+  /** Told what each run did (metrics). */
+  onReport?: (report: ReconcileReport) => void;
 }
 
 /** Name of the cluster-wide lock: one reconciler runs at a time, whichever worker gets there first. */
 export const RECONCILER_LOCK = 'hoist:reconciler';
 
 /** Runs the reconciler once, unless another process is running it. */
-export function reconcileOnce(deps: Omit<ReconcilerDeps, 'intervalMs'>) {
+export async function reconcileOnce(deps: Omit<ReconcilerDeps, 'intervalMs'>) {
   const { uploads, queue, storage, logger } = deps;
-  return deps.exclusive.run(RECONCILER_LOCK, () =>
+  const outcome = await deps.exclusive.run(RECONCILER_LOCK, () =>
     reconcile({ uploads, queue, storage, logger }, { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs }),
   );
+  if (outcome.ran) deps.onReport?.(outcome.result);
+  return outcome;
 }
 
 /** Runs the reconciler every `intervalMs` in this worker; the lock keeps it single-flight across workers. */
