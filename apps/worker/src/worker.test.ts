@@ -214,6 +214,19 @@ describe('upload worker', () => {
     expect(done.map((upload) => upload.attempts)).toEqual([1, 1, 1, 1]);
   });
 
+  it('backs off exponentially when rate limits name no reset time', async () => {
+    // Fallback 300 ms: pauses of about 300, 600 and 1200 ms (plus up to 10 % jitter).
+    harness.provider.failNext(...Array.from({ length: 3 }, () => new RateLimitedError('Rate Limit Exceeded', { status: 420 })));
+    const upload = await harness.accept();
+    const done = await settled(upload.id);
+    expect(done.attempts).toBe(1);
+    const gaps = harness.provider.callTimes.slice(1).map((time, i) => time - harness.provider.callTimes[i]!);
+    expect(gaps).toHaveLength(3);
+    expect(gaps[0]).toBeGreaterThanOrEqual(280);
+    expect(gaps[1]).toBeGreaterThanOrEqual(570);
+    expect(gaps[2]).toBeGreaterThanOrEqual(1_150);
+  });
+
   it('does not spend attempts while the database is unreachable, and succeeds when it returns', async () => {
     await Promise.all(cleanups.map((cleanup) => cleanup()));
     cleanups = [];

@@ -54,7 +54,7 @@ const schema = z.object({
   /** First retry delay, ms; doubles each attempt, with full jitter, up to RETRY_MAX_DELAY_MS. */
   RETRY_BASE_DELAY_MS: integer(1).default(1000),
   RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),
-  /** Queue-wide pause when the provider rate-limits without saying until when, ms. */
+  /** Queue-wide pause when the provider rate-limits without saying until when, ms; doubles with each such limit in a row. */
   RATE_LIMIT_FALLBACK_MS: integer(1).default(60_000),
   /**
    * How long a worker's claim on a running job lasts without renewal, ms. A crashed worker's jobs are

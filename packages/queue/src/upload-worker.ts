@@ -13,7 +13,7 @@ export interface UploadWorkerOptions {
   /** Jobs this process runs at once. */
   concurrency: number;
   retry: BackoffOptions;
-  /** Queue-wide pause when a rate limit comes without a reset time, ms. */
+  /** Queue-wide pause when a rate limit comes without a reset time, ms; doubles with each such limit in a row. */
   rateLimitFallbackMs: number;
   /** Job lock duration and stalled-job check interval, ms; BullMQ's default is 30 000. */
   lockDurationMs?: number;
@@ -35,6 +35,8 @@ export class UploadWorker {
   readonly worker: Worker<UploadJob>;
   /** Handle on the same queue, used only to set the queue-wide rate limit every worker obeys. */
   private readonly limiter: Queue<UploadJob>;
+  /** Rate limits in a row that named no reset time; each doubles the fallback pause. */
+  private hintlessStreak = 0;
 
   constructor(private readonly options: UploadWorkerOptions) {
     this.limiter = new Queue<UploadJob>(UPLOAD_QUEUE, { connection: options.connection, prefix: options.prefix });
@@ -105,7 +107,11 @@ export class UploadWorker {
         throw new DelayedError();
       }
       if (error instanceof RateLimitedError) {
-        const pauseMs = rateLimitPause(error.resetAt, { fallbackMs: this.options.rateLimitFallbackMs });
+        // Without a reset time, back off exponentially: a provider that keeps refusing without
+        // saying until when should see longer and longer pauses (capped by rateLimitPause at 1 h).
+        this.hintlessStreak = error.resetAt ? 0 : this.hintlessStreak + 1;
+        const fallbackMs = this.options.rateLimitFallbackMs * 2 ** Math.min(Math.max(this.hintlessStreak - 1, 0), 10);
+        const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
         this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
         await this.limiter.rateLimit(pauseMs);
         throw Worker.RateLimitError();
@@ -113,6 +119,7 @@ export class UploadWorker {
       // Retryable and unexpected errors alike go back to BullMQ, which retries with backoff.
       throw error;
     }
+    if (outcome.kind === 'succeeded') this.hintlessStreak = 0;
     if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.failure.code}: ${outcome.failure.message}`);
     return outcome.kind;
   }
