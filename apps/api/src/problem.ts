@@ -48,6 +48,13 @@ export class DependencyUnavailableError extends HttpProblem {
   }
 }
 
+/** A promise rejection handler that reports `dependency` as unavailable (503), for `.catch(unavailable('The database'))`. */
+export function unavailable(dependency: string): (error: unknown) => never {
+  return (error: unknown) => {
+    throw new DependencyUnavailableError(dependency, error);
+  };
+}
+
 /** JSON schema of a problem document; extension members are allowed. */
 export const problemSchema = {
   type: 'object',

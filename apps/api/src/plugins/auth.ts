@@ -1,7 +1,7 @@
 import { DEFAULT_TENANT, hashApiKey, type ApiKeyRepository } from '@hoist/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { HttpProblem, unavailable } from '../problem.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,9 +37,7 @@ export const authPlugin = fp<AuthOptions>(
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
       if (!match?.[1]) throw unauthorized(reply, 'Send your API key as "Authorization: Bearer <key>".');
-      const found = await options.apiKeys.authenticate(hashApiKey(match[1])).catch((error: unknown) => {
-        throw new DependencyUnavailableError('The database', error);
-      });
+      const found = await options.apiKeys.authenticate(hashApiKey(match[1])).catch(unavailable('The database'));
       if (!found) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
       request.tenantId = found.tenantId;
     });

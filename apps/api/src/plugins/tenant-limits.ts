@@ -3,7 +3,7 @@ import type { UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { DependencyUnavailableError, HttpProblem } from '../problem.js';
+import { HttpProblem, unavailable } from '../problem.js';
 
 export interface TenantLimitsOptions {
   /** Requests per minute per tenant across every API process (0: no limit). */
@@ -42,9 +42,7 @@ export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
     if (options.maxUnfinishedUploads > 0) {
       app.addHook('preHandler', async (request) => {
         if (request.method !== 'POST' || request.routeOptions.url !== '/v1/uploads') return;
-        const unfinished = await options.uploads.countUnfinished(request.tenantId).catch((error: unknown) => {
-          throw new DependencyUnavailableError('The database', error);
-        });
+        const unfinished = await options.uploads.countUnfinished(request.tenantId).catch(unavailable('The database'));
         if (unfinished >= options.maxUnfinishedUploads) {
           throw new HttpProblem(429, 'too-many-unfinished-uploads', 'Too many unfinished uploads', `This tenant already has ${unfinished} uploads waiting or in progress (the limit is ${options.maxUnfinishedUploads}); retry once some have finished.`);
         }

@@ -1,6 +1,7 @@
-import { isUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import type { JobQueue, TempStorage, UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { findOwnUpload } from '../own-upload.js';
+import { HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 export interface CancelRouteOptions {
@@ -9,7 +10,6 @@ export interface CancelRouteOptions {
   storage: TempStorage;
 }
 
-const notFound = (id: string) => new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
 const conflict = (detail: string) => new HttpProblem(409, 'upload-not-cancellable', 'Upload cannot be cancelled', detail);
 
 /**
@@ -19,10 +19,6 @@ const conflict = (detail: string) => new HttpProblem(409, 'upload-not-cancellabl
  */
 export function cancelUploadRoute(app: FastifyInstance, options: CancelRouteOptions): void {
   const { uploads, queue, storage } = options;
-  const unavailable = (what: string) => (error: unknown) => {
-    throw new DependencyUnavailableError(what, error);
-  };
-
   app.post<{ Params: { id: string } }>(
     '/uploads/:id/cancel',
     {
@@ -35,8 +31,7 @@ export function cancelUploadRoute(app: FastifyInstance, options: CancelRouteOpti
     },
     async (request) => {
       const { id } = request.params;
-      const upload = isUploadId(id) ? await uploads.find(id, { tenantId: request.tenantId }).catch(unavailable('The database')) : undefined;
-      if (!upload) throw notFound(id);
+      const upload = await findOwnUpload(uploads, request.tenantId, id);
       if (upload.status === 'cancelled') return toUploadView(upload);
       if (upload.status !== 'queued') throw conflict(`The upload is ${upload.status}; only queued uploads can be cancelled.`);
 

@@ -1,6 +1,6 @@
 import { isUploadId, UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 interface ListQuery {
@@ -71,9 +71,7 @@ export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository
         createdBefore: createdBefore ? new Date(createdBefore) : undefined,
         tag,
       })
-      .catch((error: unknown) => {
-        throw new DependencyUnavailableError('The database', error);
-      });
+      .catch(unavailable('The database'));
     const items = page.slice(0, limit);
     const last = items.at(-1);
     return { uploads: items.map(toUploadView), nextCursor: page.length > limit && last ? encodeCursor(last.id) : null };

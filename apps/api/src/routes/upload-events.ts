@@ -1,6 +1,7 @@
-import { FINAL_STATUSES, isUploadId, type Upload, type UploadRepository } from '@hoist/core';
+import { FINAL_STATUSES, type Upload, type UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { findOwnUpload } from '../own-upload.js';
+import { problemResponses, unavailable } from '../problem.js';
 import { toUploadView } from '../upload-view.js';
 import type { WaitForChange } from './uploads.js';
 
@@ -28,13 +29,8 @@ export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepositor
     },
     async (request, reply) => {
       const { id } = request.params;
-      const find = () =>
-        uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
-          throw new DependencyUnavailableError('The database', error);
-        });
-      const found = isUploadId(id) ? await find() : undefined;
-      if (!found) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
-      let upload: Upload = found;
+      const find = () => uploads.find(id, { tenantId: request.tenantId }).catch(unavailable('The database'));
+      let upload: Upload = await findOwnUpload(uploads, request.tenantId, id);
 
       reply.hijack();
       const out = reply.raw;

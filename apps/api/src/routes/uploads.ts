@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, isUploadId, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '../intake.js';
-import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { findOwnUpload } from '../own-upload.js';
+import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
@@ -153,12 +154,13 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     idempotency: { key: string; fingerprint: string } | undefined,
     request: FastifyRequest,
   ): Promise<{ id: string; statusUrl: string; replayed: boolean; headers: Record<string, string>; body: { id: string; status: string; statusUrl: string } }> {
-    const unavailable = (error: unknown) => {
+    // A reused Idempotency-Key is the caller's to answer; anything else means the database failed.
+    const storeFailed = (error: unknown): never => {
       if (error instanceof IdempotencyKeyUsedError) throw error;
-      throw new DependencyUnavailableError('The database', error);
+      return unavailable('The database')(error);
     };
     if (uploadOptions.dedupe) {
-      const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch(unavailable);
+      const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch(storeFailed);
       if (existing) {
         await discard(storage, file.key, request);
         const statusUrl = `/v1/uploads/${existing.id}`;
@@ -184,7 +186,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         },
         { idempotency },
       )
-      .catch(unavailable);
+      .catch(storeFailed);
     try {
       await queue.enqueueUpload(upload.id);
       await uploads.markEnqueued(upload.id);
@@ -214,12 +216,8 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     },
     async (request, reply: FastifyReply) => {
       const { id } = request.params;
-      const find = () =>
-        uploads.find(id, { tenantId: request.tenantId }).catch((error: unknown) => {
-          throw new DependencyUnavailableError('The database', error);
-        });
-      let upload = isUploadId(id) ? await find() : undefined;
-      if (!upload) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+      const find = () => uploads.find(id, { tenantId: request.tenantId }).catch(unavailable('The database'));
+      let upload = await findOwnUpload(uploads, request.tenantId, id);
       const waitMs = (request.query.wait ?? 0) * 1000;
       if (waitMs > 0 && !FINAL_STATUSES.includes(upload.status)) {
         const deadline = Date.now() + waitMs;

@@ -1,0 +1,12 @@
+import { isUploadId, type Upload, type UploadRepository } from '@hoist/core';
+import { HttpProblem, unavailable } from './problem.js';
+
+/**
+ * The caller's tenant's upload with this id. A malformed id, an unknown one and another tenant's
+ * all answer the same 404, so ids leak nothing across tenants.
+ */
+export async function findOwnUpload(uploads: UploadRepository, tenantId: string, id: string): Promise<Upload> {
+  const upload = isUploadId(id) ? await uploads.find(id, { tenantId }).catch(unavailable('The database')) : undefined;
+  if (!upload) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+  return upload;
+}
