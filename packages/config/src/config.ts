@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllowList } from '@hoist/remote-fetch';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -33,6 +34,24 @@ const schema = z.object({
   TENANT_RATE_LIMIT_PER_MINUTE: integer(0).default(1200),
   /** Queued + processing uploads a tenant may have before new uploads get 429 (0: unlimited). */
   TENANT_MAX_UNFINISHED_UPLOADS: integer(0).default(10_000),
+  /**
+   * Outbound allowlist for URL uploads and webhook deliveries: comma-separated `host:port` entries
+   * that may be reached even though they are loopback, private or otherwise refused (local test
+   * servers, a media server on the LAN). Empty by default: only public http(s) servers.
+   */
+  URL_FETCH_ALLOW: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      try {
+        return parseAllowList(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Longest a URL upload's download may take, ms (DNS, redirects and body together). */
+  URL_FETCH_TIMEOUT_MS: integer(1_000).default(60_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */
