@@ -37,6 +37,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CLOUDINARY_URL: 'https://key:secret@cloud' })).toThrow(/CLOUDINARY_URL/);
   });
 
+  it('reads the admin dashboard settings and never echoes a bad token', () => {
+    expect(loadConfig({}).ADMIN_TOKEN).toBeUndefined();
+    expect(loadConfig({}).ADMIN_READ_ONLY).toBe(false);
+    expect(loadConfig({ ADMIN_TOKEN: 'a'.repeat(16), ADMIN_READ_ONLY: 'true' })).toMatchObject({ ADMIN_TOKEN: 'a'.repeat(16), ADMIN_READ_ONLY: true });
+    expect(() => loadConfig({ ADMIN_READ_ONLY: 'yes' })).toThrow(/ADMIN_READ_ONLY/);
+    let message = '';
+    try {
+      loadConfig({ ADMIN_TOKEN: 'short-s3cret' });
+    } catch (caught) {
+      message = (caught as ConfigError).message;
+    }
+    expect(message).toMatch(/ADMIN_TOKEN: must be at least 16 characters/);
+    expect(message).not.toContain('short-s3cret');
+  });
+
   it('parses the allowed content types list', () => {
     expect(loadConfig({ ALLOWED_CONTENT_TYPES: 'image/png, Image/JPEG' }).ALLOWED_CONTENT_TYPES).toEqual(['image/png', 'image/jpeg']);
     expect(() => loadConfig({ ALLOWED_CONTENT_TYPES: 'png' })).toThrow(/ALLOWED_CONTENT_TYPES/);

@@ -99,6 +99,17 @@ const schema = z.object({
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
   /** Protects /metrics (API and worker) with `Authorization: Bearer <token>`; unset, /metrics is open. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Turns on the queue dashboard at /admin/queues and is its only credential (`Authorization: Bearer
+   * <token>`, or the /admin/login page for browsers); separate from tenant API keys. Unset: the
+   * dashboard is off and /admin/* answers 404.
+   */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `true`: the dashboard shows the queues but refuses every action (retry, clean, pause…). */
+  ADMIN_READ_ONLY: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Port of the worker's /metrics, /healthz and /readyz server (on HOST); 0 turns it off. */
   WORKER_METRICS_PORT: integer(0, 65535).default(9464),
   /** A request (headers and body) must arrive within this long, ms; protects against slow-drip clients. */
@@ -142,8 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze(parsed.data);
 }
 
-/** Connection strings carry passwords; error messages must not. */
+/** Connection strings carry passwords and tokens are secrets; error messages must show neither. */
 function redact(name: string, value: string): string {
+  if (name.endsWith('_TOKEN')) return '[redacted]';
   if (!name.endsWith('_URL')) return value;
   return value.replace(/\/\/([^@/]*)@/, '//***@');
 }

@@ -25,6 +25,17 @@ describe('logger', () => {
     expect(line).not.toContain('shh');
   });
 
+  it('redacts cookies and tokens (the admin session and ADMIN_TOKEN)', () => {
+    const { lines, sink } = capture();
+    const log = pino(pinoOptions({ name: 't', level: 'info', format: 'json' }), sink);
+    log.info({ req: { headers: { cookie: 'hoist_admin=session-value-1' } } }, 'request');
+    log.info({ res: { headers: { 'set-cookie': 'hoist_admin=session-value-2; Path=/admin' } } }, 'response');
+    log.info({ body: { token: 'admin-token-3' }, config: { ADMIN_TOKEN: 'admin-token-4', METRICS_TOKEN: 'metrics-token-5' } }, 'form');
+    const output = lines.join('');
+    expect(output).toContain('"msg":"form"');
+    for (const secret of ['session-value-1', 'session-value-2', 'admin-token-3', 'admin-token-4', 'metrics-token-5']) expect(output).not.toContain(secret);
+  });
+
   it('strips credentials from connection strings', () => {
     expect(redactUrl('cloudinary://key:secret@cloud?upload_prefix=http://x')).toBe('cloudinary://***@cloud?upload_prefix=http://x');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');

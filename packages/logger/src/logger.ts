@@ -7,8 +7,15 @@ import { pino, stdSerializers, type Logger, type LoggerOptions } from 'pino';
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
   'authorization',
+  'cookie',
+  'token',
+  'body.token',
+  '*.token',
   'password',
   'secret',
   'apiSecret',
@@ -22,6 +29,8 @@ export const REDACT_PATHS = [
   'config.CLOUDINARY_URL',
   'config.DATABASE_URL',
   'config.REDIS_URL',
+  'config.ADMIN_TOKEN',
+  'config.METRICS_TOKEN',
 ];
 
 export interface LoggerSettings {

@@ -1,6 +1,12 @@
 /** The queue that carries uploads to workers. */
 export const UPLOAD_QUEUE = 'uploads';
 
+/**
+ * Every BullMQ queue Hoist runs, for tools that show or steer all of them (the admin dashboard).
+ * A new queue is appended here.
+ */
+export const QUEUE_NAMES: readonly string[] = [UPLOAD_QUEUE];
+
 /** Job names → payloads. Payloads are ids, never bytes. */
 export interface JobRegistry {
   upload: { uploadId: string };
