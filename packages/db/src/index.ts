@@ -6,3 +6,4 @@ export type { DatabaseOptions } from './database.js';
 export { assertSchemaCurrent, ensureDatabase, migrateToLatest, SchemaBehindError } from './migrate.js';
 export type { Database } from './schema.js';
 export { KyselyUploadRepository } from './upload.repository.js';
+export { KyselyWebhookRepository } from './webhook.repository.js';

@@ -52,7 +52,53 @@ export interface IdempotencyKeyTable {
   createdAt: ColumnType<Date, never, never>;
 }
 
+export interface WebhookEndpointTable {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: string[];
+  secret: string;
+  createdAt: ColumnType<Date, never, never>;
+}
+
+export interface WebhookEventTable {
+  id: Generated<string>;
+  tenantId: string;
+  type: string;
+  uploadId: string;
+  /** The upload row (snake_case keys, as to_jsonb wrote it) when the event happened. */
+  upload: unknown;
+  createdAt: ColumnType<Date, never, never>;
+  relayedAt: ColumnType<Date | null, never, Date | null>;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  status: ColumnType<'pending' | 'succeeded' | 'failed', never, 'pending' | 'succeeded' | 'failed'>;
+  attempts: ColumnType<number, never, number>;
+  createdAt: ColumnType<Date, never, never>;
+  updatedAt: ColumnType<Date, never, Date>;
+  completedAt: ColumnType<Date | null, never, Date | null>;
+  enqueuedAt: ColumnType<Date | null, never, Date | null>;
+}
+
+export interface WebhookDeliveryAttemptTable {
+  deliveryId: string;
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  succeeded: boolean;
+}
+
 export interface Database {
+  webhookEndpoint: WebhookEndpointTable;
+  webhookEvent: WebhookEventTable;
+  webhookDelivery: WebhookDeliveryTable;
+  webhookDeliveryAttempt: WebhookDeliveryAttemptTable;
   upload: UploadTable;
   idempotencyKey: IdempotencyKeyTable;
   tenant: TenantTable;

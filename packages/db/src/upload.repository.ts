@@ -240,7 +240,8 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 }
 
-function toUpload(row: Row): Upload {
+/** A row as Kysely reads it → the domain Upload. Exported for mappings of the same row from elsewhere (webhook event snapshots). */
+export function toUpload(row: Row): Upload {
   return {
     id: row.id,
     tenantId: row.tenantId,

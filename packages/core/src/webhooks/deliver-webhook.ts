@@ -1,0 +1,108 @@
+import type { Logger } from '../logger.js';
+import { toUploadView } from '../upload-view.js';
+import type { WebhookEvent } from './webhook.js';
+import type { WebhookRepository } from './webhook.repository.js';
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
+
+/** The request a delivery sends. */
+export interface WebhookRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Sends one webhook request. Adapters refuse to reach non-public addresses (SSRF) exactly as URL
+ * uploads do, and follow no redirects.
+ */
+export interface WebhookSender {
+  /**
+   * POSTs the request once.
+   * @returns the receiver's status, whatever it is.
+   * @throws {WebhookSendError} when there is no answer to judge (timeout, connection or DNS failure,
+   *   an address the policy refuses).
+   */
+  send(request: WebhookRequest): Promise<{ statusCode: number }>;
+}
+
+/** No usable answer from the receiver. `permanent`: trying again cannot help (the URL is refused by policy). */
+export class WebhookSendError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'WebhookSendError';
+  }
+}
+
+/** The JSON body of an event, identical on every attempt. */
+export function webhookPayload(event: WebhookEvent) {
+  return { id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), data: { upload: toUploadView(event.upload) } };
+}
+
+export interface DeliverWebhookDeps {
+  webhooks: WebhookRepository;
+  sender: WebhookSender;
+  logger: Logger;
+  /** Unix time in ms; tests pin it. */
+  now?: () => number;
+}
+
+/**
+ * How one attempt ended: `succeeded` (2xx), `retry` (worth another attempt later), `failed` (no
+ * more attempts: the last one, or a refusal by policy), or `skipped` (the delivery is finished or
+ * gone — its endpoint was deleted).
+ */
+export type DeliveryOutcome = { kind: 'succeeded' } | { kind: 'retry'; reason: string } | { kind: 'failed'; reason: string } | { kind: 'skipped' };
+
+/**
+ * One attempt at one delivery: sign the event with the endpoint's secret, POST it, record the
+ * attempt in Postgres (so it shows in the deliveries API), and end the delivery on success or on
+ * its last attempt. Safe to run twice: a finished delivery is skipped.
+ */
+export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }): Promise<DeliveryOutcome> {
+  const { webhooks, sender } = deps;
+  const now = deps.now ?? Date.now;
+  const work = await webhooks.findDeliveryWork(job.deliveryId);
+  if (!work || work.status !== 'pending') return { kind: 'skipped' };
+  const attempt = await webhooks.startAttempt(job.deliveryId);
+  if (attempt === undefined) return { kind: 'skipped' };
+
+  const { event, endpoint } = work;
+  const body = JSON.stringify(webhookPayload(event));
+  const startedAt = now();
+  // A fresh timestamp per attempt: receivers refuse old ones, and a retry an hour later is not a replay.
+  const timestamp = Math.floor(startedAt / 1000);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Hoist-Webhooks/0.1',
+    [EVENT_ID_HEADER]: event.id,
+    [EVENT_TYPE_HEADER]: event.type,
+    [SIGNATURE_HEADER]: signWebhook(endpoint.secret, timestamp, body),
+  };
+
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  let permanent = false;
+  try {
+    ({ statusCode } = await sender.send({ url: endpoint.url, body, headers }));
+  } catch (cause) {
+    if (!(cause instanceof WebhookSendError)) throw cause;
+    error = cause.message;
+    permanent = cause.permanent;
+  }
+  const succeeded = statusCode !== null && statusCode >= 200 && statusCode <= 299;
+  const reason = error ?? `The receiver answered ${statusCode}.`;
+  const final = succeeded ? 'succeeded' : permanent || job.isFinalAttempt ? 'failed' : undefined;
+  await webhooks.recordAttempt(job.deliveryId, { attempt, startedAt: new Date(startedAt), durationMs: Math.max(0, now() - startedAt), statusCode, error, succeeded }, final);
+
+  const log = deps.logger.child({ deliveryId: job.deliveryId, eventId: event.id, endpointId: endpoint.id, attempt });
+  if (succeeded) {
+    log.info({ statusCode }, 'webhook delivered');
+    return { kind: 'succeeded' };
+  }
+  log.warn({ statusCode, error, final: final ?? null }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+  return final ? { kind: 'failed', reason } : { kind: 'retry', reason };
+}

@@ -1,0 +1,195 @@
+import { monotonicIds, newUploadId, toUploadView, type NewUpload, type WebhookEventType } from '@hoist/core';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { createDatabase } from './database.js';
+import type { Database } from './schema.js';
+import { KyselyUploadRepository } from './upload.repository.js';
+import { KyselyWebhookRepository } from './webhook.repository.js';
+
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+let uploads: KyselyUploadRepository;
+let webhooks: KyselyWebhookRepository;
+
+beforeAll(async () => {
+  const test = await createTestDatabase();
+  drop = test.drop;
+  db = createDatabase({ url: test.url });
+  uploads = new KyselyUploadRepository(db);
+  webhooks = new KyselyWebhookRepository(db);
+  await db.insertInto('tenant').values([{ id: 'acme' }, { id: 'globex' }, { id: 'quiet' }]).execute();
+});
+afterAll(async () => {
+  await db.destroy();
+  await drop();
+});
+
+const result = { provider: 'cloudinary', publicId: 'x', url: 'http://u', secureUrl: 'https://u', format: 'png', width: 3, height: 2, bytes: 73, version: 1 };
+
+async function newUpload(tenantId: string): Promise<string> {
+  const id = newUploadId();
+  const upload: NewUpload = {
+    id,
+    tenantId,
+    filename: 'cat.png',
+    bytes: 73,
+    contentType: 'image/png',
+    sha256: 'a'.repeat(64),
+    storageKey: `key-${id}`,
+    publicId: id,
+    tags: ['t'],
+  };
+  await uploads.create(upload);
+  return id;
+}
+
+async function endpoint(tenantId: string, events: WebhookEventType[] = ['upload.succeeded', 'upload.failed', 'upload.cancelled', 'upload.deleted']) {
+  return webhooks.createEndpoint({ id: newUploadId(), tenantId, url: 'https://example.com/hook', events, secret: 'whsec_test' });
+}
+
+async function eventsFor(uploadId: string) {
+  return db.selectFrom('webhookEvent').select(['id', 'type', 'tenantId', 'relayedAt']).where('uploadId', '=', uploadId).orderBy('createdAt').execute();
+}
+
+async function relayAll() {
+  let total = { events: 0, deliveries: 0 };
+  for (;;) {
+    const batch = await webhooks.relayEvents({ limit: 100, newId: monotonicIds() });
+    total = { events: total.events + batch.events, deliveries: total.deliveries + batch.deliveries };
+    if (batch.events === 0) return total;
+  }
+}
+
+describe('the upload status trigger', () => {
+  it('records one event when an upload reaches a final status, in the same transaction, and none for other changes', async () => {
+    await endpoint('acme');
+    const id = await newUpload('acme');
+    await uploads.claim(id);
+    expect(await eventsFor(id)).toEqual([]);
+    await uploads.markSucceeded(id, result);
+    // A late duplicate worker's write changes nothing, so it records nothing either.
+    await uploads.markSucceeded(id, result);
+    await uploads.markFailed(id, { code: 'x', message: 'late' });
+    expect(await eventsFor(id)).toEqual([expect.objectContaining({ type: 'upload.succeeded', tenantId: 'acme', relayedAt: null })]);
+
+    // Rolled back with the status change: a crash before commit loses both, never one.
+    const other = await newUpload('acme');
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        await new KyselyUploadRepository(trx).markFailed(other, { code: 'x', message: 'y' });
+        throw new Error('crash before commit');
+      })
+      .catch(() => undefined);
+    expect(await eventsFor(other)).toEqual([]);
+    expect((await uploads.find(other))?.status).toBe('queued');
+  });
+
+  it('records failed and cancelled too', async () => {
+    await endpoint('acme');
+    const failed = await newUpload('acme');
+    await uploads.markFailed(failed, { code: 'provider_rejected', message: 'no' });
+    const cancelled = await newUpload('acme');
+    await uploads.markCancelled(cancelled);
+    expect((await eventsFor(failed)).map((e) => e.type)).toEqual(['upload.failed']);
+    expect((await eventsFor(cancelled)).map((e) => e.type)).toEqual(['upload.cancelled']);
+  });
+
+  it('records nothing for a tenant without endpoints', async () => {
+    const id = await newUpload('quiet');
+    await uploads.markSucceeded(id, result);
+    expect(await eventsFor(id)).toEqual([]);
+  });
+
+  it('keeps the upload as it was when the event happened', async () => {
+    await endpoint('acme');
+    const id = await newUpload('acme');
+    await uploads.claim(id);
+    await uploads.markSucceeded(id, result);
+    const atTheTime = toUploadView((await uploads.find(id))!);
+    // Whatever happens to the row afterwards does not change the event.
+    await sql`update upload set tags = '{changed}', updated_at = now() + interval '1 minute' where id = ${id}`.execute(db);
+
+    await relayAll();
+    const [delivery] = await db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select('d.id').where('e.uploadId', '=', id).execute();
+    const work = await webhooks.findDeliveryWork(delivery!.id);
+    expect(toUploadView(work!.event.upload)).toEqual(atTheTime);
+    expect(work!.event).toMatchObject({ type: 'upload.succeeded', uploadId: id, tenantId: 'acme' });
+    expect(work!.endpoint.secret).toBe('whsec_test');
+  });
+});
+
+describe('relayEvents', () => {
+  it("fans each event out to the tenant's subscribed endpoints, once, however many relays run", async () => {
+    const all = await endpoint('globex');
+    const onlyFailed = await endpoint('globex', ['upload.failed']);
+    const elsewhere = await endpoint('acme');
+    const id = await newUpload('globex');
+    await uploads.markSucceeded(id, result);
+
+    const relays = await Promise.all([relayAll(), relayAll(), relayAll()]);
+    expect(relays.reduce((sum, r) => sum + r.deliveries, 0)).toBeGreaterThanOrEqual(1);
+    const deliveries = await db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select(['d.endpointId', 'd.status']).where('e.uploadId', '=', id).execute();
+    expect(deliveries).toEqual([{ endpointId: all.id, status: 'pending' }]);
+    expect(deliveries.map((d) => d.endpointId)).not.toContain(onlyFailed.id);
+    expect(deliveries.map((d) => d.endpointId)).not.toContain(elsewhere.id);
+    expect((await eventsFor(id))[0]?.relayedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('deliveries', () => {
+  it('counts attempts, records each, ends once, and lists newest first with their attempts', async () => {
+    const target = await endpoint('globex', ['upload.cancelled']);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await newUpload('globex');
+      await uploads.markCancelled(id);
+      ids.push(id);
+    }
+    await relayAll();
+    expect((await webhooks.listUnenqueuedDeliveries(100)).length).toBeGreaterThanOrEqual(3);
+
+    const [newest, middle, oldest] = await webhooks.listDeliveries(target.id, { limit: 10 });
+    expect([newest?.uploadId, middle?.uploadId, oldest?.uploadId]).toEqual([...ids].reverse());
+    const id = oldest!.id;
+    await webhooks.markDeliveryEnqueued(id);
+    expect(await webhooks.listUnenqueuedDeliveries(100)).not.toContain(id);
+
+    const startedAt = new Date();
+    expect(await webhooks.startAttempt(id)).toBe(1);
+    await webhooks.recordAttempt(id, { attempt: 1, startedAt, durationMs: 12, statusCode: 503, error: null, succeeded: false });
+    expect(await webhooks.startAttempt(id)).toBe(2);
+    await webhooks.recordAttempt(id, { attempt: 2, startedAt, durationMs: 5, statusCode: 200, error: null, succeeded: true }, 'succeeded');
+    // Finished: no more attempts, and a late "failed" changes nothing.
+    expect(await webhooks.startAttempt(id)).toBeUndefined();
+    expect(await webhooks.markDeliveryFailed(id)).toBe(false);
+    await webhooks.recordAttempt(id, { attempt: 2, startedAt, durationMs: 5, statusCode: 500, error: null, succeeded: false }, 'failed');
+
+    const firstPage = await webhooks.listDeliveries(target.id, { limit: 2 });
+    expect(firstPage.map((d) => d.uploadId)).toEqual([ids[2], ids[1]]);
+    const [last] = await webhooks.listDeliveries(target.id, { limit: 2, beforeId: firstPage[1]!.id });
+    expect(last).toMatchObject({ id, status: 'succeeded', eventType: 'upload.cancelled', uploadId: ids[0], completedAt: expect.any(Date) });
+    expect(last!.attempts).toEqual([
+      { attempt: 1, startedAt, durationMs: 12, statusCode: 503, error: null, succeeded: false },
+      { attempt: 2, startedAt, durationMs: 5, statusCode: 200, error: null, succeeded: true },
+    ]);
+  });
+
+  it('lists stale pending deliveries, and drops everything of a deleted endpoint', async () => {
+    const target = await endpoint('globex', ['upload.failed']);
+    const id = await newUpload('globex');
+    await uploads.markFailed(id, { code: 'x', message: 'y' });
+    await relayAll();
+    const [delivery] = await webhooks.listDeliveries(target.id, { limit: 1 });
+    await webhooks.markDeliveryEnqueued(delivery!.id);
+    expect(await webhooks.listStalePendingDeliveries({ before: new Date(Date.now() + 60_000), limit: 1000 })).toContain(delivery!.id);
+    expect(await webhooks.listStalePendingDeliveries({ before: new Date(Date.now() - 60_000), limit: 1000 })).not.toContain(delivery!.id);
+
+    expect(await webhooks.deleteEndpoint(target.id, { tenantId: 'acme' })).toBe(false);
+    expect(await webhooks.findEndpoint(target.id, { tenantId: 'acme' })).toBeUndefined();
+    expect(await webhooks.deleteEndpoint(target.id, { tenantId: 'globex' })).toBe(true);
+    expect(await webhooks.findDeliveryWork(delivery!.id)).toBeUndefined();
+    expect(await webhooks.listDeliveries(target.id, { limit: 10 })).toEqual([]);
+  });
+});

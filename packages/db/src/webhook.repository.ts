@@ -1,0 +1,287 @@
+import type { DeliveryWork, Upload, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookRepository } from '@hoist/core';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { unlessUnavailable } from './connection-errors.js';
+import type { Database, UploadTable, WebhookDeliveryAttemptTable, WebhookEndpointTable } from './schema.js';
+import { toUpload } from './upload.repository.js';
+
+/** WebhookRepository on Postgres. Events are written by the `upload_webhook_event_trigger` (migration 0009), never here. */
+export class KyselyWebhookRepository implements WebhookRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>): Promise<WebhookEndpoint> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .insertInto('webhookEndpoint')
+        .values({ id: endpoint.id, tenantId: endpoint.tenantId, url: endpoint.url, events: endpoint.events, secret: endpoint.secret })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toEndpoint(row);
+    });
+  }
+
+  listEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
+    return unlessUnavailable(async () => {
+      const rows = await this.db.selectFrom('webhookEndpoint').selectAll().where('tenantId', '=', tenantId).orderBy('id', 'desc').execute();
+      return rows.map(toEndpoint);
+    });
+  }
+
+  countEndpoints(tenantId: string): Promise<number> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .selectFrom('webhookEndpoint')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('tenantId', '=', tenantId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  findEndpoint(id: string, scope: { tenantId: string }): Promise<WebhookEndpoint | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db.selectFrom('webhookEndpoint').selectAll().where('id', '=', id).where('tenantId', '=', scope.tenantId).executeTakeFirst();
+      return row && toEndpoint(row);
+    });
+  }
+
+  deleteEndpoint(id: string, scope: { tenantId: string }): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db.deleteFrom('webhookEndpoint').where('id', '=', id).where('tenantId', '=', scope.tenantId).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
+  listDeliveries(endpointId: string, page: { limit: number; beforeId?: string | undefined }): Promise<WebhookDelivery[]> {
+    return unlessUnavailable(async () => {
+      let query = this.db
+        .selectFrom('webhookDelivery as d')
+        .innerJoin('webhookEvent as e', 'e.id', 'd.eventId')
+        .select(['d.id', 'd.endpointId', 'd.eventId', 'e.type', 'e.uploadId', 'd.status', 'd.createdAt', 'd.updatedAt', 'd.completedAt'])
+        .where('d.endpointId', '=', endpointId);
+      if (page.beforeId) query = query.where('d.id', '<', page.beforeId);
+      const rows = await query.orderBy('d.id', 'desc').limit(page.limit).execute();
+      if (rows.length === 0) return [];
+      const attempts = await this.db
+        .selectFrom('webhookDeliveryAttempt')
+        .selectAll()
+        .where(
+          'deliveryId',
+          'in',
+          rows.map((row) => row.id),
+        )
+        .orderBy('deliveryId')
+        .orderBy('attempt')
+        .execute();
+      const byDelivery = Map.groupBy(attempts, (attempt) => attempt.deliveryId);
+      return rows.map((row) => ({
+        id: row.id,
+        endpointId: row.endpointId,
+        eventId: row.eventId,
+        eventType: row.type as WebhookEventType,
+        uploadId: row.uploadId,
+        status: row.status,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        completedAt: row.completedAt,
+        attempts: (byDelivery.get(row.id) ?? []).map(toAttempt),
+      }));
+    });
+  }
+
+  relayEvents(options: { limit: number; newId: () => string }): Promise<{ events: number; deliveries: number }> {
+    return unlessUnavailable(() =>
+      this.db.transaction().execute(async (trx) => {
+        // SKIP LOCKED: a relay in another process takes the next events instead of waiting for these.
+        const events = await trx
+          .selectFrom('webhookEvent')
+          .select(['id', 'tenantId', 'type', 'createdAt'])
+          .where('relayedAt', 'is', null)
+          .orderBy('createdAt')
+          .limit(options.limit)
+          .forUpdate()
+          .skipLocked()
+          .execute();
+        if (events.length === 0) return { events: 0, deliveries: 0 };
+        const endpoints = await trx
+          .selectFrom('webhookEndpoint')
+          .select(['id', 'tenantId', 'events', 'createdAt'])
+          .where('tenantId', 'in', [...new Set(events.map((event) => event.tenantId))])
+          .orderBy('id')
+          .execute();
+        // Each event goes to the endpoints of its tenant that subscribe to its type and already
+        // existed when it happened.
+        const deliveries = events.flatMap((event) =>
+          endpoints
+            .filter((endpoint) => endpoint.tenantId === event.tenantId && endpoint.events.includes(event.type) && endpoint.createdAt <= event.createdAt)
+            .map((endpoint) => ({ id: options.newId(), eventId: event.id, endpointId: endpoint.id })),
+        );
+        if (deliveries.length > 0) {
+          await trx
+            .insertInto('webhookDelivery')
+            .values(deliveries)
+            .onConflict((oc) => oc.columns(['eventId', 'endpointId']).doNothing())
+            .execute();
+        }
+        await trx
+          .updateTable('webhookEvent')
+          .set({ relayedAt: sql`now()` })
+          .where(
+            'id',
+            'in',
+            events.map((event) => event.id),
+          )
+          .execute();
+        return { events: events.length, deliveries: deliveries.length };
+      }),
+    );
+  }
+
+  listUnenqueuedDeliveries(limit: number): Promise<string[]> {
+    return unlessUnavailable(async () => {
+      const rows = await this.db
+        .selectFrom('webhookDelivery')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('enqueuedAt', 'is', null)
+        .orderBy('createdAt')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.id);
+    });
+  }
+
+  markDeliveryEnqueued(id: string): Promise<void> {
+    return unlessUnavailable(async () => {
+      await this.db.updateTable('webhookDelivery').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
+    });
+  }
+
+  listStalePendingDeliveries(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<string[]> {
+    return unlessUnavailable(async () => {
+      let query = this.db
+        .selectFrom('webhookDelivery')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('enqueuedAt', 'is not', null)
+        .where('updatedAt', '<', options.before);
+      if (options.afterId) query = query.where('id', '>', options.afterId);
+      const rows = await query.orderBy('id').limit(options.limit).execute();
+      return rows.map((row) => row.id);
+    });
+  }
+
+  findDeliveryWork(id: string): Promise<DeliveryWork | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .selectFrom('webhookDelivery as d')
+        .innerJoin('webhookEndpoint as en', 'en.id', 'd.endpointId')
+        .innerJoin('webhookEvent as ev', 'ev.id', 'd.eventId')
+        .select([
+          'd.id',
+          'd.status',
+          'd.attempts',
+          'en.id as endpointId',
+          'en.url',
+          'en.secret',
+          'ev.id as eventId',
+          'ev.tenantId',
+          'ev.type',
+          'ev.uploadId',
+          'ev.upload',
+          'ev.createdAt as eventCreatedAt',
+        ])
+        .where('d.id', '=', id)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        deliveryId: row.id,
+        status: row.status,
+        attempts: row.attempts,
+        endpoint: { id: row.endpointId, url: row.url, secret: row.secret },
+        event: {
+          id: row.eventId,
+          tenantId: row.tenantId,
+          type: row.type as WebhookEventType,
+          uploadId: row.uploadId,
+          upload: snapshotToUpload(row.upload),
+          createdAt: row.eventCreatedAt,
+        },
+      };
+    });
+  }
+
+  startAttempt(id: string): Promise<number | undefined> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .updateTable('webhookDelivery')
+        .set({ attempts: sql`attempts + 1`, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .returning('attempts')
+        .executeTakeFirst();
+      return row?.attempts;
+    });
+  }
+
+  recordAttempt(id: string, attempt: WebhookAttempt, final?: 'succeeded' | 'failed'): Promise<void> {
+    return unlessUnavailable(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('webhookDeliveryAttempt')
+          .values({ deliveryId: id, ...attempt })
+          .onConflict((oc) => oc.columns(['deliveryId', 'attempt']).doNothing())
+          .execute();
+        await finish(trx, id, final);
+      }),
+    );
+  }
+
+  markDeliveryFailed(id: string): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('webhookDelivery')
+        .set({ status: 'failed', completedAt: sql`now()`, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+}
+
+/** Ends a pending delivery (guarded), or only notes that it was touched. */
+async function finish(trx: Transaction<Database>, id: string, final: 'succeeded' | 'failed' | undefined): Promise<void> {
+  const update = trx.updateTable('webhookDelivery').where('id', '=', id).where('status', '=', 'pending');
+  if (final) await update.set({ status: final, completedAt: sql`now()`, updatedAt: sql`now()` }).execute();
+  else await update.set({ updatedAt: sql`now()` }).execute();
+}
+
+function toEndpoint(row: Selectable<WebhookEndpointTable>): WebhookEndpoint {
+  return { id: row.id, tenantId: row.tenantId, url: row.url, events: row.events as WebhookEventType[], secret: row.secret, createdAt: row.createdAt };
+}
+
+function toAttempt(row: Selectable<WebhookDeliveryAttemptTable>): WebhookAttempt {
+  return {
+    attempt: row.attempt,
+    startedAt: row.startedAt,
+    durationMs: row.durationMs,
+    statusCode: row.statusCode,
+    error: row.error,
+    succeeded: row.succeeded,
+  };
+}
+
+/**
+ * The trigger's `to_jsonb(upload)` → the domain Upload, through the same mapping as a row read from
+ * the table, so an event shows exactly what GET /v1/uploads/:id showed at that moment. Keys may
+ * arrive snake_case or already camelCased (Kysely's CamelCasePlugin maps nested objects too);
+ * timestamps arrive as ISO strings.
+ */
+export function snapshotToUpload(snapshot: unknown): Upload {
+  const row: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(snapshot as Record<string, unknown>)) {
+    const name = key.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+    row[name] = name.endsWith('At') && typeof value === 'string' ? new Date(value) : value;
+  }
+  return toUpload(row as unknown as Selectable<UploadTable>);
+}
