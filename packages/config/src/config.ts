@@ -97,6 +97,17 @@ const schema = z.object({
   TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
+  /** Attempts per webhook delivery before it is given up as `failed`. */
+  WEBHOOK_MAX_ATTEMPTS: integer(1, 50).default(12),
+  /** First webhook retry delay ceiling, ms; doubles per attempt (half fixed, half jitter), up to WEBHOOK_RETRY_MAX_DELAY_MS. */
+  WEBHOOK_RETRY_BASE_DELAY_MS: integer(1).default(10_000),
+  WEBHOOK_RETRY_MAX_DELAY_MS: integer(1).default(60 * 60_000),
+  /** A webhook receiver must answer within this long, ms (connecting, sending and its whole answer). */
+  WEBHOOK_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  /** How often each worker moves new webhook events into deliveries and the queue, ms. */
+  WEBHOOK_RELAY_INTERVAL_MS: integer(50).default(1_000),
+  /** Webhook deliveries one worker process sends at once. */
+  WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
   /** Protects /metrics (API and worker) with `Authorization: Bearer <token>`; unset, /metrics is open. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
@@ -149,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.RETRY_MAX_DELAY_MS < parsed.data.RETRY_BASE_DELAY_MS) {
     throw new ConfigError(['RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS']);
+  }
+  if (parsed.data.WEBHOOK_RETRY_MAX_DELAY_MS < parsed.data.WEBHOOK_RETRY_BASE_DELAY_MS) {
+    throw new ConfigError(['WEBHOOK_RETRY_MAX_DELAY_MS: must be at least WEBHOOK_RETRY_BASE_DELAY_MS']);
   }
   return Object.freeze(parsed.data);
 }

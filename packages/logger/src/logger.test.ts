@@ -36,6 +36,18 @@ describe('logger', () => {
     for (const secret of ['session-value-1', 'session-value-2', 'admin-token-3', 'admin-token-4', 'metrics-token-5']) expect(output).not.toContain(secret);
   });
 
+  it('redacts webhook secrets and signatures', () => {
+    const { lines, sink } = capture();
+    const log = pino(pinoOptions({ name: 't', level: 'info', format: 'json' }), sink);
+    log.info({ request: { url: 'https://hooks.example.com/in', headers: { 'hoist-signature': 't=1,v1=deadbeef01', 'hoist-event-id': 'evt-1' } } }, 'sending');
+    log.info({ headers: { 'hoist-signature': 't=1,v1=deadbeef02' } }, 'sending');
+    log.info({ endpoint: { id: 'e1', secret: 'whsec_one' }, response: { body: { secret: 'whsec_two' } }, webhookSecret: 'whsec_three' }, 'created');
+    const output = lines.join('');
+    expect(output).toContain('evt-1');
+    expect(output).toContain('"id":"e1"');
+    for (const secret of ['deadbeef01', 'deadbeef02', 'whsec_one', 'whsec_two', 'whsec_three']) expect(output).not.toContain(secret);
+  });
+
   it('strips credentials from connection strings', () => {
     expect(redactUrl('cloudinary://key:secret@cloud?upload_prefix=http://x')).toBe('cloudinary://***@cloud?upload_prefix=http://x');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');

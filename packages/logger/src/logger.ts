@@ -26,6 +26,13 @@ export const REDACT_PATHS = [
   '*.apiSecret',
   '*.api_secret',
   '*.signature',
+  // Webhook signatures and endpoint secrets (a signature is as good as the secret for a replay).
+  'headers["hoist-signature"]',
+  'req.headers["hoist-signature"]',
+  '*.headers["hoist-signature"]',
+  '*.*.secret',
+  'webhookSecret',
+  '*.webhookSecret',
   'config.CLOUDINARY_URL',
   'config.DATABASE_URL',
   'config.REDIS_URL',

@@ -1,16 +1,23 @@
 /** The queue that carries uploads to workers. */
 export const UPLOAD_QUEUE = 'uploads';
 
+/** The queue that carries webhook deliveries (one job per event and endpoint). */
+export const WEBHOOK_QUEUE = 'webhooks';
+
 /**
  * Every BullMQ queue Hoist runs, for tools that show or steer all of them (the admin dashboard).
  * A new queue is appended here.
  */
-export const QUEUE_NAMES: readonly string[] = [UPLOAD_QUEUE];
+export const QUEUE_NAMES: readonly string[] = [UPLOAD_QUEUE, WEBHOOK_QUEUE];
 
 /** Job names → payloads. Payloads are ids, never bytes. */
 export interface JobRegistry {
   upload: { uploadId: string };
+  deliver: { deliveryId: string };
 }
 
 /** Backoff type name the worker's strategy answers to (see backoff.ts). */
 export const JITTER_BACKOFF = 'hoist-jitter';
+
+/** Backoff type name of webhook delivery jobs (see webhook-worker.ts). */
+export const WEBHOOK_BACKOFF = 'hoist-webhook';

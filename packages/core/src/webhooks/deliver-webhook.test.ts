@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../logger.js';
+import type { Upload } from '../upload.js';
+import { toUploadView } from '../upload-view.js';
+import { deliverWebhook, WebhookSendError, type WebhookRequest, type WebhookSender } from './deliver-webhook.js';
+import type { DeliveryWork, WebhookAttempt } from './webhook.js';
+import type { WebhookRepository } from './webhook.repository.js';
+import { verifyWebhookSignature } from './webhook-signature.js';
+
+const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+
+const upload = {
+  id: '019ab1c2-5f0e-7a31-9c3e-2d4c1b0a9e77',
+  tenantId: 'acme',
+  status: 'succeeded',
+  attempts: 1,
+  filename: 'a.png',
+  bytes: 10,
+  contentType: 'image/png',
+  sha256: 'a'.repeat(64),
+  createdAt: new Date('2026-11-23T16:00:00Z'),
+  updatedAt: new Date('2026-11-23T16:00:01Z'),
+  completedAt: new Date('2026-11-23T16:00:01Z'),
+  result: null,
+  error: null,
+} as unknown as Upload;
+
+/** The slice of the repository a delivery uses, in memory. */
+function fakeRepository(status: DeliveryWork['status'] = 'pending') {
+  const state = { status, attempts: 0, recorded: [] as Array<{ attempt: WebhookAttempt; final: string | undefined }> };
+  const work = (): DeliveryWork => ({
+    deliveryId: 'd1',
+    status: state.status,
+    attempts: state.attempts,
+    endpoint: { id: 'e1', url: 'https://hooks.example.com/in', secret: 'whsec_s' },
+    event: { id: 'evt-1', tenantId: 'acme', type: 'upload.succeeded', uploadId: upload.id, upload, createdAt: new Date('2026-11-23T16:00:01Z') },
+  });
+  const repository = {
+    findDeliveryWork: () => Promise.resolve(work()),
+    startAttempt: () => Promise.resolve(state.status === 'pending' ? ++state.attempts : undefined),
+    recordAttempt: (_id: string, attempt: WebhookAttempt, final?: 'succeeded' | 'failed') => {
+      state.recorded.push({ attempt, final });
+      if (final && state.status === 'pending') state.status = final;
+      return Promise.resolve();
+    },
+  } as unknown as WebhookRepository;
+  return { state, repository };
+}
+
+function sender(answer: () => Promise<{ statusCode: number }>) {
+  const sent: WebhookRequest[] = [];
+  const subject: WebhookSender = {
+    send: (request) => {
+      sent.push(request);
+      return answer();
+    },
+  };
+  return { sent, subject };
+}
+
+describe('deliverWebhook', () => {
+  it('sends the event signed with the endpoint secret, with the upload resource as data', async () => {
+    const { state, repository } = fakeRepository();
+    const { sent, subject } = sender(() => Promise.resolve({ statusCode: 200 }));
+    expect(await deliverWebhook({ webhooks: repository, sender: subject, logger: silent }, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    const [request] = sent;
+    expect(request!.url).toBe('https://hooks.example.com/in');
+    expect(JSON.parse(request!.body)).toEqual({ id: 'evt-1', type: 'upload.succeeded', createdAt: '2026-11-23T16:00:01.000Z', data: { upload: toUploadView(upload) } });
+    expect(request!.headers).toMatchObject({ 'content-type': 'application/json', 'hoist-event-id': 'evt-1', 'hoist-event-type': 'upload.succeeded' });
+    expect(verifyWebhookSignature(request!.headers['hoist-signature'], request!.body, 'whsec_s')).toBeUndefined();
+    expect(state.recorded).toEqual([{ attempt: expect.objectContaining({ attempt: 1, statusCode: 200, error: null, succeeded: true }), final: 'succeeded' }]);
+    // Done: a duplicate job sends nothing.
+    expect(await deliverWebhook({ webhooks: repository, sender: subject, logger: silent }, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('asks for a retry on a non-2xx answer or no answer, with the same event id and body each time, and fails on the last attempt', async () => {
+    const { state, repository } = fakeRepository();
+    const answers = [() => Promise.resolve({ statusCode: 503 }), () => Promise.reject(new WebhookSendError('Connection failed (ECONNREFUSED).', false)), () => Promise.resolve({ statusCode: 500 })];
+    const { sent, subject } = sender(() => answers.shift()!());
+    const deps = { webhooks: repository, sender: subject, logger: silent };
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'retry', reason: 'The receiver answered 503.' });
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'retry', reason: 'Connection failed (ECONNREFUSED).' });
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: true })).toEqual({ kind: 'failed', reason: 'The receiver answered 500.' });
+    expect(new Set(sent.map((r) => r.headers['hoist-event-id']))).toEqual(new Set(['evt-1']));
+    expect(new Set(sent.map((r) => r.body)).size).toBe(1);
+    expect(state.recorded.map((r) => [r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.final])).toEqual([
+      [1, 503, null, undefined],
+      [2, null, 'Connection failed (ECONNREFUSED).', undefined],
+      [3, 500, null, 'failed'],
+    ]);
+    expect(state.status).toBe('failed');
+  });
+
+  it('fails at once when the URL is refused by policy', async () => {
+    const { state, repository } = fakeRepository();
+    const { subject } = sender(() => Promise.reject(new WebhookSendError('Host resolves to a non-public address.', true)));
+    expect(await deliverWebhook({ webhooks: repository, sender: subject, logger: silent }, { deliveryId: 'd1', isFinalAttempt: false })).toMatchObject({ kind: 'failed' });
+    expect(state.status).toBe('failed');
+  });
+
+  it('skips a finished delivery without sending', async () => {
+    const { repository } = fakeRepository('failed');
+    const { sent, subject } = sender(() => Promise.resolve({ statusCode: 200 }));
+    expect(await deliverWebhook({ webhooks: repository, sender: subject, logger: silent }, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(sent).toEqual([]);
+  });
+});
