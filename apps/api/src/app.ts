@@ -4,6 +4,7 @@ import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
+import { adminDashboardPlugin, type AdminDashboardOptions } from './plugins/admin-dashboard.js';
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** Per-tenant request rate and unfinished-upload cap; default: none. */
   limits?: Omit<TenantLimitsOptions, 'uploads'>;
+  /** The queue dashboard at /admin/queues (ADMIN_TOKEN); default: none, and /admin/* is 404. */
+  admin?: AdminDashboardOptions;
 }
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -79,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   healthRoutes(app, deps.checks, deps.optionalChecks ?? ['redis']);
+  if (deps.admin) await app.register(adminDashboardPlugin, deps.admin);
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, deps.auth);

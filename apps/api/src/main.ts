@@ -2,7 +2,7 @@ import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, pingRedis, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -21,6 +21,8 @@ runMain('api', logger, async () => {
   const events = new RedisUploadEvents({ publisher: redis, prefix: config.QUEUE_PREFIX, logger });
   const subscriber = createRedis(config.REDIS_URL, 'worker');
   await events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events (Redis unavailable); long-polls re-read Postgres'));
+  // The dashboard's queue handles share the producer connection; without ADMIN_TOKEN there is no dashboard.
+  const adminQueues = config.ADMIN_TOKEN ? openQueues(redis, config.QUEUE_PREFIX, logger) : [];
 
   const app = await buildApp({
     uploads,
@@ -36,7 +38,10 @@ runMain('api', logger, async () => {
     metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts() }),
     metricsToken: config.METRICS_TOKEN,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
+    admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: adminQueues, readOnly: config.ADMIN_READ_ONLY } : undefined,
   });
+  if (config.ADMIN_TOKEN) logger.info({ path: '/admin/queues', readOnly: config.ADMIN_READ_ONLY }, 'queue dashboard enabled at /admin/queues');
+  else logger.info('queue dashboard disabled: set ADMIN_TOKEN to serve it at /admin/queues');
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');
 
   // Uploads accepted while Redis was down wait in the outbox; this relays them once it is back.
@@ -56,6 +61,7 @@ runMain('api', logger, async () => {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await app.close();
     await relay.stop();
+    await Promise.all(adminQueues.map((q) => q.close()));
     await events.close();
     subscriber.disconnect();
     await queue.close();
