@@ -4,4 +4,5 @@ import type { JobQueue } from '@hoist/core';
 export const nullQueue: JobQueue = {
   enqueueUpload: () => Promise.resolve(),
   removeJob: () => Promise.resolve(true),
+  removeFinishedJob: () => Promise.resolve(),
 };

@@ -18,6 +18,15 @@ export class ScriptedProvider implements UploadProvider {
     return this;
   }
 
+  /** Public ids destroyed, in order. */
+  readonly destroyed: string[] = [];
+
+  destroy(asset: { publicId: string }): Promise<void> {
+    this.destroyed.push(asset.publicId);
+    this.assets.delete(asset.publicId);
+    return Promise.resolve();
+  }
+
   async upload(request: ProviderUploadRequest): Promise<UploadResult> {
     this.calls += 1;
     this.callTimes.push(Date.now());

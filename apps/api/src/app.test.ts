@@ -284,9 +284,39 @@ describe('bad input gets problem+json and leaves no temp file', () => {
     },
     {
       name: 'not multipart',
-      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { file: 'x' } }),
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', headers: { 'content-type': 'text/plain' }, payload: 'file=x' }),
       status: 415,
       type: 'unsupported-media-type',
+    },
+    {
+      name: 'JSON without a url',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { file: 'x' } }),
+      status: 400,
+      type: 'invalid-request',
+    },
+    {
+      name: 'JSON url to a loopback address',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { url: 'http://127.0.0.1:6379/' } }),
+      status: 422,
+      type: 'url-not-allowed',
+    },
+    {
+      name: 'JSON url with another scheme',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { url: 'file:///etc/passwd' } }),
+      status: 422,
+      type: 'url-not-allowed',
+    },
+    {
+      name: 'JSON url that is not a URL',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { url: 'not a url' } }),
+      status: 400,
+      type: 'invalid-field',
+    },
+    {
+      name: 'JSON url with a bad option',
+      request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { url: 'https://example.com/a.png', folder: '../x' } }),
+      status: 400,
+      type: 'invalid-field',
     },
     {
       name: 'unknown content type',

@@ -7,6 +7,10 @@ import { HttpProblem, unavailable } from './problem.js';
  */
 export async function findOwnUpload(uploads: UploadRepository, tenantId: string, id: string): Promise<Upload> {
   const upload = isUploadId(id) ? await uploads.find(id, { tenantId }).catch(unavailable('The database')) : undefined;
-  if (!upload) throw new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
+  if (!upload) throw uploadNotFound(id);
   return upload;
+}
+
+export function uploadNotFound(id: string): HttpProblem {
+  return new HttpProblem(404, 'upload-not-found', 'Upload not found', `No upload with id "${id}".`);
 }

@@ -1,40 +1,45 @@
-import type { Upload } from '@hoist/core';
+import { UPLOAD_STATUSES } from '@hoist/core';
 
-/** The upload resource as clients see it (README: "The upload resource"). */
-export function toUploadView(upload: Upload) {
-  return {
-    id: upload.id,
-    status: upload.status,
-    attempts: upload.attempts,
-    filename: upload.filename,
-    bytes: upload.bytes,
-    contentType: upload.contentType,
-    sha256: upload.sha256,
-    createdAt: upload.createdAt.toISOString(),
-    updatedAt: upload.updatedAt.toISOString(),
-    completedAt: upload.completedAt?.toISOString() ?? null,
-    result: upload.result,
-    error: upload.error,
-  };
-}
+/** The mapping lives in core: webhook events carry the same resource. */
+export { toUploadView } from '@hoist/core';
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
 /** JSON schema of the resource; also the response serializer. */
 export const uploadViewSchema = {
   type: 'object',
-  required: ['id', 'status', 'attempts', 'filename', 'bytes', 'contentType', 'sha256', 'createdAt', 'updatedAt', 'completedAt', 'result', 'error'],
+  required: [
+    'id',
+    'status',
+    'attempts',
+    'filename',
+    'bytes',
+    'contentType',
+    'sha256',
+    'sourceUrl',
+    'retryCount',
+    'createdAt',
+    'updatedAt',
+    'completedAt',
+    'deletedAt',
+    'result',
+    'error',
+  ],
   properties: {
     id: { type: 'string', format: 'uuid' },
-    status: { type: 'string', enum: ['queued', 'processing', 'succeeded', 'failed', 'cancelled'] },
+    status: { type: 'string', enum: [...UPLOAD_STATUSES] },
     attempts: { type: 'integer' },
     filename: { type: 'string' },
-    bytes: { type: 'integer' },
-    contentType: { type: 'string' },
-    sha256: { type: 'string' },
+    /** The next three are null for a URL upload until a worker has fetched its source. */
+    bytes: nullable('integer'),
+    contentType: nullable('string'),
+    sha256: nullable('string'),
+    sourceUrl: { ...nullable('string'), description: 'For uploads from a URL: the URL given.' },
+    retryCount: { type: 'integer', description: 'Times the upload was sent back to the queue after failing.' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     completedAt: { ...nullable('string'), format: 'date-time' },
+    deletedAt: { ...nullable('string'), format: 'date-time' },
     result: {
       type: ['object', 'null'],
       required: ['provider', 'publicId', 'url', 'secureUrl', 'format', 'width', 'height', 'bytes', 'version'],
@@ -48,6 +53,7 @@ export const uploadViewSchema = {
         height: nullable('integer'),
         bytes: { type: 'integer' },
         version: nullable('integer'),
+        resourceType: { ...nullable('string'), description: "The provider's resource type (image, video, raw)." },
       },
     },
     error: {

@@ -1,5 +1,6 @@
 import { loadConfig } from '@hoist/config';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, pingDatabase } from '@hoist/db';
+import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
@@ -39,7 +40,15 @@ runMain('worker', logger, async () => {
   const producer = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
   const metrics = new HoistMetrics({ service: 'worker', queueCounts: () => queue.queue.getJobCounts() });
+  const fetcher = new RemoteSourceFetcher({
+    storage,
+    maxBytes: config.MAX_UPLOAD_BYTES,
+    allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+    policy: { allow: config.URL_FETCH_ALLOW },
+    timeoutMs: config.URL_FETCH_TIMEOUT_MS,
+  });
   const worker = buildWorker({
+    fetcher,
     observer: metrics.observer,
     uploads,
     storage,
@@ -73,6 +82,7 @@ runMain('worker', logger, async () => {
           intervalMs: config.RECONCILE_INTERVAL_MS,
           staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
           orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
+          failedRetentionMs: config.FAILED_UPLOAD_RETENTION_MS,
           onReport: (report) => {
             for (const action of ['enqueued', 'requeued', 'failed', 'orphansRemoved'] as const) {
               if (report[action] > 0) metrics.reconcilerActions.inc({ action }, report[action]);

@@ -106,7 +106,7 @@ describe('reconciler', () => {
     expect(await uploads.find(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_missing' } });
   });
 
-  it('fails an upload whose job the queue gave up on, and frees its bytes', async () => {
+  it('fails an upload whose job the queue gave up on, and keeps its bytes for a retry', async () => {
     const upload = await accept();
     await uploads.claim(upload.id);
     // A worker whose failure never reached Postgres (it was down at that moment).
@@ -117,7 +117,26 @@ describe('reconciler', () => {
     connection.disconnect();
     await run();
     expect(await uploads.find(upload.id)).toMatchObject({ status: 'failed', error: { code: 'attempts_exhausted' } });
-    expect(await storage.exists(upload.storageKey)).toBe(false);
+    expect(await storage.exists(upload.storageKey ?? '')).toBe(true);
+  });
+
+  it('keeps the bytes of uploads that ran out of attempts for the retention window, then removes them', async () => {
+    const exhausted = await accept();
+    const refused = await accept();
+    await uploads.claim(exhausted.id);
+    await uploads.markFailed(exhausted.id, { code: 'attempts_exhausted', message: 'Gave up after the last attempt: 503' });
+    await uploads.claim(refused.id);
+    await uploads.markFailed(refused.id, { code: 'provider_rejected', message: 'Invalid image file' });
+    const sweep = (failedRetentionMs: number) =>
+      reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000, failedRetentionMs });
+
+    expect(await sweep(60_000)).toMatchObject({ ran: true, result: { orphansRemoved: 1 } });
+    expect(await storage.exists(exhausted.storageKey ?? '')).toBe(true);
+    expect(await storage.exists(refused.storageKey ?? '')).toBe(false);
+
+    // Past the window (a negative one puts "now" after every completion): nothing keeps them any more.
+    expect(await sweep(-60_000)).toMatchObject({ ran: true, result: { orphansRemoved: 1 } });
+    expect(await storage.exists(exhausted.storageKey ?? '')).toBe(false);
   });
 
   it('removes temp files no unfinished upload refers to, and keeps the rest', async () => {
@@ -128,9 +147,9 @@ describe('reconciler', () => {
     const { key: orphan } = await storage.write(Readable.from([Buffer.from('orphan')]));
     const outcome = await reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000 });
     expect(outcome).toMatchObject({ ran: true, result: { orphansRemoved: 2 } });
-    expect(await storage.exists(kept.storageKey)).toBe(true);
+    expect(await storage.exists(kept.storageKey ?? '')).toBe(true);
     expect(await storage.exists(orphan)).toBe(false);
-    expect(await storage.exists(done.storageKey)).toBe(false);
+    expect(await storage.exists(done.storageKey ?? '')).toBe(false);
   });
 
   it('runs in one process at a time across the cluster', async () => {

@@ -10,6 +10,8 @@ export interface ReconcilerDeps {
   intervalMs: number;
   staleAfterMs: number;
   orphanAgeMs: number;
+  /** Bytes of uploads that ran out of attempts are kept this long for a retry, ms; default 0. */
+  failedRetentionMs?: number;
   /** Told what each run did (metrics). */
   onReport?: (report: ReconcileReport) => void;
 }
@@ -21,7 +23,10 @@ export const RECONCILER_LOCK = 'hoist:reconciler';
 export async function reconcileOnce(deps: Omit<ReconcilerDeps, 'intervalMs'>) {
   const { uploads, queue, storage, logger } = deps;
   const outcome = await deps.exclusive.run(RECONCILER_LOCK, () =>
-    reconcile({ uploads, queue, storage, logger }, { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs }),
+    reconcile(
+      { uploads, queue, storage, logger },
+      { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs, failedRetentionMs: deps.failedRetentionMs ?? 0 },
+    ),
   );
   if (outcome.ran) deps.onReport?.(outcome.result);
   return outcome;

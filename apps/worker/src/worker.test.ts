@@ -3,6 +3,7 @@ import {
   newUploadId,
   PermanentProviderError,
   RateLimitedError,
+  retryUpload,
   RetryableProviderError,
   StoreUnavailableError,
   type TempStorage,
@@ -151,7 +152,7 @@ describe('upload worker', () => {
     const done = await settled(upload.id);
     expect(done).toMatchObject({ attempts: 1, error: null, result: { publicId: upload.publicId, bytes: 9 } });
     expect(harness.provider.assets.get(upload.publicId)?.toString()).toBe('the bytes');
-    expect(await harness.storage.exists(upload.storageKey)).toBe(false);
+    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(false);
   });
 
   it('retries transient failures with backoff and counts each attempt', async () => {
@@ -169,19 +170,38 @@ describe('upload worker', () => {
     expect(done.attempts).toBe(1);
     expect(done.error).toEqual({ code: 'provider_rejected', message: 'Invalid Signature 123. String to sign - x.' });
     expect(harness.provider.calls).toBe(1);
-    expect(await harness.storage.exists(upload.storageKey)).toBe(false);
+    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(false);
     const job = await harness.queue.queue.getJob(upload.id);
     expect(await job?.getState()).toBe('failed');
   });
 
   it('fails after the last attempt when errors stay transient', async () => {
-    harness.provider.failNext(...Array.from({ length: 5 }, () => new RetryableProviderError('502', { status: 502 })));
+    // Exactly the three attempts fail: the provider is back by the time of the retry.
+    harness.provider.failNext(...Array.from({ length: 3 }, () => new RetryableProviderError('502', { status: 502 })));
     const upload = await harness.accept();
     const done = await settled(upload.id, 'failed');
     expect(done.attempts).toBe(3);
     expect(done.error?.code).toBe('attempts_exhausted');
     expect(harness.provider.calls).toBe(3);
-    expect(await harness.storage.exists(upload.storageKey)).toBe(false);
+    // Kept for FAILED_UPLOAD_RETENTION_MS, so the upload can be retried once the provider is back.
+    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(true);
+
+    const retried = await retryUpload({ uploads, queue: harness.queue, storage: harness.storage, logger }, upload.id);
+    // A worker may already have claimed it again by the time the answer is read.
+    expect(retried).toMatchObject({ kind: 'queued', upload: { retryCount: 1, error: null } });
+    const succeeded = await settled(upload.id);
+    expect(succeeded).toMatchObject({ attempts: 1, retryCount: 1 });
+    expect(harness.provider.assets.get(upload.publicId)?.toString()).toBe('png bytes');
+    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(false);
+  });
+
+  it('refuses to retry a permanently failed file upload, whose bytes are gone', async () => {
+    harness.provider.failNext(new PermanentProviderError('Invalid image file', { status: 400 }));
+    const upload = await harness.accept();
+    await settled(upload.id, 'failed');
+    const retried = await retryUpload({ uploads, queue: harness.queue, storage: harness.storage, logger }, upload.id);
+    expect(retried).toMatchObject({ kind: 'bytes_gone' });
+    expect(await uploads.find(upload.id)).toMatchObject({ status: 'failed', retryCount: 0 });
   });
 
   it('pauses every worker until the reset time when rate limited, without burning attempts', async () => {
@@ -256,7 +276,8 @@ describe('upload worker', () => {
     const upload = await harness.accept();
     const done = await settled(upload.id, 'failed');
     expect(done.error).toEqual({ code: 'attempts_exhausted', message: 'Gave up: disk on fire' });
-    expect(await harness.storage.exists(upload.storageKey)).toBe(false);
+    // Ran out of attempts: the bytes stay for a retry (the reconciler's sweep removes them after the retention).
+    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(true);
   });
 
   it('treats a second job run for a final upload as a no-op', async () => {

@@ -1,4 +1,4 @@
-import { processUpload, type ProcessUploadDeps } from '@hoist/core';
+import { keepsBytesForRetry, processUpload, type ProcessUploadDeps } from '@hoist/core';
 import { UploadWorker, type UploadWorkerOptions } from '@hoist/queue';
 
 /** What the use case needs (ProcessUploadDeps), plus the queue settings but the two callbacks this file supplies. */
@@ -6,7 +6,7 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, events, observer, ...queueOptions } = deps;
+  const { uploads, storage, provider, throttle, events, observer, fetcher, ...queueOptions } = deps;
   const { logger } = deps;
   const useCase: ProcessUploadDeps = {
     uploads,
@@ -16,6 +16,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     ...(throttle ? { throttle } : {}),
     ...(events ? { events } : {}),
     ...(observer ? { observer } : {}),
+    ...(fetcher ? { fetcher } : {}),
   };
   return new UploadWorker({
     ...queueOptions,
@@ -23,10 +24,11 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     onAbandoned: async (uploadId, reason) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;
-      const recorded = await uploads.markFailed(uploadId, { code: 'attempts_exhausted', message: `Gave up: ${reason}` });
+      const failure = { code: 'attempts_exhausted', message: `Gave up: ${reason}` };
+      const recorded = await uploads.markFailed(uploadId, failure);
       if (recorded) {
-        await storage.delete(upload.storageKey);
-        logger.error({ uploadId, reason }, 'upload failed: job abandoned by the queue');
+        if (upload.storageKey && !keepsBytesForRetry(failure)) await storage.delete(upload.storageKey);
+        logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, reason }, 'upload failed: job abandoned by the queue');
       }
     },
   });

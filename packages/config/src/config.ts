@@ -93,6 +93,12 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: integer(0).default(30_000),
   /** An unfinished upload untouched for this long is checked against the queue by the reconciler, ms. */
   RECONCILE_STALE_AFTER_MS: integer(1_000).default(120_000),
+  /**
+   * Bytes of uploads that failed by running out of attempts (a provider outage) are kept this long so
+   * they can be retried (POST /v1/uploads/:id/retry, `pnpm hoist queue retry`), ms; 0 deletes them at
+   * once. Uploads the provider refused are deleted at once whatever this says.
+   */
+  FAILED_UPLOAD_RETENTION_MS: integer(0).default(24 * 60 * 60_000),
   /** Temp files no unfinished upload refers to are removed once this old, ms. */
   TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */

@@ -79,3 +79,22 @@ export class IdempotencyKeyUsedError extends Error {
     this.name = 'IdempotencyKeyUsedError';
   }
 }
+
+/**
+ * A URL upload's source could not be fetched. `retryable` errors (the server answered 5xx or 429,
+ * timed out, the connection or DNS failed) spend an attempt and are tried again after a backoff;
+ * the others (the URL or a redirect is not allowed, 4xx, too large, unsupported type) fail the
+ * upload at once with `code`.
+ */
+export class SourceFetchError extends Error {
+  constructor(
+    /** Stable machine-readable failure code, reported to clients. */
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'SourceFetchError';
+  }
+}

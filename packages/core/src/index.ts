@@ -1,4 +1,6 @@
 export * from './api-keys.js';
+export * from './cancel-upload.js';
+export * from './delete-upload.js';
 export * from './errors.js';
 export type * from './exclusive.js';
 export * from './ids.js';
@@ -8,6 +10,8 @@ export type * from './observer.js';
 export * from './process-upload.js';
 export * from './provider-throttle.js';
 export * from './reconcile.js';
+export * from './retry-upload.js';
+export type * from './source-fetcher.js';
 export type * from './temp-storage.js';
 export * from './upload.js';
 export * from './upload-options.js';

@@ -11,6 +11,9 @@ export interface JobQueue {
    * @returns false when the job is running (locked) and could not be removed.
    */
   removeJob(uploadId: string): Promise<boolean>;
+
+  /** Removes a finished (completed or failed) job so the upload can be enqueued again under its id. Idempotent. */
+  removeFinishedJob(uploadId: string): Promise<void>;
 }
 
 /**
@@ -23,6 +26,4 @@ export type JobState = 'live' | 'completed' | 'failed' | 'missing';
 /** What the reconciler needs from the queue beyond enqueueing. */
 export interface JobInspector extends JobQueue {
   jobState(uploadId: string): Promise<JobState>;
-  /** Removes a finished (completed or failed) job so the upload can be enqueued again under its id. */
-  removeFinishedJob(uploadId: string): Promise<void>;
 }

@@ -3,14 +3,17 @@ import {
   ProviderError,
   RateLimitedError,
   RetryableProviderError,
+  SourceFetchError,
   TempObjectMissingError,
 } from './errors.js';
+import { keepsBytesForRetry } from './retry-upload.js';
+import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
 import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
-import type { UploadFailure } from './upload.js';
+import type { FetchedBytes, Upload, UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 
@@ -25,12 +28,24 @@ export interface ProcessUploadDeps {
   events?: UploadEvents;
   /** Measurements (metrics); default: none. */
   observer?: ProcessObserver;
+  /** Fetches URL uploads' sources; without one, URL uploads fail with `url_fetch_unavailable`. */
+  fetcher?: SourceFetcher;
 }
 
 export interface ProcessUploadJob {
   uploadId: string;
   /** True when a retryable failure now must end the upload `failed` instead of retrying. */
   isFinalAttempt: boolean;
+  /** The queue's id for this run, for logs (one grep follows an upload from API to worker). */
+  jobId?: string | undefined;
+}
+
+/** The upload was cancelled (or deleted) while a worker was running it. */
+class UploadWithdrawnError extends Error {
+  constructor() {
+    super('The upload was cancelled while it was running.');
+    this.name = 'UploadWithdrawnError';
+  }
 }
 
 /** How one run ended when it did not throw. */
@@ -52,43 +67,54 @@ export type ProcessOutcome =
  * @throws anything unexpected (DB down…): the upload stays claimed and the job is retried.
  */
 export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJob): Promise<ProcessOutcome> {
-  const upload = await deps.uploads.claim(job.uploadId);
-  if (!upload) return { kind: 'skipped' };
-  const log = deps.logger.child({ uploadId: upload.id, attempt: upload.attempts });
+  const claimed = await deps.uploads.claim(job.uploadId);
+  if (!claimed) return { kind: 'skipped' };
+  let upload = claimed;
+  const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: job.jobId ?? upload.id, attempt: upload.attempts });
   const throttle = deps.throttle ?? UNTHROTTLED;
 
   let callStarted: number | undefined;
   try {
+    const bytes = await ensureBytes(deps, upload, log);
+    upload = { ...upload, ...bytes };
     await throttle.acquire();
     callStarted = performance.now();
     const result = await deps.provider.upload({
       uploadId: upload.id,
       publicId: upload.publicId,
       filename: upload.filename,
-      contentType: upload.contentType,
-      bytes: upload.bytes,
+      contentType: bytes.contentType,
+      bytes: bytes.bytes,
       tags: upload.tags,
       metadata: upload.metadata,
       resourceType: upload.resourceType,
       eager: upload.eager,
-      open: (range) => deps.storage.openRead(upload.storageKey, range),
+      open: (range) => deps.storage.openRead(bytes.storageKey, range),
       resume: upload.chunkProgress ?? undefined,
-      onProgress: (progress) => deps.uploads.saveChunkProgress(upload.id, progress),
+      onProgress: async (progress) => {
+        // Between chunks is where a cancellation can stop a large upload early.
+        if (!(await deps.uploads.saveChunkProgress(upload.id, progress))) throw new UploadWithdrawnError();
+      },
     });
     observeCall(deps, 'success', callStarted);
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
     if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
     await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
-    if (!recorded) log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
+    if (!recorded) await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
-    await deps.storage.delete(upload.storageKey);
-    log.info({ publicId: result.publicId }, 'upload succeeded');
-    return { kind: 'succeeded' };
+    await deps.storage.delete(bytes.storageKey);
+    if (recorded) log.info({ publicId: result.publicId }, 'upload succeeded');
+    return recorded ? { kind: 'succeeded' } : { kind: 'skipped' };
   } catch (error) {
     if (error instanceof ProviderError) {
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
       observeCall(deps, outcome, callStarted);
+    }
+    if (error instanceof UploadWithdrawnError) {
+      if (upload.storageKey) await deps.storage.delete(upload.storageKey);
+      log.info({}, 'upload cancelled while running; stopped');
+      return { kind: 'skipped' };
     }
     if (error instanceof RateLimitedError) {
       await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
@@ -96,18 +122,61 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       throw error;
     }
-    if (error instanceof RetryableProviderError && !job.isFinalAttempt) {
+    if (isRetryable(error) && !job.isFinalAttempt) {
       await deps.uploads.requeue(upload.id, { refundAttempt: false });
-      log.warn({ err: error }, 'provider call failed; will retry');
+      log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : 'provider call failed; will retry');
       throw error;
     }
     const failure = toFailure(error, job.isFinalAttempt);
     if (!failure) throw error;
     if (await deps.uploads.markFailed(upload.id, failure)) await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
-    await deps.storage.delete(upload.storageKey);
+    // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
+    if (upload.storageKey && !keepsBytesForRetry(failure)) await deps.storage.delete(upload.storageKey);
     log.error({ err: error, code: failure.code }, 'upload failed');
     return { kind: 'failed', failure, error: error as Error };
   }
+}
+
+/**
+ * The upload's bytes in temp storage: a file upload's are there since the API accepted it; a URL
+ * upload's are fetched on its first attempt (and again if a retry finds them gone).
+ */
+async function ensureBytes(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<FetchedBytes> {
+  const { bytes, contentType, sha256, storageKey, sourceUrl } = upload;
+  const known = bytes !== null && contentType !== null && sha256 !== null && storageKey !== null;
+  if (known && (sourceUrl === null || (await deps.storage.exists(storageKey)))) return { bytes, contentType, sha256, storageKey };
+  if (sourceUrl === null) throw new TempObjectMissingError(storageKey ?? '(none)');
+  if (!deps.fetcher) throw new SourceFetchError('url_fetch_unavailable', 'This worker cannot fetch URL uploads.', false);
+  const fetched = await deps.fetcher.fetch(sourceUrl);
+  if (!(await deps.uploads.recordFetched(upload.id, fetched))) {
+    await deps.storage.delete(fetched.storageKey);
+    throw new UploadWithdrawnError();
+  }
+  log.info({ bytes: fetched.bytes, contentType: fetched.contentType }, 'source fetched');
+  return fetched;
+}
+
+/**
+ * The provider stored the asset but the upload was final by then: cancelled or deleted while this
+ * worker ran it (or finished by a duplicate job). A cancelled or deleted upload must not leave an
+ * asset behind, so it is destroyed; best effort, logged when it fails.
+ */
+async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publicId: string; resourceType: string }, log: Logger): Promise<void> {
+  const current = await deps.uploads.find(id);
+  if (current?.status !== 'cancelled' && current?.status !== 'deleted') {
+    log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
+    return;
+  }
+  try {
+    await deps.provider.destroy(asset);
+    log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
+  } catch (error) {
+    log.error({ err: error, publicId: asset.publicId }, `upload ${current.status} while running; could not remove its asset`);
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof RetryableProviderError || (error instanceof SourceFetchError && error.retryable);
 }
 
 function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined): void {
@@ -126,7 +195,8 @@ function toFailure(error: unknown, isFinalAttempt: boolean): UploadFailure | und
   if (error instanceof PermanentProviderError || error instanceof TempObjectMissingError) {
     return { code: error.code, message: error.message };
   }
-  if (error instanceof ProviderError && isFinalAttempt) {
+  if (error instanceof SourceFetchError && !error.retryable) return { code: error.code, message: error.message };
+  if ((error instanceof ProviderError || error instanceof SourceFetchError) && isFinalAttempt) {
     return { code: 'attempts_exhausted', message: `Gave up after the last attempt: ${error.message}` };
   }
   return undefined;

@@ -39,10 +39,14 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
   for (;;) {
     const batch = await deps.uploads.listOutbox({ before, limit: PAGE });
     for (const upload of batch) {
-      if (!(await deps.storage.exists(upload.storageKey))) {
+      // A URL upload's bytes may not be fetched yet; a file upload without its bytes can never run.
+      if (!(await hasBytesOrSource(deps.storage, upload))) {
         if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) failed += 1;
         continue;
       }
+      // A retried upload may still have its old finished job under the same id, which would make
+      // the enqueue a no-op.
+      await deps.queue.removeFinishedJob(upload.id);
       await deps.queue.enqueueUpload(upload.id);
       await deps.uploads.markEnqueued(upload.id);
       enqueued += 1;
@@ -62,6 +66,8 @@ export interface ReconcileOptions {
   staleAfterMs: number;
   /** Temp objects unreferenced for this long are removed, ms. */
   orphanAgeMs: number;
+  /** Bytes of uploads that failed by running out of attempts are kept this long for a retry, ms; default 0. */
+  failedRetentionMs?: number;
   now?: Date;
 }
 
@@ -70,7 +76,8 @@ export interface ReconcileOptions {
  * 1. relays the outbox;
  * 2. re-enqueues unfinished uploads whose job vanished (after a Redis flush or failover) and fails,
  *    with a clear error, those whose bytes are gone or whose job the queue gave up on;
- * 3. removes temp objects (complete or partial) that no unfinished upload refers to.
+ * 3. removes temp objects (complete or partial) that no unfinished upload refers to, but for the
+ *    bytes of uploads that ran out of attempts within `failedRetentionMs` (kept for a retry).
  * Safe to run concurrently with workers: every write is a guarded, idempotent operation.
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
@@ -87,7 +94,10 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     afterId = batch.at(-1)?.id;
   }
 
-  report.orphansRemoved = await sweepOrphans(deps, new Date(now.getTime() - options.orphanAgeMs));
+  report.orphansRemoved = await sweepOrphans(deps, {
+    olderThan: new Date(now.getTime() - options.orphanAgeMs),
+    keepFailedSince: new Date(now.getTime() - (options.failedRetentionMs ?? 0)),
+  });
   if (report.requeued || report.failed || report.orphansRemoved || report.enqueued) deps.logger.info({ ...report }, 'reconciled');
   return report;
 }
@@ -98,14 +108,14 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   const log = deps.logger.child({ uploadId: upload.id, jobState: state });
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
+    // Its bytes stay for the retry window, as for any upload that ran out of attempts.
     if (await deps.uploads.markFailed(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
-      await deps.storage.delete(upload.storageKey);
       report.failed += 1;
       log.warn({}, 'upload failed: its job had failed');
     }
     return;
   }
-  if (!(await deps.storage.exists(upload.storageKey))) {
+  if (!(await hasBytesOrSource(deps.storage, upload))) {
     if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
       report.failed += 1;
       log.error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
@@ -120,11 +130,17 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   log.warn({}, 'upload re-enqueued: its job was gone');
 }
 
-async function sweepOrphans(deps: ReconcileDeps, olderThan: Date): Promise<number> {
+async function hasBytesOrSource(storage: TempStorage, upload: Upload): Promise<boolean> {
+  if (upload.sourceUrl !== null) return true;
+  return upload.storageKey !== null && (await storage.exists(upload.storageKey));
+}
+
+async function sweepOrphans(deps: ReconcileDeps, options: { olderThan: Date; keepFailedSince: Date }): Promise<number> {
+  const { olderThan, keepFailedSince } = options;
   let removed = 0;
   let batch: string[] = [];
   const flush = async () => {
-    const inUse = await deps.uploads.storageKeysInUse(batch);
+    const inUse = await deps.uploads.storageKeysInUse(batch, { keepFailedSince });
     for (const key of batch) {
       if (inUse.has(key)) continue;
       await deps.storage.delete(key);

@@ -23,7 +23,7 @@ export interface ProviderUploadRequest {
    */
   resume?: ChunkProgress | undefined;
   /** Called after each acknowledged chunk, so the progress survives a crash. */
-  onProgress?: ((progress: ChunkProgress) => Promise<void>) | undefined;
+  onProgress?: ((progress: ChunkProgress) => Promise<unknown>) | undefined;
 }
 
 /** Progress of a chunked upload: the provider's session id and the bytes acknowledged so far. */
@@ -43,4 +43,10 @@ export interface UploadProvider {
    * @throws RateLimitedError, RetryableProviderError or PermanentProviderError; nothing else from the SDK.
    */
   upload(request: ProviderUploadRequest): Promise<UploadResult>;
+
+  /**
+   * Deletes the asset at `publicId`. Idempotent: an asset that is already gone is not an error.
+   * @throws RateLimitedError, RetryableProviderError or PermanentProviderError.
+   */
+  destroy(asset: { publicId: string; resourceType: string }): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { NewUpload, Upload, UploadFailure, UploadResult, UploadStatus } from './upload.js';
+import type { FetchedBytes, NewUpload, Upload, UploadFailure, UploadResult, UploadStatus } from './upload.js';
 import type { ChunkProgress } from './upload-provider.js';
 
 /** Filters and page for {@link UploadRepository.list}. */
@@ -68,8 +68,29 @@ export interface UploadRepository {
   /** queued|processing → failed with a reason. @returns false when it was already final. */
   markFailed(id: string, failure: UploadFailure): Promise<boolean>;
 
-  /** queued → cancelled. @returns false when it was not `queued` (running or already final). */
-  markCancelled(id: string): Promise<boolean>;
+  /**
+   * queued|processing → cancelled. A `processing` upload's worker finds out when it tries to record
+   * its outcome (or its next chunk) and undoes what it did.
+   * @returns false when it was already final.
+   */
+  markCancelled(id: string, options?: { from: readonly ('queued' | 'processing')[] }): Promise<boolean>;
+
+  /**
+   * failed → queued for another round of attempts: attempts back to 0, error cleared, retry count + 1,
+   * and out of the queue (`enqueuedAt` null) until {@link markEnqueued}, so the outbox relay enqueues
+   * it if the caller cannot.
+   * @returns false when it was not `failed`.
+   */
+  markRetrying(id: string): Promise<boolean>;
+
+  /**
+   * succeeded|failed|cancelled → deleted, once the provider asset is gone. Idempotent for `deleted`.
+   * @returns false when it is unknown or unfinished.
+   */
+  markDeleted(id: string): Promise<boolean>;
+
+  /** A URL upload's source has been fetched into temp storage: records what the bytes are. Only while `processing`. */
+  recordFetched(id: string, fetched: FetchedBytes): Promise<boolean>;
 
   /** The job reached the queue: the upload leaves the outbox. Idempotent. */
   markEnqueued(id: string): Promise<void>;
@@ -83,9 +104,15 @@ export interface UploadRepository {
    */
   listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]>;
 
-  /** Records chunked-upload progress of a processing upload, so a later attempt can resume. */
-  saveChunkProgress(id: string, progress: ChunkProgress): Promise<void>;
+  /**
+   * Records chunked-upload progress of a processing upload, so a later attempt can resume.
+   * @returns false when the upload is no longer `processing` (cancelled meanwhile): stop sending.
+   */
+  saveChunkProgress(id: string, progress: ChunkProgress): Promise<boolean>;
 
-  /** The subset of `keys` that unfinished uploads still need (their bytes must stay in temp storage). */
-  storageKeysInUse(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * The subset of `keys` still needed: by unfinished uploads, and by uploads failed with
+   * {@link RETRYABLE_FAILURE_CODES} since `keepFailedSince` (their bytes are kept so they can be retried).
+   */
+  storageKeysInUse(keys: readonly string[], options?: { keepFailedSince?: Date | undefined }): Promise<Set<string>>;
 }

@@ -2,11 +2,11 @@ import type { ChunkProgress } from './upload-provider.js';
 import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
 
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */
-export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled'] as const;
+export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled', 'deleted'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
 /** Statuses no worker may leave: a late or duplicate worker must not overwrite them. */
-export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled', 'deleted'];
 
 /** What the provider stored, as Hoist reports it to clients. */
 export interface UploadResult {
@@ -23,6 +23,8 @@ export interface UploadResult {
   bytes: number;
   /** Provider's version of the asset (Cloudinary: unix seconds of the last write). */
   version: number | null;
+  /** The provider's resource type (Cloudinary: image, video, raw); needed to delete the asset. Absent on results stored before it was recorded. */
+  resourceType?: string | null;
 }
 
 /** Why an upload ended `failed`. `code` is stable and machine-readable; `message` is for humans. */
@@ -41,13 +43,16 @@ export interface Upload {
   attempts: number;
   /** The client's filename, sanitised for display; never used as a path. */
   filename: string;
-  bytes: number;
+  /** Null only for a URL upload whose URL has not been fetched yet (as are the next three). */
+  bytes: number | null;
   /** Sniffed from the bytes, never taken from the client. */
-  contentType: string;
+  contentType: string | null;
   /** Lowercase hex sha256 of the bytes as received. */
-  sha256: string;
+  sha256: string | null;
   /** Opaque key of the bytes in temp storage; only meaningful until the upload settles. */
-  storageKey: string;
+  storageKey: string | null;
+  /** For uploads from a URL: where the bytes come from (fetched by a worker). */
+  sourceUrl: string | null;
   /** The provider public id this upload writes to; deterministic so a retry can't create a second asset. */
   publicId: string;
   tags: string[];
@@ -57,6 +62,10 @@ export interface Upload {
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
+  /** When the provider asset was deleted on request (status `deleted`). */
+  deletedAt: Date | null;
+  /** How many times the upload was sent back to the queue after failing (POST …/retry, `hoist queue retry`). */
+  retryCount: number;
   result: UploadResult | null;
   error: UploadFailure | null;
   /** When the job reached the queue; null while the upload waits in the outbox (Redis was down). */
@@ -66,5 +75,14 @@ export interface Upload {
 }
 
 /** What the API knows when it accepts an upload. */
-export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'bytes' | 'contentType' | 'sha256' | 'storageKey' | 'publicId' | 'tags'> &
-  Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>>;
+export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> &
+  Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>> &
+  ((FetchedBytes & { sourceUrl?: undefined }) | { sourceUrl: string });
+
+/** What a worker learns by fetching a URL upload's source. */
+export interface FetchedBytes {
+  bytes: number;
+  contentType: string;
+  sha256: string;
+  storageKey: string;
+}

@@ -3,14 +3,17 @@ import type { ColumnType, Generated } from 'kysely';
 /** Row shapes as Kysely sees them (camelCase via CamelCasePlugin). */
 export interface UploadTable {
   id: string;
-  status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled' | 'deleted';
   attempts: Generated<number>;
   filename: string;
   /** bigint: node-pg returns it as a string, the repository converts. */
-  bytes: ColumnType<string, number, number>;
-  contentType: string;
-  sha256: string;
-  storageKey: string;
+  bytes: ColumnType<string | null, number | null, number | null>;
+  contentType: string | null;
+  sha256: string | null;
+  storageKey: string | null;
+  sourceUrl: ColumnType<string | null, string | null | undefined, never>;
+  deletedAt: ColumnType<Date | null, never, Date | null>;
+  retryCount: ColumnType<number, never, number>;
   publicId: string;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   result: ColumnType<unknown, string | null, string | null>;

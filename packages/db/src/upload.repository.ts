@@ -1,4 +1,4 @@
-import { IdempotencyKeyUsedError, type ChunkProgress, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, type ChunkProgress, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
@@ -19,10 +19,9 @@ export class KyselyUploadRepository implements UploadRepository {
             tenantId: upload.tenantId,
             status: 'queued',
             filename: upload.filename,
-            bytes: upload.bytes,
-            contentType: upload.contentType,
-            sha256: upload.sha256,
-            storageKey: upload.storageKey,
+            ...(typeof upload.sourceUrl !== 'string'
+              ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
+              : { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }),
             publicId: upload.publicId,
             tags: upload.tags,
             metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
@@ -169,13 +168,60 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  markCancelled(id: string): Promise<boolean> {
+  markCancelled(id: string, options: { from: readonly ('queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
     return unlessUnavailable(async () => {
+      if (options.from.length === 0) return false;
       const result = await this.db
         .updateTable('upload')
         .set({ status: 'cancelled', updatedAt: sql`now()`, completedAt: sql`now()` })
         .where('id', '=', id)
-        .where('status', '=', 'queued')
+        .where('status', 'in', [...options.from])
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  markRetrying(id: string): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('upload')
+        .set({
+          status: 'queued',
+          attempts: 0,
+          retryCount: sql`retry_count + 1`,
+          errorCode: null,
+          errorMessage: null,
+          completedAt: null,
+          enqueuedAt: null,
+          updatedAt: sql`now()`,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  markDeleted(id: string): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('upload')
+        // Keeps the first deletion time when repeated.
+        .set({ status: 'deleted', deletedAt: sql`coalesce(deleted_at, now())`, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', 'in', ['succeeded', 'failed', 'cancelled', 'deleted'])
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  recordFetched(id: string, fetched: FetchedBytes): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const result = await this.db
+        .updateTable('upload')
+        .set({ bytes: fetched.bytes, contentType: fetched.contentType, sha256: fetched.sha256, storageKey: fetched.storageKey, updatedAt: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -215,27 +261,36 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  saveChunkProgress(id: string, progress: ChunkProgress): Promise<void> {
+  saveChunkProgress(id: string, progress: ChunkProgress): Promise<boolean> {
     return unlessUnavailable(async () => {
-      await this.db
+      const result = await this.db
         .updateTable('upload')
         .set({ chunkSession: progress.sessionId, chunkOffset: progress.offset, updatedAt: sql`now()` })
         .where('id', '=', id)
         .where('status', '=', 'processing')
-        .execute();
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     });
   }
 
-  storageKeysInUse(keys: readonly string[]): Promise<Set<string>> {
+  storageKeysInUse(keys: readonly string[], options: { keepFailedSince?: Date | undefined } = {}): Promise<Set<string>> {
     return unlessUnavailable(async () => {
       if (keys.length === 0) return new Set<string>();
+      const { keepFailedSince } = options;
       const rows = await this.db
         .selectFrom('upload')
         .select('storageKey')
         .where('storageKey', 'in', [...keys])
-        .where('status', 'in', ['queued', 'processing'])
+        .where((eb) =>
+          eb.or([
+            eb('status', 'in', ['queued', 'processing']),
+            ...(keepFailedSince
+              ? [eb.and([eb('status', '=', 'failed'), eb('errorCode', 'in', [...RETRYABLE_FAILURE_CODES]), eb('completedAt', '>=', keepFailedSince)])]
+              : []),
+          ]),
+        )
         .execute();
-      return new Set(rows.map((row) => row.storageKey));
+      return new Set(rows.flatMap((row) => (row.storageKey === null ? [] : [row.storageKey])));
     });
   }
 }
@@ -249,10 +304,13 @@ export function toUpload(row: Row): Upload {
     attempts: row.attempts,
     filename: row.filename,
     // bigint arrives as a string from node-pg; sizes stay far below 2^53.
-    bytes: Number(row.bytes),
+    bytes: row.bytes === null ? null : Number(row.bytes),
     contentType: row.contentType,
     sha256: row.sha256,
     storageKey: row.storageKey,
+    sourceUrl: row.sourceUrl,
+    deletedAt: row.deletedAt,
+    retryCount: row.retryCount,
     publicId: row.publicId,
     tags: row.tags,
     metadata: (row.metadata as UploadMetadata | null) ?? null,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { RetryableProviderError, type EagerPreset, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
 import type { UploadApiOptions } from 'cloudinary';
 import { DEFAULT_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunk-plan.js';
+import { classifyCloudinaryError } from './classify-error.js';
 import { chunkRetryPolicy, type ChunkRetryOptions, type ChunkRetryPolicy } from './chunk-retry.js';
 import { uploadInChunks, type ChunkHeaders } from './chunked-upload.js';
 import { parseCloudinaryUrl, type CloudinaryCredentials } from './cloudinary-url.js';
@@ -91,16 +92,40 @@ export class CloudinaryProvider implements UploadProvider {
   }
 
   /**
+   * Cloudinary's destroy, with `invalidate` so CDN copies go too. "not found" counts as done: the
+   * asset is gone either way, which makes a repeated delete safe.
+   */
+  async destroy(asset: { publicId: string; resourceType: string }): Promise<void> {
+    let answer: unknown;
+    try {
+      // The SDK's types list only the destroy-specific options, but it takes credentials and the
+      // timeout in the same object, as for uploads.
+      const options = { ...this.credentialOptions(), resource_type: asset.resourceType, type: 'upload', invalidate: true, timeout: this.timeoutMs };
+      answer = await this.sdk.uploader.destroy(asset.publicId, options as unknown as { invalidate: boolean });
+    } catch (error) {
+      throw classifyCloudinaryError(error);
+    }
+    const result = (answer as { result?: unknown } | undefined)?.result;
+    if (result !== 'ok' && result !== 'not found') throw new RetryableProviderError(`Cloudinary did not confirm the deletion (${JSON.stringify(result)})`);
+  }
+
+  private credentialOptions(): UploadApiOptions {
+    return {
+      cloud_name: this.credentials.cloudName,
+      api_key: this.credentials.apiKey,
+      api_secret: this.credentials.apiSecret,
+      ...(this.credentials.uploadPrefix ? { upload_prefix: this.credentials.uploadPrefix } : {}),
+    };
+  }
+
+  /**
    * One Upload API request. A chunk carries exactly the same signed parameters as a whole-file
    * upload — as the SDK's own chunked uploader does — because Cloudinary applies them when the last
    * chunk completes the file; the SDK signs each request with a fresh timestamp.
    */
   private send(source: Readable, request: ProviderUploadRequest, chunk?: ChunkHeaders): Promise<unknown> {
     const options: UploadApiOptions = {
-      cloud_name: this.credentials.cloudName,
-      api_key: this.credentials.apiKey,
-      api_secret: this.credentials.apiSecret,
-      ...(this.credentials.uploadPrefix ? { upload_prefix: this.credentials.uploadPrefix } : {}),
+      ...this.credentialOptions(),
       public_id: request.publicId,
       overwrite: true,
       unique_filename: false,

@@ -10,6 +10,7 @@ export interface CloudinaryAsset {
   width?: number;
   height?: number;
   bytes: number;
+  resource_type?: string;
   /** Chunked uploads only: `false` on answers to chunks before the last, `true` on the finished asset. */
   done?: boolean;
 }
@@ -33,5 +34,6 @@ export function toUploadResult(provider: string, asset: CloudinaryAsset): Upload
     height: asset.height ?? null,
     bytes: asset.bytes,
     version: asset.version ?? null,
+    resourceType: asset.resource_type ?? null,
   };
 }

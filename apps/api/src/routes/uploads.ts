@@ -4,11 +4,12 @@ import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, t
 import type { MultipartFile } from '@fastify/multipart';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { IntakeError, UploadInspector } from '../intake.js';
+import { IntakeError, UploadInspector } from '@hoist/intake';
 import { findOwnUpload } from '../own-upload.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
+import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
 
 /** Longest long-poll, seconds. */
 const MAX_WAIT_SECONDS = 60;
@@ -38,6 +39,23 @@ export interface UploadRoutesOptions {
   storage: TempStorage;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
+  /** `URL_FETCH_ALLOW`: hosts URL uploads may name although the address policy refuses them. */
+  urlFetchAllow?: readonly string[] | undefined;
+}
+
+/** What POST answers for one accepted upload. */
+interface Accepted {
+  id: string;
+  statusUrl: string;
+  replayed: boolean;
+  headers: Record<string, string>;
+  body: { id: string; status: string; statusUrl: string };
+}
+
+/** JSON bodies (`application/json`, with any parameters) are URL uploads. */
+function isJson(request: FastifyRequest): boolean {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json';
 }
 
 interface StoredFile {
@@ -81,16 +99,36 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     '/uploads',
     {
       schema: {
-        summary: 'Upload a file',
-        description: 'Streams the file to temporary storage and answers 202 once it is queued; a repeated Idempotency-Key answers 200 with the original upload.',
+        summary: 'Upload a file, or a file from a URL',
+        description:
+          'multipart/form-data: streams the file to temporary storage and answers 202 once it is queued. application/json `{"url": …}`: answers 202 at once; a worker fetches the URL (SSRF-safe, size- and time-limited). A repeated Idempotency-Key answers 200 with the original upload.',
         tags: ['uploads'],
+        body: { content: { 'application/json': { schema: urlUploadBodySchema } } },
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
         response: { 200: acceptedSchema, 202: { anyOf: [acceptedSchema, severalAcceptedSchema] }, ...problemResponses(400, 401, 413, 415, 422, 503) },
       },
     },
     async (request, reply) => {
+      if (isJson(request)) {
+        const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+        const source = parseUrlUpload(request.body, options.urlFetchAllow ?? []);
+        const uploadOptions = parseUploadOptions(source.fields);
+        const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(source.fields, { filename: source.filename, sha256: source.url }) } : undefined;
+        try {
+          const outcome = await accept({ kind: 'url', url: source.url, filename: source.filename }, uploadOptions, idempotency, request);
+          return await reply.code(202).header('location', outcome.statusUrl).send(outcome.body);
+        } catch (error) {
+          if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
+          throw error;
+        }
+      }
       if (!request.isMultipart()) {
-        throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send multipart/form-data with the file in a field named "file".');
+        throw new HttpProblem(
+          415,
+          'unsupported-media-type',
+          'Unsupported media type',
+          'Send multipart/form-data with the file in a field named "file", or application/json with {"url": …}.',
+        );
       }
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
       const { mode, files, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
@@ -153,13 +191,23 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     uploadOptions: UploadOptions,
     idempotency: { key: string; fingerprint: string } | undefined,
     request: FastifyRequest,
-  ): Promise<{ id: string; statusUrl: string; replayed: boolean; headers: Record<string, string>; body: { id: string; status: string; statusUrl: string } }> {
+  ): Promise<Accepted> {
+    return accept({ kind: 'file', file }, uploadOptions, idempotency, request);
+  }
+
+  async function accept(
+    source: { kind: 'file'; file: StoredFile } | { kind: 'url'; url: string; filename: string },
+    uploadOptions: UploadOptions,
+    idempotency: { key: string; fingerprint: string } | undefined,
+    request: FastifyRequest,
+  ): Promise<Accepted> {
     // A reused Idempotency-Key is the caller's to answer; anything else means the database failed.
     const storeFailed = (error: unknown): never => {
       if (error instanceof IdempotencyKeyUsedError) throw error;
       return unavailable('The database')(error);
     };
-    if (uploadOptions.dedupe) {
+    const file = source.kind === 'file' ? source.file : undefined;
+    if (uploadOptions.dedupe && file) {
       const existing = await uploads.findSucceededBySha256(request.tenantId, file.sha256).catch(storeFailed);
       if (existing) {
         await discard(storage, file.key, request);
@@ -173,11 +221,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         {
           id,
           tenantId: request.tenantId,
-          filename: file.filename,
-          bytes: file.bytes,
-          contentType: file.contentType,
-          sha256: file.sha256,
-          storageKey: file.key,
+          ...(file
+            ? { filename: file.filename, bytes: file.bytes, contentType: file.contentType, sha256: file.sha256, storageKey: file.key }
+            : { filename: source.kind === 'url' ? source.filename : 'upload', sourceUrl: source.kind === 'url' ? source.url : '' }),
           publicId: derivePublicId(id, uploadOptions),
           tags: uploadOptions.tags,
           metadata: uploadOptions.metadata ?? null,
@@ -195,9 +241,12 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       // soon as Redis is back (the outbox relay), so the client still gets its 202.
       request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
     }
-    request.log.info({ uploadId: upload.id, tenantId: upload.tenantId, bytes: upload.bytes, contentType: upload.contentType }, 'upload accepted');
+    request.log.info(
+      { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id, bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null },
+      'upload accepted',
+    );
     options.metrics?.uploadsAccepted.inc();
-    options.metrics?.bytesIngested.inc(upload.bytes);
+    if (file) options.metrics?.bytesIngested.inc(file.bytes);
     const statusUrl = `/v1/uploads/${upload.id}`;
     return { id: upload.id, statusUrl, replayed: false, headers: {}, body: { id: upload.id, status: upload.status, statusUrl } };
   }
@@ -251,7 +300,7 @@ function parseIdempotencyKey(header: string | string[] | undefined): string | un
 }
 
 /** What makes two requests "the same" for Idempotency-Key: every field, the filename and the bytes. */
-function fingerprint(fields: ReadonlyMap<string, string>, file: StoredFile): string {
+function fingerprint(fields: ReadonlyMap<string, string>, file: Pick<StoredFile, 'filename' | 'sha256'>): string {
   const canonical = JSON.stringify({ fields: [...fields].sort(([a], [b]) => a.localeCompare(b)), filename: file.filename, sha256: file.sha256 });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -6,6 +6,7 @@ import * as idempotencyKeys from './0004-idempotency-keys.js';
 import * as cancelledStatus from './0005-cancelled-status.js';
 import * as dedupeIndex from './0006-dedupe-index.js';
 import * as uploadOptions from './0007-upload-options.js';
+import * as urlUploadsAndDeletion from './0008-url-uploads-and-deletion.js';
 import * as webhooks from './0009-webhooks.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0005-cancelled-status': cancelledStatus,
   '0006-dedupe-index': dedupeIndex,
   '0007-upload-options': uploadOptions,
+  '0008-url-uploads-and-deletion': urlUploadsAndDeletion,
   '0009-webhooks': webhooks,
 };

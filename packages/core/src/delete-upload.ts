@@ -1,0 +1,55 @@
+import type { Logger } from './logger.js';
+import type { TempStorage } from './temp-storage.js';
+import type { Upload } from './upload.js';
+import type { UploadProvider } from './upload-provider.js';
+import type { UploadRepository } from './upload.repository.js';
+
+export interface DeleteUploadDeps {
+  uploads: UploadRepository;
+  provider: UploadProvider;
+  storage: TempStorage;
+  logger: Logger;
+}
+
+export type DeleteOutcome =
+  /** The asset is gone and the row says `deleted` (now or before). */
+  | { kind: 'deleted'; upload: Upload }
+  | { kind: 'not_found' }
+  /** Queued or running: cancel it first. */
+  | { kind: 'unfinished'; upload: Upload };
+
+/**
+ * Deletes a finished upload's provider asset, then marks the row `deleted` (kept as a record).
+ * The asset goes first, so a failure in between leaves a row that can be deleted again, never a
+ * `deleted` row whose asset still exists. Safe to repeat: the provider's destroy is idempotent.
+ * Failed and cancelled uploads are destroyed too, since an interrupted attempt may have left an asset.
+ *
+ * @throws the provider's RateLimitedError, RetryableProviderError or PermanentProviderError (nothing
+ *   changed), or StoreUnavailableError.
+ */
+export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, scope?: { tenantId: string }): Promise<DeleteOutcome> {
+  const upload = await deps.uploads.find(uploadId, scope);
+  if (!upload) return { kind: 'not_found' };
+  if (upload.status === 'deleted') return { kind: 'deleted', upload };
+  if (upload.status === 'queued' || upload.status === 'processing') return { kind: 'unfinished', upload };
+
+  const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
+  await deps.provider.destroy(asset);
+  if (!(await deps.uploads.markDeleted(upload.id))) {
+    const current = await deps.uploads.find(upload.id);
+    return current ? { kind: 'unfinished', upload: current } : { kind: 'not_found' };
+  }
+  // A failed upload's bytes may still be kept for a retry that can no longer happen.
+  if (upload.storageKey) await deps.storage.delete(upload.storageKey).catch(() => undefined);
+  deps.logger.info({ uploadId: upload.id, tenantId: upload.tenantId, publicId: asset.publicId }, 'upload deleted');
+  return { kind: 'deleted', upload: (await deps.uploads.find(upload.id)) ?? upload };
+}
+
+/** The provider's resource type of the asset: as reported when it was stored, else as requested, else from the bytes' type. */
+function assetResourceType(upload: Upload): string {
+  if (upload.result?.resourceType) return upload.result.resourceType;
+  if (upload.resourceType !== 'auto') return upload.resourceType;
+  const type = upload.contentType ?? '';
+  if (type.startsWith('video/')) return 'video';
+  return type.startsWith('image/') || type === 'application/pdf' ? 'image' : 'raw';
+}

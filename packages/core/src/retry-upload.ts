@@ -1,0 +1,70 @@
+import type { JobQueue } from './job-queue.js';
+import type { Logger } from './logger.js';
+import type { TempStorage } from './temp-storage.js';
+import type { Upload, UploadFailure } from './upload.js';
+import type { UploadRepository } from './upload.repository.js';
+
+/**
+ * Failure codes worth retrying later as they are: the provider kept failing transiently until the
+ * attempts ran out. The bytes of uploads failed this way are kept for a while (`FAILED_UPLOAD_RETENTION_MS`)
+ * so an operator or client can send them again after an outage; every other failure (the provider
+ * refused the file, the bytes were lost) deletes them at once, as nothing would change on a retry.
+ */
+export const RETRYABLE_FAILURE_CODES: readonly string[] = ['attempts_exhausted'];
+
+/** True when a failed upload's temp bytes should be kept for a later retry. */
+export function keepsBytesForRetry(failure: UploadFailure): boolean {
+  return RETRYABLE_FAILURE_CODES.includes(failure.code);
+}
+
+export interface RetryUploadDeps {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  logger: Logger;
+}
+
+/** Why a retry did or did not happen. */
+export type RetryOutcome =
+  /** Back in the queue with fresh attempts. */
+  | { kind: 'queued'; upload: Upload }
+  /** No such upload (or, with a tenant scope, not that tenant's). */
+  | { kind: 'not_found' }
+  /** Only `failed` uploads can be retried. */
+  | { kind: 'not_failed'; upload: Upload }
+  /** A file upload whose temp bytes are gone (a permanent failure, or the retention ran out): upload the file again. */
+  | { kind: 'bytes_gone'; upload: Upload };
+
+/**
+ * Sends a failed upload back to the queue: failed → queued with its attempts reset, then enqueued.
+ * A URL upload is always retryable (its source is fetched again when its bytes are gone); a file
+ * upload only while its bytes are still in temp storage.
+ *
+ * Order matters: the queue's finished job (kept under the same id) is removed first, so a queue
+ * that is down fails the call before anything changes; once the row is `queued`, a failed enqueue
+ * leaves it in the outbox, which the relay enqueues later.
+ *
+ * @throws StoreUnavailableError, or the queue's error while removing the old job (nothing changed).
+ */
+export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope?: { tenantId: string }): Promise<RetryOutcome> {
+  const upload = await deps.uploads.find(uploadId, scope);
+  if (!upload) return { kind: 'not_found' };
+  if (upload.status !== 'failed') return { kind: 'not_failed', upload };
+  const hasBytes = upload.storageKey !== null && (await deps.storage.exists(upload.storageKey));
+  if (!hasBytes && upload.sourceUrl === null) return { kind: 'bytes_gone', upload };
+
+  await deps.queue.removeFinishedJob(upload.id);
+  if (!(await deps.uploads.markRetrying(upload.id))) {
+    const current = await deps.uploads.find(upload.id);
+    return current ? { kind: 'not_failed', upload: current } : { kind: 'not_found' };
+  }
+  const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId });
+  try {
+    await deps.queue.enqueueUpload(upload.id);
+    await deps.uploads.markEnqueued(upload.id);
+  } catch (error) {
+    log.warn({ err: error }, 'retry accepted but not enqueued yet; the outbox relay will enqueue it');
+  }
+  log.info({ retryCount: upload.retryCount + 1 }, 'failed upload sent back to the queue');
+  return { kind: 'queued', upload: (await deps.uploads.find(upload.id)) ?? upload };
+}
