@@ -1,7 +1,6 @@
 import { loadConfig } from '@hoist/config';
-import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
+import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
@@ -25,21 +24,16 @@ runMain('api', logger, async () => {
   // The dashboard's queue handles share the producer connection; without ADMIN_TOKEN there is no dashboard.
   const adminQueues = config.ADMIN_TOKEN ? openQueues(redis, config.QUEUE_PREFIX, logger) : [];
 
-  // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
-  const provider = config.CLOUDINARY_URL ? await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : undefined;
-  if (!provider) logger.warn('CLOUDINARY_URL is not set: DELETE /v1/uploads/:id will answer 503');
-
   const app = await buildApp({
     uploads,
     queue,
     storage,
-    provider,
-    urlFetchAllow: config.URL_FETCH_ALLOW,
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
+    webhooks: new KyselyWebhookRepository(db),
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts() }),

@@ -1,11 +1,11 @@
-import { KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { Kysely } from 'kysely';
 import { nullQueue } from '../../../../test/support/null-queue.js';
 import type { AppDeps } from '../app.js';
 
-/** Everything buildApp needs for a test on `db`: real repositories, no queue, memory storage, silent logs, AUTH=off. */
+/** Everything buildApp needs for a test on `db`: real repositories (webhooks too), no queue, memory storage, silent logs, AUTH=off. */
 export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = {}): AppDeps {
   return {
     uploads: new KyselyUploadRepository(db),
@@ -16,6 +16,7 @@ export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = 
     maxUploadBytes: 1024 * 1024,
     allowedContentTypes: ['image/png'],
     auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
+    webhooks: new KyselyWebhookRepository(db),
     ...overrides,
   };
 }
