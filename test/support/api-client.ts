@@ -5,11 +5,15 @@ import { waitFor } from './wait.js';
 /** The upload resource as the API returns it. */
 export interface UploadView {
   id: string;
-  status: 'queued' | 'processing' | 'succeeded' | 'failed';
+  status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled' | 'deleted';
   attempts: number;
-  bytes: number;
-  contentType: string;
-  sha256: string;
+  filename: string;
+  bytes: number | null;
+  contentType: string | null;
+  sha256: string | null;
+  sourceUrl: string | null;
+  retryCount: number;
+  deletedAt: string | null;
   result: null | { provider: string; publicId: string; url: string; secureUrl: string; format: string | null; width: number | null; height: number | null; bytes: number; version: number | null };
   error: null | { code: string; message: string };
 }
@@ -39,7 +43,7 @@ export function pollUntilSettled(apiUrl: string, id: string, timeoutMs = 30_000,
   return waitFor(
     async () => {
       const upload = await getUpload(apiUrl, id, headers);
-      return upload.status === 'succeeded' || upload.status === 'failed' ? upload : undefined;
+      return upload.status === 'queued' || upload.status === 'processing' ? undefined : upload;
     },
     { timeoutMs, intervalMs: 100, what: `upload ${id} to settle` },
   );
