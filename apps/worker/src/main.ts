@@ -1,5 +1,5 @@
 import { loadConfig } from '@hoist/config';
-import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, pingDatabase } from '@hoist/db';
+import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
@@ -9,6 +9,7 @@ import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
 import { startReconciler } from './reconciler.js';
+import { startWebhookService } from './webhooks.js';
 import { buildWorker } from './worker.js';
 
 const config = loadConfig();
@@ -91,6 +92,24 @@ runMain('worker', logger, async () => {
         })
       : undefined;
 
+  // Webhook events: relayed from Postgres to the `webhooks` queue and delivered, signed, from here.
+  const webhooks = startWebhookService({
+    webhooks: new KyselyWebhookRepository(db),
+    connection: redis,
+    producer,
+    prefix: config.QUEUE_PREFIX,
+    logger,
+    exclusive: new AdvisoryLockRunner(db),
+    allow: config.URL_FETCH_ALLOW,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    retry: { baseMs: config.WEBHOOK_RETRY_BASE_DELAY_MS, maxMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
+    repairIntervalMs: config.RECONCILE_INTERVAL_MS,
+    repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,
+  });
+
   const health =
     config.WORKER_METRICS_PORT > 0
       ? await startHealthServer({
@@ -106,7 +125,7 @@ runMain('worker', logger, async () => {
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new jobs, finishing in-flight ones');
     await reconciler?.stop();
-    const { forced } = await worker.close(config.SHUTDOWN_TIMEOUT_MS);
+    const [{ forced }] = await Promise.all([worker.close(config.SHUTDOWN_TIMEOUT_MS), webhooks.stop(config.SHUTDOWN_TIMEOUT_MS)]);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');
     await new Promise((resolve) => (health ? health.close(resolve) : resolve(undefined)));
     await queue.close();

@@ -30,7 +30,7 @@ export interface WebhookWorkerOptions {
   /** The use case: one attempt at one delivery (deliverWebhook). */
   handle: (job: { deliveryId: string; isFinalAttempt: boolean }) => Promise<DeliveryOutcome>;
   /** Called when BullMQ gives up on a job for a reason the handler never saw (stalled too often, an unexpected error). */
-  onAbandoned: (deliveryId: string) => Promise<void>;
+  onAbandoned: (deliveryId: string, reason: string) => Promise<void>;
 }
 
 /**
@@ -49,10 +49,10 @@ export class WebhookWorker {
       autorun: false,
       settings: { backoffStrategy: (attemptsMade) => webhookRetryDelay(attemptsMade, options.retry) },
     });
-    this.worker.on('failed', (job) => {
+    this.worker.on('failed', (job, error) => {
       if (!job?.finishedOn) return;
       // markDeliveryFailed is guarded: a no-op when the handler already recorded the failure.
-      this.options.onAbandoned(job.data.deliveryId).catch((cause: unknown) => {
+      this.options.onAbandoned(job.data.deliveryId, job.failedReason || String(error)).catch((cause: unknown) => {
         options.logger.error({ err: cause, deliveryId: job.data.deliveryId }, 'could not record an abandoned delivery');
       });
     });

@@ -1,0 +1,93 @@
+import { deliverWebhook, relayWebhooks, repairWebhookJobs, WebhookSendError, type ExclusiveRunner, type Logger, type WebhookRepository, type WebhookSender } from '@hoist/core';
+import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
+import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
+import { startPeriodic } from '@hoist/runtime';
+
+/** Codes that mean the URL itself is refused by policy: retrying the same URL cannot help. */
+const REFUSALS = new Set(['invalid_url', 'scheme_not_allowed', 'credentials_in_url', 'port_not_allowed', 'address_not_allowed']);
+
+/** WebhookSender through @hoist/remote-fetch: the URL-upload address policy, pinned DNS, no redirects. */
+export function remoteWebhookSender(options: { allow: readonly string[]; timeoutMs: number; lookup?: ResolveHost | undefined }): WebhookSender {
+  return {
+    async send(request) {
+      try {
+        return await postRemote(request.url, { allow: options.allow }, { body: request.body, headers: request.headers, timeoutMs: options.timeoutMs, lookup: options.lookup });
+      } catch (error) {
+        if (!(error instanceof RemoteFetchError)) throw error;
+        throw new WebhookSendError(error.message, REFUSALS.has(error.code), { cause: error });
+      }
+    },
+  };
+}
+
+export interface WebhookServiceOptions {
+  webhooks: WebhookRepository;
+  /** A worker connection (blocking commands) and a producer connection (fail fast); neither is closed here. */
+  connection: Redis;
+  producer: Redis;
+  prefix: string;
+  logger: Logger;
+  exclusive: ExclusiveRunner;
+  /** URL_FETCH_ALLOW. */
+  allow: readonly string[];
+  maxAttempts: number;
+  retry: { baseMs: number; maxMs: number };
+  timeoutMs: number;
+  concurrency: number;
+  relayIntervalMs: number;
+  /** How often the job repair runs (RECONCILE_INTERVAL_MS), ms; 0: never. */
+  repairIntervalMs: number;
+  /** Pending deliveries untouched this long are checked against the queue, ms. */
+  repairStaleAfterMs: number;
+  /** Tests inject a resolver; default: the system's. */
+  lookup?: ResolveHost;
+}
+
+/** Name of the cluster-wide lock of the delivery job repair. */
+export const WEBHOOK_REPAIR_LOCK = 'hoist:webhook-repair';
+
+/**
+ * Webhooks in a worker process: the relay (events → deliveries → queue) on a short timer in every
+ * worker (relays share the work through SKIP LOCKED), the delivery worker on the `webhooks` queue,
+ * and a periodic repair of deliveries whose job Redis lost (one at a time across the cluster).
+ */
+export function startWebhookService(options: WebhookServiceOptions) {
+  const { webhooks, logger } = options;
+  const queue = new BullWebhookQueue({ connection: options.producer, prefix: options.prefix, attempts: options.maxAttempts, logger });
+  const sender = remoteWebhookSender({ allow: options.allow, timeoutMs: options.timeoutMs, lookup: options.lookup });
+  const worker = new WebhookWorker({
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    retry: options.retry,
+    logger,
+    handle: (job) => deliverWebhook({ webhooks, sender, logger }, job),
+    onAbandoned: async (deliveryId, reason) => {
+      if (await webhooks.markDeliveryFailed(deliveryId)) logger.warn({ deliveryId, reason }, 'webhook delivery abandoned by the queue; marked failed');
+    },
+  });
+  const running = worker.run().catch((error: unknown) => logger.error({ err: error }, 'webhook worker stopped with an error'));
+  const relay = startPeriodic({ name: 'webhook relay', intervalMs: options.relayIntervalMs, jitter: 0.1, logger, task: () => relayWebhooks({ webhooks, queue, logger }) });
+  const repair =
+    options.repairIntervalMs > 0
+      ? startPeriodic({
+          name: 'webhook repair',
+          intervalMs: options.repairIntervalMs,
+          logger,
+          task: () => options.exclusive.run(WEBHOOK_REPAIR_LOCK, () => repairWebhookJobs({ webhooks, queue, logger }, { staleAfterMs: options.repairStaleAfterMs })),
+        })
+      : undefined;
+
+  return {
+    queue,
+    /** Stops the relay and repair, lets deliveries in flight finish for up to `timeoutMs`, then closes the queue. */
+    async stop(timeoutMs: number): Promise<{ forced: boolean }> {
+      await relay.stop();
+      await repair?.stop();
+      const result = await worker.close(timeoutMs);
+      await running;
+      await queue.close();
+      return result;
+    },
+  };
+}
