@@ -12,6 +12,8 @@ export interface StackOptions {
   /** Overrides for the worker's CLOUDINARY_URL (e.g. a wrong secret). */
   cloudinaryUrl?: (emulatorUrl: string) => string;
   workerEnv?: Record<string, string>;
+  /** Extra environment for the API process only (e.g. ADMIN_TOKEN). */
+  apiEnv?: Record<string, string>;
   workers?: number;
 }
 
@@ -75,7 +77,7 @@ export class Stack {
       SHUTDOWN_TIMEOUT_MS: '5000',
       ...options.workerEnv,
     };
-    const api = this.spawn('api', 'apps/api/dist/main.js', { ...this.env, HOST: '127.0.0.1', PORT: String(apiPort) });
+    const api = this.spawn('api', 'apps/api/dist/main.js', { ...this.env, ...options.apiEnv, HOST: '127.0.0.1', PORT: String(apiPort) });
     await Promise.all([emulator.waitForOutput(/listening|ready/i), api.waitForOutput(/api ready/)]);
     for (let i = 0; i < (options.workers ?? 1); i++) await this.addWorker();
   }
