@@ -58,6 +58,9 @@ export class BullJobQueue implements JobInspector {
         backoff: { type: JITTER_BACKOFF },
         removeOnComplete: { age: this.options.keepCompletedSeconds ?? 86_400 },
         removeOnFail: { age: this.options.keepFailedSeconds ?? 7 * 86_400 },
+        // The worker logs one line per attempt outcome; a long database outage or rate-limit storm
+        // adds one per wait, so only the newest lines are kept.
+        keepLogs: 50,
       },
     );
   }

@@ -94,11 +94,13 @@ export class UploadWorker {
 
   private async process(job: Job<UploadJob>, token: string | undefined): Promise<ProcessOutcome['kind']> {
     const attempts = job.opts.attempts ?? 1;
-    const isFinalAttempt = job.attemptsMade + 1 >= attempts;
+    const attempt = job.attemptsMade + 1;
+    const isFinalAttempt = attempt >= attempts;
     let outcome: ProcessOutcome;
     try {
       outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt });
     } catch (error) {
+      await this.note(job, `attempt ${attempt}/${attempts}: ${describeError(error, isFinalAttempt)}`);
       if (error instanceof StoreUnavailableError) {
         // Postgres is down: wait and try again without spending an attempt, however long it takes.
         const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
@@ -119,8 +121,24 @@ export class UploadWorker {
       // Retryable and unexpected errors alike go back to BullMQ, which retries with backoff.
       throw error;
     }
+    await this.note(job, `attempt ${attempt}/${attempts}: ${outcome.kind === 'failed' ? `failed ${outcome.failure.code}` : outcome.kind}`);
     if (outcome.kind === 'succeeded') this.hintlessStreak = 0;
     if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.failure.code}: ${outcome.failure.message}`);
     return outcome.kind;
   }
+
+  /** One line in the job's log (`hoist uploads show`). Losing it is not worth failing the job for. */
+  private async note(job: Job<UploadJob>, line: string): Promise<void> {
+    await job.log(`${new Date().toISOString()} ${line}`).catch(() => undefined);
+  }
+}
+
+/** What an attempt that threw means for the job, in one log line: its error code and what happens next. */
+function describeError(error: unknown, isFinalAttempt: boolean): string {
+  if (error instanceof StoreUnavailableError) return `${error.code}: waiting for the database (attempt not spent)`;
+  if (error instanceof RateLimitedError) return `${error.code}: queue paused for the rate limit (attempt not spent)`;
+  // Domain errors carry a stable code (ProviderError, SourceFetchError); anything else is unexpected.
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'unexpected_error';
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
+  return `${code}: ${message}${isFinalAttempt ? ' (no attempts left)' : ' (will retry)'}`;
 }
