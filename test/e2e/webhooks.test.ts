@@ -158,6 +158,25 @@ describe('webhooks, end to end', () => {
     expect(delivery).toMatchObject({ eventId: event.id, eventType: 'upload.succeeded', status: 'succeeded', attempts: [{ attempt: 1, statusCode: 204, error: null, succeeded: true }] });
   });
 
+  it('sends upload.failed and upload.deleted as well', async () => {
+    await stack.setFaults({ script: [{ kind: 'error', status: 400, count: 1 }] });
+    const rejected = await uploadFile(stack.apiUrl, fixturePath('logo.png'));
+    expect((await pollUntilSettled(stack.apiUrl, rejected.body.id).catch(failWithLogs)).status).toBe('failed');
+    const kept = await uploadFile(stack.apiUrl, fixturePath('logo.png'));
+    expect((await pollUntilSettled(stack.apiUrl, kept.body.id).catch(failWithLogs)).status).toBe('succeeded');
+    const deleted = await fetch(`${stack.apiUrl}/v1/uploads/${kept.body.id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+
+    const typesFor = (uploadId: string) => receiver.accepted.filter((e) => e.data.upload.id === uploadId).map((e) => `${e.type}:${e.data.upload.status}`);
+    await waitFor(async () => Promise.resolve(typesFor(kept.body.id).length === 2 && typesFor(rejected.body.id).length === 1 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'the failed and deleted events',
+    }).catch(failWithLogs);
+    expect(typesFor(rejected.body.id)).toEqual(['upload.failed:failed']);
+    // Each event shows the upload as it was then: succeeded in the first, deleted in the second.
+    expect(typesFor(kept.body.id).sort()).toEqual(['upload.deleted:deleted', 'upload.succeeded:succeeded']);
+  });
+
   it('survives a receiver outage (503s, then down): delivered once it is back, failed attempts visible', async () => {
     receiver.mode = 'unavailable';
     const accepted = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'));

@@ -96,6 +96,22 @@ describe('the upload status trigger', () => {
     expect((await eventsFor(cancelled)).map((e) => e.type)).toEqual(['upload.cancelled']);
   });
 
+  it('records upload.deleted when a finished upload is deleted, and keeps each event as it was', async () => {
+    await endpoint('acme');
+    const id = await newUpload('acme');
+    await uploads.markSucceeded(id, result);
+    await uploads.markDeleted(id);
+    await uploads.markDeleted(id);
+    expect((await eventsFor(id)).map((e) => e.type)).toEqual(['upload.succeeded', 'upload.deleted']);
+    await relayAll();
+    const deliveries = await db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select(['d.id', 'e.type']).where('e.uploadId', '=', id).execute();
+    const shown = await Promise.all(deliveries.map(async (d) => [d.type, toUploadView((await webhooks.findDeliveryWork(d.id))!.event.upload)] as const));
+    expect(Object.fromEntries(shown.map(([type, view]) => [type, [view.status, view.deletedAt === null]]))).toEqual({
+      'upload.succeeded': ['succeeded', true],
+      'upload.deleted': ['deleted', false],
+    });
+  });
+
   it('records nothing for a tenant without endpoints', async () => {
     const id = await newUpload('quiet');
     await uploads.markSucceeded(id, result);
