@@ -1,4 +1,4 @@
-import { reconcile, type ExclusiveRunner, type ReconcileReport, type JobInspector, type Logger, type TempStorage, type UploadRepository } from '@hoist/core';
+import { reconcileExclusively, type ExclusiveRunner, type ReconcileReport, type JobInspector, type Logger, type TempStorage, type UploadRepository } from '@hoist/core';
 import { startPeriodic, type PeriodicTask } from '@hoist/runtime';
 
 export interface ReconcilerDeps {
@@ -16,17 +16,12 @@ export interface ReconcilerDeps {
   onReport?: (report: ReconcileReport) => void;
 }
 
-/** Name of the cluster-wide lock: one reconciler runs at a time, whichever worker gets there first. */
-export const RECONCILER_LOCK = 'hoist:reconciler';
-
-/** Runs the reconciler once, unless another process is running it. */
+/** Runs the reconciler once, unless another process (another worker, `hoist reconcile`) is running it. */
 export async function reconcileOnce(deps: Omit<ReconcilerDeps, 'intervalMs'>) {
-  const { uploads, queue, storage, logger } = deps;
-  const outcome = await deps.exclusive.run(RECONCILER_LOCK, () =>
-    reconcile(
-      { uploads, queue, storage, logger },
-      { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs, failedRetentionMs: deps.failedRetentionMs ?? 0 },
-    ),
+  const { uploads, queue, storage, logger, exclusive } = deps;
+  const outcome = await reconcileExclusively(
+    { uploads, queue, storage, logger, exclusive },
+    { staleAfterMs: deps.staleAfterMs, orphanAgeMs: deps.orphanAgeMs, failedRetentionMs: deps.failedRetentionMs ?? 0 },
   );
   if (outcome.ran) deps.onReport?.(outcome.result);
   return outcome;

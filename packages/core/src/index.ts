@@ -1,6 +1,7 @@
 export * from './api-keys.js';
 export * from './cancel-upload.js';
 export * from './delete-upload.js';
+export * from './drain-uploads.js';
 export * from './errors.js';
 export type * from './exclusive.js';
 export * from './ids.js';
@@ -10,6 +11,7 @@ export type * from './observer.js';
 export * from './process-upload.js';
 export * from './provider-throttle.js';
 export * from './reconcile.js';
+export * from './reconcile-exclusively.js';
 export * from './retry-upload.js';
 export type * from './source-fetcher.js';
 export type * from './temp-storage.js';
