@@ -1,2 +1,4 @@
-export { keysCommand, UsageError } from './keys.command.js';
-export type { CommandResult } from './keys.command.js';
+export { runCli, usage } from './cli.js';
+export { CommandFailed, UsageError } from './command.js';
+export type { CommandResult, Flags } from './command.js';
+export { keysCommand } from './keys.command.js';

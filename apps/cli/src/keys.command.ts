@@ -1,14 +1,6 @@
 import { generateApiKey, isTenantId, type ApiKeyRepository } from '@hoist/core';
+import { UsageError, type CommandResult } from './command.js';
 import { table } from './table.js';
-
-/** A command's output and exit code; the caller writes it. */
-export interface CommandResult {
-  stdout: string;
-  stderr?: string;
-  code: number;
-}
-
-export class UsageError extends Error {}
 
 /**
  * `hoist keys create --tenant T [--name N] [--json]` prints the new key once;
