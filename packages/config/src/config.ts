@@ -103,8 +103,8 @@ const schema = z.object({
   TEMP_ORPHAN_AGE_MS: integer(60_000).default(6 * 60 * 60_000),
   /** Provider request timeout, ms (the Cloudinary SDK reports a timeout as HTTP 499). */
   PROVIDER_TIMEOUT_MS: integer(1).default(120_000),
-  /** Attempts per webhook delivery before it is given up as `failed`. */
-  WEBHOOK_MAX_ATTEMPTS: integer(1, 50).default(12),
+  /** Attempts per webhook delivery before it is given up as `failed` (16 with the default delays: retries span about 4–7 hours). */
+  WEBHOOK_MAX_ATTEMPTS: integer(1, 50).default(16),
   /** First webhook retry delay ceiling, ms; doubles per attempt (half fixed, half jitter), up to WEBHOOK_RETRY_MAX_DELAY_MS. */
   WEBHOOK_RETRY_BASE_DELAY_MS: integer(1).default(10_000),
   WEBHOOK_RETRY_MAX_DELAY_MS: integer(1).default(60 * 60_000),
