@@ -82,8 +82,10 @@ describe.skipIf(!haveChromium)(title, () => {
       for (const name of QUEUE_NAMES) expect(await page.getByRole('link', { name, exact: true }).count(), name).toBeGreaterThan(0);
       await page.screenshot({ path: await artifact('dashboard-overview.png') });
 
-      // Signing out ends the session: the dashboard asks for the login again.
-      await page.goto(`${stack.apiUrl}/admin/logout`);
+      // "Sign out" in the dashboard's menu ends the session: the dashboard asks for the login again.
+      await page.locator('header button[aria-haspopup="menu"]').click();
+      await page.getByRole('menuitem', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/admin\/logout$/);
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/admin\/login$/);
       await page.goto(`${stack.apiUrl}/admin/queues`);
