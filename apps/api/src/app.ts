@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
-import type { ApiKeyRepository, JobQueue, TempStorage, UploadRepository } from '@hoist/core';
+import type { ApiKeyRepository, JobQueue, TempStorage, UploadProvider, UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
@@ -12,6 +12,8 @@ import { problemsPlugin } from './plugins/problems.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
+import { deleteUploadRoute } from './routes/delete-upload.js';
+import { retryUploadRoute } from './routes/retry-upload.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadEventsRoute } from './routes/upload-events.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
@@ -21,6 +23,8 @@ export interface AppDeps {
   uploads: UploadRepository;
   queue: JobQueue;
   storage: TempStorage;
+  /** Deletes provider assets (DELETE /v1/uploads/:id); without one, deleting answers 503. */
+  provider?: UploadProvider | undefined;
   /** Outbound policy for URL uploads (`URL_FETCH_ALLOW`), checked when they are submitted; default: public servers only. */
   urlFetchAllow?: readonly string[];
   /** Webhook endpoints and their deliveries (/v1/webhooks); without it those routes are not served. */
@@ -95,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       uploadRoutes(v1, deps);
       listUploadsRoute(v1, deps.uploads);
       cancelUploadRoute(v1, deps);
+      retryUploadRoute(v1, deps);
+      deleteUploadRoute(v1, deps);
       uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
     },

@@ -1,6 +1,7 @@
 import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
@@ -24,10 +25,16 @@ runMain('api', logger, async () => {
   // The dashboard's queue handles share the producer connection; without ADMIN_TOKEN there is no dashboard.
   const adminQueues = config.ADMIN_TOKEN ? openQueues(redis, config.QUEUE_PREFIX, logger) : [];
 
+  // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
+  const provider = config.CLOUDINARY_URL ? await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : undefined;
+  if (!provider) logger.warn('CLOUDINARY_URL is not set: DELETE /v1/uploads/:id will answer 503');
+
   const app = await buildApp({
     uploads,
     queue,
     storage,
+    provider,
+    urlFetchAllow: config.URL_FETCH_ALLOW,
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,

@@ -49,7 +49,7 @@ describe('OpenAPI document', () => {
 
   it('documents every public route', async () => {
     const document = await spec();
-    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}', '/v1/uploads/{id}/cancel', '/v1/uploads/{id}/events', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/uploads', '/v1/uploads/{id}', '/v1/uploads/{id}/cancel', '/v1/uploads/{id}/events', '/v1/uploads/{id}/retry', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries']);
     expect(Object.keys(document.paths['/v1/uploads']!).sort()).toEqual(['get', 'post']);
   });
 
