@@ -1,10 +1,15 @@
+export interface EnqueueOptions {
+  /** Lower runs first (1 is the highest); see fairPriority. Default: 1. */
+  priority?: number | undefined;
+}
+
 /** Hands accepted uploads to workers. Redis holds work, not truth: everything here can be rebuilt from Postgres. */
 export interface JobQueue {
   /**
    * Enqueues processing of one upload. Idempotent: the job id is the upload id, so enqueueing an
    * upload that already has a job is a no-op.
    */
-  enqueueUpload(uploadId: string): Promise<void>;
+  enqueueUpload(uploadId: string, options?: EnqueueOptions): Promise<void>;
 
   /**
    * Removes the upload's job unless a worker is running it. Idempotent.

@@ -1,3 +1,4 @@
+import { enqueueFairly } from './fair-share.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
@@ -60,7 +61,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
   }
   const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId });
   try {
-    await deps.queue.enqueueUpload(upload.id);
+    await enqueueFairly(deps, upload);
     await deps.uploads.markEnqueued(upload.id);
   } catch (error) {
     log.warn({ err: error }, 'retry accepted but not enqueued yet; the outbox relay will enqueue it');

@@ -1,4 +1,4 @@
-import type { JobInspector, JobState, Logger } from '@hoist/core';
+import type { EnqueueOptions, JobInspector, JobState, Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
@@ -35,25 +35,28 @@ export class BullJobQueue implements JobInspector {
    * @throws when Redis does not take the job within `enqueueTimeoutMs`. The job may still arrive
    * later; that is harmless, because a job for an upload that is not queued does nothing.
    */
-  async enqueueUpload(uploadId: string): Promise<void> {
+  async enqueueUpload(uploadId: string, options: EnqueueOptions = {}): Promise<void> {
     const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await Promise.race([this.add(uploadId), timeout]);
+      await Promise.race([this.add(uploadId, options.priority ?? 1), timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async add(uploadId: string): Promise<void> {
+  private async add(uploadId: string, priority: number): Promise<void> {
     await this.queue.add(
       'upload',
       { uploadId },
       {
         jobId: uploadId,
+        // See fairPriority. Priority 1 (a tenant's only unfinished upload) goes in BullMQ's plain wait
+        // list, which is served before every prioritized job and needs no priority bookkeeping.
+        ...(priority > 1 ? { priority } : {}),
         attempts: this.options.attempts,
         backoff: { type: JITTER_BACKOFF },
         removeOnComplete: { age: this.options.keepCompletedSeconds ?? 86_400 },

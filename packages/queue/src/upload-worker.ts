@@ -21,7 +21,7 @@ export interface UploadWorkerOptions {
   storeRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
-  handle: (job: { uploadId: string; isFinalAttempt: boolean }) => Promise<ProcessOutcome>;
+  handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined }) => Promise<ProcessOutcome>;
   /** Called when BullMQ gives up on a job for a reason the handler never saw (e.g. stalled too often). */
   onAbandoned: (uploadId: string, reason: string) => Promise<void>;
 }
@@ -46,6 +46,10 @@ export class UploadWorker {
       prefix: options.prefix,
       concurrency: options.concurrency,
       autorun: false,
+      // How long an idle worker blocks waiting for a job, seconds (BullMQ's default is 5). A
+      // prioritized job put back by a rate limit is only seen at the end of that wait, so a short
+      // one keeps the restart after a provider pause prompt; it costs one Redis call a second when idle.
+      drainDelay: 1,
       // BullMQ honours a queue-wide pause (queue.rateLimit) only in workers that have a limiter; this
       // one never throttles by itself, it only makes every worker obey the provider's pause.
       limiter: { max: 1_000_000, duration: 1_000 },
@@ -98,13 +102,14 @@ export class UploadWorker {
     const isFinalAttempt = attempt >= attempts;
     let outcome: ProcessOutcome;
     try {
-      outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt });
+      outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt, jobId: job.id });
     } catch (error) {
-      await this.note(job, `attempt ${attempt}/${attempts}: ${describeError(error, isFinalAttempt)}`);
+      const line = `attempt ${attempt}/${attempts}: ${describeError(error, isFinalAttempt)}`;
       if (error instanceof StoreUnavailableError) {
         // Postgres is down: wait and try again without spending an attempt, however long it takes.
         const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
         this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, delayMs }, 'database unavailable; job will try again');
+        await this.note(job, line);
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
       }
@@ -116,9 +121,11 @@ export class UploadWorker {
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
         this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
         await this.limiter.rateLimit(pauseMs);
+        await this.note(job, line);
         throw Worker.RateLimitError();
       }
       // Retryable and unexpected errors alike go back to BullMQ, which retries with backoff.
+      await this.note(job, line);
       throw error;
     }
     await this.note(job, `attempt ${attempt}/${attempts}: ${outcome.kind === 'failed' ? `failed ${outcome.failure.code}` : outcome.kind}`);

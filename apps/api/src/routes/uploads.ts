@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { derivePublicId, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { derivePublicId, enqueueFairly, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -234,7 +234,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       )
       .catch(storeFailed);
     try {
-      await queue.enqueueUpload(upload.id);
+      await enqueueFairly({ uploads, queue }, upload);
       await uploads.markEnqueued(upload.id);
     } catch (error) {
       // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
