@@ -28,7 +28,7 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
 }
 
 /** Resolves when a trivial query succeeds; rejects with the driver's error otherwise. */

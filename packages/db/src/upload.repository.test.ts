@@ -134,4 +134,49 @@ describe('KyselyUploadRepository', () => {
     await repo.create(upload);
     await expect(repo.create(upload)).rejects.toThrow(/upload_pkey/);
   });
+
+  it('keeps metadata keys exactly as given (no camelCasing inside JSON)', async () => {
+    const created = await repo.create({ ...newUpload(), metadata: { camera_model: 'X100', 'focal-length': 23, isRaw: false } });
+    expect((await repo.find(created.id))?.metadata).toEqual({ camera_model: 'X100', 'focal-length': 23, isRaw: false });
+  });
+
+  it('stores a URL upload without bytes until a worker records what it fetched', async () => {
+    const id = newUploadId();
+    await repo.create({ id, tenantId: 'default', filename: 'a.jpg', publicId: id, tags: [], sourceUrl: 'https://example.com/a.jpg' });
+    expect(await repo.find(id)).toMatchObject({ sourceUrl: 'https://example.com/a.jpg', bytes: null, sha256: null, contentType: null, storageKey: null });
+    const fetched = { bytes: 10, contentType: 'image/jpeg', sha256: 'f'.repeat(64), storageKey: '3f1c1c7e-0000-4000-8000-00000000000f' };
+    // Only a claimed (processing) upload can record its bytes.
+    expect(await repo.recordFetched(id, fetched)).toBe(false);
+    await repo.claim(id);
+    expect(await repo.recordFetched(id, fetched)).toBe(true);
+    expect(await repo.find(id)).toMatchObject(fetched);
+  });
+
+  it('retries only failed uploads, with fresh attempts, and deletes only finished ones', async () => {
+    const { id } = await repo.create(newUpload());
+    expect(await repo.markRetrying(id)).toBe(false);
+    expect(await repo.markDeleted(id)).toBe(false);
+    await repo.claim(id);
+    await repo.markFailed(id, { code: 'attempts_exhausted', message: 'gave up' });
+    expect(await repo.markRetrying(id)).toBe(true);
+    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0, retryCount: 1, error: null, completedAt: null, enqueuedAt: null });
+    await repo.claim(id);
+    await repo.markSucceeded(id, result);
+    expect(await repo.markDeleted(id)).toBe(true);
+    const deleted = await repo.find(id);
+    expect(deleted).toMatchObject({ status: 'deleted', result });
+    // Repeating keeps the first deletion time.
+    expect(await repo.markDeleted(id)).toBe(true);
+    expect((await repo.find(id))?.deletedAt).toEqual(deleted?.deletedAt);
+  });
+
+  it('cancels a running upload only when asked to, and never a final one', async () => {
+    const { id } = await repo.create(newUpload());
+    await repo.claim(id);
+    expect(await repo.markCancelled(id, { from: ['queued'] })).toBe(false);
+    expect(await repo.markCancelled(id, { from: ['processing'] })).toBe(true);
+    expect(await repo.saveChunkProgress(id, { sessionId: 's', offset: 5 })).toBe(false);
+    expect(await repo.markSucceeded(id, result)).toBe(false);
+    expect(await repo.markCancelled(id)).toBe(false);
+  });
 });
