@@ -6,6 +6,9 @@ export default defineConfig({
     // so tests run against src without a build step in between.
     conditions: ['@hoist/source'],
   },
+  // Tests run in Vite's server (SSR) environment, which takes its conditions from here; without
+  // this they would import the packages' built dist instead of their sources.
+  ssr: { resolve: { conditions: ['@hoist/source'], externalConditions: ['@hoist/source'] } },
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

@@ -295,7 +295,17 @@ describe('upload worker', () => {
     const upload = await harness.accept();
     // A row whose bytes were never stored stands for bytes lost from temp storage.
     const id = newUploadId();
-    await uploads.create({ ...upload, id, publicId: id, storageKey: '00000000-0000-4000-8000-000000000000' });
+    await uploads.create({
+      id,
+      tenantId: upload.tenantId,
+      filename: upload.filename,
+      bytes: upload.bytes ?? 1,
+      contentType: 'image/png',
+      sha256: upload.sha256 ?? 'b'.repeat(64),
+      storageKey: '00000000-0000-4000-8000-000000000000',
+      publicId: id,
+      tags: [],
+    });
     await harness.queue.enqueueUpload(id);
     const done = await settled(id, 'failed');
     expect(done.error?.code).toBe('temp_file_missing');
