@@ -117,7 +117,8 @@ if (!cloudinaryUrl) {
 } else {
   say(`uploading to Cloudinary via ${redactUrl(cloudinaryUrl)}`);
 }
-start('api', 'apps/api/dist/main.js');
+// The API needs the provider too: DELETE /v1/uploads/:id destroys assets.
+start('api', 'apps/api/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
 start('worker', 'apps/worker/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
 
 const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
