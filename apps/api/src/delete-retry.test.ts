@@ -1,0 +1,102 @@
+import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
+import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
+
+// DELETE and retry through HTTP, with a provider whose answers the test chooses.
+
+let app: FastifyInstance;
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+let uploads: KyselyUploadRepository;
+const destroyed: Array<{ publicId: string; resourceType: string }> = [];
+let nextDestroyError: Error | undefined;
+
+const provider: UploadProvider = {
+  name: 'test',
+  upload: () => Promise.reject(new Error('not used')),
+  destroy: (asset) => {
+    const error = nextDestroyError;
+    nextDestroyError = undefined;
+    if (error) return Promise.reject(error);
+    destroyed.push(asset);
+    return Promise.resolve();
+  },
+};
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDatabase({ url: database.url });
+  uploads = new KyselyUploadRepository(db);
+  await db.insertInto('tenant').values({ id: 'other' }).execute();
+  app = await buildApp(testAppDeps(db, { uploads, provider }));
+});
+afterAll(async () => {
+  await app.close();
+  await db.destroy();
+  await drop();
+});
+
+async function succeededUpload(tenantId = 'default') {
+  const id = newUploadId();
+  await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: `p/${id}`, tags: [] });
+  await uploads.claim(id);
+  const result = { provider: 'test', publicId: `p/${id}`, url: 'u', secureUrl: 'u', format: 'mp4', width: 1, height: 1, bytes: 1, version: 1 };
+  await uploads.markSucceeded(id, result);
+  return id;
+}
+
+describe('DELETE /v1/uploads/:id', () => {
+  it('destroys the asset with its resource type, then marks the upload deleted; repeating is harmless', async () => {
+    const id = await succeededUpload();
+    const first = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ status: 'deleted', result: { publicId: `p/${id}` } });
+    // No resource type in the stored result: it comes from the sniffed type (video/mp4 → video).
+    expect(destroyed.at(-1)).toEqual({ publicId: `p/${id}`, resourceType: 'video' });
+    const again = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
+    expect(again.statusCode).toBe(200);
+    expect(again.json<{ deletedAt: string }>().deletedAt).toBe(first.json<{ deletedAt: string }>().deletedAt);
+  });
+
+  it('changes nothing and says when to come back while the provider rate limits', async () => {
+    const id = await succeededUpload();
+    nextDestroyError = new RateLimitedError('Rate Limit Exceeded', { status: 420, resetAt: new Date(Date.now() + 30_000) });
+    const limited = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
+    expect(limited.statusCode).toBe(503);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited.json()).toMatchObject({ type: 'urn:hoist:problem:provider-rate-limited' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(29);
+    expect((await uploads.find(id))?.status).toBe('succeeded');
+  });
+
+  it("answers 404 for another tenant's upload and for a malformed id, and 409 for an unfinished one", async () => {
+    const foreign = await succeededUpload('other');
+    expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${foreign}` })).statusCode).toBe(404);
+    expect((await uploads.find(foreign))?.status).toBe('succeeded');
+    expect((await app.inject({ method: 'DELETE', url: '/v1/uploads/..%2f..%2fetc' })).statusCode).toBe(404);
+    const id = newUploadId();
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, tags: [] });
+    const unfinished = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
+    expect(unfinished.statusCode).toBe(409);
+    expect(unfinished.json()).toMatchObject({ type: 'urn:hoist:problem:upload-not-finished' });
+  });
+});
+
+describe('POST /v1/uploads/:id/retry', () => {
+  it("refuses another tenant's upload with 404 and a finished file upload whose bytes are gone with 409", async () => {
+    const foreign = await succeededUpload('other');
+    expect((await app.inject({ method: 'POST', url: `/v1/uploads/${foreign}/retry` })).statusCode).toBe(404);
+    const id = newUploadId();
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, tags: [] });
+    await uploads.markFailed(id, { code: 'provider_rejected', message: 'Invalid image file' });
+    const gone = await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
+    expect(gone.statusCode).toBe(409);
+    expect(gone.json()).toMatchObject({ type: 'urn:hoist:problem:upload-bytes-gone' });
+  });
+});
