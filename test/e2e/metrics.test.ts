@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntilSettled, uploadFile } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
 import { Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 /** The value of one sample line, e.g. `hoist_uploads_accepted_total{service="api"} 3`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -44,5 +45,31 @@ describe('Prometheus metrics move as uploads flow', () => {
     expect((await fetch(`${workerBase}/healthz`)).status).toBe(200);
     const ready = await fetch(`${workerBase}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('the worker counts the seconds it paused the queue for a rate limit, and both services show the pause while it lasts', async () => {
+    const scrapeApi = async () => (await fetch(`${stack.apiUrl}/metrics`)).text();
+    const scrapeWorker = async () => (await fetch(`http://127.0.0.1:${stack.workerMetricsPorts[0]}/metrics`)).text();
+    const PAUSE = 'hoist_provider_rate_limit_pause_seconds_total';
+    const before = await scrapeWorker();
+    expect(sample(before, 'hoist_queue_rate_limited', { queue: 'uploads' })).toBe(0);
+    expect(before).toMatch(/hoist_queue_rate_limited\{[^}]*queue="uploads"[^}]*\} 0/);
+
+    await stack.setFaults({ script: [{ kind: 'rate_limit', status: 420, resetInSeconds: 3, hint: 'headers' }] });
+    const accepted = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'));
+    const during = await waitFor(async () => {
+      const text = await scrapeWorker();
+      return sample(text, PAUSE) > sample(before, PAUSE) ? text : undefined;
+    }, { what: 'the rate-limit pause to be counted' });
+    expect(sample(during, 'hoist_queue_rate_limited', { queue: 'uploads' })).toBe(1);
+    expect(sample(await scrapeApi(), 'hoist_queue_rate_limited', { queue: 'uploads' })).toBe(1);
+
+    expect((await pollUntilSettled(stack.apiUrl, accepted.body.id)).status).toBe('succeeded');
+    const after = await scrapeWorker();
+    // Retry-After: 3, plus up to 10 % jitter.
+    const paused = sample(after, PAUSE) - sample(before, PAUSE);
+    expect(paused).toBeGreaterThan(2.5);
+    expect(paused).toBeLessThan(3.5);
+    expect(sample(after, 'hoist_queue_rate_limited', { queue: 'uploads' })).toBe(0);
   });
 });

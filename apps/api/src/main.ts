@@ -3,7 +3,7 @@ import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, Kysely
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, rateLimitedForMs, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -43,7 +43,7 @@ runMain('api', logger, async () => {
     webhooks: new KyselyWebhookRepository(db),
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts() }),
+    metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts(), rateLimitedForMs: () => rateLimitedForMs(queue.queue) }),
     metricsToken: config.METRICS_TOKEN,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
     admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: adminQueues, readOnly: config.ADMIN_READ_ONLY } : undefined,

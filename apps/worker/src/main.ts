@@ -4,7 +4,7 @@ import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, pingRedis, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, pingRedis, rateLimitedForMs, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -40,7 +40,7 @@ runMain('worker', logger, async () => {
   const uploads = new KyselyUploadRepository(db);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
-  const metrics = new HoistMetrics({ service: 'worker', queueCounts: () => queue.queue.getJobCounts() });
+  const metrics = new HoistMetrics({ service: 'worker', queueCounts: () => queue.queue.getJobCounts(), rateLimitedForMs: () => rateLimitedForMs(queue.queue) });
   const fetcher = new RemoteSourceFetcher({
     storage,
     maxBytes: config.MAX_UPLOAD_BYTES,

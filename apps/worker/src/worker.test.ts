@@ -6,6 +6,7 @@ import {
   retryUpload,
   RetryableProviderError,
   StoreUnavailableError,
+  type ProcessObserver,
   type TempStorage,
   type Upload,
   type UploadRepository,
@@ -13,7 +14,7 @@ import {
 } from '@hoist/core';
 import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { BullJobQueue, createRedis, type Redis, type UploadWorker } from '@hoist/queue';
+import { BullJobQueue, createRedis, rateLimitedForMs, type Redis, type UploadWorker } from '@hoist/queue';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +57,7 @@ interface HarnessOptions {
   /** Wraps what the workers see, to inject failures. */
   storage?: (storage: MemoryTempStorage) => TempStorage;
   uploads?: (uploads: UploadRepository) => UploadRepository;
+  observer?: ProcessObserver;
 }
 
 function start(options: HarnessOptions = {}): Harness {
@@ -78,6 +80,7 @@ function start(options: HarnessOptions = {}): Harness {
       retry: { baseMs: 10, maxMs: 40 },
       rateLimitFallbackMs: 300,
       storeRetryMs: 100,
+      ...(options.observer ? { observer: options.observer } : {}),
     });
   const workers: UploadWorker[] = [];
   const addWorker = () => {
@@ -232,6 +235,25 @@ describe('upload worker', () => {
     expect(harness.provider.calls).toBe(5);
     // The rate-limited call never counts as an attempt.
     expect(done.map((upload) => upload.attempts)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('reports each queue-wide pause it imposes, and the pause can be read from the queue while it lasts', async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    const pauses: number[] = [];
+    harness = start({ observer: { rateLimitPause: (seconds) => pauses.push(seconds) } });
+    expect(await rateLimitedForMs(harness.queue.queue)).toBe(0);
+    harness.provider.failNext(new RateLimitedError('Rate Limit Exceeded', { status: 429, resetAt: new Date(Date.now() + 2_000) }));
+    const upload = await harness.accept();
+    const limitedMs = await waitFor(async () => (pauses.length === 1 ? rateLimitedForMs(harness.queue.queue) : undefined), { what: 'the pause' });
+    expect(limitedMs).toBeGreaterThan(1_000);
+    // About two seconds until the reset time, plus up to 10 % jitter.
+    expect(pauses[0]).toBeGreaterThan(1.5);
+    expect(pauses[0]).toBeLessThan(2.3);
+    await settled(upload.id);
+    // The workers' own (non-throttling) limiter window is not a pause.
+    expect(await rateLimitedForMs(harness.queue.queue)).toBe(0);
+    expect(pauses).toHaveLength(1);
   });
 
   it('backs off exponentially when rate limits name no reset time', async () => {

@@ -21,6 +21,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
   return new UploadWorker({
     ...queueOptions,
     handle: (job) => processUpload(useCase, job),
+    ...(observer?.rateLimitPause ? { onRateLimitPause: (pauseMs: number) => observer.rateLimitPause?.(pauseMs / 1000) } : {}),
     onAbandoned: async (uploadId, reason) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;

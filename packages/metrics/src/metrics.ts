@@ -5,6 +5,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Queue job counts by BullMQ state, read when Prometheus scrapes. */
 export type QueueCounts = () => Promise<Record<string, number>>;
 
+/** What is left of the upload queue's provider rate-limit pause, ms (0: none); read when Prometheus scrapes. */
+export type RateLimitedForMs = () => Promise<number>;
+
 /**
  * Hoist's Prometheus metrics, on a registry of their own (so tests and several apps in one
  * process don't collide). Names follow Prometheus conventions: `_total` counters, `_seconds`
@@ -30,9 +33,14 @@ export class HoistMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
+  readonly rateLimitPause = new Counter({
+    name: 'hoist_provider_rate_limit_pause_seconds_total',
+    help: 'Seconds of queue-wide pause this worker imposed because the provider rate limited (rate() is the fraction of time paused).',
+    registers: [this.registry],
+  });
   readonly reconcilerActions = new Counter({ name: 'hoist_reconciler_actions_total', help: 'Reconciler repairs by action.', labelNames: ['action'], registers: [this.registry] });
 
-  constructor(options: { service: string; defaultMetrics?: boolean; queueCounts?: QueueCounts }) {
+  constructor(options: { service: string; defaultMetrics?: boolean; queueCounts?: QueueCounts; rateLimitedForMs?: RateLimitedForMs }) {
     this.registry.setDefaultLabels({ service: options.service });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'hoist_' });
     const queueCounts = options.queueCounts;
@@ -50,6 +58,22 @@ export class HoistMetrics {
         },
       });
     }
+    const rateLimitedForMs = options.rateLimitedForMs;
+    if (rateLimitedForMs) {
+      new Gauge({
+        name: 'hoist_queue_rate_limited',
+        help: '1 while the upload queue is paused for a provider rate limit, read at scrape time.',
+        // A label, so that a scrape while Redis is down can leave the sample out (an unlabelled gauge resets to 0).
+        labelNames: ['queue'],
+        registers: [this.registry],
+        async collect() {
+          // As for the queue depth: no number while Redis is down, rather than a failed scrape.
+          const ms = await rateLimitedForMs().catch(() => undefined);
+          this.reset();
+          if (ms !== undefined) this.set({ queue: 'uploads' }, ms > 0 ? 1 : 0);
+        },
+      });
+    }
   }
 
   /** The use case's measurements, counted here. */
@@ -59,6 +83,7 @@ export class HoistMetrics {
         this.providerCalls.inc({ outcome });
         this.providerDuration.observe({ outcome }, seconds);
       },
+      rateLimitPause: (seconds) => this.rateLimitPause.inc(seconds),
     };
   }
 

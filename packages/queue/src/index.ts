@@ -14,7 +14,7 @@ export { RedisThrottle } from './redis-throttle.js';
 export { RedisUploadEvents } from './redis-upload-events.js';
 export type { RedisThrottleOptions } from './redis-throttle.js';
 export type { Redis } from './redis.js';
-export { UploadWorker } from './upload-worker.js';
+export { rateLimitedForMs, UploadWorker } from './upload-worker.js';
 export type { UploadWorkerOptions } from './upload-worker.js';
 export { WebhookWorker, webhookRetryDelay } from './webhook-worker.js';
 export type { WebhookWorkerOptions } from './webhook-worker.js';

@@ -1,6 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import { QUEUE_NAMES } from './jobs.js';
 import type { Redis } from './redis.js';
+import { rateLimitedForMs } from './upload-worker.js';
 
 /** Job states counted per queue, in the order operators read them. */
 export const COUNTED_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
@@ -81,13 +82,12 @@ export class QueueAdmin {
   async overview(): Promise<QueueOverview[]> {
     return Promise.all(
       [...this.queues.values()].map(async (queue) => {
-        const [counts, paused, ttl] = await Promise.all([queue.getJobCounts(...COUNTED_STATES), queue.isPaused(), queue.getRateLimitTtl()]);
+        const [counts, paused, limitedMs] = await Promise.all([queue.getJobCounts(...COUNTED_STATES), queue.isPaused(), rateLimitedForMs(queue)]);
         return {
           name: queue.name,
           counts: Object.fromEntries(COUNTED_STATES.map((state) => [state, counts[state] ?? 0])) as Record<CountedState, number>,
           paused,
-          // getRateLimitTtl answers -2 (no limit) or -1 (no expiry, which BullMQ never sets) below zero.
-          rateLimitedForMs: Math.max(ttl, 0),
+          rateLimitedForMs: limitedMs,
         };
       }),
     );

@@ -6,6 +6,23 @@ import type { Redis } from './redis.js';
 
 type UploadJob = JobRegistry['upload'];
 
+/**
+ * Jobs per second of every worker's own limiter: high enough never to throttle. It also tells the
+ * provider's pause (which sets the limiter counter far above it) from the limiter's ordinary
+ * one-second window, see {@link rateLimitedForMs}.
+ */
+const WORKER_LIMITER_MAX = 1_000_000;
+
+/**
+ * What is left of the queue-wide pause a worker set for a provider rate limit, ms; 0 when there is
+ * none. (A plain `getRateLimitTtl()` would also report the workers' own limiter window, up to 1 s
+ * after any job started.)
+ */
+export async function rateLimitedForMs(queue: Pick<Queue, 'getRateLimitTtl'>): Promise<number> {
+  // Below zero: -2 (no limiter key) or -1 (no expiry, which BullMQ never sets).
+  return Math.max(await queue.getRateLimitTtl(WORKER_LIMITER_MAX), 0);
+}
+
 export interface UploadWorkerOptions {
   /** A worker connection (see createRedis). Not closed by the worker. */
   connection: Redis;
@@ -24,6 +41,8 @@ export interface UploadWorkerOptions {
   handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined }) => Promise<ProcessOutcome>;
   /** Called when BullMQ gives up on a job for a reason the handler never saw (e.g. stalled too often). */
   onAbandoned: (uploadId: string, reason: string) => Promise<void>;
+  /** Called after this worker paused the whole queue for a provider rate limit, with the pause in ms (metrics). Must not throw. */
+  onRateLimitPause?: (pauseMs: number) => void;
 }
 
 /**
@@ -52,7 +71,7 @@ export class UploadWorker {
       drainDelay: 1,
       // BullMQ honours a queue-wide pause (queue.rateLimit) only in workers that have a limiter; this
       // one never throttles by itself, it only makes every worker obey the provider's pause.
-      limiter: { max: 1_000_000, duration: 1_000 },
+      limiter: { max: WORKER_LIMITER_MAX, duration: 1_000 },
       // A crashed worker's job is picked up again by another (stalled-job recovery). BullMQ's default
       // gives up after one stall; a host that dies twice during one upload should not fail it.
       maxStalledCount: 3,
@@ -121,6 +140,7 @@ export class UploadWorker {
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
         this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
         await this.limiter.rateLimit(pauseMs);
+        this.options.onRateLimitPause?.(pauseMs);
         await this.note(job, line);
         throw Worker.RateLimitError();
       }
