@@ -76,7 +76,7 @@ describe('POST /v1/uploads', () => {
     expect(response.headers.location).toBe(body.statusUrl);
 
     const job = await queue.queue.getJob(body.id);
-    expect(job?.data).toEqual({ uploadId: body.id });
+    expect(job?.data).toEqual({ uploadId: body.id, tenantId: 'default' });
     expect(job?.opts.attempts).toBe(4);
 
     const row = await db.selectFrom('upload').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();

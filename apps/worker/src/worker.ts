@@ -29,7 +29,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
       const recorded = await uploads.markFailed(uploadId, failure);
       if (recorded) {
         if (upload.storageKey && !keepsBytesForRetry(failure)) await storage.delete(upload.storageKey);
-        logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, reason }, 'upload failed: job abandoned by the queue');
+        logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts, reason }, 'upload failed: job abandoned by the queue');
       }
     },
   });

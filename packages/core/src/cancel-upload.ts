@@ -3,6 +3,7 @@ import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
+import { bindLogger } from './upload-log.js';
 
 export interface CancelUploadDeps {
   uploads: UploadRepository;
@@ -32,7 +33,7 @@ export async function cancelUpload(deps: CancelUploadDeps, uploadId: string, sco
   if (!upload) return { kind: 'not_found' };
   if (upload.status === 'cancelled') return { kind: 'cancelled', upload, stopping: false };
   if (upload.status !== 'queued' && upload.status !== 'processing') return { kind: 'final', upload };
-  const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId });
+  const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
 
   // A job that is not running goes first, so no worker can pick the upload up while it is cancelled.
   // A running job cannot be removed (its worker holds the lock); that is what the second case is for.

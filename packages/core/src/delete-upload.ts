@@ -3,6 +3,7 @@ import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
+import { bindLogger } from './upload-log.js';
 
 export interface DeleteUploadDeps {
   uploads: UploadRepository;
@@ -41,7 +42,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   }
   // A failed upload's bytes may still be kept for a retry that can no longer happen.
   if (upload.storageKey) await deps.storage.delete(upload.storageKey).catch(() => undefined);
-  deps.logger.info({ uploadId: upload.id, tenantId: upload.tenantId, publicId: asset.publicId }, 'upload deleted');
+  bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }).info({ publicId: asset.publicId }, 'upload deleted');
   return { kind: 'deleted', upload: (await deps.uploads.find(upload.id)) ?? upload };
 }
 

@@ -21,5 +21,5 @@ export async function fairPriority(uploads: UploadRepository, tenantId: string):
 
 /** Enqueues an upload at its fair-share priority (see {@link fairPriority}). */
 export async function enqueueFairly(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string }): Promise<void> {
-  await deps.queue.enqueueUpload(upload.id, { priority: await fairPriority(deps.uploads, upload.tenantId) });
+  await deps.queue.enqueueUpload(upload.id, { priority: await fairPriority(deps.uploads, upload.tenantId), tenantId: upload.tenantId });
 }

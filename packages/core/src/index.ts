@@ -19,6 +19,7 @@ export type * from './temp-storage.js';
 export * from './upload.js';
 export * from './upload-options.js';
 export * from './upload-events.js';
+export * from './upload-log.js';
 export * from './upload-view.js';
 export type * from './upload-provider.js';
 export type * from './upload.repository.js';

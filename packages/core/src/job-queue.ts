@@ -1,6 +1,8 @@
 export interface EnqueueOptions {
   /** Lower runs first (1 is the highest); see fairPriority. Default: 1. */
   priority?: number | undefined;
+  /** The upload's tenant, kept in the job so the queue's own log lines can name it. */
+  tenantId?: string | undefined;
 }
 
 /** Hands accepted uploads to workers. Redis holds work, not truth: everything here can be rebuilt from Postgres. */

@@ -5,4 +5,6 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** The fields every line of this logger carries (pino has it; see bindLogger). */
+  bindings?(): Record<string, unknown>;
 }

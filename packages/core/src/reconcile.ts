@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
+import { bindLogger } from './upload-log.js';
 
 /** What one reconciler run did; every count is also logged. */
 export interface ReconcileReport {
@@ -42,7 +43,10 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
     for (const upload of batch) {
       // A URL upload's bytes may not be fetched yet; a file upload without its bytes can never run.
       if (!(await hasBytesOrSource(deps.storage, upload))) {
-        if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) failed += 1;
+        if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+          failed += 1;
+          bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }).error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
+        }
         continue;
       }
       // A retried upload may still have its old finished job under the same id, which would make
@@ -106,7 +110,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
 async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileReport): Promise<void> {
   const state = await deps.queue.jobState(upload.id);
   if (state === 'live') return;
-  const log = deps.logger.child({ uploadId: upload.id, jobState: state });
+  const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id, attempt: upload.attempts }).child({ jobState: state });
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
     // Its bytes stay for the retry window, as for any upload that ran out of attempts.

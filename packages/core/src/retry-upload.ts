@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload, UploadFailure } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
+import { bindLogger } from './upload-log.js';
 
 /**
  * Failure codes worth retrying later as they are: the provider kept failing transiently until the
@@ -59,7 +60,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'not_failed', upload: current } : { kind: 'not_found' };
   }
-  const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId });
+  const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
   try {
     await enqueueFairly(deps, upload);
     await deps.uploads.markEnqueued(upload.id);

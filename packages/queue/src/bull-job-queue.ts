@@ -42,16 +42,16 @@ export class BullJobQueue implements JobInspector {
       timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await Promise.race([this.add(uploadId, options.priority ?? 1), timeout]);
+      await Promise.race([this.add(uploadId, options.priority ?? 1, options.tenantId), timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async add(uploadId: string, priority: number): Promise<void> {
+  private async add(uploadId: string, priority: number, tenantId: string | undefined): Promise<void> {
     await this.queue.add(
       'upload',
-      { uploadId },
+      tenantId === undefined ? { uploadId } : { uploadId, tenantId },
       {
         jobId: uploadId,
         // See fairPriority. Priority 1 (a tenant's only unfinished upload) goes in BullMQ's plain wait

@@ -12,7 +12,8 @@ export const QUEUE_NAMES: readonly string[] = [UPLOAD_QUEUE, WEBHOOK_QUEUE];
 
 /** Job names → payloads. Payloads are ids, never bytes. */
 export interface JobRegistry {
-  upload: { uploadId: string };
+  /** `tenantId` is there for the worker's log lines; jobs enqueued before it existed lack it. */
+  upload: { uploadId: string; tenantId?: string };
   deliver: { deliveryId: string };
 }
 

@@ -87,7 +87,8 @@ export class UploadWorker {
     this.worker.on('failed', (job, error) => {
       if (!job?.finishedOn) return;
       this.options.onAbandoned(job.data.uploadId, error.message).catch((cause: unknown) => {
-        options.logger.error({ err: cause, uploadId: job.data.uploadId }, 'could not record abandoned job');
+        // attemptsMade already counts the attempt that failed.
+        options.logger.error({ err: cause, ...logFields(job), attempt: job.attemptsMade }, 'could not record abandoned job');
       });
     });
     this.worker.on('error', (error) => options.logger.error({ err: error }, 'worker error'));
@@ -127,7 +128,7 @@ export class UploadWorker {
       if (error instanceof StoreUnavailableError) {
         // Postgres is down: wait and try again without spending an attempt, however long it takes.
         const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
-        this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, delayMs }, 'database unavailable; job will try again');
+        this.options.logger.warn({ ...logFields(job), delayMs }, 'database unavailable; job will try again');
         await this.note(job, line);
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
@@ -138,7 +139,7 @@ export class UploadWorker {
         this.hintlessStreak = error.resetAt ? 0 : this.hintlessStreak + 1;
         const fallbackMs = this.options.rateLimitFallbackMs * 2 ** Math.min(Math.max(this.hintlessStreak - 1, 0), 10);
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
-        this.options.logger.warn({ uploadId: job.data.uploadId, jobId: job.id, pauseMs }, 'pausing the upload queue for the provider rate limit');
+        this.options.logger.warn({ ...logFields(job), pauseMs }, 'pausing the upload queue for the provider rate limit');
         await this.limiter.rateLimit(pauseMs);
         this.options.onRateLimitPause?.(pauseMs);
         await this.note(job, line);
@@ -158,6 +159,15 @@ export class UploadWorker {
   private async note(job: Job<UploadJob>, line: string): Promise<void> {
     await job.log(`${new Date().toISOString()} ${line}`).catch(() => undefined);
   }
+}
+
+/**
+ * What ties the queue's own log lines to the upload (see the use case's lines): the tenant comes
+ * from the job's data, since Postgres may be the very thing that is down; `attempt` is BullMQ's
+ * count, which equals the upload's `attempts` unless a stalled run was picked up again.
+ */
+function logFields(job: Job<UploadJob>): { uploadId: string; tenantId?: string; jobId: string | undefined; attempt: number } {
+  return { uploadId: job.data.uploadId, ...(job.data.tenantId ? { tenantId: job.data.tenantId } : {}), jobId: job.id, attempt: job.attemptsMade + 1 };
 }
 
 /** What an attempt that threw means for the job, in one log line: its error code and what happens next. */
