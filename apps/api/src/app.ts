@@ -9,6 +9,8 @@ import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
+import { uploadLogPlugin } from './plugins/upload-log.js';
+import { RequestLogController } from './request-log.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
@@ -56,6 +58,8 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
+    // One line per request, at its end, naming the upload it was about (see request-log.ts).
+    logController: new RequestLogController(),
     // Ids in logs tie a request to its upload; honour a caller's id for tracing across services.
     requestIdHeader: 'x-request-id',
     // Slow clients must not hold a connection forever (slowloris); large files on slow links still fit.
@@ -95,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, deps.auth);
+      await v1.register(uploadLogPlugin);
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
       uploadRoutes(v1, deps);
       listUploadsRoute(v1, deps.uploads);

@@ -55,7 +55,7 @@ export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepositor
           upload = next;
         }
       } catch (error) {
-        request.log.warn({ err: error, uploadId: id }, 'upload event stream ended early');
+        request.log.warn({ err: error }, 'upload event stream ended early');
       }
       out.end();
     },

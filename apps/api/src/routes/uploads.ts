@@ -6,6 +6,7 @@ import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '@hoist/intake';
 import { findOwnUpload } from '../own-upload.js';
+import { bindUploadLog } from '../plugins/upload-log.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
@@ -116,6 +117,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         const idempotency = idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(source.fields, { filename: source.filename, sha256: source.url }) } : undefined;
         try {
           const outcome = await accept({ kind: 'url', url: source.url, filename: source.filename }, uploadOptions, idempotency, request);
+          bindUploadLog(request, reply, { uploadId: outcome.id, tenantId: request.tenantId });
           return await reply.code(202).header('location', outcome.statusUrl).send(outcome.body);
         } catch (error) {
           if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
@@ -159,6 +161,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           if (error instanceof IdempotencyKeyUsedError) return replay(error, uploads, request, reply);
           throw error;
         }
+        bindUploadLog(request, reply, { uploadId: outcome.id, tenantId: request.tenantId });
         return reply.code(outcome.replayed ? 200 : 202).header('location', outcome.statusUrl).headers(outcome.headers).send(outcome.body);
       }
 
@@ -233,18 +236,17 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         { idempotency },
       )
       .catch(storeFailed);
+    // Its own logger, not the request's: a request with several files accepts several uploads.
+    const log = request.log.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
     try {
       await enqueueFairly({ uploads, queue }, upload);
       await uploads.markEnqueued(upload.id);
     } catch (error) {
       // The upload is safe in Postgres and temp storage: it stays in the outbox and is enqueued as
       // soon as Redis is back (the outbox relay), so the client still gets its 202.
-      request.log.warn({ err: error, uploadId: upload.id }, 'upload accepted; the outbox relay will enqueue it');
+      log.warn({ err: error }, 'upload accepted; the outbox relay will enqueue it');
     }
-    request.log.info(
-      { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id, bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null },
-      'upload accepted',
-    );
+    log.info({ bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null }, 'upload accepted');
     options.metrics?.uploadsAccepted.inc();
     if (file) options.metrics?.bytesIngested.inc(file.bytes);
     const statusUrl = `/v1/uploads/${upload.id}`;
@@ -311,6 +313,7 @@ async function replay(used: IdempotencyKeyUsedError, uploads: UploadRepository, 
     throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with a different request; use a new key for a new upload.');
   }
   const statusUrl = `/v1/uploads/${used.uploadId}`;
+  bindUploadLog(request, reply, { uploadId: used.uploadId, tenantId: request.tenantId });
   const original = await uploads.find(used.uploadId, { tenantId: request.tenantId });
   return reply
     .code(200)
