@@ -91,11 +91,11 @@ describe('large files, chunked, end to end', () => {
   async function expectServed(upload: UploadView, original: Buffer): Promise<void> {
     expect(upload.status, stack.logs()).toBe('succeeded');
     expect(upload.sha256).toBe(createHash('sha256').update(original).digest('hex'));
-    expect(upload.result).toMatchObject({ publicId: upload.id, bytes: SIZE, format: 'png' });
+    expect(upload.result).toMatchObject({ publicId: `default/${upload.id}`, bytes: SIZE, format: 'png' });
     const served = Buffer.from(await (await fetch(upload.result!.secureUrl)).arrayBuffer());
     expect(served.length).toBe(SIZE);
     expect(served.equals(original)).toBe(true);
-    expect(await assetsOf(upload.id)).toEqual([expect.objectContaining({ writes: 1, bytes: SIZE })]);
+    expect(await assetsOf(`default/${upload.id}`)).toEqual([expect.objectContaining({ writes: 1, bytes: SIZE })]);
   }
 
   it('uploads a file of several chunks through injected chunk failures and serves identical bytes', async () => {

@@ -29,6 +29,6 @@ describe('a worker killed mid-upload', () => {
     // The killed attempt counts: it may have reached the provider.
     expect(upload.attempts).toBe(2);
     const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string }> };
-    expect(assets.filter((asset) => asset.public_id === id)).toHaveLength(1);
+    expect(assets.filter((asset) => asset.public_id === `default/${id}`)).toHaveLength(1);
   }, 60_000);
 });

@@ -145,7 +145,8 @@ describe('upload lifecycle, end to end', () => {
       // then remove it (and only after that, its temp bytes).
       await stack.workers[0]?.waitForOutput(/cancelled while running; its asset was removed/);
       await waitFor(async () => ((await stack.tempFiles()).length === 0 ? true : undefined), { timeoutMs: 10_000 });
-      expect(await emulatorHas(stack, 'cancel-me-while-running')).toBe(false);
+      // Public ids live under the tenant's folder (AUTH=off: the tenant `default`).
+      expect(await emulatorHas(stack, 'default/cancel-me-while-running')).toBe(false);
       expect(await getUpload(stack.apiUrl, accepted.body.id)).toMatchObject({ status: 'cancelled', result: null });
       const again = await post(stack, `/v1/uploads/${accepted.body.id}/cancel`);
       expect(again).toMatchObject({ status: 200, json: { status: 'cancelled' } });

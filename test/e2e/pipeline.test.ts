@@ -31,7 +31,7 @@ describe('upload pipeline, end to end', () => {
     });
     expect(upload).toMatchObject({ status: 'succeeded', attempts: 1, contentType, bytes: original.length, error: null });
     expect(upload.sha256).toBe(createHash('sha256').update(original).digest('hex'));
-    expect(upload.result).toMatchObject({ provider: 'cloudinary', publicId: upload.id, bytes: original.length, ...expected });
+    expect(upload.result).toMatchObject({ provider: 'cloudinary', publicId: `default/${upload.id}`, bytes: original.length, ...expected });
 
     const served = await fetch(upload.result!.secureUrl);
     expect(served.status).toBe(200);
@@ -41,7 +41,7 @@ describe('upload pipeline, end to end', () => {
   it('honours publicId and folder, and leaves no temp file once settled', async () => {
     const accepted = await uploadFile(stack.apiUrl, fixturePath('logo.png'), { folder: 'brand', publicId: 'logo-main' });
     const upload = await pollUntilSettled(stack.apiUrl, accepted.body.id);
-    expect(upload.result?.publicId).toBe('brand/logo-main');
+    expect(upload.result?.publicId).toBe('default/brand/logo-main');
     expect(await stack.tempFiles()).toEqual([]);
   });
 });

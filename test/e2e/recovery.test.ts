@@ -38,7 +38,7 @@ describe('Redis loses every job mid-run', () => {
     expect(settled.map((u) => u.status)).toEqual(Array.from({ length: 12 }, () => 'succeeded'));
     // Exactly the twelve public ids, nothing else: a retry can only ever write to its upload's own id.
     const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string }> };
-    expect(assets.map((asset) => asset.public_id).sort()).toEqual(accepted.map((a) => a.body.id).sort());
+    expect(assets.map((asset) => asset.public_id).sort()).toEqual(accepted.map((a) => `default/${a.body.id}`).sort());
     expect(await stack.tempFiles()).toEqual([]);
     // It was the reconciler that brought the lost jobs back, and its metric says so.
     expect(stack.workers.some((worker) => worker.output.some((line) => line.includes('re-enqueued')))).toBe(true);

@@ -21,7 +21,7 @@ describe('several workers', () => {
     expect(settled.every((u) => u.status === 'succeeded')).toBe(true);
 
     const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string; writes: number }> };
-    const ours = assets.filter((asset) => accepted.some((a) => a.body.id === asset.public_id));
+    const ours = assets.filter((asset) => accepted.some((a) => `default/${a.body.id}` === asset.public_id));
     expect(ours).toHaveLength(12);
     expect(ours.every((asset) => asset.writes === 1)).toBe(true);
     // Both workers took part.

@@ -5,4 +5,5 @@ export const nullQueue: JobQueue = {
   enqueueUpload: () => Promise.resolve(),
   removeJob: () => Promise.resolve(true),
   removeFinishedJob: () => Promise.resolve(),
+  jobState: () => Promise.resolve('missing'),
 };

@@ -81,7 +81,7 @@ describe('POST /v1/uploads', () => {
 
     const row = await db.selectFrom('upload').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();
     // The client said text/plain; the bytes say PNG, and the bytes win.
-    expect(row).toMatchObject({ contentType: 'image/png', publicId: 'cats/felix', tags: ['cat', 'pet'], filename: 'felix.png' });
+    expect(row).toMatchObject({ contentType: 'image/png', publicId: 'default/cats/felix', tags: ['cat', 'pet'], filename: 'felix.png' });
     expect(await tempFiles()).toContain(row.storageKey);
   });
 

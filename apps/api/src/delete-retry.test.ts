@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { nullQueue } from '../../../test/support/null-queue.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
 // DELETE and retry through HTTP, with a provider whose answers the test chooses.
@@ -42,11 +43,11 @@ afterAll(async () => {
   await drop();
 });
 
-async function succeededUpload(tenantId = 'default') {
+async function succeededUpload(tenantId = 'default', publicId?: string) {
   const id = newUploadId();
-  await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: `p/${id}`, tags: [] });
+  await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: publicId ?? `p/${id}`, tags: [] });
   await uploads.claim(id);
-  const result = { provider: 'test', publicId: `p/${id}`, url: 'u', secureUrl: 'u', format: 'mp4', width: 1, height: 1, bytes: 1, version: 1 };
+  const result = { provider: 'test', publicId: publicId ?? `p/${id}`, url: 'u', secureUrl: 'u', format: 'mp4', width: 1, height: 1, bytes: 1, version: 1 };
   await uploads.markSucceeded(id, result);
   return id;
 }
@@ -88,7 +89,41 @@ describe('DELETE /v1/uploads/:id', () => {
   });
 });
 
+describe('DELETE guards', () => {
+  it('never destroys an asset its upload cannot own: never ran, or another upload now has the public id', async () => {
+    const before = destroyed.length;
+    // Cancelled before any worker ran it: it cannot have made an asset.
+    const idle = newUploadId();
+    await uploads.create({ id: idle, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: idle, publicId: 'default/shared', tags: [] });
+    await uploads.markCancelled(idle);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${idle}` })).json()).toMatchObject({ status: 'deleted' });
+    // An older upload whose public id a newer upload of the tenant overwrote: the asset is the newer one's.
+    const older = await succeededUpload('default', 'default/reused');
+    await succeededUpload('default', 'default/reused');
+    expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${older}` })).json()).toMatchObject({ status: 'deleted' });
+    expect(destroyed.length).toBe(before);
+  });
+});
+
 describe('POST /v1/uploads/:id/retry', () => {
+  it('asks to come back in a moment while the failed job is still being wound up', async () => {
+    const settlingApp = await buildApp(testAppDeps(db, { uploads, provider, queue: { ...nullQueue, jobState: () => Promise.resolve('live') } }));
+    try {
+      const id = newUploadId();
+      await uploads.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
+      await uploads.markFailed(id, { code: 'attempts_exhausted', message: 'gave up' });
+      const settling = await settlingApp.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
+      expect(settling.statusCode).toBe(409);
+      expect(settling.json()).toMatchObject({ type: 'urn:hoist:problem:upload-settling' });
+      expect(settling.headers['retry-after']).toBe('1');
+      expect((await uploads.find(id))?.status).toBe('failed');
+      // Once the job has settled, the same URL upload goes back to the queue.
+      expect((await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` })).statusCode).toBe(202);
+    } finally {
+      await settlingApp.close();
+    }
+  });
+
   it("refuses another tenant's upload with 404 and a finished file upload whose bytes are gone with 409", async () => {
     const foreign = await succeededUpload('other');
     expect((await app.inject({ method: 'POST', url: `/v1/uploads/${foreign}/retry` })).statusCode).toBe(404);

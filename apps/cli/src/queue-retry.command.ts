@@ -44,6 +44,8 @@ function explain(id: string, result: { outcome: RetryOutcome['kind']; status: st
       return `upload ${id} is ${result.status ?? 'unknown'}; only failed uploads can be retried`;
     case 'bytes_gone':
       return `upload ${id} cannot be retried: its temporary bytes are gone; the file must be uploaded again`;
+    case 'settling':
+      return `upload ${id} has only just failed and its job is still being wound up; try again in a moment`;
     case 'queued':
       return `upload ${id} is queued again`;
   }

@@ -50,6 +50,7 @@ runMain('worker', logger, async () => {
   });
   const worker = buildWorker({
     fetcher,
+    retainFailedBytes: config.FAILED_UPLOAD_RETENTION_MS > 0,
     observer: metrics.observer,
     uploads,
     storage,

@@ -302,6 +302,22 @@ describe('upload worker', () => {
     expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(true);
   });
 
+  it('removes the asset of an upload cancelled while running, when its worker could not (crash, lost database)', async () => {
+    const { key, bytes } = await harness.storage.write(Readable.from([Buffer.from('png bytes')]));
+    const id = newUploadId();
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: key, publicId: `default/${id}`, tags: [] });
+    // A worker took it on (and may have stored the asset), then the upload was cancelled and that worker died.
+    await uploads.claim(id);
+    await uploads.markCancelled(id, { from: ['processing'] });
+    // The dead worker's job runs again: it finds the upload cancelled, undoes the asset and frees the bytes.
+    await harness.queue.enqueueUpload(id);
+    await waitFor(async () => ((await harness.queue.queue.getJob(id))?.finishedOn ? true : undefined));
+    expect(harness.provider.destroyed).toEqual([`default/${id}`]);
+    expect(harness.provider.calls).toBe(0);
+    expect(await harness.storage.exists(key)).toBe(false);
+    expect((await uploads.find(id))?.status).toBe('cancelled');
+  });
+
   it('treats a second job run for a final upload as a no-op', async () => {
     const upload = await harness.accept();
     await settled(upload.id);

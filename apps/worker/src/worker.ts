@@ -6,7 +6,7 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, events, observer, fetcher, ...queueOptions } = deps;
+  const { uploads, storage, provider, throttle, events, observer, fetcher, retainFailedBytes, ...queueOptions } = deps;
   const { logger } = deps;
   const useCase: ProcessUploadDeps = {
     uploads,
@@ -17,6 +17,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     ...(events ? { events } : {}),
     ...(observer ? { observer } : {}),
     ...(fetcher ? { fetcher } : {}),
+    ...(retainFailedBytes === undefined ? {} : { retainFailedBytes }),
   };
   return new UploadWorker({
     ...queueOptions,
@@ -28,7 +29,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
       const failure = { code: 'attempts_exhausted', message: `Gave up: ${reason}` };
       const recorded = await uploads.markFailed(uploadId, failure);
       if (recorded) {
-        if (upload.storageKey && !keepsBytesForRetry(failure)) await storage.delete(upload.storageKey);
+        if (upload.storageKey && !((retainFailedBytes ?? true) && keepsBytesForRetry(failure))) await storage.delete(upload.storageKey);
         logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts, reason }, 'upload failed: job abandoned by the queue');
       }
     },

@@ -35,7 +35,10 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   if (upload.status === 'queued' || upload.status === 'processing') return { kind: 'unfinished', upload };
 
   const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
-  await deps.provider.destroy(asset);
+  // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
+  // ran at least once; and never when another upload now owns the same public id (the client reused it).
+  const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0;
+  if (mayOwnAsset && !(await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId))) await deps.provider.destroy(asset);
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'unfinished', upload: current } : { kind: 'not_found' };
@@ -47,7 +50,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
 }
 
 /** The provider's resource type of the asset: as reported when it was stored, else as requested, else from the bytes' type. */
-function assetResourceType(upload: Upload): string {
+export function assetResourceType(upload: Upload): string {
   if (upload.result?.resourceType) return upload.result.resourceType;
   if (upload.resourceType !== 'auto') return upload.resourceType;
   const type = upload.contentType ?? '';

@@ -22,9 +22,11 @@ export function isUploadId(value: string): boolean {
 
 /**
  * The provider public id an upload writes to: the client's `publicId` if given, else the upload id,
- * under the client's `folder` if given. Deterministic, so every retry of the job targets one asset.
+ * under the client's `folder` if given, all under a folder named after the tenant. Deterministic, so
+ * every retry of the job targets one asset; tenant-scoped, so one tenant can never overwrite (or,
+ * through DELETE, destroy) another tenant's asset by choosing the same `publicId`.
  */
-export function derivePublicId(uploadId: string, options: { publicId?: string | undefined; folder?: string | undefined }): string {
+export function derivePublicId(uploadId: string, tenantId: string, options: { publicId?: string | undefined; folder?: string | undefined }): string {
   const name = options.publicId ?? uploadId;
-  return options.folder ? `${options.folder}/${name}` : name;
+  return [tenantId, options.folder, name].filter(Boolean).join('/');
 }

@@ -21,6 +21,9 @@ export interface JobQueue {
 
   /** Removes a finished (completed or failed) job so the upload can be enqueued again under its id. Idempotent. */
   removeFinishedJob(uploadId: string): Promise<void>;
+
+  /** Where the upload's job is (see {@link JobState}). */
+  jobState(uploadId: string): Promise<JobState>;
 }
 
 /**
@@ -30,7 +33,5 @@ export interface JobQueue {
  */
 export type JobState = 'live' | 'completed' | 'failed' | 'missing';
 
-/** What the reconciler needs from the queue beyond enqueueing. */
-export interface JobInspector extends JobQueue {
-  jobState(uploadId: string): Promise<JobState>;
-}
+/** What the reconciler needs from the queue (the same as JobQueue, kept as a name for readers). */
+export type JobInspector = JobQueue;

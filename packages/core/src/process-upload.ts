@@ -6,6 +6,7 @@ import {
   SourceFetchError,
   TempObjectMissingError,
 } from './errors.js';
+import { assetResourceType } from './delete-upload.js';
 import { keepsBytesForRetry } from './retry-upload.js';
 import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
@@ -30,6 +31,11 @@ export interface ProcessUploadDeps {
   observer?: ProcessObserver;
   /** Fetches URL uploads' sources; without one, URL uploads fail with `url_fetch_unavailable`. */
   fetcher?: SourceFetcher;
+  /**
+   * Keep the bytes of uploads that ran out of attempts, for a later retry (the reconciler removes
+   * them after `FAILED_UPLOAD_RETENTION_MS`); default true. False deletes them at once.
+   */
+  retainFailedBytes?: boolean;
 }
 
 export interface ProcessUploadJob {
@@ -68,7 +74,10 @@ export type ProcessOutcome =
  */
 export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJob): Promise<ProcessOutcome> {
   const claimed = await deps.uploads.claim(job.uploadId);
-  if (!claimed) return { kind: 'skipped' };
+  if (!claimed) {
+    await cleanUpAfterCancel(deps, job.uploadId);
+    return { kind: 'skipped' };
+  }
   let upload = claimed;
   const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: job.jobId ?? upload.id, attempt: upload.attempts });
   const throttle = deps.throttle ?? UNTHROTTLED;
@@ -111,19 +120,15 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
       observeCall(deps, outcome, callStarted);
     }
-    if (error instanceof UploadWithdrawnError) {
-      if (upload.storageKey) await deps.storage.delete(upload.storageKey);
-      log.info({}, 'upload cancelled while running; stopped');
-      return { kind: 'skipped' };
-    }
+    if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
     if (error instanceof RateLimitedError) {
       await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
-      await deps.uploads.requeue(upload.id, { refundAttempt: true });
+      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       throw error;
     }
     if (isRetryable(error) && !job.isFinalAttempt) {
-      await deps.uploads.requeue(upload.id, { refundAttempt: false });
+      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: false }))) return withdrawn(deps, upload, log);
       log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : 'provider call failed; will retry');
       throw error;
     }
@@ -131,9 +136,36 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     if (!failure) throw error;
     if (await deps.uploads.markFailed(upload.id, failure)) await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
-    if (upload.storageKey && !keepsBytesForRetry(failure)) await deps.storage.delete(upload.storageKey);
+    const keepBytes = (deps.retainFailedBytes ?? true) && keepsBytesForRetry(failure);
+    if (upload.storageKey && !keepBytes) await deps.storage.delete(upload.storageKey);
     log.error({ err: error, code: failure.code }, 'upload failed');
     return { kind: 'failed', failure, error: error as Error };
+  }
+}
+
+/** The upload was cancelled while this attempt ran: stop without retrying, and free its bytes. */
+async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<ProcessOutcome> {
+  if (upload.storageKey) await deps.storage.delete(upload.storageKey);
+  log.info({}, 'upload cancelled while running; stopped');
+  return { kind: 'skipped' };
+}
+
+/**
+ * A job found its upload already final. If it was cancelled after a worker had started it, that
+ * worker may have stored the asset and then died, or lost the database, before it could undo it;
+ * destroying it here (idempotently) keeps the promise that a cancelled upload leaves no asset.
+ */
+async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Promise<void> {
+  const upload = await deps.uploads.find(uploadId);
+  if (upload?.status !== 'cancelled' || upload.attempts === 0) return;
+  const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
+  try {
+    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId))) {
+      await deps.provider.destroy({ publicId: upload.publicId, resourceType: assetResourceType(upload) });
+    }
+    if (upload.storageKey) await deps.storage.delete(upload.storageKey);
+  } catch (error) {
+    log.warn({ err: error }, 'could not clean up after a cancelled upload');
   }
 }
 
@@ -168,6 +200,7 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
     return;
   }
   try {
+    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId)) return;
     await deps.provider.destroy(asset);
     log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
   } catch (error) {

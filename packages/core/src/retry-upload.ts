@@ -35,7 +35,12 @@ export type RetryOutcome =
   /** Only `failed` uploads can be retried. */
   | { kind: 'not_failed'; upload: Upload }
   /** A file upload whose temp bytes are gone (a permanent failure, or the retention ran out): upload the file again. */
-  | { kind: 'bytes_gone'; upload: Upload };
+  | { kind: 'bytes_gone'; upload: Upload }
+  /**
+   * The upload has just failed and its job is still being wound up by the queue; retrying now would
+   * race the queue's own bookkeeping (which would mark it failed again). Try again in a moment.
+   */
+  | { kind: 'settling'; upload: Upload };
 
 /**
  * Sends a failed upload back to the queue: failed → queued with its attempts reset, then enqueued.
@@ -55,6 +60,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
   const hasBytes = upload.storageKey !== null && (await deps.storage.exists(upload.storageKey));
   if (!hasBytes && upload.sourceUrl === null) return { kind: 'bytes_gone', upload };
 
+  if ((await deps.queue.jobState(upload.id)) === 'live') return { kind: 'settling', upload };
   await deps.queue.removeFinishedJob(upload.id);
   if (!(await deps.uploads.markRetrying(upload.id))) {
     const current = await deps.uploads.find(upload.id);

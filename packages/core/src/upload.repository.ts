@@ -89,6 +89,12 @@ export interface UploadRepository {
    */
   markDeleted(id: string): Promise<boolean>;
 
+  /**
+   * True when an upload other than `id` has succeeded with this public id and is not deleted: the
+   * asset at that id is that upload's, so deleting or undoing `id` must not destroy it.
+   */
+  otherUploadOwnsAsset(id: string, publicId: string): Promise<boolean>;
+
   /** A URL upload's source has been fetched into temp storage: records what the bytes are. Only while `processing`. */
   recordFetched(id: string, fetched: FetchedBytes): Promise<boolean>;
 

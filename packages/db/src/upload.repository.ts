@@ -193,6 +193,10 @@ export class KyselyUploadRepository implements UploadRepository {
           errorMessage: null,
           completedAt: null,
           enqueuedAt: null,
+          // A new round starts a new provider session: the old one has likely expired, and a URL
+          // upload may be fetched again with different bytes.
+          chunkSession: null,
+          chunkOffset: 0,
           updatedAt: sql`now()`,
         })
         .where('id', '=', id)
@@ -215,11 +219,26 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
+  otherUploadOwnsAsset(id: string, publicId: string): Promise<boolean> {
+    return unlessUnavailable(async () => {
+      const row = await this.db
+        .selectFrom('upload')
+        .select('id')
+        .where('publicId', '=', publicId)
+        .where('id', '<>', id)
+        .where('status', '=', 'succeeded')
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
   recordFetched(id: string, fetched: FetchedBytes): Promise<boolean> {
     return unlessUnavailable(async () => {
       const result = await this.db
         .updateTable('upload')
-        .set({ bytes: fetched.bytes, contentType: fetched.contentType, sha256: fetched.sha256, storageKey: fetched.storageKey, updatedAt: sql`now()` })
+        // New bytes: any chunked session of earlier bytes must not be resumed with them.
+        .set({ ...fetched, chunkSession: null, chunkOffset: 0, updatedAt: sql`now()` })
         .where('id', '=', id)
         .where('status', '=', 'processing')
         .executeTakeFirst();

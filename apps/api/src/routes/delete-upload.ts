@@ -26,19 +26,27 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
       },
     },
     async (request, reply) => {
-      const { id } = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
+      const upload = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
+      const { id } = upload;
       const { provider } = options;
-      if (!provider) throw new HttpProblem(503, 'provider-not-configured', 'Deleting is not available', 'This API has no CLOUDINARY_URL, so it cannot delete assets.');
+      if (!provider) {
+        // What needs no provider is answered as usual: already deleted, or not finished.
+        if (upload.status === 'deleted') return toUploadView(upload);
+        if (upload.status === 'queued' || upload.status === 'processing') throw notFinished(upload.status);
+        throw new HttpProblem(503, 'provider-not-configured', 'Deleting is not available', 'This API has no CLOUDINARY_URL, so it cannot delete assets.');
+      }
       const outcome = await deleteUpload({ ...options, provider, logger: request.log }, id, { tenantId: request.tenantId }).catch((error: unknown) =>
         providerProblem(error, reply),
       );
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
-      if (outcome.kind === 'unfinished') {
-        throw new HttpProblem(409, 'upload-not-finished', 'Upload is not finished', `The upload is ${outcome.upload.status}; cancel it before deleting it.`);
-      }
+      if (outcome.kind === 'unfinished') throw notFinished(outcome.upload.status);
       return toUploadView(outcome.upload);
     },
   );
+}
+
+function notFinished(status: string): HttpProblem {
+  return new HttpProblem(409, 'upload-not-finished', 'Upload is not finished', `The upload is ${status}; cancel it before deleting it.`);
 }
 
 /** What a failed delete tells the client: try later (rate limit, outage) or the provider refused. */

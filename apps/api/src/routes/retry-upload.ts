@@ -38,6 +38,9 @@ export function retryUploadRoute(app: FastifyInstance, options: RetryRouteOption
             'Upload cannot be retried',
             `The file's bytes are no longer kept (the upload failed with ${outcome.upload.error?.code ?? 'an error'}); upload the file again.`,
           );
+        case 'settling':
+          void reply.header('retry-after', '1');
+          throw new HttpProblem(409, 'upload-settling', 'Upload is still settling', 'The upload has only just failed; retry it again in a moment.');
         case 'queued':
           return reply.code(202).header('location', `/v1/uploads/${id}`).send(toUploadView(outcome.upload));
       }

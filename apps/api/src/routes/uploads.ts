@@ -227,7 +227,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           ...(file
             ? { filename: file.filename, bytes: file.bytes, contentType: file.contentType, sha256: file.sha256, storageKey: file.key }
             : { filename: source.kind === 'url' ? source.filename : 'upload', sourceUrl: source.kind === 'url' ? source.url : '' }),
-          publicId: derivePublicId(id, uploadOptions),
+          publicId: derivePublicId(id, request.tenantId, uploadOptions),
           tags: uploadOptions.tags,
           metadata: uploadOptions.metadata ?? null,
           resourceType: uploadOptions.resourceType ?? 'auto',

@@ -8,6 +8,7 @@ import * as dedupeIndex from './0006-dedupe-index.js';
 import * as uploadOptions from './0007-upload-options.js';
 import * as urlUploadsAndDeletion from './0008-url-uploads-and-deletion.js';
 import * as webhooks from './0009-webhooks.js';
+import * as tenantUnfinishedIndex from './0010-tenant-unfinished-index.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-upload-options': uploadOptions,
   '0008-url-uploads-and-deletion': urlUploadsAndDeletion,
   '0009-webhooks': webhooks,
+  '0010-tenant-unfinished-index': tenantUnfinishedIndex,
 };
