@@ -4,7 +4,11 @@ import { createTestDatabase } from '../support/resources.js';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withDatabase } from '../support/services.js';
+import { makePng } from '../support/fixtures.js';
 
 // The processes refuse to start on a bad configuration or an old schema, and say why.
 
@@ -57,5 +61,32 @@ describe('start-up checks', () => {
     const { code } = await worker.exited;
     expect(code).toBe(1);
     expect(worker.output.join('\n')).toMatch(/CLOUDINARY_URL is not set/);
+  });
+
+  it('the API starts, accepts uploads into the outbox and stops promptly while Redis is down', async () => {
+    const database = await createTestDatabase();
+    drops.push(database.drop);
+    const [port, closedRedisPort] = await Promise.all([freePort(), freePort()]);
+    const tmpDir = await mkdtemp(join(tmpdir(), 'hoist-no-redis-'));
+    drops.push(() => rm(tmpDir, { recursive: true, force: true }));
+    const api = run('api-no-redis', 'apps/api/dist/main.js', {
+      DATABASE_URL: database.url,
+      // Nothing listens there: Redis is "down" for the API's whole life.
+      REDIS_URL: `redis://127.0.0.1:${closedRedisPort}`,
+      AUTH: 'off',
+      PORT: String(port),
+      UPLOAD_TMP_DIR: tmpDir,
+    });
+    await api.waitForOutput(/api ready/);
+    const form = new FormData();
+    form.append('file', new Blob([makePng(2, 2)]), 'a.png');
+    const accepted = await fetch(`http://127.0.0.1:${port}/v1/uploads`, { method: 'POST', body: form });
+    expect(accepted.status).toBe(202);
+
+    const started = Date.now();
+    const stopped = await api.stop(20_000);
+    expect(stopped).toEqual({ code: 0, signal: null });
+    // Bounded by the 5 s Redis timeout of the outbox relay in flight, not by SHUTDOWN_TIMEOUT_MS (30 s).
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

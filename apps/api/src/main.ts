@@ -5,7 +5,7 @@ import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, rateLimitedForMs, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
-import { onShutdownSignal, runMain, startPeriodic } from '@hoist/runtime';
+import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { buildApp } from './app.js';
 
@@ -21,7 +21,9 @@ runMain('api', logger, async () => {
   // Long-polls hear of finished uploads from any worker through Redis pub/sub.
   const events = new RedisUploadEvents({ publisher: redis, prefix: config.QUEUE_PREFIX, logger });
   const subscriber = createRedis(config.REDIS_URL, 'worker');
-  await events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events (Redis unavailable); long-polls re-read Postgres'));
+  // Not awaited: with Redis down at start-up the API must still start (uploads wait in the outbox);
+  // the subscription is made once Redis answers, and long-polls re-read Postgres until then.
+  void events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events; long-polls re-read Postgres'));
   // The dashboard's queue handles share the producer connection; without ADMIN_TOKEN there is no dashboard.
   const adminQueues = config.ADMIN_TOKEN ? openQueues(redis, config.QUEUE_PREFIX, logger) : [];
 
@@ -69,10 +71,11 @@ runMain('api', logger, async () => {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await app.close();
     await relay.stop();
-    await Promise.all(adminQueues.map((q) => q.close()));
-    await events.close();
+    // Closing a subscription or a queue waits for Redis; during an outage it never would.
+    await within(Promise.all(adminQueues.map((q) => q.close())), 2_000);
+    await within(events.close(), 1_000);
     subscriber.disconnect();
-    await queue.close();
+    await within(queue.close(), 2_000);
     redis.disconnect();
     await db.destroy();
   });

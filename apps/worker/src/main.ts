@@ -5,7 +5,7 @@ import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, pingRedis, rateLimitedForMs, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
-import { onShutdownSignal, runMain } from '@hoist/runtime';
+import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
 import { startReconciler } from './reconciler.js';
@@ -128,11 +128,13 @@ runMain('worker', logger, async () => {
     await reconciler?.stop();
     const [{ forced }] = await Promise.all([worker.close(config.SHUTDOWN_TIMEOUT_MS), webhooks.stop(config.SHUTDOWN_TIMEOUT_MS)]);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');
-    await new Promise((resolve) => (health ? health.close(resolve) : resolve(undefined)));
-    await queue.close();
+    // Each close is bounded: a scraper's keep-alive connection, a Redis that is down or a job still
+    // holding a database client must not keep the process from exiting.
+    await within(new Promise((resolve) => (health ? health.close(resolve) : resolve(undefined))), 2_000);
+    await within(queue.close(), 2_000);
     producer.disconnect();
     redis.disconnect();
-    await db.destroy();
+    await within(db.destroy(), 2_000);
   });
 
   logger.info(

@@ -16,7 +16,7 @@ export interface BullJobQueueOptions {
   keepFailedSeconds?: number;
   /** Where connection errors go; BullMQ would otherwise print them to the console. */
   logger?: Logger;
-  /** Longest wait for Redis to take a job, ms; default 5 000. BullMQ itself would wait forever. */
+  /** Longest wait for Redis to take a job (or answer any other call), ms; default 5 000. BullMQ itself would wait forever. */
   enqueueTimeoutMs?: number;
 }
 
@@ -36,13 +36,22 @@ export class BullJobQueue implements JobInspector {
    * later; that is harmless, because a job for an upload that is not queued does nothing.
    */
   async enqueueUpload(uploadId: string, options: EnqueueOptions = {}): Promise<void> {
+    await this.bounded('accept the job', this.add(uploadId, options.priority ?? 1, options.tenantId));
+  }
+
+  /**
+   * Every call is bounded by `enqueueTimeoutMs`: BullMQ waits for Redis forever, and callers (a
+   * request, the outbox relay, a shutdown waiting for the relay) must not hang with it.
+   * @throws when Redis does not answer in time.
+   */
+  private async bounded<T>(what: string, work: Promise<T>): Promise<T> {
     const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`Redis did not ${what} within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await Promise.race([this.add(uploadId, options.priority ?? 1, options.tenantId), timeout]);
+      return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -73,7 +82,7 @@ export class BullJobQueue implements JobInspector {
    * would make a reconciler run over a large backlog quadratic.
    */
   async jobState(uploadId: string): Promise<JobState> {
-    const job = await this.queue.getJob(uploadId);
+    const job = await this.bounded('answer', this.queue.getJob(uploadId));
     if (!job) return 'missing';
     if (!job.finishedOn) return 'live';
     // Our processor always returns a value; a finished job without one failed.
@@ -82,12 +91,12 @@ export class BullJobQueue implements JobInspector {
 
   async removeJob(uploadId: string): Promise<boolean> {
     // BullMQ refuses (returns 0) for a job whose lock a worker holds.
-    const removed = await this.queue.remove(uploadId);
-    return removed === 1 || !(await this.queue.getJob(uploadId));
+    const removed = await this.bounded('answer', this.queue.remove(uploadId));
+    return removed === 1 || !(await this.bounded('answer', this.queue.getJob(uploadId)));
   }
 
   async removeFinishedJob(uploadId: string): Promise<void> {
-    if ((await this.jobState(uploadId)) !== 'live') await this.queue.remove(uploadId);
+    if ((await this.jobState(uploadId)) !== 'live') await this.bounded('answer', this.queue.remove(uploadId));
   }
 
   async close(): Promise<void> {

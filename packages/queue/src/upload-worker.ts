@@ -111,8 +111,10 @@ export class UploadWorker {
     });
     const forced = await Promise.race([graceful, deadline]);
     clearTimeout(timer);
-    if (forced) await this.worker.close(true);
-    await this.limiter.close();
+    // A forced close still waits for the running processor; those jobs are released to other workers
+    // by their lock expiring, so this process need not wait for them (nor for a Redis that is gone).
+    if (forced) await settleWithin(this.worker.close(true), 2_000);
+    await settleWithin(this.limiter.close(), 2_000);
     return { forced };
   }
 
@@ -178,4 +180,11 @@ function describeError(error: unknown, isFinalAttempt: boolean): string {
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'unexpected_error';
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
   return `${code}: ${message}${isFinalAttempt ? ' (no attempts left)' : ' (will retry)'}`;
+}
+
+/** Waits for `work` at most `ms` (its outcome, or a timeout, is ignored). */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

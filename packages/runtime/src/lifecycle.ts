@@ -17,21 +17,24 @@ export function runMain(name: string, logger: ProcessLogger, main: () => Promise
 
 /**
  * On the first SIGTERM or SIGINT, runs `close` (stop taking work, finish or release in-flight work,
- * close connections) and lets the process exit on its own with code 0. A second signal is ignored:
- * the first shutdown is already under way and has its own deadline.
+ * close connections), then exits: 0, or 1 if closing failed. It exits explicitly (after a moment for
+ * the last log lines) because a connection to a server that is down can keep the event loop alive
+ * forever. A second signal is ignored: the first shutdown is already under way and has its own deadline.
  */
 export function onShutdownSignal(logger: Logger, close: (signal: NodeJS.Signals) => Promise<void>): void {
   let closing = false;
   const handle = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    close(signal).then(
-      () => logger.info({ signal }, 'stopped'),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        process.exitCode = 1;
-      },
-    );
+    close(signal)
+      .then(
+        () => logger.info({ signal }, 'stopped'),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          process.exitCode = 1;
+        },
+      )
+      .finally(() => setTimeout(() => process.exit(), 200).unref());
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
