@@ -289,6 +289,12 @@ describe('bad input gets problem+json and leaves no temp file', () => {
       type: 'unsupported-media-type',
     },
     {
+      name: 'malformed percent-encoding in the path',
+      request: () => app.inject({ method: 'GET', url: '/v1/uploads/%E0%A4%A' }),
+      status: 400,
+      type: 'bad-request',
+    },
+    {
       name: 'JSON without a url',
       request: () => app.inject({ method: 'POST', url: '/v1/uploads', payload: { file: 'x' } }),
       status: 400,

@@ -8,7 +8,8 @@ import { adminDashboardPlugin, type AdminDashboardOptions } from './plugins/admi
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
-import { problemsPlugin } from './plugins/problems.js';
+import { problemsPlugin, sendProblem } from './plugins/problems.js';
+import { problemType } from './problem.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
 import { RequestLogController } from './request-log.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
@@ -70,6 +71,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return createServer({ requestTimeout, connectionsCheckingInterval: Math.max(250, Math.min(5_000, requestTimeout / 4)) }, handler);
     },
     clientErrorHandler,
+    // Errors Fastify raises before routing (a malformed percent-encoding in the path) are bad input
+    // like any other: problem+json, not Fastify's own JSON.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(reply, { type: problemType('bad-request'), title: 'Bad request', status: 400, detail: error.message, instance: request.url });
+    },
     // Refuse unknown query parameters instead of silently dropping them: a typo'd filter should
     // fail loudly, not return unfiltered data.
     ajv: { customOptions: { removeAdditional: false } },

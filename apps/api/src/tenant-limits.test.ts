@@ -70,4 +70,17 @@ describe('per-tenant limits', () => {
     // Reading is still allowed.
     expect((await app.inject({ method: 'GET', url: '/v1/uploads' })).statusCode).toBe(200);
   });
+
+  it('counts a retry as a new unfinished upload', async () => {
+    await db.deleteFrom('idempotencyKey').execute();
+    await db.deleteFrom('upload').execute();
+    const app = await appWith({ requestsPerMinute: 0, maxUnfinishedUploads: 1 });
+    const first = await post(app);
+    const { id } = first.json<{ id: string }>();
+    await db.updateTable('upload').set({ status: 'failed', errorCode: 'attempts_exhausted', errorMessage: 'x', completedAt: new Date() }).where('id', '=', id).execute();
+    expect((await post(app)).statusCode).toBe(202);
+    const refused = await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ type: 'urn:hoist:problem:too-many-unfinished-uploads' });
+  });
 });

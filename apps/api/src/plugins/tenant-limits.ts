@@ -41,7 +41,8 @@ export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
     }
     if (options.maxUnfinishedUploads > 0) {
       app.addHook('preHandler', async (request) => {
-        if (request.method !== 'POST' || request.routeOptions.url !== '/v1/uploads') return;
+        // New uploads, and failed ones sent back to the queue: both add to the tenant's backlog.
+        if (request.method !== 'POST' || (request.routeOptions.url !== '/v1/uploads' && request.routeOptions.url !== '/v1/uploads/:id/retry')) return;
         const unfinished = await options.uploads.countUnfinished(request.tenantId).catch(unavailable('The database'));
         if (unfinished >= options.maxUnfinishedUploads) {
           throw new HttpProblem(429, 'too-many-unfinished-uploads', 'Too many unfinished uploads', `This tenant already has ${unfinished} uploads waiting or in progress (the limit is ${options.maxUnfinishedUploads}); retry once some have finished.`);
