@@ -1,7 +1,8 @@
-import { isUploadId, UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
+import { UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { problemResponses, unavailable } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 interface ListQuery {
   limit?: number;
@@ -30,21 +31,6 @@ const responseSchema = {
   required: ['uploads', 'nextCursor'],
   properties: { uploads: { type: 'array', items: uploadViewSchema }, nextCursor: { type: ['string', 'null'] } },
 } as const;
-
-/** Cursors are opaque to clients: the last id of a page, base64url-encoded. */
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ before: id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { before?: unknown };
-    if (typeof parsed.before === 'string' && isUploadId(parsed.before)) return parsed.before;
-  } catch {
-    // fall through to the problem below
-  }
-  throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor must be a nextCursor value from a previous page.');
-}
 
 /** GET /v1/uploads: the tenant's uploads, newest first, with keyset pagination and filters. */
 export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository): void {

@@ -2,6 +2,7 @@ import { generateWebhookSecret, isUploadId, newUploadId, WEBHOOK_EVENT_TYPES, ty
 import { RemoteFetchError, validateRemoteUrl } from '@hoist/remote-fetch';
 import type { FastifyInstance } from 'fastify';
 import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 /** Endpoints one tenant may register; each event is sent to every one of them. */
 export const MAX_ENDPOINTS_PER_TENANT = 20;
@@ -105,21 +106,6 @@ function toDeliveryView(delivery: WebhookDelivery) {
 }
 
 const notFound = (id: string) => new HttpProblem(404, 'webhook-not-found', 'Webhook not found', `No webhook with id "${id}".`);
-
-/** Cursors are opaque to clients: the last id of a page, base64url-encoded (as for uploads). */
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ before: id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { before?: unknown };
-    if (typeof parsed.before === 'string' && isUploadId(parsed.before)) return parsed.before;
-  } catch {
-    // fall through to the problem below
-  }
-  throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor must be a nextCursor value from a previous page.');
-}
 
 /**
  * /v1/webhooks: a tenant's webhook endpoints and their deliveries. Tenant-scoped like uploads:
