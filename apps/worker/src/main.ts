@@ -109,6 +109,7 @@ runMain('worker', logger, async () => {
     relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,
     repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,
+    retentionDays: config.WEBHOOK_RETENTION_DAYS,
   });
 
   const health =

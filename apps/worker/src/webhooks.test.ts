@@ -4,7 +4,7 @@ import { newUploadId, relayWebhooks, repairWebhookJobs, verifyWebhookSignature, 
 import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullWebhookQueue, createRedis, type Redis } from '@hoist/queue';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
 import { waitFor } from '../../../test/support/wait.js';
@@ -89,6 +89,7 @@ function service(overrides: Partial<Parameters<typeof startWebhookService>[0]> =
     relayIntervalMs: 100,
     repairIntervalMs: 0,
     repairStaleAfterMs: 60_000,
+    retentionDays: 0,
     ...overrides,
   });
   cleanups.push(async () => {
@@ -155,6 +156,22 @@ describe('webhook relay and delivery', () => {
     const repaired = await repairWebhookJobs({ webhooks, queue, logger }, { staleAfterMs: 0, now: new Date(Date.now() + 1_000) });
     expect(repaired.requeued).toBeGreaterThanOrEqual(1);
     expect(await queue.deliveryJobState(delivery!.id)).toBe('live');
+  });
+
+  it('deletes finished events once older than WEBHOOK_RETENTION_DAYS, and keeps newer ones', async () => {
+    const target = await endpoint('https://hooks.example.com/kept', ['upload.succeeded']);
+    const [oldId, newId] = [await succeededUpload(), await succeededUpload()];
+    await relayWebhooks({ webhooks, queue: { enqueueDelivery: () => Promise.resolve(), deliveryJobState: () => Promise.resolve('live'), removeFinishedDelivery: () => Promise.resolve() }, logger });
+    // Finish every delivery of both events (the endpoints of earlier tests get them too).
+    const events = db.selectFrom('webhookEvent').select('id').where('uploadId', 'in', [oldId, newId]);
+    await db.updateTable('webhookDelivery').set({ status: 'failed', completedAt: new Date() }).where('eventId', 'in', events).execute();
+    await sql`update webhook_event set created_at = now() - interval '2 days' where upload_id = ${oldId}`.execute(db);
+
+    const running = service({ retentionDays: 1, pruneIntervalMs: 100 });
+    await waitFor(async () => ((await webhooks.listDeliveries(target.id, { limit: 10 })).length === 1 ? true : undefined), { timeoutMs: 10_000, what: 'the old delivery to be pruned' });
+    expect((await webhooks.listDeliveries(target.id, { limit: 10 })).map((d) => d.uploadId)).toEqual([newId]);
+    expect(await db.selectFrom('webhookEvent').select('uploadId').where('uploadId', 'in', [oldId, newId]).execute()).toEqual([{ uploadId: newId }]);
+    await running.stop(1_000);
   });
 
   it('fails a delivery at once, without sending, when its URL reaches an address the policy refuses', async () => {

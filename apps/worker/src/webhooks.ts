@@ -1,4 +1,4 @@
-import { deliverWebhook, relayWebhooks, repairWebhookJobs, WebhookSendError, type ExclusiveRunner, type Logger, type WebhookRepository, type WebhookSender } from '@hoist/core';
+import { deliverWebhook, pruneWebhooks, relayWebhooks, repairWebhookJobs, WebhookSendError, type ExclusiveRunner, type Logger, type WebhookRepository, type WebhookSender } from '@hoist/core';
 import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
 import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
 import { startPeriodic } from '@hoist/runtime';
@@ -39,6 +39,10 @@ export interface WebhookServiceOptions {
   repairIntervalMs: number;
   /** Pending deliveries untouched this long are checked against the queue, ms. */
   repairStaleAfterMs: number;
+  /** WEBHOOK_RETENTION_DAYS: finished events older than this are deleted, days; 0: kept forever. */
+  retentionDays: number;
+  /** How often the retention runs, ms; default 10 minutes. */
+  pruneIntervalMs?: number;
   /** Tests inject a resolver; default: the system's. */
   lookup?: ResolveHost;
 }
@@ -46,10 +50,14 @@ export interface WebhookServiceOptions {
 /** Name of the cluster-wide lock of the delivery job repair. */
 export const WEBHOOK_REPAIR_LOCK = 'hoist:webhook-repair';
 
+/** Name of the cluster-wide lock of webhook retention. */
+export const WEBHOOK_PRUNE_LOCK = 'hoist:webhook-prune';
+
 /**
  * Webhooks in a worker process: the relay (events → deliveries → queue) on a short timer in every
  * worker (relays share the work through SKIP LOCKED), the delivery worker on the `webhooks` queue,
- * and a periodic repair of deliveries whose job Redis lost (one at a time across the cluster).
+ * a periodic repair of deliveries whose job Redis lost, and retention, which deletes old finished
+ * events (each of the two runs in one worker at a time across the cluster).
  */
 export function startWebhookService(options: WebhookServiceOptions) {
   const { webhooks, logger } = options;
@@ -77,13 +85,24 @@ export function startWebhookService(options: WebhookServiceOptions) {
           task: () => options.exclusive.run(WEBHOOK_REPAIR_LOCK, () => repairWebhookJobs({ webhooks, queue, logger }, { staleAfterMs: options.repairStaleAfterMs })),
         })
       : undefined;
+  // Its own task rather than part of the repair: it needs only Postgres, so it keeps running while Redis is down.
+  const prune =
+    options.retentionDays > 0
+      ? startPeriodic({
+          name: 'webhook retention',
+          intervalMs: options.pruneIntervalMs ?? 10 * 60_000,
+          logger,
+          task: () => options.exclusive.run(WEBHOOK_PRUNE_LOCK, () => pruneWebhooks({ webhooks, logger }, { retentionMs: options.retentionDays * 86_400_000 })),
+        })
+      : undefined;
 
   return {
     queue,
-    /** Stops the relay and repair, lets deliveries in flight finish for up to `timeoutMs`, then closes the queue. */
+    /** Stops the relay, repair and retention, lets deliveries in flight finish for up to `timeoutMs`, then closes the queue. */
     async stop(timeoutMs: number): Promise<{ forced: boolean }> {
       await relay.stop();
       await repair?.stop();
+      await prune?.stop();
       const result = await worker.close(timeoutMs);
       await running;
       await queue.close();

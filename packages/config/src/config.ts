@@ -114,6 +114,11 @@ const schema = z.object({
   WEBHOOK_RELAY_INTERVAL_MS: integer(50).default(1_000),
   /** Webhook deliveries one worker process sends at once. */
   WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
+  /**
+   * Webhook events whose deliveries are all finished are deleted, with their deliveries and attempts,
+   * once this many days old; 0 keeps them forever. Events with a pending delivery are never deleted.
+   */
+  WEBHOOK_RETENTION_DAYS: integer(0, 36_500).default(30),
   /** Protects /metrics (API and worker) with `Authorization: Bearer <token>`; unset, /metrics is open. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**

@@ -1,4 +1,4 @@
-import { monotonicIds, newUploadId, toUploadView, type NewUpload, type WebhookEventType } from '@hoist/core';
+import { monotonicIds, newUploadId, pruneWebhooks, toUploadView, type NewUpload, type WebhookEventType } from '@hoist/core';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
@@ -18,7 +18,7 @@ beforeAll(async () => {
   db = createDatabase({ url: test.url });
   uploads = new KyselyUploadRepository(db);
   webhooks = new KyselyWebhookRepository(db);
-  await db.insertInto('tenant').values([{ id: 'acme' }, { id: 'globex' }, { id: 'quiet' }]).execute();
+  await db.insertInto('tenant').values([{ id: 'acme' }, { id: 'globex' }, { id: 'quiet' }, { id: 'archive' }]).execute();
 });
 afterAll(async () => {
   await db.destroy();
@@ -207,5 +207,92 @@ describe('deliveries', () => {
     expect(await webhooks.deleteEndpoint(target.id, { tenantId: 'globex' })).toBe(true);
     expect(await webhooks.findDeliveryWork(delivery!.id)).toBeUndefined();
     expect(await webhooks.listDeliveries(target.id, { limit: 10 })).toEqual([]);
+  });
+});
+
+describe('retention', () => {
+  const DAY = 86_400_000;
+  const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+
+  /** Rows left of each kind for these uploads' events. */
+  async function left(uploadIds: string[]) {
+    const events = await db.selectFrom('webhookEvent').select('id').where('uploadId', 'in', uploadIds).execute();
+    const eventIds = events.map((e) => e.id);
+    const deliveries = eventIds.length ? await db.selectFrom('webhookDelivery').select('id').where('eventId', 'in', eventIds).execute() : [];
+    const deliveryIds = deliveries.map((d) => d.id);
+    const attempts = deliveryIds.length ? await db.selectFrom('webhookDeliveryAttempt').select('attempt').where('deliveryId', 'in', deliveryIds).execute() : [];
+    return { events: events.length, deliveries: deliveries.length, attempts: attempts.length };
+  }
+
+  async function attempt(deliveryId: string, final?: 'succeeded' | 'failed') {
+    const n = (await webhooks.startAttempt(deliveryId))!;
+    await webhooks.recordAttempt(deliveryId, { attempt: n, startedAt: new Date(), durationMs: 3, statusCode: final === 'succeeded' ? 200 : 503, error: null, succeeded: final === 'succeeded' }, final);
+  }
+
+  async function deliveriesOf(uploadId: string) {
+    return db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select(['d.id', 'd.endpointId']).where('e.uploadId', '=', uploadId).orderBy('d.endpointId').execute();
+  }
+
+  async function backdate(uploadIds: string[], days: number) {
+    await sql`update webhook_event set created_at = now() - make_interval(days => ${days}) where upload_id = any(${uploadIds}::uuid[])`.execute(db);
+  }
+
+  it('deletes old events whose deliveries are all finished, with their deliveries and attempts, in batches; keeps pending, unrelayed and recent ones', async () => {
+    const first = await endpoint('archive', ['upload.succeeded']);
+    await endpoint('archive', ['upload.succeeded']);
+
+    // Old and finished: three events, two deliveries each (one succeeded after a retry, one failed), three attempts per event.
+    const finished: string[] = [];
+    for (let i = 0; i < 3; i++) finished.push(await newUpload('archive'));
+    // Old, relayed, no delivery at all (no endpoint takes upload.cancelled).
+    const noDeliveries = await newUpload('archive');
+    // Old, one delivery finished and one still pending.
+    const stillPending = await newUpload('archive');
+    // Recent and finished.
+    const recent = await newUpload('archive');
+    for (const id of [...finished, stillPending, recent]) await uploads.markSucceeded(id, result);
+    await uploads.markCancelled(noDeliveries);
+    await relayAll();
+    for (const id of [...finished, recent]) {
+      const [a, b] = await deliveriesOf(id);
+      await attempt(a!.id);
+      await attempt(a!.id, 'succeeded');
+      await attempt(b!.id, 'failed');
+    }
+    const [done, pending] = await deliveriesOf(stillPending);
+    await attempt(done!.id, 'succeeded');
+    await attempt(pending!.id);
+    // Old but not relayed yet: it has no deliveries only because the relay has not reached it.
+    const unrelayed = await newUpload('archive');
+    await uploads.markSucceeded(unrelayed, result);
+
+    await backdate([...finished, noDeliveries, stillPending, unrelayed], 31);
+    await backdate([recent], 29);
+    expect(await left(finished)).toEqual({ events: 3, deliveries: 6, attempts: 9 });
+
+    const retentionMs = 30 * DAY;
+    const pruned = await pruneWebhooks({ webhooks, logger: silent }, { retentionMs, batchSize: 2 });
+    expect(pruned).toEqual({ events: 4, deliveries: 6, attempts: 9 });
+    expect(await left([...finished, noDeliveries])).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    expect(await left([stillPending])).toEqual({ events: 1, deliveries: 2, attempts: 2 });
+    expect(await left([unrelayed])).toEqual({ events: 1, deliveries: 0, attempts: 0 });
+    expect(await left([recent])).toEqual({ events: 1, deliveries: 2, attempts: 3 });
+    // The deliveries API shows what is left.
+    expect((await webhooks.listDeliveries(first.id, { limit: 100 })).map((d) => d.uploadId).sort()).toEqual([stillPending, recent].sort());
+
+    // Nothing more to do until the pending delivery ends; then it goes too.
+    expect(await pruneWebhooks({ webhooks, logger: silent }, { retentionMs })).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    await attempt(pending!.id, 'failed');
+    expect(await pruneWebhooks({ webhooks, logger: silent }, { retentionMs })).toEqual({ events: 1, deliveries: 2, attempts: 3 });
+    expect(await left([stillPending])).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    expect(await left([unrelayed, recent])).toEqual({ events: 2, deliveries: 2, attempts: 3 });
+  });
+
+  it('never touches anything newer than the retention', async () => {
+    const before = await db.selectFrom('webhookEvent').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(await pruneWebhooks({ webhooks, logger: silent }, { retentionMs: 30 * DAY })).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    const after = await db.selectFrom('webhookEvent').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+    expect(Number(after.n)).toBeGreaterThan(0);
   });
 });

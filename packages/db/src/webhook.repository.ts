@@ -247,6 +247,34 @@ export class KyselyWebhookRepository implements WebhookRepository {
       return result.numUpdatedRows > 0n;
     });
   }
+
+  pruneFinished(options: { before: Date; limit: number }): Promise<{ events: number; deliveries: number; attempts: number }> {
+    return unlessUnavailable(async () => {
+      // Once an event is relayed it gets no new deliveries, and a finished delivery never becomes
+      // pending again, so an event that matches `finished` keeps matching it: the three statements
+      // need no transaction between them, and each holds at most `limit` row locks.
+      const finished = sql<boolean>`e.created_at < ${options.before} and e.relayed_at is not null
+        and not exists (select 1 from webhook_delivery p where p.event_id = e.id and p.status = 'pending')`;
+      const attempts = await sql`
+        delete from webhook_delivery_attempt where (delivery_id, attempt) in (
+          select a.delivery_id, a.attempt from webhook_event e
+          join webhook_delivery d on d.event_id = e.id
+          join webhook_delivery_attempt a on a.delivery_id = d.id
+          where ${finished} limit ${options.limit})`.execute(this.db);
+      const deliveries = await sql`
+        delete from webhook_delivery where id in (
+          select d.id from webhook_event e
+          join webhook_delivery d on d.event_id = e.id
+          where ${finished} and not exists (select 1 from webhook_delivery_attempt a where a.delivery_id = d.id)
+          limit ${options.limit})`.execute(this.db);
+      const events = await sql`
+        delete from webhook_event where id in (
+          select e.id from webhook_event e
+          where ${finished} and not exists (select 1 from webhook_delivery d where d.event_id = e.id)
+          order by e.created_at limit ${options.limit})`.execute(this.db);
+      return { events: Number(events.numAffectedRows ?? 0n), deliveries: Number(deliveries.numAffectedRows ?? 0n), attempts: Number(attempts.numAffectedRows ?? 0n) };
+    });
+  }
 }
 
 /** Ends a pending delivery (guarded), or only notes that it was touched. */

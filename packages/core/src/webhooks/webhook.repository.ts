@@ -55,4 +55,13 @@ export interface WebhookRepository {
 
   /** pending → failed, for a job the queue gave up on. @returns false when it was already finished. */
   markDeliveryFailed(id: string): Promise<boolean>;
+  /**
+   * One bounded step of retention: deletes up to `limit` attempts, then up to `limit` deliveries that
+   * have no attempts left, then up to `limit` events that have no deliveries left — each a statement
+   * of its own, so no step holds many row locks — of events created before `before` that were relayed
+   * and have no pending delivery. An event with a pending delivery, or not yet relayed, is never
+   * touched. Call again until every count is below `limit`. Safe to run concurrently.
+   * @returns how many rows of each kind were deleted.
+   */
+  pruneFinished(options: { before: Date; limit: number }): Promise<{ events: number; deliveries: number; attempts: number }>;
 }
