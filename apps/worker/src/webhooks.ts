@@ -1,4 +1,15 @@
-import { deliverWebhook, pruneWebhooks, relayWebhooks, repairWebhookJobs, WebhookSendError, type ExclusiveRunner, type Logger, type WebhookRepository, type WebhookSender } from '@hoist/core';
+import {
+  deliverWebhook,
+  pruneWebhooks,
+  relayWebhooks,
+  repairWebhookJobs,
+  WebhookSendError,
+  type ExclusiveRunner,
+  type Logger,
+  type WebhookObserver,
+  type WebhookRepository,
+  type WebhookSender,
+} from '@hoist/core';
 import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
 import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
 import { startPeriodic } from '@hoist/runtime';
@@ -43,6 +54,8 @@ export interface WebhookServiceOptions {
   retentionDays: number;
   /** How often the retention runs, ms; default 10 minutes. */
   pruneIntervalMs?: number;
+  /** Counts delivery attempts (metrics). */
+  observer?: WebhookObserver | undefined;
   /** Tests inject a resolver; default: the system's. */
   lookup?: ResolveHost;
 }
@@ -69,9 +82,11 @@ export function startWebhookService(options: WebhookServiceOptions) {
     concurrency: options.concurrency,
     retry: options.retry,
     logger,
-    handle: (job) => deliverWebhook({ webhooks, sender, logger }, job),
+    handle: (job) => deliverWebhook({ webhooks, sender, logger, observer: options.observer }, job),
     onAbandoned: async (deliveryId, reason) => {
-      if (await webhooks.markDeliveryFailed(deliveryId)) logger.warn({ deliveryId, reason }, 'webhook delivery abandoned by the queue; marked failed');
+      if (!(await webhooks.markDeliveryFailed(deliveryId))) return;
+      const event = (await webhooks.findDeliveryWork(deliveryId))?.event;
+      logger.warn({ uploadId: event?.uploadId, tenantId: event?.tenantId, deliveryId, reason }, 'webhook delivery abandoned by the queue; marked failed');
     },
   });
   const running = worker.run().catch((error: unknown) => logger.error({ err: error }, 'webhook worker stopped with an error'));

@@ -7,3 +7,12 @@ export interface ProcessObserver {
   /** This worker paused the whole upload queue for a provider rate limit, for `seconds`. */
   rateLimitPause?(seconds: number): void;
 }
+
+/** How one webhook delivery attempt ended, as metrics count it: a 2xx, another attempt to come, or given up for good. */
+export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'failed';
+
+/** Hooks for measuring webhook deliveries (metrics); every method is optional and must not throw. */
+export interface WebhookObserver {
+  /** One attempt ended; `seconds` from sending the request to its answer (or to giving up on one). */
+  deliveryAttempt?(outcome: WebhookAttemptOutcome, seconds: number): void;
+}

@@ -92,6 +92,40 @@ describe('deliverWebhook', () => {
     expect(state.status).toBe('failed');
   });
 
+  it("logs each attempt with the upload's ids and deliveryAttempt, and tells the observer how it ended", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const recording = (bindings: Record<string, unknown>): Logger => {
+      const write = (obj: object, msg?: string) => lines.push({ ...bindings, ...obj, msg });
+      return { debug: write, info: write, warn: write, error: write, child: (more) => recording({ ...bindings, ...more }) };
+    };
+    const outcomes: Array<[string, number]> = [];
+    const observer = { deliveryAttempt: (outcome: string, seconds: number) => outcomes.push([outcome, seconds]) };
+    const { repository } = fakeRepository();
+    const answers = [503, 200];
+    const { subject } = sender(() => Promise.resolve({ statusCode: answers.shift()! }));
+    let clock = 1_000;
+    const deps = { webhooks: repository, sender: subject, logger: recording({}), observer, now: () => (clock += 250) };
+    await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false });
+    await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false });
+    expect(outcomes).toEqual([
+      ['retrying', 0.25],
+      ['delivered', 0.25],
+    ]);
+    expect(lines.map((line) => [line.msg, line.deliveryAttempt])).toEqual([
+      ['webhook delivery failed; will retry', 1],
+      ['webhook delivered', 2],
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ uploadId: upload.id, tenantId: 'acme', deliveryId: 'd1', eventId: 'evt-1', endpointId: 'e1' });
+      expect(line).not.toHaveProperty('attempt');
+    }
+
+    const failing = fakeRepository();
+    const refused = sender(() => Promise.reject(new WebhookSendError('Host resolves to a non-public address.', true)));
+    await deliverWebhook({ ...deps, webhooks: failing.repository, sender: refused.subject }, { deliveryId: 'd1', isFinalAttempt: false });
+    expect(outcomes.at(-1)).toEqual(['failed', 0.25]);
+  });
+
   it('fails at once when the URL is refused by policy', async () => {
     const { state, repository } = fakeRepository();
     const { subject } = sender(() => Promise.reject(new WebhookSendError('Host resolves to a non-public address.', true)));

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { WebhookObserver } from '../observer.js';
 import { toUploadView } from '../upload-view.js';
 import type { WebhookEvent } from './webhook.js';
 import type { WebhookRepository } from './webhook.repository.js';
@@ -46,6 +47,8 @@ export interface DeliverWebhookDeps {
   webhooks: WebhookRepository;
   sender: WebhookSender;
   logger: Logger;
+  /** Counts each attempt's outcome and duration (metrics). */
+  observer?: WebhookObserver | undefined;
   /** Unix time in ms; tests pin it. */
   now?: () => number;
 }
@@ -96,9 +99,13 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId
   const succeeded = statusCode !== null && statusCode >= 200 && statusCode <= 299;
   const reason = error ?? `The receiver answered ${statusCode}.`;
   const final = succeeded ? 'succeeded' : permanent || job.isFinalAttempt ? 'failed' : undefined;
-  await webhooks.recordAttempt(job.deliveryId, { attempt, startedAt: new Date(startedAt), durationMs: Math.max(0, now() - startedAt), statusCode, error, succeeded }, final);
+  const durationMs = Math.max(0, now() - startedAt);
+  deps.observer?.deliveryAttempt?.(succeeded ? 'delivered' : final ? 'failed' : 'retrying', durationMs / 1000);
+  await webhooks.recordAttempt(job.deliveryId, { attempt, startedAt: new Date(startedAt), durationMs, statusCode, error, succeeded }, final);
 
-  const log = deps.logger.child({ deliveryId: job.deliveryId, eventId: event.id, endpointId: endpoint.id, attempt });
+  // The upload's ids, so one grep of an upload id finds its deliveries too; `deliveryAttempt`, because
+  // `attempt` on an upload's lines is the upload's attempt.
+  const log = deps.logger.child({ uploadId: event.uploadId, tenantId: event.tenantId, deliveryId: job.deliveryId, eventId: event.id, endpointId: endpoint.id, deliveryAttempt: attempt });
   if (succeeded) {
     log.info({ statusCode }, 'webhook delivered');
     return { kind: 'succeeded' };
