@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntilSettled, uploadFile } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
+import { repoRoot } from '../support/processes.js';
 import { Stack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,5 +75,30 @@ describe('Prometheus metrics move as uploads flow', () => {
     expect(paused).toBeGreaterThan(2.5);
     expect(paused).toBeLessThan(3.5);
     expect(sample(after, 'hoist_queue_rate_limited', { queue: 'uploads' })).toBe(0);
+  });
+
+  it('both services show an operator pause of a queue (`pnpm hoist queue pause`) while it lasts, and the depth of every queue', async () => {
+    const hoist = (...args: string[]) => promisify(execFile)(process.execPath, [join(repoRoot, 'apps/cli/dist/main.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...stack.env } });
+    const scrapes = async () => Promise.all([stack.apiUrl, `http://127.0.0.1:${stack.workerMetricsPorts[0]}`].map(async (base) => (await fetch(`${base}/metrics`)).text()));
+    for (const text of await scrapes()) {
+      expect(sample(text, 'hoist_queue_paused', { queue: 'uploads' })).toBe(0);
+      expect(text).toMatch(/hoist_queue_paused\{[^}]*queue="uploads"[^}]*\} 0/);
+      expect(text).toMatch(/hoist_queue_paused\{[^}]*queue="webhooks"[^}]*\} 0/);
+      expect(text).toMatch(/hoist_queue_jobs\{[^}]*queue="webhooks"[^}]*state="waiting"/);
+      expect(sample(text, 'hoist_queue_jobs', { queue: 'uploads', state: 'completed' })).toBeGreaterThanOrEqual(2);
+    }
+
+    await hoist('queue', 'pause');
+    try {
+      for (const text of await scrapes()) {
+        expect(sample(text, 'hoist_queue_paused', { queue: 'uploads' })).toBe(1);
+        expect(sample(text, 'hoist_queue_paused', { queue: 'webhooks' })).toBe(0);
+      }
+    } finally {
+      await hoist('queue', 'resume');
+    }
+    for (const text of await scrapes()) expect(text).toMatch(/hoist_queue_paused\{[^}]*queue="uploads"[^}]*\} 0/);
+    // Uploads move again.
+    expect((await pollUntilSettled(stack.apiUrl, (await uploadFile(stack.apiUrl, fixturePath('photo.jpg'))).body.id)).status).toBe('succeeded');
   });
 });

@@ -178,6 +178,9 @@ describe('webhooks, end to end', () => {
   });
 
   it('survives a receiver outage (503s, then down): delivered once it is back, failed attempts visible', async () => {
+    const scrape = async () => (await fetch(`http://127.0.0.1:${stack.workerMetricsPorts[0]}/metrics`)).text();
+    const count = (text: string, outcome: string) => Number(text.split('\n').find((l) => l.startsWith('hoist_webhook_deliveries_total{') && l.includes(`outcome="${outcome}"`))?.split(' ').at(-1) ?? 0);
+    const metricsBefore = await scrape();
     receiver.mode = 'unavailable';
     const accepted = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'));
     const upload = await pollUntilSettled(stack.apiUrl, accepted.body.id).catch(failWithLogs);
@@ -210,5 +213,16 @@ describe('webhooks, end to end', () => {
     expect(events[0]).toMatchObject({ id: delivered.eventId, type: 'upload.succeeded' });
     expect(new Set(receiver.requests.filter((r) => r.eventId === delivered.eventId).map((r) => r.eventId)).size).toBe(1);
     expect(receiver.requests.every((r) => r.verified)).toBe(true);
+
+    // The worker's metrics counted every attempt by outcome.
+    const metricsAfter = await scrape();
+    expect(count(metricsAfter, 'retrying') - count(metricsBefore, 'retrying')).toBe(failed.length);
+    expect(count(metricsAfter, 'delivered') - count(metricsBefore, 'delivered')).toBe(1);
+    // One grep of the upload id finds its deliveries in the worker's log, with the upload's tenant and the delivery's own attempt.
+    const lines = stack.workers[0]!.output.filter((line) => line.includes(upload.id)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const deliveryLines = lines.filter((line) => line.deliveryId === delivered.id);
+    expect(deliveryLines.map((line) => line.msg)).toEqual([...failed.map(() => 'webhook delivery failed; will retry'), 'webhook delivered']);
+    for (const [i, line] of deliveryLines.entries()) expect(line).toMatchObject({ uploadId: upload.id, tenantId: 'default', deliveryAttempt: i + 1, eventId: delivered.eventId });
+    expect(deliveryLines.every((line) => !('attempt' in line))).toBe(true);
   });
 });

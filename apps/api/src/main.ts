@@ -3,7 +3,7 @@ import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, Kysely
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, rateLimitedForMs, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -24,8 +24,9 @@ runMain('api', logger, async () => {
   // Not awaited: with Redis down at start-up the API must still start (uploads wait in the outbox);
   // the subscription is made once Redis answers, and long-polls re-read Postgres until then.
   void events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events; long-polls re-read Postgres'));
-  // The dashboard's queue handles share the producer connection; without ADMIN_TOKEN there is no dashboard.
-  const adminQueues = config.ADMIN_TOKEN ? openQueues(redis, config.QUEUE_PREFIX, logger) : [];
+  // Handles on every queue (uploads, webhooks), sharing the producer connection: the metrics' queue
+  // gauges read them at scrape time, and the dashboard uses them (without ADMIN_TOKEN there is none).
+  const queueHandles = openQueues(redis, config.QUEUE_PREFIX, logger);
 
   // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
   const provider = config.CLOUDINARY_URL ? await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : undefined;
@@ -45,10 +46,10 @@ runMain('api', logger, async () => {
     webhooks: new KyselyWebhookRepository(db),
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    metrics: new HoistMetrics({ service: 'api', queueCounts: () => queue.queue.getJobCounts(), rateLimitedForMs: () => rateLimitedForMs(queue.queue) }),
+    metrics: new HoistMetrics({ service: 'api', queues: queueHandles.map(queueGaugeSource) }),
     metricsToken: config.METRICS_TOKEN,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
-    admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: adminQueues, readOnly: config.ADMIN_READ_ONLY } : undefined,
+    admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: queueHandles, readOnly: config.ADMIN_READ_ONLY } : undefined,
   });
   if (config.ADMIN_TOKEN) logger.info({ path: '/admin/queues', readOnly: config.ADMIN_READ_ONLY }, 'queue dashboard enabled at /admin/queues');
   else logger.info('queue dashboard disabled: set ADMIN_TOKEN to serve it at /admin/queues');
@@ -72,7 +73,7 @@ runMain('api', logger, async () => {
     await app.close();
     await relay.stop();
     // Closing a subscription or a queue waits for Redis; during an outage it never would.
-    await within(Promise.all(adminQueues.map((q) => q.close())), 2_000);
+    await within(Promise.all(queueHandles.map((q) => q.close())), 2_000);
     await within(events.close(), 1_000);
     subscriber.disconnect();
     await within(queue.close(), 2_000);

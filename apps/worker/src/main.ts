@@ -4,7 +4,7 @@ import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, pingRedis, rateLimitedForMs, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -40,7 +40,9 @@ runMain('worker', logger, async () => {
   const uploads = new KyselyUploadRepository(db);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
-  const metrics = new HoistMetrics({ service: 'worker', queueCounts: () => queue.queue.getJobCounts(), rateLimitedForMs: () => rateLimitedForMs(queue.queue) });
+  // Handles on every queue (uploads, webhooks) for the gauges read at scrape time.
+  const gaugeQueues = openQueues(producer, config.QUEUE_PREFIX, logger);
+  const metrics = new HoistMetrics({ service: 'worker', queues: gaugeQueues.map(queueGaugeSource) });
   const fetcher = new RemoteSourceFetcher({
     storage,
     maxBytes: config.MAX_UPLOAD_BYTES,
@@ -110,6 +112,7 @@ runMain('worker', logger, async () => {
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,
     repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,
     retentionDays: config.WEBHOOK_RETENTION_DAYS,
+    observer: metrics.webhookObserver,
   });
 
   const health =
@@ -133,6 +136,7 @@ runMain('worker', logger, async () => {
     // holding a database client must not keep the process from exiting.
     await within(new Promise((resolve) => (health ? health.close(resolve) : resolve(undefined))), 2_000);
     await within(queue.close(), 2_000);
+    await within(Promise.all(gaugeQueues.map((q) => q.close())), 2_000);
     producer.disconnect();
     redis.disconnect();
     await within(db.destroy(), 2_000);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { newUploadId, relayWebhooks, repairWebhookJobs, verifyWebhookSignature, type WebhookEventType, type WebhookJobQueue } from '@hoist/core';
 import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { HoistMetrics } from '@hoist/metrics';
 import { BullWebhookQueue, createRedis, type Redis } from '@hoist/queue';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,11 +100,12 @@ function service(overrides: Partial<Parameters<typeof startWebhookService>[0]> =
 }
 
 describe('webhook relay and delivery', () => {
-  it('delivers a succeeded upload once, signed, and records the attempt; a 503 is retried until it succeeds', async () => {
+  it('delivers a succeeded upload once, signed, and records the attempt; a 503 is retried until it succeeds, and metrics count each attempt', async () => {
     const target = await endpoint();
     const before = received.length;
     answer = 503;
-    const running = service();
+    const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
+    const running = service({ observer: metrics.webhookObserver });
     const uploadId = await succeededUpload();
 
     await waitFor(() => Promise.resolve(received.length >= before + 2 ? true : undefined), { timeoutMs: 10_000, what: 'two attempts' });
@@ -129,6 +131,13 @@ describe('webhook relay and delivery', () => {
       expect(verifyWebhookSignature(request.headers['hoist-signature'] as string, request.body, (await webhooks.findDeliveryWork(delivery!.id))!.endpoint.secret)).toBeUndefined();
       expect(JSON.parse(request.body)).toMatchObject({ type: 'upload.succeeded', data: { upload: { id: uploadId, status: 'succeeded' } } });
     }
+    const { body } = await metrics.expose();
+    const sample = (line: RegExp) => Number(body.split('\n').find((l) => line.test(l))?.split(' ').at(-1) ?? 0);
+    expect(sample(/^hoist_webhook_deliveries_total\{.*outcome="retrying"/)).toBe(2);
+    expect(sample(/^hoist_webhook_deliveries_total\{.*outcome="delivered"/)).toBe(1);
+    expect(sample(/^hoist_webhook_deliveries_total\{.*outcome="failed"/)).toBe(0);
+    expect(sample(/^hoist_webhook_delivery_duration_seconds_count\{.*outcome="retrying"/)).toBe(2);
+    expect(sample(/^hoist_webhook_delivery_duration_seconds_count\{.*outcome="delivered"/)).toBe(1);
     await running.stop(1_000);
   });
 

@@ -1,2 +1,2 @@
 export { bearerTokenMatches, HoistMetrics } from './metrics.js';
-export type { QueueCounts, RateLimitedForMs } from './metrics.js';
+export type { QueueGaugeSource } from './metrics.js';

@@ -1,12 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ProcessObserver } from '@hoist/core';
+import type { ProcessObserver, WebhookObserver } from '@hoist/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Queue job counts by BullMQ state, read when Prometheus scrapes. */
-export type QueueCounts = () => Promise<Record<string, number>>;
-
-/** What is left of the upload queue's provider rate-limit pause, ms (0: none); read when Prometheus scrapes. */
-export type RateLimitedForMs = () => Promise<number>;
+/** What the queue gauges read from one queue when Prometheus scrapes. */
+export interface QueueGaugeSource {
+  /** The `queue` label: `uploads`, `webhooks`. */
+  name: string;
+  /** Job counts by BullMQ state. */
+  counts(): Promise<Record<string, number>>;
+  /** Paused by an operator (`pnpm hoist queue pause`, the dashboard). */
+  isPaused(): Promise<boolean>;
+  /** What is left of a provider rate-limit pause, ms (0: none). */
+  rateLimitedForMs(): Promise<number>;
+}
 
 /**
  * Hoist's Prometheus metrics, on a registry of their own (so tests and several apps in one
@@ -39,38 +45,61 @@ export class HoistMetrics {
     registers: [this.registry],
   });
   readonly reconcilerActions = new Counter({ name: 'hoist_reconciler_actions_total', help: 'Reconciler repairs by action.', labelNames: ['action'], registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({
+    name: 'hoist_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered (2xx), retrying (another attempt to come), failed (given up).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly webhookDuration = new Histogram({
+    name: 'hoist_webhook_delivery_duration_seconds',
+    help: 'Webhook delivery attempt latency (request sent to answer, or to giving up) by outcome.',
+    labelNames: ['outcome'],
+    // WEBHOOK_TIMEOUT_MS is 10 s by default, at most 120 s.
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
 
-  constructor(options: { service: string; defaultMetrics?: boolean; queueCounts?: QueueCounts; rateLimitedForMs?: RateLimitedForMs }) {
+  constructor(options: { service: string; defaultMetrics?: boolean; queues?: readonly QueueGaugeSource[] }) {
     this.registry.setDefaultLabels({ service: options.service });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'hoist_' });
-    const queueCounts = options.queueCounts;
-    if (queueCounts) {
+    const queues = options.queues ?? [];
+    if (queues.length > 0) {
+      // Each gauge has a `queue` label, so that a scrape while Redis is down can leave a queue's
+      // samples out (reporting no number rather than failing the scrape, or a false 0).
+      const readEach = <T>(read: (queue: QueueGaugeSource) => Promise<T>) =>
+        Promise.all(queues.map(async (queue) => ({ queue: queue.name, value: await read(queue).catch(() => undefined) })));
       new Gauge({
         name: 'hoist_queue_jobs',
-        help: 'Upload jobs by BullMQ state, read at scrape time.',
-        labelNames: ['state'],
+        help: 'Jobs by queue and BullMQ state, read at scrape time.',
+        labelNames: ['queue', 'state'],
         registers: [this.registry],
         async collect() {
-          // A scrape while Redis is down reports no queue numbers rather than failing the scrape.
-          const counts = await queueCounts().catch(() => ({}));
+          const readings = await readEach((queue) => queue.counts());
           this.reset();
-          for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+          for (const { queue, value } of readings) for (const [state, count] of Object.entries(value ?? {})) this.set({ queue, state }, count);
         },
       });
-    }
-    const rateLimitedForMs = options.rateLimitedForMs;
-    if (rateLimitedForMs) {
       new Gauge({
-        name: 'hoist_queue_rate_limited',
-        help: '1 while the upload queue is paused for a provider rate limit, read at scrape time.',
-        // A label, so that a scrape while Redis is down can leave the sample out (an unlabelled gauge resets to 0).
+        name: 'hoist_queue_paused',
+        help: '1 while an operator has paused the queue (no worker takes its jobs), read at scrape time.',
         labelNames: ['queue'],
         registers: [this.registry],
         async collect() {
-          // As for the queue depth: no number while Redis is down, rather than a failed scrape.
-          const ms = await rateLimitedForMs().catch(() => undefined);
+          const readings = await readEach((queue) => queue.isPaused());
           this.reset();
-          if (ms !== undefined) this.set({ queue: 'uploads' }, ms > 0 ? 1 : 0);
+          for (const { queue, value } of readings) if (value !== undefined) this.set({ queue }, value ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'hoist_queue_rate_limited',
+        help: '1 while the queue is paused for a provider rate limit, read at scrape time.',
+        labelNames: ['queue'],
+        registers: [this.registry],
+        async collect() {
+          const readings = await readEach((queue) => queue.rateLimitedForMs());
+          this.reset();
+          for (const { queue, value } of readings) if (value !== undefined) this.set({ queue }, value > 0 ? 1 : 0);
         },
       });
     }
@@ -84,6 +113,16 @@ export class HoistMetrics {
         this.providerDuration.observe({ outcome }, seconds);
       },
       rateLimitPause: (seconds) => this.rateLimitPause.inc(seconds),
+    };
+  }
+
+  /** Webhook delivery attempts, counted here. */
+  get webhookObserver(): WebhookObserver {
+    return {
+      deliveryAttempt: (outcome, seconds) => {
+        this.webhookDeliveries.inc({ outcome });
+        this.webhookDuration.observe({ outcome }, seconds);
+      },
     };
   }
 

@@ -5,7 +5,7 @@ export type { BullJobQueueOptions } from './bull-job-queue.js';
 export { BullWebhookQueue } from './bull-webhook-queue.js';
 export type { BullWebhookQueueOptions } from './bull-webhook-queue.js';
 export { JITTER_BACKOFF, QUEUE_NAMES, UPLOAD_QUEUE, WEBHOOK_BACKOFF, WEBHOOK_QUEUE } from './jobs.js';
-export { openQueues, type Queue } from './open-queues.js';
+export { openQueues, queueGaugeSource, type Queue } from './open-queues.js';
 export { COUNTED_STATES, QueueAdmin, UnknownQueueError } from './queue-admin.js';
 export type { CountedState, FailedJob, JobDetails, QueueAdminOptions, QueueOverview } from './queue-admin.js';
 export type { JobRegistry } from './jobs.js';

@@ -2,6 +2,7 @@ import type { Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES } from './jobs.js';
 import type { Redis } from './redis.js';
+import { rateLimitedForMs } from './upload-worker.js';
 
 export type { Queue };
 
@@ -17,4 +18,14 @@ export function openQueues(connection: Redis, prefix: string, logger?: Logger): 
     queue.on('error', (error) => logger?.warn({ err: error, queue: name }, 'queue connection error'));
     return queue;
   });
+}
+
+/** What the metrics' queue gauges read from one queue at scrape time (HoistMetrics' QueueGaugeSource). */
+export function queueGaugeSource(queue: Queue) {
+  return {
+    name: queue.name,
+    counts: () => queue.getJobCounts(),
+    isPaused: () => queue.isPaused(),
+    rateLimitedForMs: () => rateLimitedForMs(queue),
+  };
 }
