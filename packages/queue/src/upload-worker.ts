@@ -3,6 +3,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
+import { closeWorker, settleWithin } from './close-worker.js';
 
 type UploadJob = JobRegistry['upload'];
 
@@ -104,18 +105,9 @@ export class UploadWorker {
    * (left to BullMQ's stalled-job recovery, which hands them to another worker).
    */
   async close(timeoutMs: number): Promise<{ forced: boolean }> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = this.worker.close().then(() => false);
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
-    });
-    const forced = await Promise.race([graceful, deadline]);
-    clearTimeout(timer);
-    // A forced close still waits for the running processor; those jobs are released to other workers
-    // by their lock expiring, so this process need not wait for them (nor for a Redis that is gone).
-    if (forced) await settleWithin(this.worker.close(true), 2_000);
+    const outcome = await closeWorker(this.worker, timeoutMs);
     await settleWithin(this.limiter.close(), 2_000);
-    return { forced };
+    return outcome;
   }
 
   private async process(job: Job<UploadJob>, token: string | undefined): Promise<ProcessOutcome['kind']> {
@@ -180,11 +172,4 @@ function describeError(error: unknown, isFinalAttempt: boolean): string {
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'unexpected_error';
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
   return `${code}: ${message}${isFinalAttempt ? ' (no attempts left)' : ' (will retry)'}`;
-}
-
-/** Waits for `work` at most `ms` (its outcome, or a timeout, is ignored). */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

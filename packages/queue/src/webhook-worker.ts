@@ -3,6 +3,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { BackoffOptions } from './backoff.js';
 import { WEBHOOK_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
+import { closeWorker } from './close-worker.js';
 
 type DeliverJob = JobRegistry['deliver'];
 
@@ -66,15 +67,7 @@ export class WebhookWorker {
 
   /** Stops taking jobs and waits up to `timeoutMs` for running ones; then releases them to stalled-job recovery. */
   async close(timeoutMs: number): Promise<{ forced: boolean }> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = this.worker.close().then(() => false);
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
-    });
-    const forced = await Promise.race([graceful, deadline]);
-    clearTimeout(timer);
-    if (forced) await this.worker.close(true);
-    return { forced };
+    return closeWorker(this.worker, timeoutMs);
   }
 
   private async process(job: Job<DeliverJob>, token: string | undefined): Promise<DeliveryOutcome['kind']> {
