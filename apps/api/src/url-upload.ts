@@ -21,7 +21,7 @@ export const urlUploadBodySchema = {
     publicId: { type: 'string' },
     folder: { type: 'string' },
     tags: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
-    metadata: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    metadata: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } },
     resourceType: { type: 'string', enum: ['image', 'video', 'raw', 'auto'] },
     eager: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
   },
