@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { derivePublicId, enqueueFairly, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
+import { Ajv } from 'ajv';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '@hoist/intake';
@@ -11,6 +12,9 @@ import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable 
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
+
+/** Validates JSON bodies (and this route's headers) exactly as sent. */
+const jsonBodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
 
 /** Longest long-poll, seconds. */
 const MAX_WAIT_SECONDS = 60;
@@ -108,6 +112,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
         response: { 200: acceptedSchema, 202: { anyOf: [acceptedSchema, severalAcceptedSchema] }, ...problemResponses(400, 401, 413, 415, 422, 503) },
       },
+      // Not Fastify's default Ajv, which coerces types: right for query strings, wrong for a JSON
+      // body, where it would quietly turn `"tags": 5` into "5" or metadata's 200 into "200".
+      validatorCompiler: ({ schema }) => jsonBodyAjv.compile(schema),
     },
     async (request, reply) => {
       if (isJson(request)) {
