@@ -89,4 +89,26 @@ describe('start-up checks', () => {
     // Bounded by the 5 s Redis timeout of the outbox relay in flight, not by SHUTDOWN_TIMEOUT_MS (30 s).
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  it('a worker stops promptly while Redis is down', async () => {
+    const database = await createTestDatabase();
+    drops.push(database.drop);
+    const [closedRedisPort, metricsPort] = await Promise.all([freePort(), freePort()]);
+    const tmpDir = await mkdtemp(join(tmpdir(), 'hoist-no-redis-'));
+    drops.push(() => rm(tmpDir, { recursive: true, force: true }));
+    const worker = run('worker-no-redis', 'apps/worker/dist/main.js', {
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://127.0.0.1:${closedRedisPort}`,
+      // Never called: no job can arrive without Redis.
+      CLOUDINARY_URL: 'cloudinary://key:secret@cloud?upload_prefix=http://127.0.0.1:9',
+      WORKER_METRICS_PORT: String(metricsPort),
+      UPLOAD_TMP_DIR: tmpDir,
+      SHUTDOWN_TIMEOUT_MS: '2000',
+    });
+    await worker.waitForOutput(/worker ready/);
+    const started = Date.now();
+    const stopped = await worker.stop(60_000);
+    expect(stopped).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });

@@ -99,9 +99,12 @@ describe('DELETE guards', () => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${idle}` })).json()).toMatchObject({ status: 'deleted' });
     // An older upload whose public id a newer upload of the tenant overwrote: the asset is the newer one's.
     const older = await succeededUpload('default', 'default/reused');
-    await succeededUpload('default', 'default/reused');
+    const newer = await succeededUpload('default', 'default/reused');
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${older}` })).json()).toMatchObject({ status: 'deleted' });
     expect(destroyed.length).toBe(before);
+    // The newest upload of that public id does own the asset: deleting it destroys it.
+    expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${newer}` })).json()).toMatchObject({ status: 'deleted' });
+    expect(destroyed.at(-1)).toMatchObject({ publicId: 'default/reused' });
   });
 });
 

@@ -75,6 +75,8 @@ describe('upload from a URL', () => {
       { url: 'https://media.example.com/a.png', tags: 5 },
       { url: 'https://media.example.com/a.png', metadata: { nested: { a: 1 } } },
       { url: 42 },
+      // 250 characters is a valid publicId, but not once under the tenant's folder (`default/`).
+      { url: 'https://media.example.com/a.png', publicId: 'p'.repeat(250) },
     ]) {
       const refused = await post(body);
       expect(refused.statusCode, JSON.stringify(body)).toBe(400);

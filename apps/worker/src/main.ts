@@ -129,6 +129,12 @@ runMain('worker', logger, async () => {
 
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new jobs, finishing in-flight ones');
+    // Last resort: whatever still hangs (a dependency that never answers), the process goes; its
+    // jobs are recovered by other workers once their locks expire.
+    setTimeout(() => {
+      logger.warn('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 15_000).unref();
     await reconciler?.stop();
     const [{ forced }] = await Promise.all([worker.close(config.SHUTDOWN_TIMEOUT_MS), webhooks.stop(config.SHUTDOWN_TIMEOUT_MS)]);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');

@@ -12,7 +12,7 @@ import {
 } from '@hoist/core';
 import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
 import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
-import { startPeriodic } from '@hoist/runtime';
+import { startPeriodic, within } from '@hoist/runtime';
 
 /** Codes that mean the URL itself is refused by policy: retrying the same URL cannot help. */
 const REFUSALS = new Set(['invalid_url', 'scheme_not_allowed', 'credentials_in_url', 'port_not_allowed', 'address_not_allowed']);
@@ -115,12 +115,14 @@ export function startWebhookService(options: WebhookServiceOptions) {
     queue,
     /** Stops the relay, repair and retention, lets deliveries in flight finish for up to `timeoutMs`, then closes the queue. */
     async stop(timeoutMs: number): Promise<{ forced: boolean }> {
-      await relay.stop();
-      await repair?.stop();
-      await prune?.stop();
+      // Each step is bounded: with Redis down, a relay run, BullMQ's run loop and the queue's close
+      // would otherwise wait for it forever, and the process would never exit.
+      await within(relay.stop(), 10_000);
+      await within(repair?.stop() ?? Promise.resolve(), 10_000);
+      await within(prune?.stop() ?? Promise.resolve(), 10_000);
       const result = await worker.close(timeoutMs);
-      await running;
-      await queue.close();
+      await within(running, 2_000);
+      await within(queue.close(), 2_000);
       return result;
     },
   };

@@ -37,8 +37,9 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
   // ran at least once; and never when another upload now owns the same public id (the client reused it).
-  const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0;
-  if (mayOwnAsset && !(await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId))) await deps.provider.destroy(asset);
+  const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
+  const since = upload.completedAt ?? upload.createdAt;
+  if (mayOwnAsset && !(await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, since))) await deps.provider.destroy(asset);
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'unfinished', upload: current } : { kind: 'not_found' };

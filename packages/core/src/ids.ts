@@ -20,6 +20,9 @@ export function isUploadId(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
+/** Longest public id Cloudinary accepts. */
+export const MAX_PUBLIC_ID_LENGTH = 255;
+
 /**
  * The provider public id an upload writes to: the client's `publicId` if given, else the upload id,
  * under the client's `folder` if given, all under a folder named after the tenant. Deterministic, so

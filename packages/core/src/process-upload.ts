@@ -143,10 +143,20 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   }
 }
 
-/** The upload was cancelled while this attempt ran: stop without retrying, and free its bytes. */
+/**
+ * The upload left `processing` while this attempt ran. Cancelled (or deleted): stop without retrying
+ * and free its bytes. Anything else (another run of the job failed or finished it meanwhile, e.g.
+ * after this worker's lock lapsed): stop, and leave the bytes to whoever recorded that outcome —
+ * a failed upload keeps them for a retry.
+ */
 async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<ProcessOutcome> {
-  if (upload.storageKey) await deps.storage.delete(upload.storageKey);
-  log.info({}, 'upload cancelled while running; stopped');
+  const current = await deps.uploads.find(upload.id);
+  if (current?.status === 'cancelled' || current?.status === 'deleted') {
+    if (upload.storageKey) await deps.storage.delete(upload.storageKey);
+    log.info({}, `upload ${current.status} while running; stopped`);
+  } else {
+    log.warn({ status: current?.status }, 'upload changed state while this attempt ran; stopped');
+  }
   return { kind: 'skipped' };
 }
 
@@ -157,10 +167,11 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
  */
 async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Promise<void> {
   const upload = await deps.uploads.find(uploadId);
-  if (upload?.status !== 'cancelled' || upload.attempts === 0) return;
+  // attempts and retryCount both 0: no worker ever ran it, so it cannot have made an asset.
+  if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.retryCount === 0)) return;
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
-    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId))) {
+    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId, upload.createdAt))) {
       await deps.provider.destroy({ publicId: upload.publicId, resourceType: assetResourceType(upload) });
     }
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
@@ -200,7 +211,7 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
     return;
   }
   try {
-    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId)) return;
+    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId, current.createdAt)) return;
     await deps.provider.destroy(asset);
     log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
   } catch (error) {

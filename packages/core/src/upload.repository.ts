@@ -90,10 +90,11 @@ export interface UploadRepository {
   markDeleted(id: string): Promise<boolean>;
 
   /**
-   * True when an upload other than `id` has succeeded with this public id and is not deleted: the
-   * asset at that id is that upload's, so deleting or undoing `id` must not destroy it.
+   * True when another upload holds the asset at this public id, so deleting or undoing `id` must
+   * not destroy it: one that succeeded after `since` (it overwrote `id`'s asset), or one a worker is
+   * producing right now.
    */
-  otherUploadOwnsAsset(id: string, publicId: string): Promise<boolean>;
+  otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean>;
 
   /** A URL upload's source has been fetched into temp storage: records what the bytes are. Only while `processing`. */
   recordFetched(id: string, fetched: FetchedBytes): Promise<boolean>;

@@ -219,14 +219,14 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  otherUploadOwnsAsset(id: string, publicId: string): Promise<boolean> {
+  otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
     return unlessUnavailable(async () => {
       const row = await this.db
         .selectFrom('upload')
         .select('id')
         .where('publicId', '=', publicId)
         .where('id', '<>', id)
-        .where('status', '=', 'succeeded')
+        .where((eb) => eb.or([eb.and([eb('status', '=', 'succeeded'), eb('completedAt', '>', since)]), eb('status', '=', 'processing')]))
         .limit(1)
         .executeTakeFirst();
       return row !== undefined;

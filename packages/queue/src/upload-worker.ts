@@ -86,7 +86,9 @@ export class UploadWorker {
     // purpose) must not leave its upload unfinished in Postgres. markFailed is guarded, so this is a
     // no-op for uploads the use case already recorded as failed.
     this.worker.on('failed', (job, error) => {
-      if (!job?.finishedOn) return;
+      // Our own UnrecoverableError means the use case already recorded the failure; recording it
+      // again could undo a retry accepted in between.
+      if (!job?.finishedOn || error instanceof UnrecoverableError) return;
       this.options.onAbandoned(job.data.uploadId, error.message).catch((cause: unknown) => {
         // attemptsMade already counts the attempt that failed.
         options.logger.error({ err: cause, ...logFields(job), attempt: job.attemptsMade }, 'could not record abandoned job');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { derivePublicId, enqueueFairly, FINAL_STATUSES, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { derivePublicId, enqueueFairly, FINAL_STATUSES, MAX_PUBLIC_ID_LENGTH, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import { Ajv } from 'ajv';
 import type { HoistMetrics } from '@hoist/metrics';
@@ -226,6 +226,16 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       }
     }
     const id = newUploadId();
+    const publicId = derivePublicId(id, request.tenantId, uploadOptions);
+    if (publicId.length > MAX_PUBLIC_ID_LENGTH) {
+      throw new HttpProblem(
+        400,
+        'invalid-field',
+        'Invalid field',
+        `publicId: with the tenant folder ("${request.tenantId}/") and the folder, the public id must be at most ${MAX_PUBLIC_ID_LENGTH} characters`,
+        { field: 'publicId' },
+      );
+    }
     const upload = await uploads
       .create(
         {
@@ -234,7 +244,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           ...(file
             ? { filename: file.filename, bytes: file.bytes, contentType: file.contentType, sha256: file.sha256, storageKey: file.key }
             : { filename: source.kind === 'url' ? source.filename : 'upload', sourceUrl: source.kind === 'url' ? source.url : '' }),
-          publicId: derivePublicId(id, request.tenantId, uploadOptions),
+          publicId,
           tags: uploadOptions.tags,
           metadata: uploadOptions.metadata ?? null,
           resourceType: uploadOptions.resourceType ?? 'auto',

@@ -10,6 +10,7 @@ import * as urlUploadsAndDeletion from './0008-url-uploads-and-deletion.js';
 import * as webhooks from './0009-webhooks.js';
 import * as tenantUnfinishedIndex from './0010-tenant-unfinished-index.js';
 import * as webhookEventCreatedAtIndex from './0011-webhook-event-created-at-index.js';
+import * as publicIdIndex from './0012-public-id-index.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-webhooks': webhooks,
   '0010-tenant-unfinished-index': tenantUnfinishedIndex,
   '0011-webhook-event-created-at-index': webhookEventCreatedAtIndex,
+  '0012-public-id-index': publicIdIndex,
 };
