@@ -102,6 +102,13 @@ describe('DELETE guards', () => {
     const newer = await succeededUpload('default', 'default/reused');
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${older}` })).json()).toMatchObject({ status: 'deleted' });
     expect(destroyed.length).toBe(before);
+    // A failed upload of the same public id never owned the asset, even though it came later.
+    const failed = newUploadId();
+    await uploads.create({ id: failed, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: failed, publicId: 'default/reused', tags: [] });
+    await uploads.claim(failed);
+    await uploads.markFailed(failed, { code: 'provider_rejected', message: 'Invalid image file' });
+    expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${failed}` })).json()).toMatchObject({ status: 'deleted' });
+    expect(destroyed.length).toBe(before);
     // The newest upload of that public id does own the asset: deleting it destroys it.
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${newer}` })).json()).toMatchObject({ status: 'deleted' });
     expect(destroyed.at(-1)).toMatchObject({ publicId: 'default/reused' });

@@ -38,7 +38,9 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
   // ran at least once; and never when another upload now owns the same public id (the client reused it).
   const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
-  const since = upload.completedAt ?? upload.createdAt;
+  // A succeeded upload yields only to one that succeeded after it (that one overwrote the asset);
+  // an upload that never succeeded yields to any upload that did.
+  const since = upload.status === 'succeeded' && upload.completedAt ? upload.completedAt : new Date(0);
   if (mayOwnAsset && !(await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, since))) await deps.provider.destroy(asset);
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);

@@ -171,7 +171,8 @@ async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Pr
   if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.retryCount === 0)) return;
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
-    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId, upload.createdAt))) {
+    // A cancelled upload never succeeded: any upload that did owns what is at the public id.
+    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId, new Date(0)))) {
       await deps.provider.destroy({ publicId: upload.publicId, resourceType: assetResourceType(upload) });
     }
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
@@ -211,7 +212,7 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
     return;
   }
   try {
-    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId, current.createdAt)) return;
+    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId, new Date(0))) return;
     await deps.provider.destroy(asset);
     log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
   } catch (error) {
