@@ -29,7 +29,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
       const failure = { code: 'attempts_exhausted', message: `Gave up: ${reason}` };
       const recorded = await uploads.markFailed(uploadId, failure);
       if (recorded) {
-        if (upload.storageKey && !((retainFailedBytes ?? true) && keepsBytesForRetry(failure))) await storage.delete(upload.storageKey);
+        if (upload.storageKey && !keepsBytesForRetry(failure, retainFailedBytes)) await storage.delete(upload.storageKey);
         logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts, reason }, 'upload failed: job abandoned by the queue');
       }
     },

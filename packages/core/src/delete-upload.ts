@@ -36,12 +36,9 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
 
   const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
-  // ran at least once; and never when another upload now owns the same public id (the client reused it).
+  // ran at least once (in this round or an earlier one).
   const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
-  // A succeeded upload yields only to one that succeeded after it (that one overwrote the asset);
-  // an upload that never succeeded yields to any upload that did.
-  const since = upload.status === 'succeeded' && upload.completedAt ? upload.completedAt : new Date(0);
-  if (mayOwnAsset && !(await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, since))) await deps.provider.destroy(asset);
+  if (mayOwnAsset) await destroyUnlessHeldElsewhere(deps, upload, asset);
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'unfinished', upload: current } : { kind: 'not_found' };
@@ -50,6 +47,24 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   if (upload.storageKey) await deps.storage.delete(upload.storageKey).catch(() => undefined);
   bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }).info({ publicId: asset.publicId }, 'upload deleted');
   return { kind: 'deleted', upload: (await deps.uploads.find(upload.id)) ?? upload };
+}
+
+/**
+ * Destroys `asset` unless another upload holds it under the same public id (the client reused the
+ * id): a succeeded upload yields only to one that succeeded after it (that one overwrote the
+ * asset); an upload that never succeeded yields to any upload that did. One that a worker is
+ * producing right now always holds it.
+ * @returns whether the asset was destroyed.
+ */
+export async function destroyUnlessHeldElsewhere(
+  deps: Pick<DeleteUploadDeps, 'uploads' | 'provider'>,
+  upload: Upload,
+  asset: { publicId: string; resourceType: string },
+): Promise<boolean> {
+  const since = upload.status === 'succeeded' && upload.completedAt ? upload.completedAt : new Date(0);
+  if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, since)) return false;
+  await deps.provider.destroy(asset);
+  return true;
 }
 
 /** The provider's resource type of the asset: as reported when it was stored, else as requested, else from the bytes' type. */

@@ -6,7 +6,7 @@ import {
   SourceFetchError,
   TempObjectMissingError,
 } from './errors.js';
-import { assetResourceType } from './delete-upload.js';
+import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
 import { keepsBytesForRetry } from './retry-upload.js';
 import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
@@ -136,8 +136,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     if (!failure) throw error;
     if (await deps.uploads.markFailed(upload.id, failure)) await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
-    const keepBytes = (deps.retainFailedBytes ?? true) && keepsBytesForRetry(failure);
-    if (upload.storageKey && !keepBytes) await deps.storage.delete(upload.storageKey);
+    if (upload.storageKey && !keepsBytesForRetry(failure, deps.retainFailedBytes)) await deps.storage.delete(upload.storageKey);
     log.error({ err: error, code: failure.code }, 'upload failed');
     return { kind: 'failed', failure, error: error as Error };
   }
@@ -171,10 +170,7 @@ async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Pr
   if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.retryCount === 0)) return;
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
-    // A cancelled upload never succeeded: any upload that did owns what is at the public id.
-    if (!(await deps.uploads.otherUploadOwnsAsset(upload.id, upload.publicId, new Date(0)))) {
-      await deps.provider.destroy({ publicId: upload.publicId, resourceType: assetResourceType(upload) });
-    }
+    await destroyUnlessHeldElsewhere(deps, upload, { publicId: upload.publicId, resourceType: assetResourceType(upload) });
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
   } catch (error) {
     log.warn({ err: error }, 'could not clean up after a cancelled upload');
@@ -212,8 +208,7 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
     return;
   }
   try {
-    if (await deps.uploads.otherUploadOwnsAsset(id, asset.publicId, new Date(0))) return;
-    await deps.provider.destroy(asset);
+    if (!(await destroyUnlessHeldElsewhere(deps, current, asset))) return;
     log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
   } catch (error) {
     log.error({ err: error, publicId: asset.publicId }, `upload ${current.status} while running; could not remove its asset`);

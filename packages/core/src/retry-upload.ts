@@ -14,9 +14,12 @@ import { bindLogger } from './upload-log.js';
  */
 export const RETRYABLE_FAILURE_CODES: readonly string[] = ['attempts_exhausted'];
 
-/** True when a failed upload's temp bytes should be kept for a later retry. */
-export function keepsBytesForRetry(failure: UploadFailure): boolean {
-  return RETRYABLE_FAILURE_CODES.includes(failure.code);
+/**
+ * True when a failed upload's temp bytes should be kept for a later retry: retention is on
+ * (`FAILED_UPLOAD_RETENTION_MS` > 0, the default) and the failure is worth retrying as it is.
+ */
+export function keepsBytesForRetry(failure: UploadFailure, retainFailedBytes = true): boolean {
+  return retainFailedBytes && RETRYABLE_FAILURE_CODES.includes(failure.code);
 }
 
 export interface RetryUploadDeps {
