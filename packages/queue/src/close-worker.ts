@@ -1,3 +1,4 @@
+import { within } from '@hoist/runtime';
 import type { Worker } from 'bullmq';
 
 /**
@@ -14,13 +15,6 @@ export async function closeWorker(worker: Worker, timeoutMs: number): Promise<{ 
   });
   const forced = await Promise.race([graceful, deadline]);
   clearTimeout(timer);
-  if (forced) await settleWithin(worker.close(true), 2_000);
+  if (forced) await within(worker.close(true), 2_000);
   return { forced };
-}
-
-/** Waits for `work` at most `ms` (its outcome, or a timeout, is ignored). */
-export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -3,7 +3,8 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
-import { closeWorker, settleWithin } from './close-worker.js';
+import { closeWorker } from './close-worker.js';
+import { within } from '@hoist/runtime';
 
 type UploadJob = JobRegistry['upload'];
 
@@ -108,7 +109,7 @@ export class UploadWorker {
    */
   async close(timeoutMs: number): Promise<{ forced: boolean }> {
     const outcome = await closeWorker(this.worker, timeoutMs);
-    await settleWithin(this.limiter.close(), 2_000);
+    await within(this.limiter.close(), 2_000);
     return outcome;
   }
 
