@@ -52,6 +52,14 @@ const schema = z.object({
     }),
   /** Longest a URL upload's download may take, ms (DNS, redirects and body together). */
   URL_FETCH_TIMEOUT_MS: integer(1_000).default(60_000),
+  /**
+   * URL fetches one worker process runs at once; the rest wait in the queue (not in a worker slot), so
+   * slow sources cannot take the slots provider uploads need. At most WORKER_CONCURRENCY − 1 are used.
+   */
+  URL_FETCH_CONCURRENCY: integer(1, 1000).default(2),
+  /** Slowest acceptable URL source, bytes/s averaged over URL_FETCH_MIN_RATE_WINDOW_MS; slower fails with `url_fetch_too_slow`. 0: no minimum. */
+  URL_FETCH_MIN_BYTES_PER_SEC: integer(0).default(1024),
+  URL_FETCH_MIN_RATE_WINDOW_MS: integer(100).default(10_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */

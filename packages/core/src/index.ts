@@ -4,6 +4,7 @@ export * from './delete-upload.js';
 export * from './drain-uploads.js';
 export * from './errors.js';
 export * from './fair-share.js';
+export * from './fetch-slots.js';
 export type * from './exclusive.js';
 export * from './ids.js';
 export type * from './job-queue.js';
