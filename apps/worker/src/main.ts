@@ -5,7 +5,7 @@ import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -115,6 +115,8 @@ runMain('worker', logger, async () => {
     retry: { baseMs: config.WEBHOOK_RETRY_BASE_DELAY_MS, maxMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
+    endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+    leases: new RedisLeases({ redis: producer, prefix: config.QUEUE_PREFIX }),
     relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,
     repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,

@@ -65,7 +65,7 @@ afterEach(async () => {
 });
 
 /** A worker with `concurrency` slots, `fetchSlots` of which may fetch, on a queue of its own. */
-async function setUp(options: { concurrency: number; fetchSlots: number; minRate?: MinTransferRate }) {
+function setUp(options: { concurrency: number; fetchSlots: number; minRate?: MinTransferRate }) {
   const { prefix, redisUrl, clear } = createQueuePrefix();
   const producer: Redis = createRedis(redisUrl, 'producer');
   const connection: Redis = createRedis(redisUrl, 'worker');
@@ -119,7 +119,7 @@ async function setUp(options: { concurrency: number; fetchSlots: number; minRate
 
 describe('URL fetches and provider uploads share a worker', () => {
   it("serves another tenant's small file within seconds while twelve URL sources drip one byte a second", async () => {
-    const { fromUrl, file, settled } = await setUp({ concurrency: 4, fetchSlots: 2 });
+    const { fromUrl, file, settled } = setUp({ concurrency: 4, fetchSlots: 2 });
     for (let i = 0; i < 12; i++) await fromUrl('dripper', `/drip?n=${i}`);
     // The downloads are under way (as many as the worker lets run) before the small upload arrives.
     await waitFor(() => Promise.resolve(dripping.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'downloads to start' });
@@ -134,7 +134,7 @@ describe('URL fetches and provider uploads share a worker', () => {
   });
 
   it('cancelling URL uploads ends their downloads within seconds and frees the fetch slots', async () => {
-    const deps = await setUp({ concurrency: 4, fetchSlots: 2 });
+    const deps = setUp({ concurrency: 4, fetchSlots: 2 });
     const slow: Upload[] = [];
     for (let i = 0; i < 12; i++) slow.push(await deps.fromUrl('dripper', `/drip?n=${i}`));
     await waitFor(() => Promise.resolve(dripping.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'downloads to start' });
@@ -151,7 +151,7 @@ describe('URL fetches and provider uploads share a worker', () => {
   });
 
   it('fails a URL upload whose source is slower than the minimum rate, once, with url_fetch_too_slow', async () => {
-    const { fromUrl, settled } = await setUp({ concurrency: 2, fetchSlots: 1, minRate: { bytesPerSecond: 100, windowMs: 1_000 } });
+    const { fromUrl, settled } = setUp({ concurrency: 2, fetchSlots: 1, minRate: { bytesPerSecond: 100, windowMs: 1_000 } });
     const upload = await fromUrl('dripper', '/drip');
     expect(await settled(upload.id, 6_000)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'url_fetch_too_slow' } });
     await waitFor(() => Promise.resolve(dripping.size === 0 ? true : undefined), { timeoutMs: 2_000, what: 'the download to be dropped' });

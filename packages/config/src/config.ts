@@ -123,6 +123,11 @@ const schema = z.object({
   /** Webhook deliveries one worker process sends at once. */
   WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
   /**
+   * Webhook deliveries in flight to one endpoint, across every worker; more wait (no attempt spent),
+   * so one tenant's slow receivers cannot take every delivery slot.
+   */
+  WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
+  /**
    * Webhook events whose deliveries are all finished are deleted, with their deliveries and attempts,
    * once this many days old; 0 keeps them forever. Events with a pending delivery are never deleted.
    */

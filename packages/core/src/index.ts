@@ -1,5 +1,6 @@
 export * from './api-keys.js';
 export * from './cancel-upload.js';
+export type * from './concurrency-leases.js';
 export * from './delete-upload.js';
 export * from './drain-uploads.js';
 export * from './errors.js';

@@ -1,7 +1,8 @@
+import type { ConcurrencyLeases } from '../concurrency-leases.js';
 import type { Logger } from '../logger.js';
 import type { WebhookObserver } from '../observer.js';
 import { toUploadView } from '../upload-view.js';
-import type { WebhookEvent } from './webhook.js';
+import type { DeliveryWork, WebhookEvent } from './webhook.js';
 import type { WebhookRepository } from './webhook.repository.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
@@ -51,14 +52,26 @@ export interface DeliverWebhookDeps {
   observer?: WebhookObserver | undefined;
   /** Unix time in ms; tests pin it. */
   now?: () => number;
+  /**
+   * Bounds the deliveries in flight to one endpoint across the cluster (`WEBHOOK_ENDPOINT_CONCURRENCY`),
+   * so one tenant's slow receivers cannot occupy every delivery slot. `ttlMs` must outlast an attempt
+   * (the request timeout plus recording it): a crashed worker's lease lapses after it. Default: unbounded.
+   */
+  endpointConcurrency?: { leases: ConcurrencyLeases; limit: number; ttlMs: number } | undefined;
 }
 
 /**
  * How one attempt ended: `succeeded` (2xx), `retry` (worth another attempt later), `failed` (no
- * more attempts: the last one, or a refusal by policy), or `skipped` (the delivery is finished or
- * gone — its endpoint was deleted).
+ * more attempts: the last one, or a refusal by policy), `skipped` (the delivery is finished or
+ * gone — its endpoint was deleted), or `busy` (nothing sent and no attempt spent: the endpoint
+ * already has as many deliveries in flight as allowed; try again shortly).
  */
-export type DeliveryOutcome = { kind: 'succeeded' } | { kind: 'retry'; reason: string } | { kind: 'failed'; reason: string } | { kind: 'skipped' };
+export type DeliveryOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'skipped' }
+  | { kind: 'busy' };
 
 /**
  * One attempt at one delivery: sign the event with the endpoint's secret, POST it, record the
@@ -66,10 +79,24 @@ export type DeliveryOutcome = { kind: 'succeeded' } | { kind: 'retry'; reason: s
  * its last attempt. Safe to run twice: a finished delivery is skipped.
  */
 export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }): Promise<DeliveryOutcome> {
-  const { webhooks, sender } = deps;
-  const now = deps.now ?? Date.now;
+  const { webhooks } = deps;
   const work = await webhooks.findDeliveryWork(job.deliveryId);
   if (!work || work.status !== 'pending') return { kind: 'skipped' };
+  const bound = deps.endpointConcurrency;
+  const leaseKey = `webhook-endpoint:${work.endpoint.id}`;
+  // Without Redis there is no queue to take jobs from either; a failed count must not stop a delivery.
+  if (bound && !(await bound.leases.acquire(leaseKey, job.deliveryId, bound).catch(() => true))) return { kind: 'busy' };
+  try {
+    return await attemptDelivery(deps, job, work);
+  } finally {
+    // A lease that cannot be given back lapses after its ttl.
+    if (bound) await bound.leases.release(leaseKey, job.deliveryId).catch(() => undefined);
+  }
+}
+
+async function attemptDelivery(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }, work: DeliveryWork): Promise<DeliveryOutcome> {
+  const { webhooks, sender } = deps;
+  const now = deps.now ?? Date.now;
   const attempt = await webhooks.startAttempt(job.deliveryId);
   if (attempt === undefined) return { kind: 'skipped' };
 
