@@ -34,6 +34,10 @@ const schema = z.object({
   TENANT_RATE_LIMIT_PER_MINUTE: integer(0).default(1200),
   /** Queued + processing uploads a tenant may have before new uploads get 429 (0: unlimited). */
   TENANT_MAX_UNFINISHED_UPLOADS: integer(0).default(10_000),
+  /** SSE streams and long-polls (`?wait=`) one tenant may hold open at once, across API processes; more get 429 (0: unlimited). */
+  TENANT_MAX_STREAMS: integer(0).default(100),
+  /** How often an open SSE stream or long-poll looks its API key up again, ms; a revoked key ends it with 401. */
+  STREAM_AUTH_RECHECK_MS: integer(100).default(30_000),
   /**
    * Outbound allowlist for URL uploads and webhook deliveries: comma-separated `host:port` entries
    * that may be reached even though they are loopback, private or otherwise refused (local test
