@@ -5,6 +5,7 @@ import { cancelUpload, enqueueFairly, limitFetches, newUploadId, type Upload } f
 import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
+import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
 import type { MinTransferRate } from '@hoist/remote-fetch';
 import { MemoryTempStorage } from '@hoist/temp-storage';
@@ -84,7 +85,8 @@ function setUp(options: { concurrency: number; fetchSlots: number; minRate?: Min
     }),
     options.fetchSlots,
   );
-  const worker = buildWorker({ uploads, storage, provider, logger, fetcher, connection, prefix, concurrency: options.concurrency, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
+  const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
+  const worker = buildWorker({ uploads, storage, provider, logger, fetcher, observer: metrics.observer, connection, prefix, concurrency: options.concurrency, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
   void worker.run();
   cleanups.push(async () => {
     await worker.close(1_000);
@@ -114,12 +116,12 @@ function setUp(options: { concurrency: number; fetchSlots: number; minRate?: Min
       },
       { timeoutMs, what: `upload ${id} to settle` },
     );
-  return { uploads, queue, storage, provider, fromUrl, file, settled };
+  return { uploads, queue, storage, provider, metrics, fromUrl, file, settled };
 }
 
 describe('URL fetches and provider uploads share a worker', () => {
   it("serves another tenant's small file within seconds while twelve URL sources drip one byte a second", async () => {
-    const { fromUrl, file, settled } = setUp({ concurrency: 4, fetchSlots: 2 });
+    const { fromUrl, file, settled, metrics } = setUp({ concurrency: 4, fetchSlots: 2 });
     for (let i = 0; i < 12; i++) await fromUrl('dripper', `/drip?n=${i}`);
     // The downloads are under way (as many as the worker lets run) before the small upload arrives.
     await waitFor(() => Promise.resolve(dripping.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'downloads to start' });
@@ -129,8 +131,9 @@ describe('URL fetches and provider uploads share a worker', () => {
     const small = await file('small');
     expect(await settled(small.id, 5_000)).toMatchObject({ status: 'succeeded' });
     expect(Date.now() - started).toBeLessThan(5_000);
-    // Never more downloads at once than the fetch slots.
+    // Never more downloads at once than the fetch slots; the others wait in the queue, counted.
     expect(dripping.size).toBeLessThanOrEqual(2);
+    expect((await metrics.expose()).body).toMatch(/hoist_jobs_deferred_total\{[^}]*reason="fetch_slots_busy"[^}]*\} [1-9]/);
   });
 
   it('cancelling URL uploads ends their downloads within seconds and frees the fetch slots', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { newUploadId, relayWebhooks } from '@hoist/core';
 import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { HoistMetrics } from '@hoist/metrics';
 import { createRedis, RedisLeases, type Redis } from '@hoist/queue';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
@@ -111,7 +112,9 @@ describe('webhook delivery between tenants', () => {
     await endpoint('loud', '/slow/b');
     await endpoint('quiet', '/fast');
     for (let i = 0; i < 10; i++) await succeededUpload('loud');
+    const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
     const service = startWebhookService({
+      observer: metrics.webhookObserver,
       webhooks,
       connection,
       producer,
@@ -148,5 +151,6 @@ describe('webhook delivery between tenants', () => {
     // The loud tenant's waiting deliveries spent no attempts while they waited for their endpoint.
     const { rows } = await sql<{ attempts: number }>`select max(attempts) as attempts from webhook_delivery`.execute(db);
     expect(rows[0]?.attempts).toBe(1);
+    expect((await metrics.expose()).body).toMatch(/hoist_jobs_deferred_total\{[^}]*reason="endpoint_busy"[^}]*\} [1-9]/);
   });
 });

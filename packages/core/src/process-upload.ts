@@ -125,6 +125,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     if (error instanceof FetchSlotsBusyError) {
       // Waiting for a fetch slot is not an attempt: back to the queue with it refunded.
       if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
+      deps.observer?.fetchDeferred?.();
       throw error;
     }
     if (error instanceof RateLimitedError) {

@@ -85,7 +85,10 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId
   const bound = deps.endpointConcurrency;
   const leaseKey = `webhook-endpoint:${work.endpoint.id}`;
   // Without Redis there is no queue to take jobs from either; a failed count must not stop a delivery.
-  if (bound && !(await bound.leases.acquire(leaseKey, job.deliveryId, bound).catch(() => true))) return { kind: 'busy' };
+  if (bound && !(await bound.leases.acquire(leaseKey, job.deliveryId, bound).catch(() => true))) {
+    deps.observer?.deliveryDeferred?.();
+    return { kind: 'busy' };
+  }
   try {
     return await attemptDelivery(deps, job, work);
   } finally {
