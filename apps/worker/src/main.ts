@@ -116,6 +116,7 @@ runMain('worker', logger, async () => {
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
     endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+    tenantConcurrency: config.WEBHOOK_TENANT_CONCURRENCY,
     leases: new RedisLeases({ redis: producer, prefix: config.QUEUE_PREFIX }),
     relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,

@@ -56,7 +56,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  await sql`insert into tenant (id) values ('loud'), ('quiet')`.execute(db);
+  await sql`insert into tenant (id) values ('loud'), ('quiet'), ('crowd'), ('calm')`.execute(db);
   cleanups.push(async () => {
     receiver.closeAllConnections();
     await new Promise((resolve) => receiver.close(resolve));
@@ -112,45 +112,78 @@ describe('webhook delivery between tenants', () => {
     await endpoint('loud', '/slow/b');
     await endpoint('quiet', '/fast');
     for (let i = 0; i < 10; i++) await succeededUpload('loud');
-    const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
-    const service = startWebhookService({
-      observer: metrics.webhookObserver,
-      webhooks,
-      connection,
-      producer,
-      prefix,
-      logger,
-      exclusive: new AdvisoryLockRunner(db),
-      allow: [new URL(base).host],
-      maxAttempts: 3,
-      retry: { baseMs: 100, maxMs: 200 },
-      timeoutMs: 20_000,
-      concurrency: 4,
-      endpointConcurrency: 1,
-      leases: new RedisLeases({ redis: producer, prefix }),
-      busyRetryMs: 500,
-      relayIntervalMs: 100,
-      repairIntervalMs: 0,
-      repairStaleAfterMs: 60_000,
-      retentionDays: 0,
-    });
-    cleanups.push(async () => {
+    const { service, metrics } = start({ endpointConcurrency: 1 });
+    try {
+      await waitFor(() => Promise.resolve(held.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the slow receivers to be called' });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      const before = fastArrivals.length;
+      const sentAt = Date.now();
+      await succeededUpload('quiet');
+      await waitFor(() => Promise.resolve(fastArrivals.length > before ? true : undefined), { timeoutMs: 5_000, what: "the quiet tenant's webhook" });
+      expect(fastArrivals[before]! - sentAt).toBeLessThan(3_000);
+      // One request per slow endpoint at a time, however many deliveries wait for it.
+      expect(held.size).toBe(2);
+      // The loud tenant's waiting deliveries spent no attempts while they waited for their endpoint.
+      const { rows } = await sql<{ attempts: number }>`select max(attempts) as attempts from webhook_delivery`.execute(db);
+      expect(rows[0]?.attempts).toBe(1);
+      expect((await metrics.expose()).body).toMatch(/hoist_jobs_deferred_total\{[^}]*reason="endpoint_busy"[^}]*\} [1-9]/);
+    } finally {
       receiver.closeAllConnections();
       await service.stop(1_000);
-    });
-    await waitFor(() => Promise.resolve(held.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the slow receivers to be called' });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  });
 
-    const before = fastArrivals.length;
-    const sentAt = Date.now();
-    await succeededUpload('quiet');
-    await waitFor(() => Promise.resolve(fastArrivals.length > before ? true : undefined), { timeoutMs: 5_000, what: "the quiet tenant's webhook" });
-    expect(fastArrivals[before]! - sentAt).toBeLessThan(3_000);
-    // One request per slow endpoint at a time, however many deliveries wait for it.
-    expect(held.size).toBe(2);
-    // The loud tenant's waiting deliveries spent no attempts while they waited for their endpoint.
-    const { rows } = await sql<{ attempts: number }>`select max(attempts) as attempts from webhook_delivery`.execute(db);
-    expect(rows[0]?.attempts).toBe(1);
-    expect((await metrics.expose()).body).toMatch(/hoist_jobs_deferred_total\{[^}]*reason="endpoint_busy"[^}]*\} [1-9]/);
+  it("delivers a quiet tenant's webhook within seconds while a tenant with many slow endpoints has events for all of them", async () => {
+    // Four slow endpoints, each allowed as many requests as the worker has slots: only the tenant bound protects the others.
+    for (const path of ['/slow/1', '/slow/2', '/slow/3', '/slow/4']) await endpoint('crowd', path);
+    await endpoint('calm', '/fast');
+    for (let i = 0; i < 3; i++) await succeededUpload('crowd');
+    const { prefix: ownPrefix, clear } = createQueuePrefix();
+    const { service } = start({ endpointConcurrency: 4, tenantConcurrency: 2, prefix: ownPrefix });
+    try {
+      await waitFor(() => Promise.resolve(held.size >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the slow receivers to be called' });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const before = fastArrivals.length;
+      const sentAt = Date.now();
+      await succeededUpload('calm');
+      await waitFor(() => Promise.resolve(fastArrivals.length > before ? true : undefined), { timeoutMs: 5_000, what: "the calm tenant's webhook" });
+      expect(fastArrivals[before]! - sentAt).toBeLessThan(3_000);
+      expect(held.size).toBe(2);
+    } finally {
+      receiver.closeAllConnections();
+      await service.stop(1_000);
+      await clear();
+    }
   });
 });
+
+/** The webhook service on four delivery slots, with leases in Redis and the given bounds. */
+function start(options: { endpointConcurrency: number; tenantConcurrency?: number; prefix?: string }) {
+  const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
+  const ownPrefix = options.prefix ?? prefix;
+  const service = startWebhookService({
+    observer: metrics.webhookObserver,
+    webhooks,
+    connection,
+    producer,
+    prefix: ownPrefix,
+    logger,
+    exclusive: new AdvisoryLockRunner(db),
+    allow: [new URL(base).host],
+    maxAttempts: 3,
+    retry: { baseMs: 100, maxMs: 200 },
+    // Longer than the slow receivers take: they are slow, not broken.
+    timeoutMs: 20_000,
+    concurrency: 4,
+    endpointConcurrency: options.endpointConcurrency,
+    tenantConcurrency: options.tenantConcurrency,
+    leases: new RedisLeases({ redis: producer, prefix: ownPrefix }),
+    busyRetryMs: 500,
+    relayIntervalMs: 100,
+    repairIntervalMs: 0,
+    repairStaleAfterMs: 60_000,
+    retentionDays: 0,
+  });
+  return { service, metrics };
+}

@@ -46,9 +46,11 @@ export interface WebhookServiceOptions {
   retry: { baseMs: number; maxMs: number };
   timeoutMs: number;
   concurrency: number;
-  /** Deliveries in flight to one endpoint across the cluster (WEBHOOK_ENDPOINT_CONCURRENCY); needs `leases`. */
+  /** Deliveries in flight to one endpoint across the cluster (WEBHOOK_ENDPOINT_CONCURRENCY); needs `leases`. 0 or unset: no bound. */
   endpointConcurrency?: number | undefined;
-  /** Where the per-endpoint bound is counted (RedisLeases); without it there is no bound. */
+  /** Deliveries in flight for one tenant across the cluster (WEBHOOK_TENANT_CONCURRENCY); needs `leases`. 0 or unset: no bound. */
+  tenantConcurrency?: number | undefined;
+  /** Where those bounds are counted (RedisLeases); without it there are none. */
   leases?: ConcurrencyLeases | undefined;
   /** How long a delivery to a busy endpoint waits before trying again, ms; default 2 000. */
   busyRetryMs?: number | undefined;
@@ -84,8 +86,9 @@ export function startWebhookService(options: WebhookServiceOptions) {
   const queue = new BullWebhookQueue({ connection: options.producer, prefix: options.prefix, attempts: options.maxAttempts, logger });
   const sender = remoteWebhookSender({ allow: options.allow, timeoutMs: options.timeoutMs, lookup: options.lookup });
   // A lease outlasts the request timeout plus recording the attempt; a crashed worker's lapses after it.
-  const endpointConcurrency =
-    options.leases && options.endpointConcurrency ? { leases: options.leases, limit: options.endpointConcurrency, ttlMs: options.timeoutMs + 30_000 } : undefined;
+  const concurrency = options.leases
+    ? { leases: options.leases, perEndpoint: options.endpointConcurrency ?? 0, perTenant: options.tenantConcurrency ?? 0, ttlMs: options.timeoutMs + 30_000 }
+    : undefined;
   const worker = new WebhookWorker({
     connection: options.connection,
     prefix: options.prefix,
@@ -93,7 +96,7 @@ export function startWebhookService(options: WebhookServiceOptions) {
     retry: options.retry,
     logger,
     ...(options.busyRetryMs ? { busyRetryMs: options.busyRetryMs } : {}),
-    handle: (job) => deliverWebhook({ webhooks, sender, logger, observer: options.observer, endpointConcurrency }, job),
+    handle: (job) => deliverWebhook({ webhooks, sender, logger, observer: options.observer, concurrency }, job),
     onAbandoned: async (deliveryId, reason) => {
       if (!(await webhooks.markDeliveryFailed(deliveryId))) return;
       const event = (await webhooks.findDeliveryWork(deliveryId))?.event;

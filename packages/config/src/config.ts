@@ -132,6 +132,11 @@ const schema = z.object({
    */
   WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
   /**
+   * Webhook deliveries in flight for one tenant (all its endpoints), across every worker; more wait
+   * (no attempt spent), so a tenant with many slow endpoints cannot take every slot either. 0: no bound.
+   */
+  WEBHOOK_TENANT_CONCURRENCY: integer(0, 10_000).default(8),
+  /**
    * Webhook events whose deliveries are all finished are deleted, with their deliveries and attempts,
    * once this many days old; 0 keeps them forever. Events with a pending delivery are never deleted.
    */

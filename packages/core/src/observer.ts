@@ -17,6 +17,6 @@ export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'failed';
 export interface WebhookObserver {
   /** One attempt ended; `seconds` from sending the request to its answer (or to giving up on one). */
   deliveryAttempt?(outcome: WebhookAttemptOutcome, seconds: number): void;
-  /** A delivery went back to the queue because its endpoint had WEBHOOK_ENDPOINT_CONCURRENCY deliveries in flight. */
+  /** A delivery went back to the queue because its endpoint (or tenant) had as many deliveries in flight as allowed. */
   deliveryDeferred?(): void;
 }

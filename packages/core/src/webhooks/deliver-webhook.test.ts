@@ -142,7 +142,7 @@ describe('deliverWebhook', () => {
   });
 });
 
-describe('deliverWebhook: per-endpoint concurrency', () => {
+describe('deliverWebhook: per-endpoint and per-tenant concurrency', () => {
   /** Leases in memory: a set of holders per key. */
   function memoryLeases() {
     const held = new Map<string, Set<string>>();
@@ -160,20 +160,29 @@ describe('deliverWebhook: per-endpoint concurrency', () => {
     return { held, leases };
   }
 
-  it('sends nothing and spends no attempt while the endpoint is at its limit, and gives the lease back after sending', async () => {
+  it('sends nothing and spends no attempt while the endpoint or the tenant is at its limit, and gives the leases back after sending', async () => {
     const { held, leases } = memoryLeases();
     const { state, repository } = fakeRepository();
     const { sent, subject } = sender(() => Promise.resolve({ statusCode: 204 }));
-    const deps = { webhooks: repository, sender: subject, logger: silent, endpointConcurrency: { leases, limit: 1, ttlMs: 60_000 } };
+    const deps = { webhooks: repository, sender: subject, logger: silent, concurrency: { leases, perEndpoint: 1, perTenant: 2, ttlMs: 60_000 } };
 
     held.set('webhook-endpoint:e1', new Set(['another-delivery']));
     expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'busy' });
     expect(sent).toHaveLength(0);
     expect(state.attempts).toBe(0);
 
+    // The tenant's lease it took before finding the endpoint busy was given back.
+    expect(held.get('webhook-tenant:acme')?.size).toBe(0);
+
     held.get('webhook-endpoint:e1')?.clear();
+    held.set('webhook-tenant:acme', new Set(['x', 'y']));
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'busy' });
+    expect(held.get('webhook-endpoint:e1')?.size).toBe(0);
+
+    held.get('webhook-tenant:acme')?.clear();
     expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
     expect(sent).toHaveLength(1);
     expect(held.get('webhook-endpoint:e1')?.size).toBe(0);
+    expect(held.get('webhook-tenant:acme')?.size).toBe(0);
   });
 });

@@ -53,11 +53,23 @@ export interface DeliverWebhookDeps {
   /** Unix time in ms; tests pin it. */
   now?: () => number;
   /**
-   * Bounds the deliveries in flight to one endpoint across the cluster (`WEBHOOK_ENDPOINT_CONCURRENCY`),
-   * so one tenant's slow receivers cannot occupy every delivery slot. `ttlMs` must outlast an attempt
-   * (the request timeout plus recording it): a crashed worker's lease lapses after it. Default: unbounded.
+   * Bounds the deliveries in flight across the cluster, per endpoint (`WEBHOOK_ENDPOINT_CONCURRENCY`)
+   * and per tenant (`WEBHOOK_TENANT_CONCURRENCY`; 0: none), so one tenant's slow receivers cannot
+   * occupy every delivery slot. `ttlMs` must outlast an attempt (the request timeout plus recording
+   * it): a crashed worker's leases lapse after it. Default: unbounded.
    */
-  endpointConcurrency?: { leases: ConcurrencyLeases; limit: number; ttlMs: number } | undefined;
+  concurrency?: DeliveryConcurrency | undefined;
+}
+
+/** See {@link DeliverWebhookDeps.concurrency}. */
+export interface DeliveryConcurrency {
+  leases: ConcurrencyLeases;
+  /** Deliveries in flight to one endpoint; 0: no bound. */
+  perEndpoint: number;
+  /** Deliveries in flight for one tenant, all its endpoints together; 0: no bound. */
+  perTenant: number;
+  /** Lease lifetime, ms. */
+  ttlMs: number;
 }
 
 /**
@@ -82,19 +94,41 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId
   const { webhooks } = deps;
   const work = await webhooks.findDeliveryWork(job.deliveryId);
   if (!work || work.status !== 'pending') return { kind: 'skipped' };
-  const bound = deps.endpointConcurrency;
-  const leaseKey = `webhook-endpoint:${work.endpoint.id}`;
-  // Without Redis there is no queue to take jobs from either; a failed count must not stop a delivery.
-  if (bound && !(await bound.leases.acquire(leaseKey, job.deliveryId, bound).catch(() => true))) {
+  const bound = deps.concurrency;
+  const taken = bound ? await takeLeases(bound, job.deliveryId, work) : [];
+  if (taken === undefined) {
     deps.observer?.deliveryDeferred?.();
     return { kind: 'busy' };
   }
   try {
     return await attemptDelivery(deps, job, work);
   } finally {
-    // A lease that cannot be given back lapses after its ttl.
-    if (bound) await bound.leases.release(leaseKey, job.deliveryId).catch(() => undefined);
+    if (bound) await releaseLeases(bound, job.deliveryId, taken);
   }
+}
+
+/** The tenant's lease, then the endpoint's; undefined (and nothing held) when either is at its limit. */
+async function takeLeases(bound: DeliveryConcurrency, holder: string, work: DeliveryWork): Promise<string[] | undefined> {
+  const wanted = [
+    { key: `webhook-tenant:${work.event.tenantId}`, limit: bound.perTenant },
+    { key: `webhook-endpoint:${work.endpoint.id}`, limit: bound.perEndpoint },
+  ].filter((lease) => lease.limit > 0);
+  const taken: string[] = [];
+  for (const { key, limit } of wanted) {
+    // Without Redis there is no queue to take jobs from either; a failed count must not stop a delivery.
+    const held = await bound.leases.acquire(key, holder, { limit, ttlMs: bound.ttlMs }).catch(() => true);
+    if (!held) {
+      await releaseLeases(bound, holder, taken);
+      return undefined;
+    }
+    taken.push(key);
+  }
+  return taken;
+}
+
+/** A lease that cannot be given back lapses after its ttl. */
+async function releaseLeases(bound: DeliveryConcurrency, holder: string, keys: readonly string[]): Promise<void> {
+  for (const key of keys) await bound.leases.release(key, holder).catch(() => undefined);
 }
 
 async function attemptDelivery(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }, work: DeliveryWork): Promise<DeliveryOutcome> {
