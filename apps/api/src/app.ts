@@ -12,6 +12,7 @@ import { problemsPlugin, sendProblem } from './plugins/problems.js';
 import { problemType } from './problem.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
 import { RequestLogController } from './request-log.js';
+import type { StreamLimits } from './stream-guard.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
@@ -53,6 +54,8 @@ export interface AppDeps {
   limits?: Omit<TenantLimitsOptions, 'uploads'>;
   /** The queue dashboard at /admin/queues (ADMIN_TOKEN); default: none, and /admin/* is 404. */
   admin?: AdminDashboardOptions;
+  /** Per-tenant cap on open SSE streams and long-polls, and their API key re-check; default: no cap, re-checked every 30 s. */
+  streams?: StreamLimits;
 }
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -112,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       cancelUploadRoute(v1, deps);
       retryUploadRoute(v1, deps);
       deleteUploadRoute(v1, deps);
-      uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait);
+      uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, deps.streams);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
     },
     { prefix: '/v1' },

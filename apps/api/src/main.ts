@@ -3,7 +3,7 @@ import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, Kysely
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -49,6 +49,7 @@ runMain('api', logger, async () => {
     metrics: new HoistMetrics({ service: 'api', queues: queueHandles.map(queueGaugeSource) }),
     metricsToken: config.METRICS_TOKEN,
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
+    streams: { leases: new RedisLeases({ redis, prefix: config.QUEUE_PREFIX }), maxPerTenant: config.TENANT_MAX_STREAMS, recheckMs: config.STREAM_AUTH_RECHECK_MS },
     admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: queueHandles, readOnly: config.ADMIN_READ_ONLY } : undefined,
   });
   if (config.ADMIN_TOKEN) logger.info({ path: '/admin/queues', readOnly: config.ADMIN_READ_ONLY }, 'queue dashboard enabled at /admin/queues');

@@ -1,10 +1,11 @@
 import { loadConfig } from '@hoist/config';
+import { limitFetches } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -43,13 +44,19 @@ runMain('worker', logger, async () => {
   // Handles on every queue (uploads, webhooks) for the gauges read at scrape time.
   const gaugeQueues = openQueues(producer, config.QUEUE_PREFIX, logger);
   const metrics = new HoistMetrics({ service: 'worker', queues: gaugeQueues.map(queueGaugeSource) });
-  const fetcher = new RemoteSourceFetcher({
-    storage,
-    maxBytes: config.MAX_UPLOAD_BYTES,
-    allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
-    policy: { allow: config.URL_FETCH_ALLOW },
-    timeoutMs: config.URL_FETCH_TIMEOUT_MS,
-  });
+  // Fetches never take every worker slot (one is always left for provider uploads), unless there is only one.
+  const fetchSlots = Math.max(1, Math.min(config.URL_FETCH_CONCURRENCY, config.WORKER_CONCURRENCY - 1));
+  const fetcher = limitFetches(
+    new RemoteSourceFetcher({
+      storage,
+      maxBytes: config.MAX_UPLOAD_BYTES,
+      allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+      policy: { allow: config.URL_FETCH_ALLOW },
+      timeoutMs: config.URL_FETCH_TIMEOUT_MS,
+      minRate: config.URL_FETCH_MIN_BYTES_PER_SEC > 0 ? { bytesPerSecond: config.URL_FETCH_MIN_BYTES_PER_SEC, windowMs: config.URL_FETCH_MIN_RATE_WINDOW_MS } : undefined,
+    }),
+    fetchSlots,
+  );
   const worker = buildWorker({
     fetcher,
     retainFailedBytes: config.FAILED_UPLOAD_RETENTION_MS > 0,
@@ -108,6 +115,9 @@ runMain('worker', logger, async () => {
     retry: { baseMs: config.WEBHOOK_RETRY_BASE_DELAY_MS, maxMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
+    endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+    tenantConcurrency: config.WEBHOOK_TENANT_CONCURRENCY,
+    leases: new RedisLeases({ redis: producer, prefix: config.QUEUE_PREFIX }),
     relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,
     repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,

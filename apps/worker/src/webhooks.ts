@@ -1,5 +1,6 @@
 import {
   deliverWebhook,
+  type ConcurrencyLeases,
   pruneWebhooks,
   relayWebhooks,
   repairWebhookJobs,
@@ -45,6 +46,14 @@ export interface WebhookServiceOptions {
   retry: { baseMs: number; maxMs: number };
   timeoutMs: number;
   concurrency: number;
+  /** Deliveries in flight to one endpoint across the cluster (WEBHOOK_ENDPOINT_CONCURRENCY); needs `leases`. 0 or unset: no bound. */
+  endpointConcurrency?: number | undefined;
+  /** Deliveries in flight for one tenant across the cluster (WEBHOOK_TENANT_CONCURRENCY); needs `leases`. 0 or unset: no bound. */
+  tenantConcurrency?: number | undefined;
+  /** Where those bounds are counted (RedisLeases); without it there are none. */
+  leases?: ConcurrencyLeases | undefined;
+  /** How long a delivery to a busy endpoint waits before trying again, ms; default 2 000. */
+  busyRetryMs?: number | undefined;
   relayIntervalMs: number;
   /** How often the job repair runs (RECONCILE_INTERVAL_MS), ms; 0: never. */
   repairIntervalMs: number;
@@ -76,13 +85,18 @@ export function startWebhookService(options: WebhookServiceOptions) {
   const { webhooks, logger } = options;
   const queue = new BullWebhookQueue({ connection: options.producer, prefix: options.prefix, attempts: options.maxAttempts, logger });
   const sender = remoteWebhookSender({ allow: options.allow, timeoutMs: options.timeoutMs, lookup: options.lookup });
+  // A lease outlasts the request timeout plus recording the attempt; a crashed worker's lapses after it.
+  const concurrency = options.leases
+    ? { leases: options.leases, perEndpoint: options.endpointConcurrency ?? 0, perTenant: options.tenantConcurrency ?? 0, ttlMs: options.timeoutMs + 30_000 }
+    : undefined;
   const worker = new WebhookWorker({
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
     retry: options.retry,
     logger,
-    handle: (job) => deliverWebhook({ webhooks, sender, logger, observer: options.observer }, job),
+    ...(options.busyRetryMs ? { busyRetryMs: options.busyRetryMs } : {}),
+    handle: (job) => deliverWebhook({ webhooks, sender, logger, observer: options.observer, concurrency }, job),
     onAbandoned: async (deliveryId, reason) => {
       if (!(await webhooks.markDeliveryFailed(deliveryId))) return;
       const event = (await webhooks.findDeliveryWork(deliveryId))?.event;

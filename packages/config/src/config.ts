@@ -34,6 +34,10 @@ const schema = z.object({
   TENANT_RATE_LIMIT_PER_MINUTE: integer(0).default(1200),
   /** Queued + processing uploads a tenant may have before new uploads get 429 (0: unlimited). */
   TENANT_MAX_UNFINISHED_UPLOADS: integer(0).default(10_000),
+  /** SSE streams and long-polls (`?wait=`) one tenant may hold open at once, across API processes; more get 429 (0: unlimited). */
+  TENANT_MAX_STREAMS: integer(0).default(100),
+  /** How often an open SSE stream or long-poll looks its API key up again, ms; a revoked key ends it with 401. */
+  STREAM_AUTH_RECHECK_MS: integer(100).default(30_000),
   /**
    * Outbound allowlist for URL uploads and webhook deliveries: comma-separated `host:port` entries
    * that may be reached even though they are loopback, private or otherwise refused (local test
@@ -52,6 +56,14 @@ const schema = z.object({
     }),
   /** Longest a URL upload's download may take, ms (DNS, redirects and body together). */
   URL_FETCH_TIMEOUT_MS: integer(1_000).default(60_000),
+  /**
+   * URL fetches one worker process runs at once; the rest wait in the queue (not in a worker slot), so
+   * slow sources cannot take the slots provider uploads need. At most WORKER_CONCURRENCY − 1 are used.
+   */
+  URL_FETCH_CONCURRENCY: integer(1, 1000).default(2),
+  /** Slowest acceptable URL source, bytes/s averaged over URL_FETCH_MIN_RATE_WINDOW_MS; slower fails with `url_fetch_too_slow`. 0: no minimum. */
+  URL_FETCH_MIN_BYTES_PER_SEC: integer(0).default(1024),
+  URL_FETCH_MIN_RATE_WINDOW_MS: integer(100).default(10_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */
@@ -114,6 +126,16 @@ const schema = z.object({
   WEBHOOK_RELAY_INTERVAL_MS: integer(50).default(1_000),
   /** Webhook deliveries one worker process sends at once. */
   WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
+  /**
+   * Webhook deliveries in flight to one endpoint, across every worker; more wait (no attempt spent),
+   * so one tenant's slow receivers cannot take every delivery slot.
+   */
+  WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
+  /**
+   * Webhook deliveries in flight for one tenant (all its endpoints), across every worker; more wait
+   * (no attempt spent), so a tenant with many slow endpoints cannot take every slot either. 0: no bound.
+   */
+  WEBHOOK_TENANT_CONCURRENCY: integer(0, 10_000).default(8),
   /**
    * Webhook events whose deliveries are all finished are deleted, with their deliveries and attempts,
    * once this many days old; 0 keeps them forever. Events with a pending delivery are never deleted.

@@ -6,17 +6,22 @@ export const MAX_PRIORITY = 2_097_151;
 
 /**
  * Fair scheduling between tenants, with plain BullMQ priorities (BullMQ's own group scheduling is a
- * commercial feature): an upload is enqueued with its tenant's number of unfinished uploads as its
- * priority. A tenant's k-th waiting upload therefore runs alongside every other tenant's k-th, so a
- * tenant who submits ten thousand files delays another tenant's single file by about one upload per
- * busy tenant, not by ten thousand. Uploads of one priority run in arrival order.
+ * commercial feature): a job is enqueued with its tenant's backlog (its own included) as its
+ * priority. A tenant's k-th waiting job therefore runs alongside every other tenant's k-th, so a
+ * tenant who submits ten thousand jobs delays another tenant's single one by about one job per busy
+ * tenant, not by ten thousand. Jobs of one priority run in arrival order. Uploads and webhook
+ * deliveries both follow this rule.
  *
- * The price: order within a tenant is only approximate (an upload submitted after the tenant's
- * backlog has shrunk can overtake that tenant's older ones), and one count query per enqueue.
+ * The price: order within a tenant is only approximate (a job enqueued after the tenant's backlog
+ * has shrunk can overtake that tenant's older ones).
  */
-export async function fairPriority(uploads: UploadRepository, tenantId: string): Promise<number> {
-  const backlog = await uploads.countUnfinished(tenantId);
+export function fairSharePriority(backlog: number): number {
   return Math.min(Math.max(backlog, 1), MAX_PRIORITY);
+}
+
+/** An upload's fair-share priority: its tenant's unfinished uploads (see {@link fairSharePriority}); one count query. */
+export async function fairPriority(uploads: UploadRepository, tenantId: string): Promise<number> {
+  return fairSharePriority(await uploads.countUnfinished(tenantId));
 }
 
 /** Enqueues an upload at its fair-share priority (see {@link fairPriority}). */

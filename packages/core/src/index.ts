@@ -1,9 +1,11 @@
 export * from './api-keys.js';
 export * from './cancel-upload.js';
+export type * from './concurrency-leases.js';
 export * from './delete-upload.js';
 export * from './drain-uploads.js';
 export * from './errors.js';
 export * from './fair-share.js';
+export * from './fetch-slots.js';
 export type * from './exclusive.js';
 export * from './ids.js';
 export type * from './job-queue.js';

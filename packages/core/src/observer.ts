@@ -6,6 +6,8 @@ export interface ProcessObserver {
   providerCall?(outcome: ProviderCallOutcome, seconds: number): void;
   /** This worker paused the whole upload queue for a provider rate limit, for `seconds`. */
   rateLimitPause?(seconds: number): void;
+  /** A URL upload went back to the queue because every fetch slot of this worker was busy. */
+  fetchDeferred?(): void;
 }
 
 /** How one webhook delivery attempt ended, as metrics count it: a 2xx, another attempt to come, or given up for good. */
@@ -15,4 +17,6 @@ export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'failed';
 export interface WebhookObserver {
   /** One attempt ended; `seconds` from sending the request to its answer (or to giving up on one). */
   deliveryAttempt?(outcome: WebhookAttemptOutcome, seconds: number): void;
+  /** A delivery went back to the queue because its endpoint (or tenant) had as many deliveries in flight as allowed. */
+  deliveryDeferred?(): void;
 }

@@ -7,6 +7,7 @@ import {
   TempObjectMissingError,
 } from './errors.js';
 import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
+import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
 import { keepsBytesForRetry } from './retry-upload.js';
 import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
@@ -121,6 +122,12 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       observeCall(deps, outcome, callStarted);
     }
     if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
+    if (error instanceof FetchSlotsBusyError) {
+      // Waiting for a fetch slot is not an attempt: back to the queue with it refunded.
+      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
+      deps.observer?.fetchDeferred?.();
+      throw error;
+    }
     if (error instanceof RateLimitedError) {
       await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
       if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
@@ -177,6 +184,9 @@ async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Pr
   }
 }
 
+/** How often a running fetch checks whether its upload was cancelled, ms. */
+const FETCH_WITHDRAWAL_CHECK_MS = 1_000;
+
 /**
  * The upload's bytes in temp storage: a file upload's are there since the API accepted it; a URL
  * upload's are fetched on its first attempt (and again if a retry finds them gone).
@@ -187,7 +197,17 @@ async function ensureBytes(deps: ProcessUploadDeps, upload: Upload, log: Logger)
   if (known && (sourceUrl === null || (await deps.storage.exists(storageKey)))) return { bytes, contentType, sha256, storageKey };
   if (sourceUrl === null) throw new TempObjectMissingError(storageKey ?? '(none)');
   if (!deps.fetcher) throw new SourceFetchError('url_fetch_unavailable', 'This worker cannot fetch URL uploads.', false);
-  const fetched = await deps.fetcher.fetch(sourceUrl);
+  // A cancellation must stop a slow download at once (and free its slot), not when it ends.
+  const watch = watchWithdrawal(deps.uploads, upload.id, FETCH_WITHDRAWAL_CHECK_MS);
+  let fetched: FetchedBytes;
+  try {
+    fetched = await deps.fetcher.fetch(sourceUrl, { signal: watch.signal });
+  } catch (error) {
+    if (watch.signal.aborted) throw new UploadWithdrawnError();
+    throw error;
+  } finally {
+    watch.stop();
+  }
   if (!(await deps.uploads.recordFetched(upload.id, fetched))) {
     await deps.storage.delete(fetched.storageKey);
     throw new UploadWithdrawnError();

@@ -150,6 +150,27 @@ export class KyselyWebhookRepository implements WebhookRepository {
     });
   }
 
+  deliveryBacklogs(ids: readonly string[]): Promise<Array<{ id: string; tenantId: string; backlog: number }>> {
+    return unlessUnavailable(async () => {
+      if (ids.length === 0) return [];
+      // One count per tenant in the batch, not per delivery.
+      const { rows } = await sql<{ id: string; tenantId: string; backlog: string }>`
+        with batch as (
+          select d.id, e.tenant_id from webhook_delivery d join webhook_endpoint e on e.id = d.endpoint_id
+          where d.id = any(${[...ids]}::uuid[])
+        ), backlog as (
+          select e.tenant_id, count(*) as backlog
+          from webhook_delivery d join webhook_endpoint e on e.id = d.endpoint_id
+          where d.status = 'pending' and e.tenant_id in (select tenant_id from batch)
+          group by e.tenant_id
+        )
+        select batch.id, batch.tenant_id as "tenantId", coalesce(backlog.backlog, 0) as backlog
+        from batch left join backlog on backlog.tenant_id = batch.tenant_id
+      `.execute(this.db);
+      return rows.map((row) => ({ id: row.id, tenantId: row.tenantId, backlog: Number(row.backlog) }));
+    });
+  }
+
   markDeliveryEnqueued(id: string): Promise<void> {
     return unlessUnavailable(async () => {
       await this.db.updateTable('webhookDelivery').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();

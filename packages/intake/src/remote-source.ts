@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
 import { SourceFetchError, type FetchedBytes, type SourceFetcher, type TempStorage } from '@hoist/core';
-import { fetchRemote, RemoteFetchError, type FetchRemoteOptions, type RemoteUrlPolicy } from '@hoist/remote-fetch';
+import { fetchRemote, RemoteFetchError, type FetchRemoteOptions, type MinTransferRate, type RemoteUrlPolicy } from '@hoist/remote-fetch';
 import { IntakeError, UploadInspector } from './inspector.js';
 
 export interface RemoteSourceOptions {
@@ -12,6 +12,11 @@ export interface RemoteSourceOptions {
   policy: RemoteUrlPolicy;
   /** Total time for one download, ms. */
   timeoutMs: number;
+  /**
+   * Slowest acceptable source (`URL_FETCH_MIN_BYTES_PER_SEC` over `URL_FETCH_MIN_RATE_WINDOW_MS`);
+   * a slower one fails with `url_fetch_too_slow`, for good. Default: none.
+   */
+  minRate?: MinTransferRate | undefined;
   /** Test hooks: DNS, extra CAs. */
   fetchOptions?: Pick<FetchRemoteOptions, 'lookup' | 'ca' | 'userAgent'>;
 }
@@ -35,7 +40,7 @@ export class RemoteSourceFetcher implements SourceFetcher {
   async fetch(url: string, call: { signal?: AbortSignal | undefined } = {}): Promise<FetchedBytes> {
     const { storage, maxBytes, policy, timeoutMs } = this.options;
     try {
-      const resource = await fetchRemote(url, policy, { ...this.options.fetchOptions, maxBytes, timeoutMs, signal: call.signal });
+      const resource = await fetchRemote(url, policy, { ...this.options.fetchOptions, maxBytes, timeoutMs, signal: call.signal, minRate: this.options.minRate });
       const inspector = new UploadInspector(maxBytes, this.allowedTypes);
       // As in the API: a body that breaks off (or runs over) fails the write, which removes the
       // partial object and rejects with the stream's error; the pipeline's callback adds nothing.
@@ -63,6 +68,9 @@ function toSourceFetchError(error: unknown): Error {
   if (error instanceof RemoteFetchError) {
     if (REFUSED_FETCH_CODES.has(error.code)) return new SourceFetchError('url_not_allowed', error.message, false, { cause: error });
     if (error.code === 'too_large') return new SourceFetchError('file_too_large', error.message, false, { cause: error });
+    // Not retried: a source that drips bytes is slow by design (or a tarpit), and every retry would
+    // hold a fetch slot for another window. The client can retry the upload if it disagrees.
+    if (error.code === 'too_slow') return new SourceFetchError('url_fetch_too_slow', error.message, false, { cause: error });
     if (error.code === 'http_status') {
       const status = error.status ?? 0;
       const retryable = status >= 500 || status === 429 || status === 408;

@@ -44,6 +44,12 @@ export class HoistMetrics {
     help: 'Seconds of queue-wide pause this worker imposed because the provider rate limited (rate() is the fraction of time paused).',
     registers: [this.registry],
   });
+  readonly jobsDeferred = new Counter({
+    name: 'hoist_jobs_deferred_total',
+    help: 'Jobs put back to wait for capacity without spending an attempt, by reason: fetch_slots_busy (URL uploads), endpoint_busy (webhook deliveries).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly reconcilerActions = new Counter({ name: 'hoist_reconciler_actions_total', help: 'Reconciler repairs by action.', labelNames: ['action'], registers: [this.registry] });
   readonly webhookDeliveries = new Counter({
     name: 'hoist_webhook_deliveries_total',
@@ -113,6 +119,7 @@ export class HoistMetrics {
         this.providerDuration.observe({ outcome }, seconds);
       },
       rateLimitPause: (seconds) => this.rateLimitPause.inc(seconds),
+      fetchDeferred: () => this.jobsDeferred.inc({ reason: 'fetch_slots_busy' }),
     };
   }
 
@@ -123,6 +130,7 @@ export class HoistMetrics {
         this.webhookDeliveries.inc({ outcome });
         this.webhookDuration.observe({ outcome }, seconds);
       },
+      deliveryDeferred: () => this.jobsDeferred.inc({ reason: 'endpoint_busy' }),
     };
   }
 

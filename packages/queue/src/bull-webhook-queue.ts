@@ -27,7 +27,8 @@ export class BullWebhookQueue implements WebhookJobQueue {
   }
 
   /** @throws when Redis does not take the job within `enqueueTimeoutMs`. */
-  async enqueueDelivery(deliveryId: string): Promise<void> {
+  async enqueueDelivery(deliveryId: string, options: { priority?: number | undefined } = {}): Promise<void> {
+    const priority = options.priority ?? 1;
     const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -40,6 +41,8 @@ export class BullWebhookQueue implements WebhookJobQueue {
           { deliveryId },
           {
             jobId: deliveryId,
+            // Fair share (deliveryPriorities); 1 goes in the plain wait list, served before all prioritized jobs.
+            ...(priority > 1 ? { priority } : {}),
             attempts: this.options.attempts,
             backoff: { type: WEBHOOK_BACKOFF },
             removeOnComplete: { age: 86_400 },

@@ -10,6 +10,7 @@ export { COUNTED_STATES, QueueAdmin, UnknownQueueError } from './queue-admin.js'
 export type { CountedState, FailedJob, JobDetails, QueueAdminOptions, QueueOverview } from './queue-admin.js';
 export type { JobRegistry } from './jobs.js';
 export { createRedis, pingRedis } from './redis.js';
+export { RedisLeases } from './redis-leases.js';
 export { RedisThrottle } from './redis-throttle.js';
 export { RedisUploadEvents } from './redis-upload-events.js';
 export type { RedisThrottleOptions } from './redis-throttle.js';

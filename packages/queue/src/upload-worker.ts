@@ -1,4 +1,4 @@
-import { RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
+import { FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
@@ -38,6 +38,8 @@ export interface UploadWorkerOptions {
   lockDurationMs?: number;
   /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
   storeRetryMs?: number;
+  /** How long a URL upload waits before trying again when every fetch slot is busy, ms (jittered ±50 %); default 1 000. */
+  fetchBusyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
   handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined }) => Promise<ProcessOutcome>;
@@ -127,6 +129,12 @@ export class UploadWorker {
         const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
         this.options.logger.warn({ ...logFields(job), delayMs }, 'database unavailable; job will try again');
         await this.note(job, line);
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
+      if (error instanceof FetchSlotsBusyError) {
+        // Not holding this worker slot while a fetch slot frees up is the point: provider uploads get it.
+        const delayMs = Math.round((this.options.fetchBusyRetryMs ?? 1_000) * (0.5 + Math.random()));
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
       }

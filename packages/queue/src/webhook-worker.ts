@@ -27,6 +27,8 @@ export interface WebhookWorkerOptions {
   retry: BackoffOptions;
   /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
   storeRetryMs?: number;
+  /** How long a delivery waits before trying again when its endpoint is busy, ms (jittered ±50 %); default 2 000. */
+  busyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one delivery (deliverWebhook). */
   handle: (job: { deliveryId: string; isFinalAttempt: boolean }) => Promise<DeliveryOutcome>;
@@ -36,8 +38,8 @@ export interface WebhookWorkerOptions {
 
 /**
  * Runs delivery jobs from the `webhooks` queue: `retry` → thrown (BullMQ retries with
- * {@link webhookRetryDelay}); `failed` → UnrecoverableError; Postgres down → back to delayed
- * without spending an attempt.
+ * {@link webhookRetryDelay}); `failed` → UnrecoverableError; Postgres down, or the endpoint busy →
+ * back to delayed without spending an attempt.
  */
 export class WebhookWorker {
   readonly worker: Worker<DeliverJob>;
@@ -83,6 +85,12 @@ export class WebhookWorker {
         throw new DelayedError();
       }
       throw error;
+    }
+    if (outcome.kind === 'busy') {
+      // Back to the queue without spending an attempt, and without holding this slot meanwhile.
+      const delayMs = Math.round((this.options.busyRetryMs ?? 2_000) * (0.5 + Math.random()));
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
     }
     if (outcome.kind === 'retry') throw new Error(outcome.reason);
     if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.reason);

@@ -19,6 +19,9 @@
  * - `dns_failed`: the host name did not resolve.
  * - `connection_failed`: TCP or TLS failed (refused, reset, bad certificate…).
  * - `timeout`: connect, headers, body idle time or the total deadline ran out.
+ * - `too_slow`: the body arrived slower than the caller's minimum rate (`minRate`). Not retryable:
+ *   a source that drips bytes is usually slow by design (or a tarpit), and each retry would hold a
+ *   fetch for another whole window.
  * - `aborted`: the caller's `signal` aborted the fetch.
  */
 export type RemoteFetchErrorCode =
@@ -34,6 +37,7 @@ export type RemoteFetchErrorCode =
   | 'dns_failed'
   | 'connection_failed'
   | 'timeout'
+  | 'too_slow'
   | 'aborted';
 
 /** A remote fetch was refused or failed; {@link RemoteFetchError.code} says why. */
@@ -80,6 +84,7 @@ export class RemoteFetchError extends Error {
       case 'redirect_not_allowed':
       case 'too_many_redirects':
       case 'too_large':
+      case 'too_slow':
       case 'aborted':
         return false;
     }

@@ -373,6 +373,22 @@ describe('fetchRemote: time limits', () => {
     await eventually(() => cutOff.has('/trickle'));
   });
 
+  it('ends a body slower than the minimum rate after one window, though it never goes idle', async () => {
+    const started = Date.now();
+    // /trickle sends 50 bytes/s; the floor is 1 000 bytes/s over 300 ms windows.
+    const result = await fetchRemote(`${origin}/trickle`, allowLocal(), opts({ timeoutMs: 10_000, minRate: { bytesPerSecond: 1_000, windowMs: 300 } }));
+    const error = await failure(readAll(result.body));
+    expect(error).toMatchObject({ code: 'too_slow', retryable: false });
+    expect(error.message).toMatch(/below the minimum of 1000 bytes\/s/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await eventually(() => cutOff.has('/trickle'));
+  });
+
+  it('lets a body at or above the minimum rate finish', async () => {
+    const result = await fetchRemote(`${origin}/chunked?chunks=8`, allowLocal(), opts({ minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
+    expect((await readAll(result.body)).length).toBe(8 * 16 * 1024);
+  });
+
   it('ends a body that stalls at the idle timeout', async () => {
     const result = await fetchRemote(`${origin}/stall`, allowLocal(), opts({ idleTimeoutMs: 200 }));
     const error = await failure(readAll(result.body));

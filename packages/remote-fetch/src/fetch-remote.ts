@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { request, type Agent, type Dispatcher } from 'undici';
 import { RemoteFetchError } from './errors.js';
-import { limitBody } from './limited-body.js';
+import { limitBody, type MinTransferRate } from './limited-body.js';
 import { createPinnedAgent, type AddressPins } from './pinned-agent.js';
 import { resolveVetted, systemResolveHost, type ResolvedAddress, type ResolveHost } from './resolve.js';
 import { validateRemoteUrl, type RemoteUrlPolicy, type ValidatedRemoteUrl } from './validate-url.js';
@@ -26,6 +26,8 @@ export interface FetchRemoteOptions {
   readonly lookup?: ResolveHost | undefined;
   /** Cancels the fetch (and the body stream) with code `aborted`. */
   readonly signal?: AbortSignal | undefined;
+  /** Slowest acceptable body, averaged per window; slower fails the stream with `too_slow`. Default: none. */
+  readonly minRate?: MinTransferRate | undefined;
   /** Sent as `User-Agent`. */
   readonly userAgent?: string | undefined;
   /** Extra trusted CA certificates for `https:` (a private PKI, tests); the public roots stay trusted. */
@@ -70,7 +72,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * - a declared `Content-Length` above `maxBytes` is refused at once, a longer body fails the
  *   stream with `too_large`; nothing is buffered;
  * - connect, headers and body-idle timeouts per hop, plus a total deadline that also covers
- *   reading the body, all failing with `timeout` and aborting the request;
+ *   reading the body, all failing with `timeout` and aborting the request; optionally a minimum
+ *   body rate per window (`too_slow`);
  * - a final status other than 2xx throws `http_status`.
  *
  * Only `GET`, no cookies, no credentials, `Accept-Encoding: identity` (so `maxBytes` counts the
@@ -148,6 +151,7 @@ export async function fetchRemote(url: string | URL, policy: RemoteUrlPolicy, op
         url: finalUrl,
         mapError: (error) => toRemoteFetchError(error, controller.signal, finalUrl, limits),
         onClose: release,
+        minRate: options.minRate,
       });
       // From here on the deadline and the caller's signal end the stream the caller is reading
       // (at once if one of them fired while the headers were arriving).

@@ -12,6 +12,7 @@ export { classifyAddress, isForbiddenAddress, type AddressVerdict } from './addr
 export { parseAllowList } from './allow-list.js';
 export { RemoteFetchError, type RemoteFetchErrorCode } from './errors.js';
 export { fetchRemote, type FetchRemoteOptions, type RemoteResource } from './fetch-remote.js';
+export type { MinTransferRate } from './limited-body.js';
 export { postRemote, type PostRemoteOptions } from './post-remote.js';
 export { systemResolveHost, type ResolveHost, type ResolvedAddress } from './resolve.js';
 export { DEFAULT_ALLOWED_PORTS, validateRemoteUrl, type RemoteUrlPolicy, type ValidatedRemoteUrl } from './validate-url.js';

@@ -11,6 +11,16 @@ export interface LimitBodyOptions {
   readonly mapError: (error: unknown) => RemoteFetchError;
   /** Called once when the returned stream closes, however it ends (end, error, destroy). */
   readonly onClose: () => void;
+  /** Fails the stream with `too_slow` when fewer bytes than this arrive in a window; default: no minimum. */
+  readonly minRate?: MinTransferRate | undefined;
+}
+
+/** A floor under a download's speed, averaged over a window (a burst then a stall still fails). */
+export interface MinTransferRate {
+  /** Bytes per second, averaged over each window. */
+  readonly bytesPerSecond: number;
+  /** Window length, ms; the first window starts with the body. */
+  readonly windowMs: number;
 }
 
 /**
@@ -24,6 +34,7 @@ export interface LimitBodyOptions {
  */
 export function limitBody(source: Readable, options: LimitBodyOptions): Readable {
   let received = 0;
+  let receivedAtWindowStart = 0;
   const limited = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
@@ -35,7 +46,24 @@ export function limitBody(source: Readable, options: LimitBodyOptions): Readable
     },
   });
   source.on('error', (error) => limited.destroy(options.mapError(error)));
+  const { minRate } = options;
+  // The idle timeout cannot catch a source that sends one byte just before it would fire; a rate
+  // averaged over a window can. (Counted where bytes pass through, so a consumer that reads slower
+  // than the minimum would be blamed too; temp storage writes far faster than any sane minimum.)
+  const rateCheck = minRate
+    ? setInterval(() => {
+        const inWindow = received - receivedAtWindowStart;
+        receivedAtWindowStart = received;
+        if (inWindow < (minRate.bytesPerSecond * minRate.windowMs) / 1000) {
+          limited.destroy(
+            new RemoteFetchError('too_slow', `Body arrived at ${Math.round((inWindow * 1000) / minRate.windowMs)} bytes/s, below the minimum of ${minRate.bytesPerSecond} bytes/s.`, { url: options.url }),
+          );
+        }
+      }, minRate.windowMs)
+    : undefined;
+  rateCheck?.unref();
   limited.once('close', () => {
+    clearInterval(rateCheck);
     if (!source.destroyed) source.destroy();
     options.onClose();
   });

@@ -7,6 +7,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The tenant the request acts for: from its API key, or `default` when AUTH=off. */
     tenantId: string;
+    /**
+     * Looks the request's API key up again: false once it has been revoked. For requests that stay
+     * open (SSE, long-polls), which must not outlive their key. Always true with AUTH=off.
+     */
+    stillAuthorized: () => Promise<boolean>;
   }
 }
 
@@ -15,6 +20,8 @@ export interface AuthOptions {
   mode: 'on' | 'off';
   apiKeys: ApiKeyRepository;
 }
+
+const alwaysAuthorized = (): Promise<boolean> => Promise.resolve(true);
 
 function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
   reply.header('www-authenticate', 'Bearer realm="hoist"');
@@ -29,6 +36,7 @@ function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
 export const authPlugin = fp<AuthOptions>(
   (app: FastifyInstance, options: AuthOptions) => {
     app.decorateRequest('tenantId', '');
+    app.decorateRequest('stillAuthorized', alwaysAuthorized);
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (options.mode === 'off') {
         request.tenantId = DEFAULT_TENANT;
@@ -40,6 +48,8 @@ export const authPlugin = fp<AuthOptions>(
       const found = await options.apiKeys.authenticate(hashApiKey(match[1])).catch(unavailable('The database'));
       if (!found) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
       request.tenantId = found.tenantId;
+      const hash = hashApiKey(match[1]);
+      request.stillAuthorized = async () => (await options.apiKeys.authenticate(hash))?.keyId === found.keyId;
     });
   },
   { name: 'hoist-auth' },

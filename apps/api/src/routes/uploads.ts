@@ -9,6 +9,7 @@ import { IntakeError, UploadInspector } from '@hoist/intake';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
@@ -46,6 +47,8 @@ export interface UploadRoutesOptions {
   allowedContentTypes: readonly string[];
   /** `URL_FETCH_ALLOW`: hosts URL uploads may name although the address policy refuses them. */
   urlFetchAllow?: readonly string[] | undefined;
+  /** Cap on a tenant's open long-polls and streams, and how often their key is re-checked; default: no cap, 30 s. */
+  streams?: StreamLimits | undefined;
 }
 
 /** What POST answers for one accepted upload. */
@@ -279,7 +282,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         tags: ['uploads'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
         querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS } } },
-        response: { 200: uploadViewSchema, ...problemResponses(400, 401, 404, 503) },
+        response: { 200: uploadViewSchema, ...problemResponses(400, 401, 404, 429, 503) },
       },
     },
     async (request, reply: FastifyReply) => {
@@ -289,17 +292,22 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
       const waitMs = (request.query.wait ?? 0) * 1000;
       if (waitMs > 0 && !FINAL_STATUSES.includes(upload.status)) {
         const deadline = Date.now() + waitMs;
-        const gone = new AbortController();
-        request.raw.once('close', () => gone.abort());
-        while (!FINAL_STATUSES.includes(upload.status) && Date.now() < deadline && !gone.signal.aborted) {
-          // Listen before re-reading, so a change between the read and the wait is not missed; and
-          // re-read at least every few seconds, so a lost announcement costs a delay, not the answer.
-          const changed = waitForChange(id, Math.min(deadline - Date.now(), RECHECK_MS), gone.signal);
-          upload = (await find()) ?? upload;
-          if (FINAL_STATUSES.includes(upload.status)) break;
-          await changed;
-          upload = (await find()) ?? upload;
+        // Aborts when the client goes away or its key is revoked; 429 here when the tenant is at its cap.
+        const gone = await holdStream(request, reply, options.streams);
+        try {
+          while (!FINAL_STATUSES.includes(upload.status) && Date.now() < deadline && !gone.signal.aborted) {
+            // Listen before re-reading, so a change between the read and the wait is not missed; and
+            // re-read at least every few seconds, so a lost announcement costs a delay, not the answer.
+            const changed = waitForChange(id, Math.min(deadline - Date.now(), RECHECK_MS), gone.signal);
+            upload = (await find()) ?? upload;
+            if (FINAL_STATUSES.includes(upload.status)) break;
+            await changed;
+            upload = (await find()) ?? upload;
+          }
+        } finally {
+          await gone.release();
         }
+        if (gone.revoked) throw keyRevoked(reply);
       }
       return reply.send(toUploadView(upload));
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ConcurrencyLeases } from '../concurrency-leases.js';
 import type { Logger } from '../logger.js';
 import type { Upload } from '../upload.js';
 import { toUploadView } from '../upload-view.js';
@@ -138,5 +139,50 @@ describe('deliverWebhook', () => {
     const { sent, subject } = sender(() => Promise.resolve({ statusCode: 200 }));
     expect(await deliverWebhook({ webhooks: repository, sender: subject, logger: silent }, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('deliverWebhook: per-endpoint and per-tenant concurrency', () => {
+  /** Leases in memory: a set of holders per key. */
+  function memoryLeases() {
+    const held = new Map<string, Set<string>>();
+    const leases: ConcurrencyLeases = {
+      acquire: (key, holder, { limit }) => {
+        const holders = held.get(key) ?? new Set<string>();
+        held.set(key, holders);
+        if (!holders.has(holder) && holders.size >= limit) return Promise.resolve(false);
+        holders.add(holder);
+        return Promise.resolve(true);
+      },
+      renew: () => Promise.resolve(),
+      release: (key, holder) => Promise.resolve(void held.get(key)?.delete(holder)),
+    };
+    return { held, leases };
+  }
+
+  it('sends nothing and spends no attempt while the endpoint or the tenant is at its limit, and gives the leases back after sending', async () => {
+    const { held, leases } = memoryLeases();
+    const { state, repository } = fakeRepository();
+    const { sent, subject } = sender(() => Promise.resolve({ statusCode: 204 }));
+    const deps = { webhooks: repository, sender: subject, logger: silent, concurrency: { leases, perEndpoint: 1, perTenant: 2, ttlMs: 60_000 } };
+
+    held.set('webhook-endpoint:e1', new Set(['another-delivery']));
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'busy' });
+    expect(sent).toHaveLength(0);
+    expect(state.attempts).toBe(0);
+
+    // The tenant's lease it took before finding the endpoint busy was given back.
+    expect(held.get('webhook-tenant:acme')?.size).toBe(0);
+
+    held.get('webhook-endpoint:e1')?.clear();
+    held.set('webhook-tenant:acme', new Set(['x', 'y']));
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'busy' });
+    expect(held.get('webhook-endpoint:e1')?.size).toBe(0);
+
+    held.get('webhook-tenant:acme')?.clear();
+    expect(await deliverWebhook(deps, { deliveryId: 'd1', isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    expect(sent).toHaveLength(1);
+    expect(held.get('webhook-endpoint:e1')?.size).toBe(0);
+    expect(held.get('webhook-tenant:acme')?.size).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
+import type { ConcurrencyLeases } from '../concurrency-leases.js';
 import type { Logger } from '../logger.js';
 import type { WebhookObserver } from '../observer.js';
 import { toUploadView } from '../upload-view.js';
-import type { WebhookEvent } from './webhook.js';
+import type { DeliveryWork, WebhookEvent } from './webhook.js';
 import type { WebhookRepository } from './webhook.repository.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
@@ -51,14 +52,38 @@ export interface DeliverWebhookDeps {
   observer?: WebhookObserver | undefined;
   /** Unix time in ms; tests pin it. */
   now?: () => number;
+  /**
+   * Bounds the deliveries in flight across the cluster, per endpoint (`WEBHOOK_ENDPOINT_CONCURRENCY`)
+   * and per tenant (`WEBHOOK_TENANT_CONCURRENCY`; 0: none), so one tenant's slow receivers cannot
+   * occupy every delivery slot. `ttlMs` must outlast an attempt (the request timeout plus recording
+   * it): a crashed worker's leases lapse after it. Default: unbounded.
+   */
+  concurrency?: DeliveryConcurrency | undefined;
+}
+
+/** See {@link DeliverWebhookDeps.concurrency}. */
+export interface DeliveryConcurrency {
+  leases: ConcurrencyLeases;
+  /** Deliveries in flight to one endpoint; 0: no bound. */
+  perEndpoint: number;
+  /** Deliveries in flight for one tenant, all its endpoints together; 0: no bound. */
+  perTenant: number;
+  /** Lease lifetime, ms. */
+  ttlMs: number;
 }
 
 /**
  * How one attempt ended: `succeeded` (2xx), `retry` (worth another attempt later), `failed` (no
- * more attempts: the last one, or a refusal by policy), or `skipped` (the delivery is finished or
- * gone — its endpoint was deleted).
+ * more attempts: the last one, or a refusal by policy), `skipped` (the delivery is finished or
+ * gone — its endpoint was deleted), or `busy` (nothing sent and no attempt spent: the endpoint
+ * already has as many deliveries in flight as allowed; try again shortly).
  */
-export type DeliveryOutcome = { kind: 'succeeded' } | { kind: 'retry'; reason: string } | { kind: 'failed'; reason: string } | { kind: 'skipped' };
+export type DeliveryOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'skipped' }
+  | { kind: 'busy' };
 
 /**
  * One attempt at one delivery: sign the event with the endpoint's secret, POST it, record the
@@ -66,10 +91,49 @@ export type DeliveryOutcome = { kind: 'succeeded' } | { kind: 'retry'; reason: s
  * its last attempt. Safe to run twice: a finished delivery is skipped.
  */
 export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }): Promise<DeliveryOutcome> {
-  const { webhooks, sender } = deps;
-  const now = deps.now ?? Date.now;
+  const { webhooks } = deps;
   const work = await webhooks.findDeliveryWork(job.deliveryId);
   if (!work || work.status !== 'pending') return { kind: 'skipped' };
+  const bound = deps.concurrency;
+  const taken = bound ? await takeLeases(bound, job.deliveryId, work) : [];
+  if (taken === undefined) {
+    deps.observer?.deliveryDeferred?.();
+    return { kind: 'busy' };
+  }
+  try {
+    return await attemptDelivery(deps, job, work);
+  } finally {
+    if (bound) await releaseLeases(bound, job.deliveryId, taken);
+  }
+}
+
+/** The tenant's lease, then the endpoint's; undefined (and nothing held) when either is at its limit. */
+async function takeLeases(bound: DeliveryConcurrency, holder: string, work: DeliveryWork): Promise<string[] | undefined> {
+  const wanted = [
+    { key: `webhook-tenant:${work.event.tenantId}`, limit: bound.perTenant },
+    { key: `webhook-endpoint:${work.endpoint.id}`, limit: bound.perEndpoint },
+  ].filter((lease) => lease.limit > 0);
+  const taken: string[] = [];
+  for (const { key, limit } of wanted) {
+    // Without Redis there is no queue to take jobs from either; a failed count must not stop a delivery.
+    const held = await bound.leases.acquire(key, holder, { limit, ttlMs: bound.ttlMs }).catch(() => true);
+    if (!held) {
+      await releaseLeases(bound, holder, taken);
+      return undefined;
+    }
+    taken.push(key);
+  }
+  return taken;
+}
+
+/** A lease that cannot be given back lapses after its ttl. */
+async function releaseLeases(bound: DeliveryConcurrency, holder: string, keys: readonly string[]): Promise<void> {
+  for (const key of keys) await bound.leases.release(key, holder).catch(() => undefined);
+}
+
+async function attemptDelivery(deps: DeliverWebhookDeps, job: { deliveryId: string; isFinalAttempt: boolean }, work: DeliveryWork): Promise<DeliveryOutcome> {
+  const { webhooks, sender } = deps;
+  const now = deps.now ?? Date.now;
   const attempt = await webhooks.startAttempt(job.deliveryId);
   if (attempt === undefined) return { kind: 'skipped' };
 

@@ -1,3 +1,4 @@
+import { fairSharePriority } from '../fair-share.js';
 import { newUploadId } from '../ids.js';
 import type { JobState } from '../job-queue.js';
 import type { Logger } from '../logger.js';
@@ -5,8 +6,11 @@ import type { WebhookRepository } from './webhook.repository.js';
 
 /** Hands deliveries to workers. Redis holds work, not truth: everything here can be rebuilt from Postgres. */
 export interface WebhookJobQueue {
-  /** Enqueues one delivery. Idempotent: the job id is the delivery id. */
-  enqueueDelivery(deliveryId: string): Promise<void>;
+  /**
+   * Enqueues one delivery. Idempotent: the job id is the delivery id.
+   * `priority`: lower runs first (1, the default, is the highest); see {@link deliveryPriorities}.
+   */
+  enqueueDelivery(deliveryId: string, options?: { priority?: number | undefined }): Promise<void>;
   deliveryJobState(deliveryId: string): Promise<JobState>;
   /** Removes a finished job so the delivery can be enqueued again under its id. */
   removeFinishedDelivery(deliveryId: string): Promise<void>;
@@ -51,8 +55,9 @@ export async function relayWebhooks(deps: WebhookRelayDeps, options: { newId?: (
   let enqueued = 0;
   for (;;) {
     const ids = await deps.webhooks.listUnenqueuedDeliveries(PAGE);
+    const priorities = ids.length ? await deliveryPriorities(deps.webhooks, ids) : new Map<string, number>();
     for (const id of ids) {
-      await deps.queue.enqueueDelivery(id);
+      await deps.queue.enqueueDelivery(id, { priority: priorities.get(id) });
       await deps.webhooks.markDeliveryEnqueued(id);
       enqueued += 1;
     }
@@ -60,6 +65,30 @@ export async function relayWebhooks(deps: WebhookRelayDeps, options: { newId?: (
   }
   if (events || enqueued) deps.logger.info({ events, deliveries, enqueued }, 'webhook events relayed');
   return { events, deliveries, enqueued };
+}
+
+/**
+ * Fair share between tenants for webhook deliveries, by the uploads' rule ({@link fairSharePriority}):
+ * a delivery's priority is its place in its tenant's pending backlog, so one tenant's burst of events
+ * (or its slow receivers' growing backlog) does not queue ahead of another tenant's delivery. `ids`
+ * are oldest first; a tenant's older deliveries in the batch get the smaller numbers.
+ */
+export async function deliveryPriorities(webhooks: Pick<WebhookRepository, 'deliveryBacklogs'>, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await webhooks.deliveryBacklogs(ids);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const inBatch = new Map<string, number>();
+  for (const row of rows) inBatch.set(row.tenantId, (inBatch.get(row.tenantId) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const priorities = new Map<string, number>();
+  for (const id of ids) {
+    const row = byId.get(id);
+    if (!row) continue;
+    const place = (seen.get(row.tenantId) ?? 0) + 1;
+    seen.set(row.tenantId, place);
+    // The backlog counts the whole batch; this one is preceded by the backlog before the batch plus its place in it.
+    priorities.set(id, fairSharePriority(row.backlog - (inBatch.get(row.tenantId) ?? 0) + place));
+  }
+  return priorities;
 }
 
 /**
@@ -74,6 +103,7 @@ export async function repairWebhookJobs(deps: WebhookRelayDeps, options: { stale
   let afterId: string | undefined;
   for (;;) {
     const ids = await deps.webhooks.listStalePendingDeliveries({ before, limit: PAGE, afterId });
+    let priorities: Map<string, number> | undefined;
     for (const id of ids) {
       const state = await deps.queue.deliveryJobState(id);
       if (state === 'live') continue;
@@ -82,7 +112,8 @@ export async function repairWebhookJobs(deps: WebhookRelayDeps, options: { stale
         continue;
       }
       if (state === 'completed') await deps.queue.removeFinishedDelivery(id);
-      await deps.queue.enqueueDelivery(id);
+      priorities ??= await deliveryPriorities(deps.webhooks, ids);
+      await deps.queue.enqueueDelivery(id, { priority: priorities.get(id) });
       await deps.webhooks.markDeliveryEnqueued(id);
       requeued += 1;
     }

@@ -32,6 +32,12 @@ export interface WebhookRepository {
   /** Pending deliveries not yet handed to the queue (the outbox), oldest first. */
   listUnenqueuedDeliveries(limit: number): Promise<string[]>;
 
+  /**
+   * For each given delivery: its tenant, and how many pending deliveries that tenant has in all
+   * (the fair-share backlog). Deliveries that no longer exist are left out.
+   */
+  deliveryBacklogs(ids: readonly string[]): Promise<Array<{ id: string; tenantId: string; backlog: number }>>;
+
   /** The delivery's job is in the queue. Idempotent. */
   markDeliveryEnqueued(id: string): Promise<void>;
 
