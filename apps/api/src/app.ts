@@ -12,7 +12,7 @@ import { problemsPlugin, sendProblem } from './plugins/problems.js';
 import { problemType } from './problem.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
 import { RequestLogController } from './request-log.js';
-import type { StreamLimits } from './stream-guard.js';
+import { OpenStreams, STREAM_DEFAULTS, type StreamLimits } from './stream-guard.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { cancelUploadRoute } from './routes/cancel-upload.js';
@@ -83,6 +83,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // fail loudly, not return unfiltered data.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Open SSE streams and long-polls end (and give their tenant's share back) before the server
+  // closes, instead of holding shutdown until its timeout.
+  const open = new OpenStreams();
+  app.addHook('preClose', () => open.closeAll());
+  const streams: StreamLimits = { ...STREAM_DEFAULTS, ...deps.streams, open };
   await app.register(problemsPlugin);
   await app.register(openApiPlugin);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics, token: deps.metricsToken });
@@ -110,12 +115,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(authPlugin, deps.auth);
       await v1.register(uploadLogPlugin);
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
-      uploadRoutes(v1, deps);
+      uploadRoutes(v1, { ...deps, streams });
       listUploadsRoute(v1, deps.uploads);
       cancelUploadRoute(v1, deps);
       retryUploadRoute(v1, deps);
       deleteUploadRoute(v1, deps);
-      uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, deps.streams);
+      uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, streams);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
     },
     { prefix: '/v1' },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConcurrencyLeases } from '@hoist/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unauthorized } from './plugins/auth.js';
 import { HttpProblem } from './problem.js';
 
 /** Limits on requests that stay open: SSE streams and long-polls (`?wait=`). */
@@ -11,10 +12,30 @@ export interface StreamLimits {
   maxPerTenant: number;
   /** How often an open stream looks its API key up again (`STREAM_AUTH_RECHECK_MS`), ms. */
   recheckMs: number;
+  /** Where open streams are tracked so the app can end them when it closes (buildApp sets it). */
+  open?: OpenStreams | undefined;
+}
+
+/**
+ * The streams one app holds open. On close the app ends them and gives their leases back before
+ * Redis goes away, so a deploy does not leave a tenant's share taken until the leases lapse.
+ */
+export class OpenStreams {
+  readonly #streams = new Set<{ end(): Promise<void> }>();
+
+  track(stream: { end(): Promise<void> }): () => void {
+    this.#streams.add(stream);
+    return () => this.#streams.delete(stream);
+  }
+
+  /** Ends every open stream (its client gets the current state) and waits for its lease to be given back. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#streams].map((stream) => stream.end()));
+  }
 }
 
 /** Without configured limits: no cap, and keys are re-checked every 30 s. */
-const DEFAULTS: StreamLimits = { maxPerTenant: 0, recheckMs: 30_000 };
+export const STREAM_DEFAULTS: StreamLimits = { maxPerTenant: 0, recheckMs: 30_000 };
 
 /** What a client over the cap is told to wait before trying again, seconds. */
 const RETRY_AFTER_SECONDS = 5;
@@ -25,7 +46,7 @@ export interface HeldStream {
   readonly signal: AbortSignal;
   /** True once the key was found revoked (the signal has aborted then). */
   readonly revoked: boolean;
-  /** Gives the tenant's share back and stops the re-checks. Call once the stream ends. */
+  /** Gives the tenant's share back and stops the re-checks. Call once the stream ends; later calls wait for the first. */
   release(): Promise<void>;
 }
 
@@ -38,7 +59,7 @@ export interface HeldStream {
  *
  * @throws HttpProblem 429 `too-many-streams` with Retry-After when the tenant is at its cap.
  */
-export async function holdStream(request: FastifyRequest, reply: FastifyReply, limits: StreamLimits = DEFAULTS): Promise<HeldStream> {
+export async function holdStream(request: FastifyRequest, reply: FastifyReply, limits: StreamLimits = STREAM_DEFAULTS): Promise<HeldStream> {
   const key = `streams:${request.tenantId}`;
   const holder = `${request.id}:${randomUUID()}`;
   const ttlMs = limits.recheckMs * 2 + 10_000;
@@ -57,39 +78,58 @@ export async function holdStream(request: FastifyRequest, reply: FastifyReply, l
 
   const controller = new AbortController();
   let revoked = false;
-  const onClose = (): void => controller.abort();
-  request.raw.once('close', onClose);
-  const timer = setInterval(() => {
-    if (capped) leases.renew(key, holder, ttlMs).catch(() => undefined);
-    request
-      .stillAuthorized()
-      .then((authorized) => {
-        if (authorized) return;
-        revoked = true;
-        controller.abort();
-      })
-      .catch((error: unknown) => request.log.warn({ err: error }, 'could not re-check the API key of an open stream; keeping it'));
-  }, limits.recheckMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let releasing: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    releasing ??= (async () => {
+      clearInterval(timer);
+      reply.raw.off('close', onClose);
+      untrack?.();
+      if (capped) await leases.release(key, holder).catch(() => undefined);
+    })();
+    return releasing;
+  };
+  // The response (not the request, whose 'close' may fire once its empty body is read) closes when
+  // the client goes away. Renewal stops at once, so a stream whose release is somehow skipped still
+  // lapses after its TTL instead of being renewed for as long as the process lives.
+  const onClose = (): void => {
+    clearInterval(timer);
+    controller.abort();
+  };
+  reply.raw.once('close', onClose);
+  const untrack = limits.open?.track({
+    end: () => {
+      controller.abort();
+      return release();
+    },
+  });
+  // A client that left while the lease was being taken fired 'close' before anyone listened.
+  if (reply.raw.destroyed || request.raw.socket.destroyed) onClose();
+  else {
+    timer = setInterval(() => {
+      if (capped) leases.renew(key, holder, ttlMs).catch(() => undefined);
+      request
+        .stillAuthorized()
+        .then((authorized) => {
+          if (authorized) return;
+          revoked = true;
+          controller.abort();
+        })
+        .catch((error: unknown) => request.log.warn({ err: error }, 'could not re-check the API key of an open stream; keeping it'));
+    }, limits.recheckMs);
+    timer.unref();
+  }
 
-  let released = false;
   return {
     signal: controller.signal,
     get revoked() {
       return revoked;
     },
-    async release() {
-      if (released) return;
-      released = true;
-      clearInterval(timer);
-      request.raw.off('close', onClose);
-      if (capped) await leases.release(key, holder).catch(() => undefined);
-    },
+    release,
   };
 }
 
-/** The 401 a stream ends with once its key is revoked (the header, as for any 401 of the auth plugin). */
+/** The 401 a stream ends with once its key is revoked. */
 export function keyRevoked(reply: FastifyReply): HttpProblem {
-  reply.header('www-authenticate', 'Bearer realm="hoist"');
-  return new HttpProblem(401, 'unauthorized', 'Unauthorized', 'The API key has been revoked.');
+  return unauthorized(reply, 'The API key has been revoked.');
 }

@@ -36,8 +36,8 @@ const schema = z.object({
   TENANT_MAX_UNFINISHED_UPLOADS: integer(0).default(10_000),
   /** SSE streams and long-polls (`?wait=`) one tenant may hold open at once, across API processes; more get 429 (0: unlimited). */
   TENANT_MAX_STREAMS: integer(0).default(100),
-  /** How often an open SSE stream or long-poll looks its API key up again, ms; a revoked key ends it with 401. */
-  STREAM_AUTH_RECHECK_MS: integer(100).default(30_000),
+  /** How often an open SSE stream or long-poll looks its API key up again, ms (at least 1000: each look is a query); a revoked key ends it with 401. */
+  STREAM_AUTH_RECHECK_MS: integer(1000).default(30_000),
   /**
    * Outbound allowlist for URL uploads and webhook deliveries: comma-separated `host:port` entries
    * that may be reached even though they are loopback, private or otherwise refused (local test
@@ -63,6 +63,7 @@ const schema = z.object({
   URL_FETCH_CONCURRENCY: integer(1, 1000).default(2),
   /** Slowest acceptable URL source, bytes/s averaged over URL_FETCH_MIN_RATE_WINDOW_MS; slower fails with `url_fetch_too_slow`. 0: no minimum. */
   URL_FETCH_MIN_BYTES_PER_SEC: integer(0).default(1024),
+  /** The window URL_FETCH_MIN_BYTES_PER_SEC is averaged over, ms: a source may stall for less than this without failing. */
   URL_FETCH_MIN_RATE_WINDOW_MS: integer(100).default(10_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),

@@ -12,9 +12,13 @@ export const QUEUE_NAMES: readonly string[] = [UPLOAD_QUEUE, WEBHOOK_QUEUE];
 
 /** Job names → payloads. Payloads are ids, never bytes. */
 export interface JobRegistry {
-  /** `tenantId` is there for the worker's log lines; jobs enqueued before it existed lack it. */
-  upload: { uploadId: string; tenantId?: string };
-  deliver: { deliveryId: string };
+  /**
+   * `tenantId` is there for the worker's log lines; jobs enqueued before it existed lack it.
+   * `deferrals`: how often the job waited for a busy fetch slot without trying (see defer.ts).
+   */
+  upload: { uploadId: string; tenantId?: string; deferrals?: number };
+  /** `deferrals`: how often the job waited for a busy slot without trying (see defer.ts). */
+  deliver: { deliveryId: string; deferrals?: number };
 }
 
 /** Backoff type name the worker's strategy answers to (see backoff.ts). */

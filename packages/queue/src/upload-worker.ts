@@ -4,6 +4,7 @@ import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
 import { closeWorker } from './close-worker.js';
+import { deferJob, jittered } from './defer.js';
 import { within } from '@hoist/runtime';
 
 type UploadJob = JobRegistry['upload'];
@@ -38,7 +39,7 @@ export interface UploadWorkerOptions {
   lockDurationMs?: number;
   /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
   storeRetryMs?: number;
-  /** How long a URL upload waits before trying again when every fetch slot is busy, ms (jittered ±50 %); default 1 000. */
+  /** How long a URL upload first waits when every fetch slot is busy, ms (jittered ±50 %; doubles with each wait of the same job, up to 15 s); default 1 000. */
   fetchBusyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
@@ -126,7 +127,7 @@ export class UploadWorker {
       const line = `attempt ${attempt}/${attempts}: ${describeError(error, isFinalAttempt)}`;
       if (error instanceof StoreUnavailableError) {
         // Postgres is down: wait and try again without spending an attempt, however long it takes.
-        const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
+        const delayMs = jittered(this.options.storeRetryMs ?? 2_000);
         this.options.logger.warn({ ...logFields(job), delayMs }, 'database unavailable; job will try again');
         await this.note(job, line);
         await job.moveToDelayed(Date.now() + delayMs, token);
@@ -134,9 +135,7 @@ export class UploadWorker {
       }
       if (error instanceof FetchSlotsBusyError) {
         // Not holding this worker slot while a fetch slot frees up is the point: provider uploads get it.
-        const delayMs = Math.round((this.options.fetchBusyRetryMs ?? 1_000) * (0.5 + Math.random()));
-        await job.moveToDelayed(Date.now() + delayMs, token);
-        throw new DelayedError();
+        await deferJob(job, token, this.options.fetchBusyRetryMs ?? 1_000);
       }
       if (error instanceof RateLimitedError) {
         // Without a reset time, back off exponentially: a provider that keeps refusing without

@@ -4,6 +4,7 @@ import type { BackoffOptions } from './backoff.js';
 import { WEBHOOK_QUEUE, type JobRegistry } from './jobs.js';
 import type { Redis } from './redis.js';
 import { closeWorker } from './close-worker.js';
+import { deferJob, jittered } from './defer.js';
 
 type DeliverJob = JobRegistry['deliver'];
 
@@ -27,7 +28,7 @@ export interface WebhookWorkerOptions {
   retry: BackoffOptions;
   /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
   storeRetryMs?: number;
-  /** How long a delivery waits before trying again when its endpoint is busy, ms (jittered ±50 %); default 2 000. */
+  /** How long a delivery first waits when its endpoint is busy, ms (jittered ±50 %; doubles with each wait of the same job, up to 15 s); default 2 000. */
   busyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one delivery (deliverWebhook). */
@@ -79,7 +80,7 @@ export class WebhookWorker {
       outcome = await this.options.handle({ deliveryId: job.data.deliveryId, isFinalAttempt });
     } catch (error) {
       if (error instanceof StoreUnavailableError) {
-        const delayMs = Math.round((this.options.storeRetryMs ?? 2_000) * (0.5 + Math.random()));
+        const delayMs = jittered(this.options.storeRetryMs ?? 2_000);
         this.options.logger.warn({ deliveryId: job.data.deliveryId, delayMs }, 'database unavailable; delivery will try again');
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
@@ -88,9 +89,7 @@ export class WebhookWorker {
     }
     if (outcome.kind === 'busy') {
       // Back to the queue without spending an attempt, and without holding this slot meanwhile.
-      const delayMs = Math.round((this.options.busyRetryMs ?? 2_000) * (0.5 + Math.random()));
-      await job.moveToDelayed(Date.now() + delayMs, token);
-      throw new DelayedError();
+      await deferJob(job, token, this.options.busyRetryMs ?? 2_000);
     }
     if (outcome.kind === 'retry') throw new Error(outcome.reason);
     if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.reason);

@@ -100,6 +100,20 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'image/gif' });
       timers.push(setInterval(() => res.write('x'), 20));
       return;
+    case '/paced': {
+      // 100 bytes every 20 ms (5 000 bytes/s) for `ticks` ticks, then the end.
+      let left = Number(url.searchParams.get('ticks') ?? '25');
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const timer = setInterval(() => {
+        res.write(Buffer.alloc(100, 1));
+        if (--left === 0) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 20);
+      timers.push(timer);
+      return;
+    }
     case '/stall':
       res.writeHead(200, { 'content-type': 'image/gif' });
       res.write('GIF89a');
@@ -384,9 +398,16 @@ describe('fetchRemote: time limits', () => {
     await eventually(() => cutOff.has('/trickle'));
   });
 
-  it('lets a body at or above the minimum rate finish', async () => {
-    const result = await fetchRemote(`${origin}/chunked?chunks=8`, allowLocal(), opts({ minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
-    expect((await readAll(result.body)).length).toBe(8 * 16 * 1024);
+  it('lets a body at or above the minimum rate finish, over several windows', async () => {
+    // 5 000 bytes/s for 500 ms against a floor of 1 000 bytes/s over 100 ms windows.
+    const result = await fetchRemote(`${origin}/paced?ticks=25`, allowLocal(), opts({ minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
+    expect((await readAll(result.body)).length).toBe(25 * 100);
+  });
+
+  it('reports a body that stops altogether as a (retryable) idle timeout, not as too slow', async () => {
+    const result = await fetchRemote(`${origin}/stall`, allowLocal(), opts({ idleTimeoutMs: 400, minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
+    const error = await failure(readAll(result.body));
+    expect(error).toMatchObject({ code: 'timeout', retryable: true, message: 'Body stalled for more than 400 ms.' });
   });
 
   it('ends a body that stalls at the idle timeout', async () => {

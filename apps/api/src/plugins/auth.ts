@@ -23,7 +23,8 @@ export interface AuthOptions {
 
 const alwaysAuthorized = (): Promise<boolean> => Promise.resolve(true);
 
-function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
+/** A 401 problem with the header every 401 of the API carries. */
+export function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
   reply.header('www-authenticate', 'Bearer realm="hoist"');
   return new HttpProblem(401, 'unauthorized', 'Unauthorized', detail);
 }

@@ -35,14 +35,13 @@ export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepositor
       // Ends (aborts) when the client goes away or its key is revoked; 429 here when the tenant is at its cap.
       const held = await holdStream(request, reply, streams);
 
+      const deadline = Date.now() + MAX_STREAM_MS;
       reply.hijack();
       const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      const send = (current: Upload) => out.write(`event: status\ndata: ${JSON.stringify(toUploadView(current))}\n\n`);
-      send(upload);
-
-      const deadline = Date.now() + MAX_STREAM_MS;
       try {
+        out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        const send = (current: Upload) => out.write(`event: status\ndata: ${JSON.stringify(toUploadView(current))}\n\n`);
+        send(upload);
         while (!FINAL_STATUSES.includes(upload.status) && !held.signal.aborted && Date.now() < deadline) {
           const changed = waitForChange(id, KEEPALIVE_MS, held.signal);
           // Read after starting to listen, so a change in between is not missed.

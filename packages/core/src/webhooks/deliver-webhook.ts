@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConcurrencyLeases } from '../concurrency-leases.js';
 import type { Logger } from '../logger.js';
 import type { WebhookObserver } from '../observer.js';
@@ -95,7 +96,10 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId
   const work = await webhooks.findDeliveryWork(job.deliveryId);
   if (!work || work.status !== 'pending') return { kind: 'skipped' };
   const bound = deps.concurrency;
-  const taken = bound ? await takeLeases(bound, job.deliveryId, work) : [];
+  // One holder per run, not per delivery: a re-run of a stalled job counts as the second sender it
+  // is, and the first run's release does not drop the second run's hold.
+  const holder = `${job.deliveryId}:${randomUUID()}`;
+  const taken = bound ? await takeLeases(bound, holder, work) : [];
   if (taken === undefined) {
     deps.observer?.deliveryDeferred?.();
     return { kind: 'busy' };
@@ -103,7 +107,7 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, job: { deliveryId
   try {
     return await attemptDelivery(deps, job, work);
   } finally {
-    if (bound) await releaseLeases(bound, job.deliveryId, taken);
+    if (bound) await releaseLeases(bound, holder, taken);
   }
 }
 
