@@ -99,6 +99,10 @@ export async function holdStream(request: FastifyRequest, reply: FastifyReply, l
   reply.raw.once('close', onClose);
   const untrack = limits.open?.track({
     end: () => {
+      // The app is closing: the connection ends with this answer instead of idling until its
+      // keep-alive lapses (which would hold the shutdown that long).
+      if (!reply.raw.headersSent) reply.header('connection', 'close');
+      else reply.raw.once('finish', () => request.raw.socket.destroy());
       controller.abort();
       return release();
     },

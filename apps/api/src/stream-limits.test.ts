@@ -18,6 +18,7 @@ const MAX_STREAMS = 3;
 const RECHECK_MS = 300;
 let db: Kysely<Database>;
 let redis: Redis;
+let prefix: string;
 let apiKeys: KyselyApiKeyRepository;
 let apps: FastifyInstance[] = [];
 let bases: string[] = [];
@@ -27,7 +28,9 @@ let open: AbortController[] = [];
 
 beforeAll(async () => {
   const database = await createTestDatabase();
-  const { prefix, redisUrl, clear } = createQueuePrefix();
+  const queuePrefix = createQueuePrefix();
+  const { redisUrl, clear } = queuePrefix;
+  prefix = queuePrefix.prefix;
   db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'worker');
   apiKeys = new KyselyApiKeyRepository(db);
@@ -61,7 +64,12 @@ afterEach(() => {
   open = [];
 });
 
-async function tenantWithUpload(): Promise<{ key: string; keyPrefix: string; uploadId: string }> {
+/** Streams and long-polls the tenant holds open, as counted in Redis. */
+const openCount = (tenantId: string): Promise<number> => redis.zcard(`${prefix}:leases:streams:${tenantId}`);
+const countReaches = (tenantId: string, n: number, what: string) =>
+  waitFor(async () => ((await openCount(tenantId)) === n ? true : undefined), { timeoutMs: 5_000, intervalMs: 25, what });
+
+async function tenantWithUpload(): Promise<{ tenantId: string; key: string; keyPrefix: string; uploadId: string }> {
   const tenantId = `t-${newUploadId()}`;
   await db.insertInto('tenant').values({ id: tenantId }).execute();
   const generated = generateApiKey();
@@ -69,7 +77,7 @@ async function tenantWithUpload(): Promise<{ key: string; keyPrefix: string; upl
   const uploadId = newUploadId();
   // Queued, and nothing will ever finish it: a stream on it stays open.
   await new KyselyUploadRepository(db).create({ id: uploadId, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${uploadId}`, publicId: uploadId, tags: [] });
-  return { key: generated.key, keyPrefix: generated.prefix, uploadId };
+  return { tenantId, key: generated.key, keyPrefix: generated.prefix, uploadId };
 }
 
 /** Opens a request and waits for its status (and, for a 200 stream, its first event). */
@@ -112,7 +120,7 @@ describe('open streams per tenant', () => {
     }
     // A long-poll holds a place too (no answer yet: it is waiting).
     const longPoll = openRequest(`${bases[1]}/v1/uploads/${loud.uploadId}?wait=30`, loud.key);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await countReaches(loud.tenantId, MAX_STREAMS, 'the long-poll to take its place');
 
     for (const url of [`${bases[0]}/v1/uploads/${loud.uploadId}/events`, `${bases[1]}/v1/uploads/${loud.uploadId}?wait=10`]) {
       const refused = await openRequest(url, loud.key);
@@ -144,7 +152,8 @@ describe('open streams per tenant', () => {
     expect(stream.status).toBe(200);
     expect(await readFirstEvent(stream.response)).toContain('event: status');
     const longPoll = openRequest(`${bases[1]}/v1/uploads/${tenant.uploadId}?wait=30`, tenant.key);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both are open (past the auth plugin), so it is the re-check that ends them.
+    await countReaches(tenant.tenantId, 2, 'the stream and the long-poll to be open');
 
     const revokedAt = Date.now();
     expect(await apiKeys.revoke(tenant.keyPrefix)).toBe(1);
@@ -154,6 +163,47 @@ describe('open streams per tenant', () => {
     expect(rest).toContain('urn:hoist:problem:unauthorized');
     expect(polled.status).toBe(401);
     expect(await polled.response.json()).toMatchObject({ type: 'urn:hoist:problem:unauthorized' });
-    expect(Date.now() - revokedAt).toBeLessThan(RECHECK_MS * 2 + 1_500);
+    expect(Date.now() - revokedAt).toBeLessThan(5_000);
+    await countReaches(tenant.tenantId, 0, 'their places to be given back');
+  });
+
+  it('gives every place back when an API replica shuts down with streams open, and ends them instead of waiting out the shutdown', async () => {
+    const tenant = await tenantWithUpload();
+    const replica = await buildApp(
+      testAppDeps(db, {
+        auth: { mode: 'on', apiKeys },
+        // A re-check far away: only the shutdown can end these streams within the test.
+        streams: { leases: new RedisLeases({ redis, prefix }), maxPerTenant: MAX_STREAMS, recheckMs: 60_000 },
+      }),
+    );
+    await replica.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(replica.server.address() as AddressInfo).port}`;
+    const stream = await openRequest(`${base}/v1/uploads/${tenant.uploadId}/events`, tenant.key);
+    expect(await readFirstEvent(stream.response)).toContain('event: status');
+    const longPoll = openRequest(`${base}/v1/uploads/${tenant.uploadId}?wait=50`, tenant.key);
+    await countReaches(tenant.tenantId, 2, 'the stream and the long-poll to be open');
+
+    const closing = Date.now();
+    await replica.close();
+    // Not the keep-alive timeout (5 s) nor the shutdown timeout: the streams end at once.
+    expect(Date.now() - closing).toBeLessThan(3_000);
+    expect(await openCount(tenant.tenantId)).toBe(0);
+    // Each client got an answer: the stream ended, the long-poll has the current state.
+    await readToEnd(stream.response);
+    const polled = await longPoll;
+    expect(polled.status).toBe(200);
+    expect(await polled.response.json()).toMatchObject({ id: tenant.uploadId, status: 'queued' });
+  });
+
+  it('gives the place back when the client leaves while the stream is still being opened', async () => {
+    const tenant = await tenantWithUpload();
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController();
+      const request = fetch(`${bases[0]}/v1/uploads/${tenant.uploadId}/events`, { headers: { authorization: `Bearer ${tenant.key}` }, signal: controller.signal });
+      // Leaves at once: while the server authenticates, reads the upload or takes its lease.
+      setTimeout(() => controller.abort(), i * 2);
+      await request.then((response) => response.body?.cancel()).catch(() => undefined);
+    }
+    await countReaches(tenant.tenantId, 0, 'every place to be given back');
   });
 });
