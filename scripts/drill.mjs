@@ -139,7 +139,7 @@ const EVIDENCE = [
   ['re-enqueued by the reconciler', (e) => e.msg === 'upload re-enqueued: its job was gone'],
   ['waits for the database', (e) => e.msg === 'database unavailable; job will try again'],
   ['provider calls retried', (e) => e.msg === 'provider call failed; will retry'],
-  ['duplicate-job warnings', (e) => typeof e.msg === 'string' && e.msg.startsWith('upload already final')],
+  ['runs that lost their upload to another', (e) => typeof e.msg === 'string' && e.msg.startsWith('this run no longer owns the upload')],
   ['errors (level >= 50)', (e) => e.level >= 50],
 ];
 

@@ -60,6 +60,7 @@ runMain('worker', logger, async () => {
   const worker = buildWorker({
     fetcher,
     retainFailedBytes: config.FAILED_UPLOAD_RETENTION_MS > 0,
+    maxReclaims: config.MAX_RECLAIMS,
     observer: metrics.observer,
     uploads,
     storage,

@@ -123,10 +123,8 @@ describe('reconciler', () => {
   it('keeps the bytes of uploads that ran out of attempts for the retention window, then removes them', async () => {
     const exhausted = await accept();
     const refused = await accept();
-    await uploads.claim(exhausted.id);
-    await uploads.markFailed(exhausted.id, { code: 'attempts_exhausted', message: 'Gave up after the last attempt: 503' });
-    await uploads.claim(refused.id);
-    await uploads.markFailed(refused.id, { code: 'provider_rejected', message: 'Invalid image file' });
+    await uploads.markFailed((await uploads.claim(exhausted.id))!, { code: 'attempts_exhausted', message: 'Gave up after the last attempt: 503' });
+    await uploads.markFailed((await uploads.claim(refused.id))!, { code: 'provider_rejected', message: 'Invalid image file' });
     const sweep = (failedRetentionMs: number) =>
       reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000, failedRetentionMs });
 
@@ -142,8 +140,7 @@ describe('reconciler', () => {
   it('removes temp files no unfinished upload refers to, and keeps the rest', async () => {
     const kept = await accept();
     const done = await accept();
-    await uploads.claim(done.id);
-    await uploads.markSucceeded(done.id, { provider: 'x', publicId: 'p', url: 'u', secureUrl: 'u', format: null, width: null, height: null, bytes: 5, version: null });
+    await uploads.markSucceeded((await uploads.claim(done.id))!, { provider: 'x', publicId: 'p', url: 'u', secureUrl: 'u', format: null, width: null, height: null, bytes: 5, version: null });
     const { key: orphan } = await storage.write(Readable.from([Buffer.from('orphan')]));
     const outcome = await reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000 });
     expect(outcome).toMatchObject({ ran: true, result: { orphansRemoved: 2 } });

@@ -82,6 +82,12 @@ const schema = z.object({
   WORKER_CONCURRENCY: integer(1, 1000).default(8),
   /** Provider attempts per upload (rate-limited calls don't count). */
   MAX_ATTEMPTS: integer(1, 100).default(8),
+  /**
+   * Re-claims allowed per upload: times a worker died (or lost its job lock) while running it and
+   * another took it over. One more fails it with `reclaims_exhausted`, so an upload that kills every
+   * worker that runs it still ends. Counted apart from MAX_ATTEMPTS.
+   */
+  MAX_RECLAIMS: integer(0, 100).default(5),
   /** First retry delay, ms; doubles each attempt, with full jitter, up to RETRY_MAX_DELAY_MS. */
   RETRY_BASE_DELAY_MS: integer(1).default(1000),
   RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),

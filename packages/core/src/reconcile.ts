@@ -43,7 +43,7 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
     for (const upload of batch) {
       // A URL upload's bytes may not be fetched yet; a file upload without its bytes can never run.
       if (!(await hasBytesOrSource(deps.storage, upload))) {
-        if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+        if (await deps.uploads.failUnfinished(upload.id, TEMP_FILE_MISSING)) {
           failed += 1;
           bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }).error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
         }
@@ -114,14 +114,14 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
     // Its bytes stay for the retry window, as for any upload that ran out of attempts.
-    if (await deps.uploads.markFailed(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
+    if (await deps.uploads.failUnfinished(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
       report.failed += 1;
       log.warn({}, 'upload failed: its job had failed');
     }
     return;
   }
   if (!(await hasBytesOrSource(deps.storage, upload))) {
-    if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+    if (await deps.uploads.failUnfinished(upload.id, TEMP_FILE_MISSING)) {
       report.failed += 1;
       log.error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
     }
