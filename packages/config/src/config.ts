@@ -109,6 +109,11 @@ const schema = z.object({
   PROVIDER_RATE_LIMIT: z.coerce.number().positive().max(100_000).optional(),
   /** How often a worker runs the reconciler (one at a time across the cluster), ms; 0 disables it. */
   RECONCILE_INTERVAL_MS: integer(0).default(30_000),
+  /**
+   * How often a worker checks the queue-loss marker in Redis, ms; 0 disables the check. When the
+   * marker is gone (Redis lost its data) the reconciler runs at once for every unfinished upload.
+   */
+  QUEUE_LOSS_CHECK_INTERVAL_MS: integer(0).default(5_000),
   /** An unfinished upload untouched for this long is checked against the queue by the reconciler, ms. */
   RECONCILE_STALE_AFTER_MS: integer(1_000).default(120_000),
   /**
