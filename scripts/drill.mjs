@@ -2,7 +2,7 @@
 // Failure drills: uploads that got a 202 must end succeeded, as exactly one asset each, whatever
 // fails while they are in flight.
 //
-//   pnpm build && pnpm drill [--uploads=200] [--only=kill,flush,postgres]
+//   pnpm build && pnpm drill [--uploads=200] [--only=kill,flush,crashflush,postgres]
 //
 // Each drill starts a fresh stack (own database, queue prefix and temp dirs; the emulator with some
 // latency so uploads are in flight; the API; 3 workers; all on loopback), posts N distinct small PNGs
@@ -13,6 +13,12 @@
 //             redis-server this drill starts (no persistence, loopback); without a redis-server binary
 //             it deletes every key under the drill's own prefix in REDIS_URL instead. The reconciler
 //             (RECONCILE_INTERVAL_MS=1000, RECONCILE_STALE_AFTER_MS=2000) must re-enqueue what was lost;
+//   crashflush workers in a crash loop (each SIGKILLed --crash-after, 2–5 s, after it started and replaced at
+//             once, so none lives anywhere near RECONCILE_INTERVAL_MS, which keeps its production 30 s here,
+//             as does RECONCILE_STALE_AFTER_MS's 2 min) and, once about half the uploads are accepted,
+//             FLUSHALL as in the flush drill. Only the reconciler's start-up run and the queue-loss marker
+//             can bring the lost jobs back; it also measures how long until every unfinished accepted
+//             upload has a job again (target: within 60 s of the flush). 300 uploads unless --uploads;
 //   postgres  cuts Postgres for --outage (5 s): the Hoist processes reach Postgres through a TCP proxy
 //             of this script; at the cut (mid-run, right after some process sent a query, so one is in
 //             flight, as when Postgres fails under load; --cut=any drops that timing) it resets every
@@ -62,19 +68,21 @@ setLogTag('drill');
 const DRILLS = {
   kill: 'kill: SIGKILL a random worker every few seconds',
   flush: 'flush: FLUSHALL Redis mid-run',
+  crashflush: 'crashflush: workers in a crash loop, and FLUSHALL Redis mid-run',
   postgres: 'postgres: cut Postgres mid-run',
 };
 
 const USAGE = [
-  'usage: node scripts/drill.mjs [--uploads=200] [--only=kill,flush,postgres] [--workers=3] [--concurrency=4]',
-  '                              [--latency=1s] [--submit-rate=40] [--kill-every=3s] [--outage=5s] [--cut=busy]',
+  'usage: node scripts/drill.mjs [--uploads=200] [--only=kill,flush,crashflush,postgres] [--workers=3] [--concurrency=4]',
+  '                              [--latency=1s] [--submit-rate=40] [--kill-every=3s] [--crash-after=2s-5s] [--outage=5s] [--cut=busy]',
   '                              [--drill-timeout=150s] [--keep-logs]',
-  '  --uploads        uploads per drill',
-  '  --only           which drills, comma-separated (default all three)',
+  '  --uploads        uploads per drill (default 200; crashflush 300)',
+  '  --only           which drills, comma-separated (default all four)',
   '  --workers        worker processes; --concurrency: WORKER_CONCURRENCY of each',
   '  --latency        emulator latency per upload request (so uploads are in flight when things break)',
   '  --submit-rate    uploads posted per second',
   '  --kill-every     kill drill: time between two SIGKILLs',
+  '  --crash-after    crashflush drill: each worker is SIGKILLed this long after it started (a range: drawn at random)',
   '  --outage         postgres drill: how long Postgres stays unreachable',
   '  --cut            postgres drill: busy (default) cuts right after a Hoist process sent a query, so one is',
   '                   in flight, as when Postgres fails under load; any cuts at whatever moment mid-run comes',
@@ -93,7 +101,7 @@ try {
         default: Object.keys(DRILLS),
         parse: (v, f) => {
           const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-          for (const name of names) if (!DRILLS[name]) throw new UsageError(`${f}: unknown drill "${name}" (kill, flush, postgres)`);
+          for (const name of names) if (!DRILLS[name]) throw new UsageError(`${f}: unknown drill "${name}" (${Object.keys(DRILLS).join(', ')})`);
           return names;
         },
       },
@@ -102,6 +110,14 @@ try {
       latency: { default: 1_000, parse: parseDuration },
       'submit-rate': { default: 40, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
       'kill-every': { default: 3_000, parse: parseDuration },
+      'crash-after': {
+        default: [2_000, 5_000],
+        parse: (v, f) => {
+          const [low, high = low] = v.split('-').map((part) => parseDuration(part, f));
+          if (high < low) throw new UsageError(`${f}: a range low-high, e.g. 2s-5s`);
+          return [low, high];
+        },
+      },
       outage: { default: 5_000, parse: parseDuration },
       cut: {
         default: 'busy',
@@ -133,13 +149,25 @@ const HOIST_ENV = {
   SHUTDOWN_TIMEOUT_MS: '3000',
 };
 
+// The crashflush drill keeps the reconciler's production schedule: a worker that lives a few seconds
+// never reaches its first periodic run, so only the start-up run and the queue-loss marker can help.
+const CRASHFLUSH_ENV = { RECONCILE_INTERVAL_MS: '30000', RECONCILE_STALE_AFTER_MS: '120000' };
+/** Uploads per drill when --uploads is not given. */
+const DEFAULT_UPLOADS = { crashflush: 300 };
+const uploadsGiven = process.argv.slice(2).some((arg) => arg.startsWith('--uploads'));
+const uploadsFor = (name) => (uploadsGiven ? options.uploads : (DEFAULT_UPLOADS[name] ?? options.uploads));
+/** How soon after the flush every unfinished accepted upload must have a job again (issue 10). */
+const RECOVERY_TARGET_MS = 60_000;
+
 // Log lines worth counting in a drill's report (the product's own messages).
 const EVIDENCE = [
   ['succeeded on a later attempt', (e) => e.msg === 'upload succeeded' && Number(e.attempt) > 1],
   ['re-enqueued by the reconciler', (e) => e.msg === 'upload re-enqueued: its job was gone'],
+  ['queue losses recovered (marker)', (e) => typeof e.msg === 'string' && e.msg.startsWith('queue store was new or had lost its data') && Number(e.requeued) > 0],
+  ['runs taken over after a worker died', (e) => e.msg === 'upload taken over from a run that stopped (worker died or lost its lock)'],
   ['waits for the database', (e) => e.msg === 'database unavailable; job will try again'],
   ['provider calls retried', (e) => e.msg === 'provider call failed; will retry'],
-  ['duplicate-job warnings', (e) => typeof e.msg === 'string' && e.msg.startsWith('upload already final')],
+  ['runs that lost their upload to another', (e) => typeof e.msg === 'string' && e.msg.startsWith('this run no longer owns the upload')],
   ['errors (level >= 50)', (e) => e.level >= 50],
 ];
 
@@ -211,8 +239,8 @@ async function succeededCount(stack) {
 async function midRun(stack, state, { maxMs = 30_000 } = {}) {
   const until = Date.now() + maxMs;
   while (Date.now() < until && !abortSignal.aborted) {
-    const half = state.accepted.length >= Math.ceil(options.uploads / 2);
-    if (half && (await succeededCount(stack).catch(() => 0)) >= Math.min(10, Math.ceil(options.uploads / 10))) return;
+    const half = state.accepted.length >= Math.ceil(state.uploads / 2);
+    if (half && (await succeededCount(stack).catch(() => 0)) >= Math.min(10, Math.ceil(state.uploads / 10))) return;
     await sleep(100);
   }
 }
@@ -243,27 +271,87 @@ async function killLoop(stack, state) {
   }
 }
 
-/** Flush drill: FLUSHALL on the private Redis (or delete the drill's keys) once mid-run. */
-async function flushOnce(stack, state, privateRedis) {
+/** Flush drills: FLUSHALL on the private Redis (or delete the drill's keys) once mid-run; what happened goes to `record`. */
+async function flushOnce(stack, state, privateRedis, record = (fault) => (state.fault = fault)) {
   await midRun(stack, state);
-  if (abortSignal.aborted) return;
+  if (abortSignal.aborted) return undefined;
   const at = Date.now() - state.origin;
   const accepted = state.accepted.length;
+  let fault;
   if (privateRedis) {
     const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
     redis.on('error', () => undefined);
     try {
       const keys = await redis.dbsize();
       await redis.flushall();
-      state.fault = { at, accepted, keys, how: `FLUSHALL on the drill's private redis-server (${privateRedis.url}, pid ${privateRedis.pid})` };
+      fault = { at, accepted, keys, how: `FLUSHALL on the drill's private redis-server (${privateRedis.url}, pid ${privateRedis.pid})` };
     } finally {
       redis.disconnect();
     }
   } else {
     const keys = await deletePrefixedKeys(stack.redisUrl, stack.queuePrefix);
-    state.fault = { at, accepted, keys, how: `no redis-server binary: deleted every key under ${stack.queuePrefix}:* in ${stack.redisUrl} instead of FLUSHALL` };
+    fault = { at, accepted, keys, how: `no redis-server binary: deleted every key under ${stack.queuePrefix}:* in ${stack.redisUrl} instead of FLUSHALL` };
   }
-  log(`  ${fmtSeconds(at)}: ${state.fault.how}: ${state.fault.keys} keys gone (${accepted} uploads accepted so far)`);
+  record(fault);
+  log(`  ${fmtSeconds(at)}: ${fault.how}: ${fault.keys} keys gone (${accepted} uploads accepted so far)`);
+  return fault;
+}
+
+/**
+ * Crashflush drill: every worker is SIGKILLed a random --crash-after after it started and replaced at
+ * once, until `state.done`; so no worker lives long enough for a periodic reconciler run.
+ */
+async function crashLoop(stack, state) {
+  const [low, high] = options.crashAfter;
+  const lifetime = () => low + Math.random() * (high - low);
+  const deadlines = new Map(stack.liveWorkers.map((worker) => [worker, Date.now() + lifetime()]));
+  while (!state.done && !abortSignal.aborted) {
+    await sleep(100);
+    for (const [worker, killAt] of deadlines) {
+      if (state.done || abortSignal.aborted || Date.now() < killAt) continue;
+      deadlines.delete(worker);
+      if (!worker.running) continue;
+      worker.killedOnPurpose = true;
+      worker.kill('SIGKILL');
+      state.fault.kills.push({ at: Date.now() - state.origin, worker: worker.name, pid: worker.pid, livedMs: Date.now() - worker.startedAt });
+      const replacement = stack.addWorker();
+      deadlines.set(replacement, Date.now() + lifetime());
+    }
+  }
+}
+
+/**
+ * After the flush: how long until every accepted upload that is not final has a job in Redis again
+ * (its BullMQ job hash exists), polled every 250 ms. Sets `fault.recoveredMs` (from the flush), or
+ * leaves it undefined when that never happened before `deadline`.
+ */
+async function watchRecovery(stack, state, fault, deadline) {
+  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  redis.on('error', () => undefined);
+  const flushedAt = state.origin + fault.at;
+  try {
+    while (Date.now() < deadline && !abortSignal.aborted) {
+      const ids = state.accepted.map((upload) => upload.id);
+      const { rows } = await stack.pool.query("select id from upload where id = any($1::uuid[]) and status in ('queued', 'processing')", [ids]).catch(() => ({ rows: undefined }));
+      if (rows) {
+        const pipeline = redis.pipeline();
+        for (const row of rows) pipeline.exists(`${stack.queuePrefix}:uploads:${row.id}`);
+        const answers = rows.length ? await pipeline.exec().catch(() => undefined) : [];
+        const missing = answers?.filter(([error, exists]) => error || exists !== 1).length;
+        if (missing !== undefined) {
+          fault.maxMissing = Math.max(fault.maxMissing ?? 0, missing);
+          if (missing === 0) {
+            fault.recoveredMs = Date.now() - flushedAt;
+            log(`  ${fmtSeconds(Date.now() - state.origin)}: every unfinished upload has a job again, ${fmtSeconds(fault.recoveredMs)} after the flush (${fault.maxMissing} were missing one)`);
+            return;
+          }
+        }
+      }
+      await sleep(250);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Postgres drill: cut the proxy for `outage`, then resume. */
@@ -299,7 +387,7 @@ async function cutPostgres(stack, state) {
 async function runDrill(name, logDir) {
   log(`drill ${DRILLS[name]}: starting`);
   let privateRedis;
-  if (name === 'flush') {
+  if (name === 'flush' || name === 'crashflush') {
     privateRedis = await startPrivateRedis({ logDir });
     if (!privateRedis) log('no redis-server binary: the flush drill deletes the keys under its own prefix instead of FLUSHALL');
   }
@@ -310,10 +398,11 @@ async function runDrill(name, logDir) {
     redis: privateRedis ? { url: privateRedis.url, private: true } : undefined,
     pgProxy: name === 'postgres',
     emulatorEnv: { EMULATOR_LATENCY_MS: String(options.latency) },
-    env: HOIST_ENV,
+    env: name === 'crashflush' ? { ...HOIST_ENV, ...CRASHFLUSH_ENV } : HOIST_ENV,
     workerEnv: { WORKER_CONCURRENCY: String(options.concurrency) },
   });
   const state = {
+    uploads: uploadsFor(name),
     origin: Date.now(),
     posted: 0,
     accepted: [],
@@ -329,7 +418,7 @@ async function runDrill(name, logDir) {
       `drill ${name}: database ${stack.databaseName}${stack.proxy ? ` (via proxy 127.0.0.1:${stack.proxy.port})` : ''}, queue prefix ${stack.queuePrefix}, ` +
         `redis ${stack.redisUrl}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl} (latency ${options.latency} ms)`,
     );
-    const files = Array.from({ length: options.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
+    const files = Array.from({ length: state.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
     const deadline = Date.now() + options.drillTimeout;
     state.origin = Date.now();
 
@@ -343,6 +432,15 @@ async function runDrill(name, logDir) {
     const fault = (async () => {
       if (name === 'kill') await killLoop(stack, state);
       if (name === 'flush') await flushOnce(stack, state, privateRedis);
+      if (name === 'crashflush') {
+        state.fault = { kills: [] };
+        const crashing = crashLoop(stack, state);
+        const flushed = await flushOnce(stack, state, privateRedis, (flush) => (state.fault.flush = flush));
+        // The crash loop goes on until everything settled; the fault counts as over once the lost jobs are back.
+        if (flushed) await watchRecovery(stack, state, flushed, deadline);
+        faultOverAt = Date.now();
+        await crashing;
+      }
       if (name === 'postgres') await cutPostgres(stack, state);
       faultOverAt = Date.now();
     })();
@@ -355,7 +453,7 @@ async function runDrill(name, logDir) {
     let lastReport = 0;
     const ids = state.accepted.map((upload) => upload.id);
     // The flush and postgres faults happen once; wait for them to be over before judging "settled".
-    if (name !== 'kill') await Promise.race([fault, sleep(Math.max(0, deadline - Date.now()))]);
+    if (name === 'flush' || name === 'postgres') await Promise.race([fault, sleep(Math.max(0, deadline - Date.now()))]);
     const { settled } = await waitForSettled(stack, ids, {
       deadline,
       signal: abortSignal,
@@ -405,6 +503,7 @@ async function runDrill(name, logDir) {
       statusesFromPostgres: [...views.values()].filter((view) => view.source === 'postgres').length,
       attempts: [...views.values()].reduce((sum, view) => sum + (Number(view.attempts) || 0), 0),
       workersStarted: stack.workers.length,
+      reclaims: [...views.values()].reduce((sum, view) => sum + (Number(view.reclaims) || 0), 0),
     };
     result.checks = checksOf(result);
     if (!result.checks.every((check) => check.pass)) result.logReport = stack.logReport(summarizeLog);
@@ -460,9 +559,26 @@ function topWarnings(stack, top = 6) {
 
 function checksOf(result) {
   const { outcome } = result;
-  const faulted = result.name === 'kill' ? (result.fault?.kills.length ?? 0) > 0 : result.fault !== undefined;
+  const faulted =
+    result.name === 'kill' ? (result.fault?.kills.length ?? 0) > 0 : result.name === 'crashflush' ? (result.fault?.kills.length ?? 0) > 0 && result.fault?.flush !== undefined : result.fault !== undefined;
+  const recovery =
+    result.name === 'crashflush'
+      ? [
+          {
+            what: `lost jobs back within ${fmtSeconds(RECOVERY_TARGET_MS)} of the flush`,
+            value: result.fault?.flush?.recoveredMs === undefined ? 'never' : fmtSeconds(result.fault.flush.recoveredMs),
+            pass: result.fault?.flush?.recoveredMs !== undefined && result.fault.flush.recoveredMs <= RECOVERY_TARGET_MS,
+          },
+          {
+            what: 'no worker lived to a periodic reconciler run',
+            value: `longest ${fmtSeconds(Math.max(0, ...(result.fault?.kills ?? []).map((k) => k.livedMs)))}`,
+            pass: (result.fault?.kills ?? []).every((k) => k.livedMs < Number(CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS) * 0.8),
+          },
+        ]
+      : [];
   return [
     { what: 'the fault hit while uploads were in flight', value: faulted ? 'yes' : 'no', pass: faulted },
+    ...recovery,
     { what: 'lost = 0', value: outcome.lost, pass: outcome.lost === 0 },
     { what: 'duplicate assets = 0', value: outcome.extraAssets, pass: outcome.extraAssets === 0 },
     { what: 'failed = 0', value: outcome.failed, pass: outcome.failed === 0 },
@@ -485,6 +601,7 @@ function faultShort(result) {
   const f = result.fault;
   if (!f) return 'did not happen';
   if (result.name === 'kill') return `${f.kills.length} SIGKILLs`;
+  if (result.name === 'crashflush') return `${f.kills.length} SIGKILLs; ${f.flush ? `FLUSHALL at ${fmtSeconds(f.flush.at)}` : 'no flush'}`;
   if (result.name === 'flush') return `${result.privateRedis ? 'FLUSHALL' : 'keys deleted'} at ${fmtSeconds(f.at)}`;
   return `cut ${fmtSeconds(f.at)} → ${fmtSeconds(f.endedAt)}`;
 }
@@ -497,6 +614,13 @@ function faultText(result) {
     return `${f.kills.length} SIGKILLs every ${fmtSeconds(options.killEvery)} (${kills}), ${f.replacementsReady} replacements started and ready${f.replacementFailures.length ? `, ${f.replacementFailures.length} did not start: ${f.replacementFailures.join('; ')}` : ''}`;
   }
   if (result.name === 'flush') return `${f.how} at ${fmtSeconds(f.at)}: ${f.keys} keys gone; ${f.accepted} uploads accepted by then`;
+  if (result.name === 'crashflush') {
+    const lived = f.kills.map((k) => k.livedMs);
+    const flush = f.flush
+      ? `${f.flush.how} at ${fmtSeconds(f.flush.at)}: ${f.flush.keys} keys gone, ${f.flush.accepted} uploads accepted by then; ${f.flush.maxMissing ?? '?'} unfinished uploads without a job at most, all back ${f.flush.recoveredMs === undefined ? 'never' : `${fmtSeconds(f.flush.recoveredMs)} after the flush`}`
+      : 'no flush';
+    return `${f.kills.length} SIGKILLs, each worker ${fmtSeconds(Math.min(...lived))}–${fmtSeconds(Math.max(...lived))} after it started (RECONCILE_INTERVAL_MS ${CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS}); ${flush}`;
+  }
   return `proxy cut at ${fmtSeconds(f.at)} ${f.timing}, back at ${fmtSeconds(f.endedAt)}: ${f.dropped} connections reset, new ones refused meanwhile; ${f.acceptedBefore} accepted before the cut, ${f.acceptedDuring} during it, ${f.refusedDuring} answers 503 during it`;
 }
 
@@ -521,6 +645,7 @@ function report(results, logDir) {
     ['final statuses read from', ...col((r) => (r.statusesFromPostgres ? `Postgres for ${r.statusesFromPostgres} (API down)` : 'the API'))],
     ['temp files left', ...col((r) => r.tempFilesLeft)],
     ['attempts recorded (sum)', ...col((r) => r.attempts)],
+    ['re-claims recorded (sum)', ...col((r) => r.reclaims)],
     ['provider answers', ...col((r) => JSON.stringify(r.stats.byStatus ?? {}))],
     ['worker processes started', ...col((r) => r.workersStarted)],
     ...EVIDENCE.map(([label]) => [`log: ${label}`, ...col((r) => r.evidence[label])]),
@@ -532,14 +657,14 @@ function report(results, logDir) {
     'Hoist failure drills',
     `  command   ${commandLine('drill.mjs', process.argv.slice(2))}`,
     `  setup     per drill: fresh database, queue prefix, temp dirs; emulator latency ${options.latency} ms; API; ${options.workers} workers × WORKER_CONCURRENCY ${options.concurrency}; ` +
-      `${options.uploads} distinct ~0.9 KB PNGs posted at ${options.submitRate}/s; node ${process.version}, ${availableParallelism()} CPUs`,
+      `${results.map((r) => `${r.posted} (${r.name})`).join(', ')} distinct ~0.9 KB PNGs posted at ${options.submitRate}/s; node ${process.version}, ${availableParallelism()} CPUs`,
     `  env       ${Object.entries(HOIST_ENV)
       .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
+      .join(' ')}${results.some((r) => r.name === 'crashflush') ? `; crashflush: ${Object.entries(CRASHFLUSH_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
     '',
     table(rows),
     '',
-    '  targets (issue 4)',
+    '  targets (issues 4 and 10)',
     table(
       [['drill', 'target', 'measured', 'result'], ...results.flatMap((r) => r.checks.map((check) => [r.name, check.what, String(check.value), check.pass ? 'PASS' : 'FAIL']))],
       { indent: '    ', align: ['left', 'left', 'right', 'left'] },

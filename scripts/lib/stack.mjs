@@ -339,6 +339,7 @@ export class Stack {
   addWorker() {
     this.workerSeq += 1;
     const worker = this.spawn(`worker-${this.workerSeq}`, 'apps/worker/dist/main.js', { ...this.env, ...this.options.workerEnv });
+    worker.startedAt = Date.now();
     this.workers.push(worker);
     return worker;
   }

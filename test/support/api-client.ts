@@ -7,6 +7,7 @@ export interface UploadView {
   id: string;
   status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled' | 'deleted';
   attempts: number;
+  reclaims: number;
   filename: string;
   bytes: number | null;
   contentType: string | null;

@@ -46,9 +46,9 @@ afterAll(async () => {
 async function succeededUpload(tenantId = 'default', publicId?: string) {
   const id = newUploadId();
   await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: publicId ?? `p/${id}`, tags: [] });
-  await uploads.claim(id);
+  const run = (await uploads.claim(id))!;
   const result = { provider: 'test', publicId: publicId ?? `p/${id}`, url: 'u', secureUrl: 'u', format: 'mp4', width: 1, height: 1, bytes: 1, version: 1 };
-  await uploads.markSucceeded(id, result);
+  await uploads.markSucceeded(run, result);
   return id;
 }
 
@@ -105,8 +105,7 @@ describe('DELETE guards', () => {
     // A failed upload of the same public id never owned the asset, even though it came later.
     const failed = newUploadId();
     await uploads.create({ id: failed, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: failed, publicId: 'default/reused', tags: [] });
-    await uploads.claim(failed);
-    await uploads.markFailed(failed, { code: 'provider_rejected', message: 'Invalid image file' });
+    await uploads.markFailed((await uploads.claim(failed))!, { code: 'provider_rejected', message: 'Invalid image file' });
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${failed}` })).json()).toMatchObject({ status: 'deleted' });
     expect(destroyed.length).toBe(before);
     // The newest upload of that public id does own the asset: deleting it destroys it.
@@ -121,7 +120,7 @@ describe('POST /v1/uploads/:id/retry', () => {
     try {
       const id = newUploadId();
       await uploads.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
-      await uploads.markFailed(id, { code: 'attempts_exhausted', message: 'gave up' });
+      await uploads.failUnfinished(id, { code: 'attempts_exhausted', message: 'gave up' });
       const settling = await settlingApp.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
       expect(settling.statusCode).toBe(409);
       expect(settling.json()).toMatchObject({ type: 'urn:hoist:problem:upload-settling' });
@@ -139,7 +138,7 @@ describe('POST /v1/uploads/:id/retry', () => {
     expect((await app.inject({ method: 'POST', url: `/v1/uploads/${foreign}/retry` })).statusCode).toBe(404);
     const id = newUploadId();
     await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, tags: [] });
-    await uploads.markFailed(id, { code: 'provider_rejected', message: 'Invalid image file' });
+    await uploads.failUnfinished(id, { code: 'provider_rejected', message: 'Invalid image file' });
     const gone = await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
     expect(gone.statusCode).toBe(409);
     expect(gone.json()).toMatchObject({ type: 'urn:hoist:problem:upload-bytes-gone' });

@@ -24,7 +24,7 @@ beforeAll(async () => {
     const id = newUploadId(Date.now() - 1_000 + i);
     ids.push(id);
     await uploads.create({ id, tenantId: 'default', filename: `${i}.png`, bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: id, publicId: id, tags: i % 3 === 0 ? ['red'] : [] });
-    if (i % 5 === 0) await uploads.markFailed(id, { code: 'x', message: 'y' });
+    if (i % 5 === 0) await uploads.failUnfinished(id, { code: 'x', message: 'y' });
   }
   const foreign = newUploadId();
   await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, tags: ['red'] });

@@ -12,6 +12,7 @@ export const uploadViewSchema = {
     'id',
     'status',
     'attempts',
+    'reclaims',
     'filename',
     'bytes',
     'contentType',
@@ -28,7 +29,8 @@ export const uploadViewSchema = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     status: { type: 'string', enum: [...UPLOAD_STATUSES] },
-    attempts: { type: 'integer' },
+    attempts: { type: 'integer', description: 'Provider attempts spent (rate-limited calls and runs cut short by a dying worker do not count).' },
+    reclaims: { type: 'integer', description: 'Times a worker died (or lost its lock) while running the upload and another took it over; at more than MAX_RECLAIMS it fails with `reclaims_exhausted`.' },
     filename: { type: 'string' },
     /** The next three are null for a URL upload until a worker has fetched its source. */
     bytes: nullable('integer'),

@@ -129,7 +129,7 @@ describe('GET /v1/webhooks/:id/deliveries', () => {
     for (let i = 0; i < 3; i++) {
       const id = newUploadId();
       await uploads.create({ id, tenantId: 'globex', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, tags: [] });
-      await uploads.markFailed(id, { code: 'provider_rejected', message: 'no' });
+      await uploads.failUnfinished(id, { code: 'provider_rejected', message: 'no' });
       uploadIds.push(id);
     }
     await webhooks.relayEvents({ limit: 100, newId: monotonicIds() });

@@ -5,7 +5,7 @@ import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -60,6 +60,7 @@ runMain('worker', logger, async () => {
   const worker = buildWorker({
     fetcher,
     retainFailedBytes: config.FAILED_UPLOAD_RETENTION_MS > 0,
+    maxReclaims: config.MAX_RECLAIMS,
     observer: metrics.observer,
     uploads,
     storage,
@@ -82,6 +83,7 @@ runMain('worker', logger, async () => {
   });
 
   // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
+  // It runs soon after start-up and at once when the queue-loss marker shows Redis lost its data.
   const reconciler =
     config.RECONCILE_INTERVAL_MS > 0
       ? startReconciler({
@@ -94,6 +96,8 @@ runMain('worker', logger, async () => {
           staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
           orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
           failedRetentionMs: config.FAILED_UPLOAD_RETENTION_MS,
+          marker: new RedisQueueLossMarker({ redis: producer, prefix: config.QUEUE_PREFIX }),
+          lossCheckIntervalMs: config.QUEUE_LOSS_CHECK_INTERVAL_MS,
           onReport: (report) => {
             for (const action of ['enqueued', 'requeued', 'failed', 'orphansRemoved'] as const) {
               if (report[action] > 0) metrics.reconcilerActions.inc({ action }, report[action]);

@@ -49,7 +49,7 @@ describe('processUpload under a state change', () => {
     const storage = new MemoryTempStorage();
     const { id, key } = await accepted(storage);
     // E.g. this worker's lock lapsed, and the queue gave up on the job while its call was still running.
-    const provider = failingAfter((uploadId) => uploads.markFailed(uploadId, { code: 'attempts_exhausted', message: 'Gave up: stalled' }));
+    const provider = failingAfter((uploadId) => uploads.failUnfinished(uploadId, { code: 'attempts_exhausted', message: 'Gave up: stalled' }));
     expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect((await uploads.find(id))?.status).toBe('failed');
     expect(await storage.exists(key)).toBe(true);
@@ -62,5 +62,57 @@ describe('processUpload under a state change', () => {
     expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect((await uploads.find(id))?.status).toBe('cancelled');
     expect(await storage.exists(key)).toBe(false);
+  });
+
+  it('records nothing when another worker took the upload over meanwhile, and leaves it the bytes', async () => {
+    const storage = new MemoryTempStorage();
+    const { id, key } = await accepted(storage);
+    let calls = 0;
+    const provider: UploadProvider = {
+      name: 'test',
+      upload: async (request) => {
+        calls += 1;
+        // This worker's job lock lapsed mid-call: the queue handed the job to another worker, whose claim takes the upload over.
+        await uploads.claim(request.uploadId);
+        return { provider: 'test', publicId: request.publicId, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 9, version: 1 };
+      },
+      destroy: () => Promise.reject(new Error('nothing may be destroyed: the asset is the new run\'s too')),
+    };
+    expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(calls).toBe(1);
+    // The new run still owns it: not succeeded by the old run, bytes still there for the new run to send.
+    expect(await uploads.find(id)).toMatchObject({ status: 'processing', result: null, attempts: 1, reclaimCount: 1 });
+    expect(await storage.exists(key)).toBe(true);
+  });
+
+  it('fails an upload whose workers keep dying once it has been re-claimed more than maxReclaims times, without spending attempts', async () => {
+    const storage = new MemoryTempStorage();
+    const { id, key } = await accepted(storage);
+    // Each claim is a worker that then died mid-run (a poison upload): the first run and 3 re-claims.
+    for (let i = 0; i < 4; i++) await uploads.claim(id);
+    let calls = 0;
+    const provider: UploadProvider = { name: 'test', upload: () => Promise.reject(new Error(`called ${++calls}`)), destroy: () => Promise.resolve() };
+    const outcome = await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false });
+    expect(outcome).toMatchObject({ kind: 'failed', failure: { code: 'reclaims_exhausted' } });
+    expect(calls).toBe(0);
+    const failed = await uploads.find(id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, reclaimCount: 4, error: { code: 'reclaims_exhausted' } });
+    expect(failed?.error?.message).toMatch(/stopped .* 4 times, more than MAX_RECLAIMS \(3\)/);
+    // Kept for a retry once whatever killed the workers is fixed.
+    expect(await storage.exists(key)).toBe(true);
+  });
+
+  it('runs a re-claimed upload as long as it is within maxReclaims', async () => {
+    const storage = new MemoryTempStorage();
+    const { id } = await accepted(storage);
+    // The first run and 2 re-claims died; this run is re-claim 3.
+    for (let i = 0; i < 3; i++) await uploads.claim(id);
+    const provider: UploadProvider = {
+      name: 'test',
+      upload: (request) => Promise.resolve({ provider: 'test', publicId: request.publicId, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 9, version: 1 }),
+      destroy: () => Promise.resolve(),
+    };
+    expect(await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    expect(await uploads.find(id)).toMatchObject({ status: 'succeeded', attempts: 1, reclaimCount: 3 });
   });
 });

@@ -2,14 +2,14 @@ import { Readable } from 'node:stream';
 import { newUploadId, type Upload } from '@hoist/core';
 import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { BullJobQueue, createRedis, UPLOAD_QUEUE, type Redis } from '@hoist/queue';
+import { BullJobQueue, createRedis, RedisQueueLossMarker, UPLOAD_QUEUE, type Redis } from '@hoist/queue';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { reconcileOnce } from './reconciler.js';
+import { reconcileOnce, startReconciler } from './reconciler.js';
 
 const logger = createLogger({ name: 'reconciler-test', level: 'silent', format: 'json' });
 let db: Kysely<Database>;
@@ -123,10 +123,8 @@ describe('reconciler', () => {
   it('keeps the bytes of uploads that ran out of attempts for the retention window, then removes them', async () => {
     const exhausted = await accept();
     const refused = await accept();
-    await uploads.claim(exhausted.id);
-    await uploads.markFailed(exhausted.id, { code: 'attempts_exhausted', message: 'Gave up after the last attempt: 503' });
-    await uploads.claim(refused.id);
-    await uploads.markFailed(refused.id, { code: 'provider_rejected', message: 'Invalid image file' });
+    await uploads.markFailed((await uploads.claim(exhausted.id))!, { code: 'attempts_exhausted', message: 'Gave up after the last attempt: 503' });
+    await uploads.markFailed((await uploads.claim(refused.id))!, { code: 'provider_rejected', message: 'Invalid image file' });
     const sweep = (failedRetentionMs: number) =>
       reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000, failedRetentionMs });
 
@@ -142,8 +140,7 @@ describe('reconciler', () => {
   it('removes temp files no unfinished upload refers to, and keeps the rest', async () => {
     const kept = await accept();
     const done = await accept();
-    await uploads.claim(done.id);
-    await uploads.markSucceeded(done.id, { provider: 'x', publicId: 'p', url: 'u', secureUrl: 'u', format: null, width: null, height: null, bytes: 5, version: null });
+    await uploads.markSucceeded((await uploads.claim(done.id))!, { provider: 'x', publicId: 'p', url: 'u', secureUrl: 'u', format: null, width: null, height: null, bytes: 5, version: null });
     const { key: orphan } = await storage.write(Readable.from([Buffer.from('orphan')]));
     const outcome = await reconcileOnce({ uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: -60_000 });
     expect(outcome).toMatchObject({ ran: true, result: { orphansRemoved: 2 } });
@@ -164,5 +161,76 @@ describe('reconciler', () => {
     release();
     expect(await first).toEqual({ ran: true, result: undefined });
     expect((await run()).ran).toBe(true);
+  });
+
+  /** Starts the reconciler as a worker does, with the production interval: a run one interval later would be 10 minutes away. */
+  function startWorkerReconciler(options: { marker?: RedisQueueLossMarker } = {}) {
+    return startReconciler({
+      uploads,
+      queue,
+      storage,
+      logger,
+      exclusive: new AdvisoryLockRunner(db),
+      intervalMs: 10 * 60_000,
+      staleAfterMs: 2 * 60_000,
+      orphanAgeMs: 60 * 60_000,
+      ...(options.marker ? { marker: options.marker, lossCheckIntervalMs: 300 } : {}),
+    });
+  }
+
+  const live = (ids: string[]) => async () => ((await Promise.all(ids.map((id) => queue.jobState(id)))).every((state) => state === 'live') ? true : undefined);
+
+  it('runs soon after a worker starts, not one interval later: a short-lived worker still repairs what Redis lost', async () => {
+    const lost = [await accept(), await accept()];
+    await queue.queue.obliterate({ force: true });
+    // Lost long enough ago to be stale for the periodic run.
+    await sql`update upload set updated_at = now() - interval '10 minutes'`.execute(db);
+    const started = Date.now();
+    const reconciler = startWorkerReconciler();
+    try {
+      await waitFor(live(lost.map((u) => u.id)), { timeoutMs: 6_000, what: 'the lost jobs to be back' });
+      expect(Date.now() - started).toBeLessThan(6_000);
+    } finally {
+      await reconciler.stop();
+    }
+  });
+
+  it('notices Redis losing its data by the marker and re-enqueues every lost job at once, however young its upload', async () => {
+    const marker = new RedisQueueLossMarker({ redis, prefix });
+    // The queue has been seen whole before this worker started.
+    const first = await marker.check();
+    if (first.lost) await marker.recovered(first.generation);
+    const reconciler = startWorkerReconciler({ marker });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const queued = await accept();
+      const processing = await accept();
+      await uploads.claim(processing.id);
+      // FLUSHALL, as far as this test's prefix goes: the jobs and the marker are gone.
+      await queue.queue.obliterate({ force: true });
+      await redis.del(`${prefix}:queue-marker`);
+      const flushed = Date.now();
+      // Both uploads changed seconds ago: the periodic run's staleness filter (2 min) would skip them for minutes.
+      await waitFor(live([queued.id, processing.id]), { timeoutMs: 4_000, what: 'the lost jobs to be back' });
+      expect(Date.now() - flushed).toBeLessThan(4_000);
+      expect(await marker.check()).toEqual({ lost: false });
+    } finally {
+      await reconciler.stop();
+    }
+  });
+
+  it('recovers a loss that the worker which noticed it did not live to repair', async () => {
+    const marker = new RedisQueueLossMarker({ redis, prefix });
+    const lost = await accept();
+    await queue.queue.obliterate({ force: true });
+    await redis.del(`${prefix}:queue-marker`);
+    // A worker noticed the loss and died before its reconcile ran.
+    expect((await marker.check()).lost).toBe(true);
+    const reconciler = startWorkerReconciler({ marker });
+    try {
+      await waitFor(live([lost.id]), { timeoutMs: 4_000, what: 'the lost job to be back' });
+    } finally {
+      await reconciler.stop();
+    }
   });
 });

@@ -79,7 +79,7 @@ async function endpoint(tenantId: string, path: string) {
 async function succeededUpload(tenantId: string): Promise<string> {
   const id = newUploadId();
   await uploads.create({ id, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, tags: [] });
-  await uploads.markSucceeded(id, { provider: 'cloudinary', publicId: id, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 1, version: 1 });
+  await uploads.markSucceeded((await uploads.claim(id))!, { provider: 'cloudinary', publicId: id, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 1, version: 1 });
   return id;
 }
 

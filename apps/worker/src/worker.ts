@@ -6,7 +6,7 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, events, observer, fetcher, retainFailedBytes, ...queueOptions } = deps;
+  const { uploads, storage, provider, throttle, events, observer, fetcher, retainFailedBytes, maxReclaims, ...queueOptions } = deps;
   const { logger } = deps;
   const useCase: ProcessUploadDeps = {
     uploads,
@@ -18,16 +18,18 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     ...(observer ? { observer } : {}),
     ...(fetcher ? { fetcher } : {}),
     ...(retainFailedBytes === undefined ? {} : { retainFailedBytes }),
+    ...(maxReclaims === undefined ? {} : { maxReclaims }),
   };
   return new UploadWorker({
     ...queueOptions,
+    ...(maxReclaims === undefined ? {} : { maxReclaims }),
     handle: (job) => processUpload(useCase, job),
     ...(observer?.rateLimitPause ? { onRateLimitPause: (pauseMs: number) => observer.rateLimitPause?.(pauseMs / 1000) } : {}),
     onAbandoned: async (uploadId, reason) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;
       const failure = { code: 'attempts_exhausted', message: `Gave up: ${reason}` };
-      const recorded = await uploads.markFailed(uploadId, failure);
+      const recorded = await uploads.failUnfinished(uploadId, failure);
       if (recorded) {
         if (upload.storageKey && !keepsBytesForRetry(failure, retainFailedBytes)) await storage.delete(upload.storageKey);
         logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts, reason }, 'upload failed: job abandoned by the queue');

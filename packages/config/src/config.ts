@@ -83,6 +83,12 @@ const schema = z.object({
   WORKER_CONCURRENCY: integer(1, 1000).default(8),
   /** Provider attempts per upload (rate-limited calls don't count). */
   MAX_ATTEMPTS: integer(1, 100).default(8),
+  /**
+   * Re-claims allowed per upload: times a worker died (or lost its job lock) while running it and
+   * another took it over. One more fails it with `reclaims_exhausted`, so an upload that kills every
+   * worker that runs it still ends. Counted apart from MAX_ATTEMPTS.
+   */
+  MAX_RECLAIMS: integer(0, 100).default(5),
   /** First retry delay, ms; doubles each attempt, with full jitter, up to RETRY_MAX_DELAY_MS. */
   RETRY_BASE_DELAY_MS: integer(1).default(1000),
   RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),
@@ -104,6 +110,11 @@ const schema = z.object({
   PROVIDER_RATE_LIMIT: z.coerce.number().positive().max(100_000).optional(),
   /** How often a worker runs the reconciler (one at a time across the cluster), ms; 0 disables it. */
   RECONCILE_INTERVAL_MS: integer(0).default(30_000),
+  /**
+   * How often a worker checks the queue-loss marker in Redis, ms; 0 disables the check. When the
+   * marker is gone (Redis lost its data) the reconciler runs at once for every unfinished upload.
+   */
+  QUEUE_LOSS_CHECK_INTERVAL_MS: integer(0).default(5_000),
   /** An unfinished upload untouched for this long is checked against the queue by the reconciler, ms. */
   RECONCILE_STALE_AFTER_MS: integer(1_000).default(120_000),
   /**

@@ -1,5 +1,6 @@
 export * from './api-keys.js';
 export * from './cancel-upload.js';
+export * from './concurrently.js';
 export type * from './concurrency-leases.js';
 export * from './delete-upload.js';
 export * from './drain-uploads.js';
@@ -13,6 +14,7 @@ export type * from './logger.js';
 export type * from './observer.js';
 export * from './process-upload.js';
 export * from './provider-throttle.js';
+export type * from './queue-loss-marker.js';
 export * from './reconcile.js';
 export * from './reconcile-exclusively.js';
 export * from './retry-upload.js';

@@ -15,7 +15,7 @@ import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
-import type { FetchedBytes, Upload, UploadFailure } from './upload.js';
+import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 
@@ -37,7 +37,16 @@ export interface ProcessUploadDeps {
    * them after `FAILED_UPLOAD_RETENTION_MS`); default true. False deletes them at once.
    */
   retainFailedBytes?: boolean;
+  /**
+   * Re-claims (a worker died or lost its job lock while running the upload, and another took it
+   * over) after which the upload fails with `reclaims_exhausted` instead of running again; default
+   * {@link DEFAULT_MAX_RECLAIMS}. Bounds an upload that kills every worker that runs it.
+   */
+  maxReclaims?: number;
 }
+
+/** Default of {@link ProcessUploadDeps.maxReclaims} (`MAX_RECLAIMS`). */
+export const DEFAULT_MAX_RECLAIMS = 5;
 
 export interface ProcessUploadJob {
   uploadId: string;
@@ -81,6 +90,9 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   }
   let upload = claimed;
   const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: job.jobId ?? upload.id, attempt: upload.attempts });
+  const maxReclaims = deps.maxReclaims ?? DEFAULT_MAX_RECLAIMS;
+  if (upload.reclaimCount > maxReclaims) return giveUpAfterReclaims(deps, upload, maxReclaims, log);
+  if (upload.reclaimCount > 0) log.warn({ reclaims: upload.reclaimCount }, 'upload taken over from a run that stopped (worker died or lost its lock)');
   const throttle = deps.throttle ?? UNTHROTTLED;
 
   let callStarted: number | undefined;
@@ -102,20 +114,23 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       open: (range) => deps.storage.openRead(bytes.storageKey, range),
       resume: upload.chunkProgress ?? undefined,
       onProgress: async (progress) => {
-        // Between chunks is where a cancellation can stop a large upload early.
-        if (!(await deps.uploads.saveChunkProgress(upload.id, progress))) throw new UploadWithdrawnError();
+        // Between chunks is where a cancellation (or a takeover by another run) can stop a large upload early.
+        if (!(await deps.uploads.saveChunkProgress(upload, progress))) throw new UploadWithdrawnError();
       },
     });
     observeCall(deps, 'success', callStarted);
-    const recorded = await deps.uploads.markSucceeded(upload.id, result);
-    if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
+    const recorded = await deps.uploads.markSucceeded(upload, result);
     // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
     await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
-    if (!recorded) await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
+    if (!recorded) {
+      await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
+      return withdrawn(deps, upload, log);
+    }
+    await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     await deps.storage.delete(bytes.storageKey);
-    if (recorded) log.info({ publicId: result.publicId }, 'upload succeeded');
-    return recorded ? { kind: 'succeeded' } : { kind: 'skipped' };
+    log.info({ publicId: result.publicId }, 'upload succeeded');
+    return { kind: 'succeeded' };
   } catch (error) {
     if (error instanceof ProviderError) {
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
@@ -124,24 +139,25 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
     if (error instanceof FetchSlotsBusyError) {
       // Waiting for a fetch slot is not an attempt: back to the queue with it refunded.
-      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
+      if (!(await deps.uploads.requeue(upload, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       deps.observer?.fetchDeferred?.();
       throw error;
     }
     if (error instanceof RateLimitedError) {
       await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
-      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
+      if (!(await deps.uploads.requeue(upload, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       throw error;
     }
     if (isRetryable(error) && !job.isFinalAttempt) {
-      if (!(await deps.uploads.requeue(upload.id, { refundAttempt: false }))) return withdrawn(deps, upload, log);
+      if (!(await deps.uploads.requeue(upload, { refundAttempt: false }))) return withdrawn(deps, upload, log);
       log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : 'provider call failed; will retry');
       throw error;
     }
     const failure = toFailure(error, job.isFinalAttempt);
     if (!failure) throw error;
-    if (await deps.uploads.markFailed(upload.id, failure)) await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
+    if (!(await deps.uploads.markFailed(upload, failure))) return withdrawn(deps, upload, log);
+    await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
     if (upload.storageKey && !keepsBytesForRetry(failure, deps.retainFailedBytes)) await deps.storage.delete(upload.storageKey);
     log.error({ err: error, code: failure.code }, 'upload failed');
@@ -150,10 +166,27 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
 }
 
 /**
- * The upload left `processing` while this attempt ran. Cancelled (or deleted): stop without retrying
- * and free its bytes. Anything else (another run of the job failed or finished it meanwhile, e.g.
- * after this worker's lock lapsed): stop, and leave the bytes to whoever recorded that outcome —
- * a failed upload keeps them for a retry.
+ * Workers kept dying (or losing their lock) while running this upload: it may be what kills them.
+ * It ends `failed` with `reclaims_exhausted` instead of taking down one more worker; its bytes are
+ * kept for a retry like those of an upload that ran out of attempts.
+ */
+async function giveUpAfterReclaims(deps: ProcessUploadDeps, upload: ClaimedUpload, maxReclaims: number, log: Logger): Promise<ProcessOutcome> {
+  const failure: UploadFailure = {
+    code: 'reclaims_exhausted',
+    message: `Gave up: the worker running this upload stopped (crashed, was killed or lost its job lock) ${upload.reclaimCount} times, more than MAX_RECLAIMS (${maxReclaims}); the upload itself may be what stops them.`,
+  };
+  if (!(await deps.uploads.markFailed(upload, failure))) return withdrawn(deps, upload, log);
+  await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
+  if (upload.storageKey && !keepsBytesForRetry(failure, deps.retainFailedBytes)) await deps.storage.delete(upload.storageKey);
+  log.error({ code: failure.code, reclaims: upload.reclaimCount }, 'upload failed: its workers kept stopping');
+  return { kind: 'failed', failure, error: new Error(failure.message) };
+}
+
+/**
+ * This run no longer owns the upload: it left `processing`, or another run claimed it (this worker's
+ * job lock lapsed). Cancelled (or deleted): stop without retrying and free its bytes. Anything else
+ * (another run owns it now, or failed or finished it meanwhile): stop, and leave the bytes to that
+ * run or to whoever recorded the outcome — a failed upload keeps them for a retry.
  */
 async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<ProcessOutcome> {
   const current = await deps.uploads.find(upload.id);
@@ -161,7 +194,7 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
     log.info({}, `upload ${current.status} while running; stopped`);
   } else {
-    log.warn({ status: current?.status }, 'upload changed state while this attempt ran; stopped');
+    log.warn({ status: current?.status }, 'this run no longer owns the upload (another run took it over, or it became final); stopped without recording an outcome');
   }
   return { kind: 'skipped' };
 }
@@ -191,7 +224,7 @@ const FETCH_WITHDRAWAL_CHECK_MS = 1_000;
  * The upload's bytes in temp storage: a file upload's are there since the API accepted it; a URL
  * upload's are fetched on its first attempt (and again if a retry finds them gone).
  */
-async function ensureBytes(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<FetchedBytes> {
+async function ensureBytes(deps: ProcessUploadDeps, upload: ClaimedUpload, log: Logger): Promise<FetchedBytes> {
   const { bytes, contentType, sha256, storageKey, sourceUrl } = upload;
   const known = bytes !== null && contentType !== null && sha256 !== null && storageKey !== null;
   if (known && (sourceUrl === null || (await deps.storage.exists(storageKey)))) return { bytes, contentType, sha256, storageKey };
@@ -208,7 +241,7 @@ async function ensureBytes(deps: ProcessUploadDeps, upload: Upload, log: Logger)
   } finally {
     watch.stop();
   }
-  if (!(await deps.uploads.recordFetched(upload.id, fetched))) {
+  if (!(await deps.uploads.recordFetched(upload, fetched))) {
     await deps.storage.delete(fetched.storageKey);
     throw new UploadWithdrawnError();
   }
@@ -217,16 +250,15 @@ async function ensureBytes(deps: ProcessUploadDeps, upload: Upload, log: Logger)
 }
 
 /**
- * The provider stored the asset but the upload was final by then: cancelled or deleted while this
- * worker ran it (or finished by a duplicate job). A cancelled or deleted upload must not leave an
+ * The provider stored the asset but this run no longer owned the upload: cancelled or deleted while
+ * this worker ran it (or taken over, or finished, by another run). A cancelled or deleted upload must not leave an
  * asset behind, so it is destroyed; best effort, logged when it fails.
  */
 async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publicId: string; resourceType: string }, log: Logger): Promise<void> {
   const current = await deps.uploads.find(id);
-  if (current?.status !== 'cancelled' && current?.status !== 'deleted') {
-    log.warn({}, 'upload already final; a duplicate job uploaded the same asset again');
-    return;
-  }
+  // Otherwise another run owns it or finished it: the asset is at the same public id, so it is that
+  // run's asset too, and nothing is undone.
+  if (current?.status !== 'cancelled' && current?.status !== 'deleted') return;
   try {
     if (!(await destroyUnlessHeldElsewhere(deps, current, asset))) return;
     log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);

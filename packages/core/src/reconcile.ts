@@ -1,3 +1,4 @@
+import { forEachConcurrently } from './concurrently.js';
 import { enqueueFairly } from './fair-share.js';
 import type { JobInspector, JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
@@ -26,6 +27,11 @@ export interface OutboxDeps {
 }
 
 const PAGE = 200;
+/**
+ * Uploads repaired (or relayed) at once. Each repair is a few round trips to Redis and Postgres; one
+ * after the other, 300 uploads lost in a flush would take tens of seconds to come back.
+ */
+const DEFAULT_CONCURRENCY = 16;
 const TEMP_FILE_MISSING = { code: 'temp_file_missing', message: 'The temporary file for this upload is gone; it cannot be sent to the provider.' };
 
 /**
@@ -33,21 +39,21 @@ const TEMP_FILE_MISSING = { code: 'temp_file_missing', message: 'The temporary f
  * than `graceMs` are left alone: the API that accepted them may be enqueueing them right now.
  * Idempotent, so several processes may relay at once.
  */
-export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number; now?: Date } = {}): Promise<{ enqueued: number; failed: number }> {
+export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number; now?: Date; concurrency?: number } = {}): Promise<{ enqueued: number; failed: number }> {
   const now = options.now ?? new Date();
   const before = new Date(now.getTime() - (options.graceMs ?? 2_000));
   let enqueued = 0;
   let failed = 0;
   for (;;) {
     const batch = await deps.uploads.listOutbox({ before, limit: PAGE });
-    for (const upload of batch) {
+    await forEachConcurrently(batch, options.concurrency ?? DEFAULT_CONCURRENCY, async (upload) => {
       // A URL upload's bytes may not be fetched yet; a file upload without its bytes can never run.
       if (!(await hasBytesOrSource(deps.storage, upload))) {
-        if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+        if (await deps.uploads.failUnfinished(upload.id, TEMP_FILE_MISSING)) {
           failed += 1;
           bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }).error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
         }
-        continue;
+        return;
       }
       // A retried upload may still have its old finished job under the same id, which would make
       // the enqueue a no-op.
@@ -55,7 +61,7 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
       await enqueueFairly(deps, upload);
       await deps.uploads.markEnqueued(upload.id);
       enqueued += 1;
-    }
+    });
     if (batch.length < PAGE) break;
   }
   if (enqueued || failed) deps.logger.info({ enqueued, failed }, 'outbox relayed');
@@ -67,8 +73,13 @@ export interface ReconcileDeps extends OutboxDeps {
 }
 
 export interface ReconcileOptions {
-  /** Unfinished uploads untouched for this long are checked against the queue, ms. */
+  /**
+   * Unfinished uploads untouched for this long are checked against the queue, ms. 0 checks every
+   * one (after the queue's store lost its data, any job may be gone, however young its upload).
+   */
   staleAfterMs: number;
+  /** Uploads repaired at once; default 16. */
+  concurrency?: number;
   /** Temp objects unreferenced for this long are removed, ms. */
   orphanAgeMs: number;
   /** Bytes of uploads that failed by running out of attempts are kept this long for a retry, ms; default 0. */
@@ -87,14 +98,15 @@ export interface ReconcileOptions {
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const now = options.now ?? new Date();
-  const outbox = await relayOutbox(deps, { now });
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const outbox = await relayOutbox(deps, { now, concurrency });
   const report: ReconcileReport = { enqueued: outbox.enqueued, requeued: 0, failed: outbox.failed, orphansRemoved: 0 };
 
   const before = new Date(now.getTime() - options.staleAfterMs);
   let afterId: string | undefined;
   for (;;) {
     const batch = await deps.uploads.listUnfinished({ before, limit: PAGE, afterId });
-    for (const upload of batch) await repair(deps, upload, report);
+    await forEachConcurrently(batch, concurrency, (upload) => repair(deps, upload, report));
     if (batch.length < PAGE) break;
     afterId = batch.at(-1)?.id;
   }
@@ -114,14 +126,14 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
     // Its bytes stay for the retry window, as for any upload that ran out of attempts.
-    if (await deps.uploads.markFailed(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
+    if (await deps.uploads.failUnfinished(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
       report.failed += 1;
       log.warn({}, 'upload failed: its job had failed');
     }
     return;
   }
   if (!(await hasBytesOrSource(deps.storage, upload))) {
-    if (await deps.uploads.markFailed(upload.id, TEMP_FILE_MISSING)) {
+    if (await deps.uploads.failUnfinished(upload.id, TEMP_FILE_MISSING)) {
       report.failed += 1;
       log.error({ storageKey: upload.storageKey }, 'upload failed: temp file gone');
     }

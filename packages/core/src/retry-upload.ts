@@ -8,11 +8,12 @@ import { bindLogger } from './upload-log.js';
 
 /**
  * Failure codes worth retrying later as they are: the provider kept failing transiently until the
- * attempts ran out. The bytes of uploads failed this way are kept for a while (`FAILED_UPLOAD_RETENTION_MS`)
+ * attempts ran out, or workers kept dying while running the upload (`reclaims_exhausted`: worth a
+ * retry once whatever killed them is fixed). The bytes of uploads failed this way are kept for a while (`FAILED_UPLOAD_RETENTION_MS`)
  * so an operator or client can send them again after an outage; every other failure (the provider
  * refused the file, the bytes were lost) deletes them at once, as nothing would change on a retry.
  */
-export const RETRYABLE_FAILURE_CODES: readonly string[] = ['attempts_exhausted'];
+export const RETRYABLE_FAILURE_CODES: readonly string[] = ['attempts_exhausted', 'reclaims_exhausted'];
 
 /**
  * True when a failed upload's temp bytes should be kept for a later retry: retention is on

@@ -9,6 +9,7 @@ export function toUploadView(upload: Upload) {
     id: upload.id,
     status: upload.status,
     attempts: upload.attempts,
+    reclaims: upload.reclaimCount,
     filename: upload.filename,
     bytes: upload.bytes,
     contentType: upload.contentType,

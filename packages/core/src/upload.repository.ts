@@ -1,4 +1,4 @@
-import type { FetchedBytes, NewUpload, Upload, UploadFailure, UploadResult, UploadStatus } from './upload.js';
+import type { ClaimedUpload, FetchedBytes, NewUpload, Upload, UploadFailure, UploadResult, UploadRun, UploadStatus } from './upload.js';
 import type { ChunkProgress } from './upload-provider.js';
 
 /** Filters and page for {@link UploadRepository.list}. */
@@ -45,28 +45,41 @@ export interface UploadRepository {
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined>;
 
   /**
-   * queued|processing → processing, counting one attempt. A stalled job picked up again claims an
-   * upload that is already `processing`, and that attempt counts too.
+   * queued|processing → processing under a new fencing token (`claimToken`), which every outcome of
+   * the run must name. From `queued` it counts one attempt; from `processing` (the run before died
+   * or lost its job lock, and the queue handed the job out again) it counts a re-claim instead, so
+   * dying workers never spend provider attempts. The earlier run's token stops working at once.
    * @returns the claimed upload, or undefined when it is unknown or already final (nothing to do).
    */
-  claim(id: string): Promise<Upload | undefined>;
+  claim(id: string): Promise<ClaimedUpload | undefined>;
 
   /**
-   * processing → queued while the job waits to run again. With `refundAttempt` the attempt counted
-   * by `claim` is given back (a rate-limited call did not consume a retry).
-   * @returns false when the upload was not `processing` (e.g. it became final meanwhile).
+   * processing → queued while the job waits to run again, if `run` still owns the upload. With
+   * `refundAttempt` the attempt counted by `claim` is given back (a rate-limited call did not
+   * consume a retry).
+   * @returns false when the upload is no longer `processing` under this run's token (it became
+   * final, or another run claimed it): the caller's run is over.
    */
-  requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean>;
+  requeue(run: UploadRun, options: { refundAttempt: boolean }): Promise<boolean>;
 
   /**
-   * queued|processing → succeeded with the provider's result. `queued` is allowed because a
-   * duplicate worker may have requeued the upload while this one was finishing it.
+   * processing → succeeded with the provider's result, if `run` still owns the upload.
+   * @returns false when it is final or another run claimed it since.
+   */
+  markSucceeded(run: UploadRun, result: UploadResult): Promise<boolean>;
+
+  /**
+   * processing → failed with a reason, if `run` still owns the upload.
+   * @returns false when it is final or another run claimed it since.
+   */
+  markFailed(run: UploadRun, failure: UploadFailure): Promise<boolean>;
+
+  /**
+   * queued|processing → failed, whoever runs it: for failures decided outside any run (the queue
+   * gave up on the job, the bytes are gone, the reconciler found the job failed).
    * @returns false when it was already final.
    */
-  markSucceeded(id: string, result: UploadResult): Promise<boolean>;
-
-  /** queued|processing → failed with a reason. @returns false when it was already final. */
-  markFailed(id: string, failure: UploadFailure): Promise<boolean>;
+  failUnfinished(id: string, failure: UploadFailure): Promise<boolean>;
 
   /**
    * queued|processing → cancelled. A `processing` upload's worker finds out when it tries to record
@@ -76,7 +89,7 @@ export interface UploadRepository {
   markCancelled(id: string, options?: { from: readonly ('queued' | 'processing')[] }): Promise<boolean>;
 
   /**
-   * failed → queued for another round of attempts: attempts back to 0, error cleared, retry count + 1,
+   * failed → queued for another round of attempts: attempts and re-claims back to 0, error cleared, retry count + 1,
    * and out of the queue (`enqueuedAt` null) until {@link markEnqueued}, so the outbox relay enqueues
    * it if the caller cannot.
    * @returns false when it was not `failed`.
@@ -96,8 +109,11 @@ export interface UploadRepository {
    */
   otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean>;
 
-  /** A URL upload's source has been fetched into temp storage: records what the bytes are. Only while `processing`. */
-  recordFetched(id: string, fetched: FetchedBytes): Promise<boolean>;
+  /**
+   * A URL upload's source has been fetched into temp storage: records what the bytes are, if `run`
+   * still owns the upload. @returns false otherwise (the fetched bytes are the caller's to delete).
+   */
+  recordFetched(run: UploadRun, fetched: FetchedBytes): Promise<boolean>;
 
   /** The job reached the queue: the upload leaves the outbox. Idempotent. */
   markEnqueued(id: string): Promise<void>;
@@ -112,10 +128,10 @@ export interface UploadRepository {
   listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]>;
 
   /**
-   * Records chunked-upload progress of a processing upload, so a later attempt can resume.
-   * @returns false when the upload is no longer `processing` (cancelled meanwhile): stop sending.
+   * Records chunked-upload progress of `run`, so a later attempt can resume.
+   * @returns false when the run no longer owns the upload (cancelled, or claimed by another run meanwhile): stop sending.
    */
-  saveChunkProgress(id: string, progress: ChunkProgress): Promise<boolean>;
+  saveChunkProgress(run: UploadRun, progress: ChunkProgress): Promise<boolean>;
 
   /**
    * The subset of `keys` still needed: by unfinished uploads, and by uploads failed with

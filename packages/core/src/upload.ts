@@ -39,8 +39,13 @@ export interface Upload {
   /** Owner; a tenant never sees another tenant's uploads. */
   tenantId: string;
   status: UploadStatus;
-  /** Provider attempts that consumed a retry (rate-limited calls do not count). */
+  /** Provider attempts that consumed a retry (rate-limited calls and runs cut short by a dying worker do not count). */
   attempts: number;
+  /**
+   * Times a claim found the upload still `processing`: the worker running it died (or lost its job
+   * lock) and another picked it up. Bounded by `MAX_RECLAIMS` apart from `attempts`.
+   */
+  reclaimCount: number;
   /** The client's filename, sanitised for display; never used as a path. */
   filename: string;
   /** Null only for a URL upload whose URL has not been fetched yet (as are the next three). */
@@ -73,6 +78,20 @@ export interface Upload {
   /** Progress of an unfinished chunked upload, so a later attempt can resume it. */
   chunkProgress: ChunkProgress | null;
 }
+
+/**
+ * One run of an upload, as a worker's claim made it: the fencing token proves the run still owns
+ * the upload. Every outcome a run records (requeue, succeeded, failed, progress) names its run and
+ * is refused once another claim has taken the upload over.
+ */
+export interface UploadRun {
+  id: string;
+  /** New on every claim; opaque. */
+  claimToken: string;
+}
+
+/** An upload as a claim returned it: `processing`, owned by the run with this token. */
+export interface ClaimedUpload extends Upload, UploadRun {}
 
 /** What the API knows when it accepts an upload. */
 export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> &

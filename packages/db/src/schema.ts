@@ -30,6 +30,9 @@ export interface UploadTable {
   metadata: ColumnType<unknown, string | null | undefined, never>;
   resourceType: ColumnType<'image' | 'video' | 'raw' | 'auto', 'image' | 'video' | 'raw' | 'auto' | undefined, never>;
   eager: ColumnType<string[], string[] | undefined, never>;
+  /** The fencing token of the current (or last) run; set by claim only. */
+  claimToken: ColumnType<string | null, never, string | null>;
+  reclaimCount: ColumnType<number, never, number>;
 }
 
 export interface TenantTable {

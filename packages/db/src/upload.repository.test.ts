@@ -62,50 +62,85 @@ describe('KyselyUploadRepository', () => {
     expect(await repo.find(newUploadId())).toBeUndefined();
   });
 
-  it('counts an attempt per claim, including a re-claim of a stalled job', async () => {
+  it('counts an attempt per claim from queued, and a re-claim of a stalled job apart from attempts', async () => {
     const { id } = await repo.create(newUpload());
-    expect((await repo.claim(id))?.attempts).toBe(1);
+    expect(await repo.claim(id)).toMatchObject({ attempts: 1, reclaimCount: 0 });
     const reclaimed = await repo.claim(id);
-    expect(reclaimed).toMatchObject({ status: 'processing', attempts: 2 });
+    // The run before died: its attempt is still the one running, so only the re-claim is counted.
+    expect(reclaimed).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1 });
+    expect(await repo.find(id)).toMatchObject({ attempts: 1, reclaimCount: 1 });
+    expect(await repo.requeue(reclaimed!, { refundAttempt: false })).toBe(true);
+    expect(await repo.claim(id)).toMatchObject({ attempts: 2, reclaimCount: 1 });
+  });
+
+  it('fences every outcome of a run by its claim: only the newest claimant records one', async () => {
+    const { id } = await repo.create(newUpload());
+    const first = (await repo.claim(id))!;
+    // The first claimant's job lock lapsed and the queue handed the job to another worker.
+    const second = (await repo.claim(id))!;
+    expect(second.claimToken).not.toBe(first.claimToken);
+    expect(await repo.saveChunkProgress(first, { sessionId: 'stale', offset: 5 })).toBe(false);
+    expect(await repo.recordFetched(first, { bytes: 1, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: 'stale' })).toBe(false);
+    expect(await repo.requeue(first, { refundAttempt: true })).toBe(false);
+    expect(await repo.markFailed(first, { code: 'provider_rejected', message: 'late' })).toBe(false);
+    expect(await repo.markSucceeded(first, { ...result, publicId: 'stale' })).toBe(false);
+    expect(await repo.find(id)).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1, chunkProgress: null, contentType: 'image/png', sha256: 'a'.repeat(64), error: null, result: null });
+
+    expect(await repo.saveChunkProgress(second, { sessionId: 's', offset: 5 })).toBe(true);
+    expect(await repo.requeue(second, { refundAttempt: false })).toBe(true);
+    const third = (await repo.claim(id))!;
+    // A requeued run is over too: its token does not come back with the next claim.
+    expect(await repo.markSucceeded(second, result)).toBe(false);
+    expect(await repo.markFailed(third, { code: 'provider_rejected', message: 'Invalid image file' })).toBe(true);
+    expect(await repo.find(id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected' } });
+
+    const other = await repo.create(newUpload());
+    await repo.claim(other.id);
+    const winner = (await repo.claim(other.id))!;
+    expect(await repo.markSucceeded(winner, result)).toBe(true);
+    expect(await repo.find(other.id)).toMatchObject({ status: 'succeeded', result });
   });
 
   it('refunds the attempt of a rate-limited call and keeps a spent one', async () => {
     const { id } = await repo.create(newUpload());
-    await repo.claim(id);
-    expect(await repo.requeue(id, { refundAttempt: true })).toBe(true);
+    expect(await repo.requeue((await repo.claim(id))!, { refundAttempt: true })).toBe(true);
     expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0 });
-    await repo.claim(id);
-    await repo.requeue(id, { refundAttempt: false });
+    await repo.requeue((await repo.claim(id))!, { refundAttempt: false });
     expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 1 });
   });
 
   it('never lets a late worker overwrite a final state', async () => {
     const { id } = await repo.create(newUpload());
-    await repo.claim(id);
-    expect(await repo.markSucceeded(id, result)).toBe(true);
+    const run = (await repo.claim(id))!;
+    expect(await repo.markSucceeded(run, result)).toBe(true);
     expect(await repo.claim(id)).toBeUndefined();
-    expect(await repo.markFailed(id, { code: 'x', message: 'late' })).toBe(false);
-    expect(await repo.markSucceeded(id, { ...result, publicId: 'other' })).toBe(false);
-    expect(await repo.requeue(id, { refundAttempt: true })).toBe(false);
+    expect(await repo.markFailed(run, { code: 'x', message: 'late' })).toBe(false);
+    expect(await repo.failUnfinished(id, { code: 'x', message: 'late' })).toBe(false);
+    expect(await repo.markSucceeded(run, { ...result, publicId: 'other' })).toBe(false);
+    expect(await repo.requeue(run, { refundAttempt: true })).toBe(false);
     const final = await repo.find(id);
     expect(final).toMatchObject({ status: 'succeeded', result, error: null });
     expect(final?.completedAt).toBeInstanceOf(Date);
   });
 
-  it('fails from queued or processing', async () => {
+  it('fails from queued or processing, whoever runs it, when the failure is decided outside a run', async () => {
     const queued = await repo.create(newUpload());
-    expect(await repo.markFailed(queued.id, { code: 'provider_rejected', message: 'Invalid Signature' })).toBe(true);
+    expect(await repo.failUnfinished(queued.id, { code: 'provider_rejected', message: 'Invalid Signature' })).toBe(true);
     expect(await repo.find(queued.id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected', message: 'Invalid Signature' } });
+    const processing = await repo.create(newUpload());
+    await repo.claim(processing.id);
+    expect(await repo.failUnfinished(processing.id, { code: 'attempts_exhausted', message: 'Gave up: stalled' })).toBe(true);
+    expect(await repo.find(processing.id)).toMatchObject({ status: 'failed' });
   });
 
-  it('records a success even after a duplicate worker requeued the upload', async () => {
-    // Worker A lost its job lock, worker B re-claimed; A then hit a 5xx and requeued the row
-    // while B was finishing. B's success must still land.
+  it('records a success even after a duplicate worker tried to requeue the upload', async () => {
+    // Worker A lost its job lock, worker B re-claimed; A then hit a 5xx and tried to requeue the row
+    // while B was finishing. A's requeue is refused, and B's success lands.
     const { id } = await repo.create(newUpload());
-    await repo.claim(id);
-    await repo.claim(id);
-    await repo.requeue(id, { refundAttempt: false });
-    expect(await repo.markSucceeded(id, result)).toBe(true);
+    const a = (await repo.claim(id))!;
+    const b = (await repo.claim(id))!;
+    expect(await repo.requeue(a, { refundAttempt: false })).toBe(false);
+    expect(await repo.markSucceeded(b, result)).toBe(true);
     expect(await repo.find(id)).toMatchObject({ status: 'succeeded', result });
   });
 
@@ -118,11 +153,11 @@ describe('KyselyUploadRepository', () => {
 
   it('lets exactly one of two racing claims-to-final win', async () => {
     const { id } = await repo.create(newUpload());
-    await repo.claim(id);
+    const run = (await repo.claim(id))!;
     const outcomes = await Promise.all([
-      repo.markSucceeded(id, result),
-      repo.markFailed(id, { code: 'x', message: 'y' }),
-      repo.markSucceeded(id, result),
+      repo.markSucceeded(run, result),
+      repo.markFailed(run, { code: 'x', message: 'y' }),
+      repo.markSucceeded(run, result),
     ]);
     expect(outcomes.filter(Boolean)).toHaveLength(1);
   });
@@ -146,9 +181,9 @@ describe('KyselyUploadRepository', () => {
     expect(await repo.find(id)).toMatchObject({ sourceUrl: 'https://example.com/a.jpg', bytes: null, sha256: null, contentType: null, storageKey: null });
     const fetched = { bytes: 10, contentType: 'image/jpeg', sha256: 'f'.repeat(64), storageKey: '3f1c1c7e-0000-4000-8000-00000000000f' };
     // Only a claimed (processing) upload can record its bytes.
-    expect(await repo.recordFetched(id, fetched)).toBe(false);
-    await repo.claim(id);
-    expect(await repo.recordFetched(id, fetched)).toBe(true);
+    expect(await repo.recordFetched({ id, claimToken: '00000000-0000-4000-8000-000000000000' }, fetched)).toBe(false);
+    const run = (await repo.claim(id))!;
+    expect(await repo.recordFetched(run, fetched)).toBe(true);
     expect(await repo.find(id)).toMatchObject(fetched);
   });
 
@@ -157,11 +192,10 @@ describe('KyselyUploadRepository', () => {
     expect(await repo.markRetrying(id)).toBe(false);
     expect(await repo.markDeleted(id)).toBe(false);
     await repo.claim(id);
-    await repo.markFailed(id, { code: 'attempts_exhausted', message: 'gave up' });
+    await repo.markFailed((await repo.claim(id))!, { code: 'reclaims_exhausted', message: 'gave up' });
     expect(await repo.markRetrying(id)).toBe(true);
-    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0, retryCount: 1, error: null, completedAt: null, enqueuedAt: null });
-    await repo.claim(id);
-    await repo.markSucceeded(id, result);
+    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0, reclaimCount: 0, retryCount: 1, error: null, completedAt: null, enqueuedAt: null });
+    await repo.markSucceeded((await repo.claim(id))!, result);
     expect(await repo.markDeleted(id)).toBe(true);
     const deleted = await repo.find(id);
     expect(deleted).toMatchObject({ status: 'deleted', result });
@@ -172,11 +206,11 @@ describe('KyselyUploadRepository', () => {
 
   it('cancels a running upload only when asked to, and never a final one', async () => {
     const { id } = await repo.create(newUpload());
-    await repo.claim(id);
+    const run = (await repo.claim(id))!;
     expect(await repo.markCancelled(id, { from: ['queued'] })).toBe(false);
     expect(await repo.markCancelled(id, { from: ['processing'] })).toBe(true);
-    expect(await repo.saveChunkProgress(id, { sessionId: 's', offset: 5 })).toBe(false);
-    expect(await repo.markSucceeded(id, result)).toBe(false);
+    expect(await repo.saveChunkProgress(run, { sessionId: 's', offset: 5 })).toBe(false);
+    expect(await repo.markSucceeded(run, result)).toBe(false);
     expect(await repo.markCancelled(id)).toBe(false);
   });
 });

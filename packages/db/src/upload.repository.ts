@@ -1,11 +1,14 @@
-import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, type ChunkProgress, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
 
-/** UploadRepository on Postgres. Every transition is one guarded UPDATE; there is no read-modify-write. */
+/**
+ * UploadRepository on Postgres. Every transition is one guarded UPDATE; there is no read-modify-write.
+ * A run's writes are fenced by its claim token, so a worker that lost its job lock cannot record anything.
+ */
 export class KyselyUploadRepository implements UploadRepository {
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
@@ -109,20 +112,28 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  claim(id: string): Promise<Upload | undefined> {
+  claim(id: string): Promise<ClaimedUpload | undefined> {
     return unlessUnavailable(async () => {
       const row = await this.db
         .updateTable('upload')
-        .set({ status: 'processing', attempts: sql`attempts + 1`, updatedAt: sql`now()` })
+        .set({
+          status: 'processing',
+          // SET expressions read the row as it was: `status` here is the status before this claim.
+          attempts: sql`case when status = 'processing' then attempts else attempts + 1 end`,
+          reclaimCount: sql`case when status = 'processing' then reclaim_count + 1 else reclaim_count end`,
+          claimToken: sql`gen_random_uuid()`,
+          updatedAt: sql`now()`,
+        })
         .where('id', '=', id)
         .where('status', 'in', ['queued', 'processing'])
         .returningAll()
         .executeTakeFirst();
-      return row && toUpload(row);
+      if (!row?.claimToken) return undefined;
+      return { ...toUpload(row), claimToken: row.claimToken };
     });
   }
 
-  requeue(id: string, options: { refundAttempt: boolean }): Promise<boolean> {
+  requeue(run: UploadRun, options: { refundAttempt: boolean }): Promise<boolean> {
     return unlessUnavailable(async () => {
       const result = await this.db
         .updateTable('upload')
@@ -131,28 +142,39 @@ export class KyselyUploadRepository implements UploadRepository {
           attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
           updatedAt: sql`now()`,
         })
-        .where('id', '=', id)
+        .where('id', '=', run.id)
         .where('status', '=', 'processing')
+        .where('claimToken', '=', run.claimToken)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
   }
 
-  markSucceeded(id: string, result: UploadResult): Promise<boolean> {
+  markSucceeded(run: UploadRun, result: UploadResult): Promise<boolean> {
     return unlessUnavailable(async () => {
       const updated = await this.db
         .updateTable('upload')
         .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
-        .where('id', '=', id)
-        .where('status', 'in', ['queued', 'processing'])
+        .where('id', '=', run.id)
+        .where('status', '=', 'processing')
+        .where('claimToken', '=', run.claimToken)
         .executeTakeFirst();
       return updated.numUpdatedRows > 0n;
     });
   }
 
-  markFailed(id: string, failure: UploadFailure): Promise<boolean> {
+  markFailed(run: UploadRun, failure: UploadFailure): Promise<boolean> {
+    return this.fail(run.id, failure, run.claimToken);
+  }
+
+  failUnfinished(id: string, failure: UploadFailure): Promise<boolean> {
+    return this.fail(id, failure);
+  }
+
+  /** Fails the upload: only under `claimToken` while `processing` when one is given, else from any unfinished status. */
+  private fail(id: string, failure: UploadFailure, claimToken?: string): Promise<boolean> {
     return unlessUnavailable(async () => {
-      const updated = await this.db
+      let update = this.db
         .updateTable('upload')
         .set({
           status: 'failed',
@@ -161,9 +183,9 @@ export class KyselyUploadRepository implements UploadRepository {
           updatedAt: sql`now()`,
           completedAt: sql`now()`,
         })
-        .where('id', '=', id)
-        .where('status', 'in', ['queued', 'processing'])
-        .executeTakeFirst();
+        .where('id', '=', id);
+      update = claimToken === undefined ? update.where('status', 'in', ['queued', 'processing']) : update.where('status', '=', 'processing').where('claimToken', '=', claimToken);
+      const updated = await update.executeTakeFirst();
       return updated.numUpdatedRows > 0n;
     });
   }
@@ -188,6 +210,7 @@ export class KyselyUploadRepository implements UploadRepository {
         .set({
           status: 'queued',
           attempts: 0,
+          reclaimCount: 0,
           retryCount: sql`retry_count + 1`,
           errorCode: null,
           errorMessage: null,
@@ -233,14 +256,15 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  recordFetched(id: string, fetched: FetchedBytes): Promise<boolean> {
+  recordFetched(run: UploadRun, fetched: FetchedBytes): Promise<boolean> {
     return unlessUnavailable(async () => {
       const result = await this.db
         .updateTable('upload')
         // New bytes: any chunked session of earlier bytes must not be resumed with them.
         .set({ ...fetched, chunkSession: null, chunkOffset: 0, updatedAt: sql`now()` })
-        .where('id', '=', id)
+        .where('id', '=', run.id)
         .where('status', '=', 'processing')
+        .where('claimToken', '=', run.claimToken)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -280,13 +304,14 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  saveChunkProgress(id: string, progress: ChunkProgress): Promise<boolean> {
+  saveChunkProgress(run: UploadRun, progress: ChunkProgress): Promise<boolean> {
     return unlessUnavailable(async () => {
       const result = await this.db
         .updateTable('upload')
         .set({ chunkSession: progress.sessionId, chunkOffset: progress.offset, updatedAt: sql`now()` })
-        .where('id', '=', id)
+        .where('id', '=', run.id)
         .where('status', '=', 'processing')
+        .where('claimToken', '=', run.claimToken)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -321,6 +346,7 @@ export function toUpload(row: Row): Upload {
     tenantId: row.tenantId,
     status: row.status satisfies UploadStatus,
     attempts: row.attempts,
+    reclaimCount: row.reclaimCount,
     filename: row.filename,
     // bigint arrives as a string from node-pg; sizes stay far below 2^53.
     bytes: row.bytes === null ? null : Number(row.bytes),

@@ -65,12 +65,13 @@ describe('the upload status trigger', () => {
   it('records one event when an upload reaches a final status, in the same transaction, and none for other changes', async () => {
     await endpoint('acme');
     const id = await newUpload('acme');
-    await uploads.claim(id);
+    const run = (await uploads.claim(id))!;
     expect(await eventsFor(id)).toEqual([]);
-    await uploads.markSucceeded(id, result);
+    await uploads.markSucceeded(run, result);
     // A late duplicate worker's write changes nothing, so it records nothing either.
-    await uploads.markSucceeded(id, result);
-    await uploads.markFailed(id, { code: 'x', message: 'late' });
+    await uploads.markSucceeded(run, result);
+    await uploads.markFailed(run, { code: 'x', message: 'late' });
+    await uploads.failUnfinished(id, { code: 'x', message: 'late' });
     expect(await eventsFor(id)).toEqual([expect.objectContaining({ type: 'upload.succeeded', tenantId: 'acme', relayedAt: null })]);
 
     // Rolled back with the status change: a crash before commit loses both, never one.
@@ -78,7 +79,7 @@ describe('the upload status trigger', () => {
     await db
       .transaction()
       .execute(async (trx) => {
-        await new KyselyUploadRepository(trx).markFailed(other, { code: 'x', message: 'y' });
+        await new KyselyUploadRepository(trx).failUnfinished(other, { code: 'x', message: 'y' });
         throw new Error('crash before commit');
       })
       .catch(() => undefined);
@@ -89,7 +90,7 @@ describe('the upload status trigger', () => {
   it('records failed and cancelled too', async () => {
     await endpoint('acme');
     const failed = await newUpload('acme');
-    await uploads.markFailed(failed, { code: 'provider_rejected', message: 'no' });
+    await uploads.failUnfinished(failed, { code: 'provider_rejected', message: 'no' });
     const cancelled = await newUpload('acme');
     await uploads.markCancelled(cancelled);
     expect((await eventsFor(failed)).map((e) => e.type)).toEqual(['upload.failed']);
@@ -99,7 +100,7 @@ describe('the upload status trigger', () => {
   it('records upload.deleted when a finished upload is deleted, and keeps each event as it was', async () => {
     await endpoint('acme');
     const id = await newUpload('acme');
-    await uploads.markSucceeded(id, result);
+    await uploads.markSucceeded((await uploads.claim(id))!, result);
     await uploads.markDeleted(id);
     await uploads.markDeleted(id);
     expect((await eventsFor(id)).map((e) => e.type)).toEqual(['upload.succeeded', 'upload.deleted']);
@@ -114,15 +115,14 @@ describe('the upload status trigger', () => {
 
   it('records nothing for a tenant without endpoints', async () => {
     const id = await newUpload('quiet');
-    await uploads.markSucceeded(id, result);
+    await uploads.markSucceeded((await uploads.claim(id))!, result);
     expect(await eventsFor(id)).toEqual([]);
   });
 
   it('keeps the upload as it was when the event happened', async () => {
     await endpoint('acme');
     const id = await newUpload('acme');
-    await uploads.claim(id);
-    await uploads.markSucceeded(id, result);
+    await uploads.markSucceeded((await uploads.claim(id))!, result);
     const atTheTime = toUploadView((await uploads.find(id))!);
     // Whatever happens to the row afterwards does not change the event.
     await sql`update upload set tags = '{changed}', updated_at = now() + interval '1 minute' where id = ${id}`.execute(db);
@@ -142,7 +142,7 @@ describe('relayEvents', () => {
     const onlyFailed = await endpoint('globex', ['upload.failed']);
     const elsewhere = await endpoint('acme');
     const id = await newUpload('globex');
-    await uploads.markSucceeded(id, result);
+    await uploads.markSucceeded((await uploads.claim(id))!, result);
 
     const relays = await Promise.all([relayAll(), relayAll(), relayAll()]);
     expect(relays.reduce((sum, r) => sum + r.deliveries, 0)).toBeGreaterThanOrEqual(1);
@@ -195,7 +195,7 @@ describe('deliveries', () => {
   it('lists stale pending deliveries, and drops everything of a deleted endpoint', async () => {
     const target = await endpoint('globex', ['upload.failed']);
     const id = await newUpload('globex');
-    await uploads.markFailed(id, { code: 'x', message: 'y' });
+    await uploads.failUnfinished(id, { code: 'x', message: 'y' });
     await relayAll();
     const [delivery] = await webhooks.listDeliveries(target.id, { limit: 1 });
     await webhooks.markDeliveryEnqueued(delivery!.id);
@@ -250,7 +250,7 @@ describe('retention', () => {
     const stillPending = await newUpload('archive');
     // Recent and finished.
     const recent = await newUpload('archive');
-    for (const id of [...finished, stillPending, recent]) await uploads.markSucceeded(id, result);
+    for (const id of [...finished, stillPending, recent]) await uploads.markSucceeded((await uploads.claim(id))!, result);
     await uploads.markCancelled(noDeliveries);
     await relayAll();
     for (const id of [...finished, recent]) {
@@ -264,7 +264,7 @@ describe('retention', () => {
     await attempt(pending!.id);
     // Old but not relayed yet: it has no deliveries only because the relay has not reached it.
     const unrelayed = await newUpload('archive');
-    await uploads.markSucceeded(unrelayed, result);
+    await uploads.markSucceeded((await uploads.claim(unrelayed))!, result);
 
     await backdate([...finished, noDeliveries, stillPending, unrelayed], 31);
     await backdate([recent], 29);

@@ -327,7 +327,8 @@ function toAttempt(row: Selectable<WebhookDeliveryAttemptTable>): WebhookAttempt
  * timestamps arrive as ISO strings.
  */
 export function snapshotToUpload(snapshot: unknown): Upload {
-  const row: Record<string, unknown> = {};
+  // Events recorded before migration 0013 have no re-claim count: none was counted then.
+  const row: Record<string, unknown> = { reclaimCount: 0 };
   for (const [key, value] of Object.entries(snapshot as Record<string, unknown>)) {
     const name = key.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
     row[name] = name.endsWith('At') && typeof value === 'string' ? new Date(value) : value;

@@ -1,4 +1,4 @@
-import { FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
+import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
@@ -35,6 +35,11 @@ export interface UploadWorkerOptions {
   retry: BackoffOptions;
   /** Queue-wide pause when a rate limit comes without a reset time, ms; doubles with each such limit in a row. */
   rateLimitFallbackMs: number;
+  /**
+   * Re-claims the use case allows (`MAX_RECLAIMS`); default {@link DEFAULT_MAX_RECLAIMS} (5). BullMQ's own limit on stalls is one
+   * more, so it is only a backstop and the upload ends with the use case's `reclaims_exhausted`.
+   */
+  maxReclaims?: number;
   /** Job lock duration and stalled-job check interval, ms; BullMQ's default is 30 000. */
   lockDurationMs?: number;
   /** How long a job waits before trying again while Postgres is unreachable, ms (jittered ±50 %); default 2 000. */
@@ -78,8 +83,10 @@ export class UploadWorker {
       // one never throttles by itself, it only makes every worker obey the provider's pause.
       limiter: { max: WORKER_LIMITER_MAX, duration: 1_000 },
       // A crashed worker's job is picked up again by another (stalled-job recovery). BullMQ's default
-      // gives up after one stall; a host that dies twice during one upload should not fail it.
-      maxStalledCount: 3,
+      // gives up after one stall; a host that dies twice during one upload should not fail it. Postgres
+      // bounds re-claims itself (MAX_RECLAIMS, with a clear `reclaims_exhausted`), so BullMQ's count is
+      // one higher: the job that would exceed MAX_RECLAIMS still runs, and its claim ends the upload.
+      maxStalledCount: (options.maxReclaims ?? DEFAULT_MAX_RECLAIMS) + 1,
       ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
       settings: {
         // Jobs are enqueued with backoff type JITTER_BACKOFF; it is the only custom type there is.
@@ -87,7 +94,7 @@ export class UploadWorker {
       },
     });
     // A job BullMQ will not run again (attempts exhausted, stalled too often, or one we failed on
-    // purpose) must not leave its upload unfinished in Postgres. markFailed is guarded, so this is a
+    // purpose) must not leave its upload unfinished in Postgres. failing it is guarded, so this is a
     // no-op for uploads the use case already recorded as failed.
     this.worker.on('failed', (job, error) => {
       // Our own UnrecoverableError means the use case already recorded the failure; recording it

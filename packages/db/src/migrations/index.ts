@@ -11,6 +11,7 @@ import * as webhooks from './0009-webhooks.js';
 import * as tenantUnfinishedIndex from './0010-tenant-unfinished-index.js';
 import * as webhookEventCreatedAtIndex from './0011-webhook-event-created-at-index.js';
 import * as publicIdIndex from './0012-public-id-index.js';
+import * as claimTokenAndReclaims from './0013-claim-token-and-reclaims.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-tenant-unfinished-index': tenantUnfinishedIndex,
   '0011-webhook-event-created-at-index': webhookEventCreatedAtIndex,
   '0012-public-id-index': publicIdIndex,
+  '0013-claim-token-and-reclaims': claimTokenAndReclaims,
 };
