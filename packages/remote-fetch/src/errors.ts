@@ -21,8 +21,8 @@
  * - `timeout`: connect, headers, body idle time or the total deadline ran out.
  * - `too_slow`: the body arrived slower than the caller's minimum rate (`minRate`). Not retryable:
  *   a source that drips bytes is usually slow by design (or a tarpit), and each retry would hold a
- *   fetch for another whole window. A source that stopped sending
- *   altogether has stalled: `timeout`.
+ *   fetch for another whole window. A window with no bytes at
+ *   all is a stall: `timeout`.
  * - `aborted`: the caller's `signal` aborted the fetch.
  */
 export type RemoteFetchErrorCode =

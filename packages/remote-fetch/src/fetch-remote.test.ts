@@ -114,6 +114,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       timers.push(timer);
       return;
     }
+    case '/burst-then-stall':
+      // Fast (2 000 bytes at once), then nothing.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(2_000, 1));
+      return;
     case '/stall':
       res.writeHead(200, { 'content-type': 'image/gif' });
       res.write('GIF89a');
@@ -405,7 +410,7 @@ describe('fetchRemote: time limits', () => {
   });
 
   it('reports a body that stops altogether as a (retryable) idle timeout, not as too slow', async () => {
-    const result = await fetchRemote(`${origin}/stall`, allowLocal(), opts({ idleTimeoutMs: 400, minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
+    const result = await fetchRemote(`${origin}/burst-then-stall`, allowLocal(), opts({ idleTimeoutMs: 400, minRate: { bytesPerSecond: 1_000, windowMs: 100 } }));
     const error = await failure(readAll(result.body));
     expect(error).toMatchObject({ code: 'timeout', retryable: true, message: 'Body stalled for more than 400 ms.' });
   });

@@ -35,11 +35,9 @@ export interface MinTransferRate {
 export function limitBody(source: Readable, options: LimitBodyOptions): Readable {
   let received = 0;
   let receivedAtWindowStart = 0;
-  let lastByteAt = Date.now();
   const limited = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
-      lastByteAt = Date.now();
       if (received > options.maxBytes) {
         callback(new RemoteFetchError('too_large', `Body is larger than the limit of ${options.maxBytes} bytes.`, { url: options.url }));
         return;
@@ -56,11 +54,10 @@ export function limitBody(source: Readable, options: LimitBodyOptions): Readable
     ? setInterval(() => {
         const inWindow = received - receivedAtWindowStart;
         receivedAtWindowStart = received;
-        // Only a source still sending (a byte in the window's second half) is judged: one that
-        // stopped is stalled, which the idle timeout reports as a retryable timeout. Judging it here
-        // too would make the same stall permanent or retryable by chance.
-        const dripping = Date.now() - lastByteAt < minRate.windowMs / 2;
-        if (dripping && inWindow < (minRate.bytesPerSecond * minRate.windowMs) / 1000) {
+        // A window without a byte is a stall, which the idle timeout reports as a retryable
+        // timeout; judging it here too would make the same stall permanent or retryable by chance.
+        // (A source that was fast and then stopped passes the window it stopped in.)
+        if (inWindow > 0 && inWindow < (minRate.bytesPerSecond * minRate.windowMs) / 1000) {
           limited.destroy(
             new RemoteFetchError('too_slow', `Body arrived at ${Math.round((inWindow * 1000) / minRate.windowMs)} bytes/s, below the minimum of ${minRate.bytesPerSecond} bytes/s.`, { url: options.url }),
           );
