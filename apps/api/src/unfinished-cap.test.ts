@@ -82,7 +82,8 @@ describe(`TENANT_MAX_UNFINISHED_UPLOADS (${CAP}) under races`, () => {
     const { uploads } = (await response.json()) as { uploads: Array<Record<string, unknown>> };
     expect(uploads).toHaveLength(20);
     // One entry per file, in order: the first CAP accepted, every later one refused with the cap's problem.
-    expect(uploads.slice(0, CAP)).toEqual(Array.from({ length: CAP }, () => expect.objectContaining({ id: expect.any(String), status: 'queued' })));
+    const accepted: unknown = expect.objectContaining({ id: expect.any(String), status: 'queued' });
+    expect(uploads.slice(0, CAP)).toEqual(Array.from({ length: CAP }, () => accepted));
     expect(uploads.slice(CAP)).toEqual(
       files.slice(CAP).map((file) => ({ filename: file.filename, error: expect.objectContaining({ type: 'urn:hoist:problem:too-many-unfinished-uploads', status: 429, limit: CAP }) })),
     );

@@ -202,7 +202,7 @@ describe('endpoint limits', () => {
     await db.insertInto('webhookEndpoint').values(rows).execute();
     const id = await newUpload(tenantId);
     await uploads.markSucceeded(id, result);
-    await relayWebhooks({ webhooks, queue: { enqueueDelivery: async () => undefined, deliveryJobState: async () => 'missing', removeFinishedDelivery: async () => undefined }, logger: silentLogger });
+    await relayWebhooks({ webhooks, queue: { enqueueDelivery: () => Promise.resolve(), deliveryJobState: () => Promise.resolve('missing'), removeFinishedDelivery: () => Promise.resolve() }, logger: silentLogger });
     const deliveries = await db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select('d.endpointId').where('e.uploadId', '=', id).execute();
     expect(deliveries.map((d) => d.endpointId).sort()).toEqual(rows.slice(0, MAX_WEBHOOK_ENDPOINTS_PER_TENANT).map((row) => row.id));
   });
