@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
+import { finished } from 'node:stream';
 import { derivePublicId, enqueueFairly, FINAL_STATUSES, MAX_PUBLIC_ID_LENGTH, IdempotencyKeyUsedError, newUploadId, TooManyUnfinishedUploadsError, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
 import type { HoistMetrics } from '@hoist/metrics';
@@ -417,10 +417,23 @@ async function receiveParts(
 
 async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: number, allowed: ReadonlySet<string>): Promise<StoredFile> {
   const inspector = new UploadInspector(maxBytes, allowed);
-  // pipeline, not pipe: a broken request body (client gone, malformed multipart) must fail the
-  // write, and an inspector error must never surface as an unhandled 'error' event. Its own
-  // callback has nothing to add: storage.write reports the same failure.
-  pipeline(part.file, inspector, () => undefined);
+  // Not pipeline(): on a refusal it would destroy the part's stream, and @fastify/multipart ends the
+  // whole iteration when a part is destroyed before its end, so every later file of a "files"
+  // request would vanish without an entry (once the part is larger than what is already buffered,
+  // ~128 KiB). A refused part is unpiped and drained instead, and parsing goes on. A broken request
+  // body (client gone, malformed multipart) still fails the write through the inspector; and the
+  // inspector's own error has a listener here, so it never surfaces as an unhandled 'error' event
+  // (storage.write reports it).
+  const source = part.file;
+  // An error, or a close before the part's end (a truncated body), fails the write.
+  finished(source, (error) => {
+    if (error) inspector.destroy(error);
+  });
+  inspector.on('error', () => {
+    source.unpipe(inspector);
+    source.resume();
+  });
+  source.pipe(inspector);
   const { key } = await storage.write(inspector);
   const measured = inspector.result();
   if (measured.bytes === 0 || !measured.contentType) {
