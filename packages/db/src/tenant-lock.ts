@@ -22,3 +22,28 @@ export const TENANT_LOCKS = {
 export async function lockTenant(trx: Transaction<Database>, lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS], tenantId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId}))`.execute(trx);
 }
+
+/**
+ * Runs work one at a time per key within this process. Callers that are about to wait for a
+ * tenant's advisory lock queue here first, so a burst from one tenant holds one pooled connection
+ * per process instead of every one of them (which would make every other tenant's queries wait for
+ * a connection: a noisy neighbour). The advisory lock still orders processes among themselves.
+ */
+export class SerialByKey {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    // The next one waits for this one to settle, whatever its outcome.
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

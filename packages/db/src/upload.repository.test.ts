@@ -1,5 +1,5 @@
 import { IdempotencyKeyUsedError, newUploadId, StoreUnavailableError, TooManyUnfinishedUploadsError, type NewUpload } from '@hoist/core';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { createDatabase } from './database.js';
@@ -197,6 +197,26 @@ describe('the unfinished-uploads cap', () => {
     for (const refusal of refusals) expect(refusal).toBeInstanceOf(TooManyUnfinishedUploadsError);
     expect(await repo.countUnfinished(tenantId)).toBe(5);
     expect(await db.selectFrom('upload').select('id').where('tenantId', '=', tenantId).execute()).toHaveLength(5);
+  });
+
+  it("queues one tenant's burst in the process, not on pooled connections waiting for its lock", async () => {
+    const tenantId = await tenant();
+    let done = false;
+    let mostWaiting = 0;
+    const poll = (async () => {
+      while (!done) {
+        const { rows } = await sql<{ n: string }>`
+          select count(*) as n from pg_locks
+          where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(db);
+        mostWaiting = Math.max(mostWaiting, Number(rows[0]?.n ?? 0));
+      }
+    })();
+    await Promise.all(Array.from({ length: 40 }, () => repo.create(newUpload({ tenantId }), { maxUnfinished: 100 })));
+    done = true;
+    await poll;
+    // Each connection waiting for the tenant's lock is one another tenant's query cannot use.
+    expect(mostWaiting).toBe(0);
+    expect(await repo.countUnfinished(tenantId)).toBe(40);
   });
 
   it('frees a place when an upload finishes, and leaves other tenants alone', async () => {

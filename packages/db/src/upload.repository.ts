@@ -1,7 +1,7 @@
 import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
-import { lockTenant, TENANT_LOCKS } from './tenant-lock.js';
+import { lockTenant, SerialByKey, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
@@ -11,6 +11,9 @@ type Row = Selectable<UploadTable>;
  * except the count behind the unfinished-uploads cap, which runs under a per-tenant advisory lock.
  */
 export class KyselyUploadRepository implements UploadRepository {
+  /** Creates and retries that check the cap wait here per tenant before taking a connection. */
+  private readonly capped = new SerialByKey();
+
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
   create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
@@ -38,27 +41,30 @@ export class KyselyUploadRepository implements UploadRepository {
       const { idempotency } = options;
       const maxUnfinished = options.maxUnfinished ?? 0;
       if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
+      const serially = <T>(work: () => Promise<T>) => (maxUnfinished > 0 ? this.capped.run(upload.tenantId, work) : work());
       try {
-        return await this.transaction(async (trx) => {
-          if (maxUnfinished > 0) {
-            await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, upload.tenantId);
-            // A replay of an accepted request gets its original answer, even with the tenant now at
-            // its cap; under the lock no request with the same key can slip in between.
-            if (idempotency) {
-              const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
-              if (used) throw used;
+        return await serially(() =>
+          this.transaction(async (trx) => {
+            if (maxUnfinished > 0) {
+              await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, upload.tenantId);
+              // A replay of an accepted request gets its original answer, even with the tenant now at
+              // its cap; under the lock no request with the same key can slip in between.
+              if (idempotency) {
+                const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
+                if (used) throw used;
+              }
+              await refuseAtCap(trx, upload.tenantId, maxUnfinished);
             }
-            await refuseAtCap(trx, upload.tenantId, maxUnfinished);
-          }
-          const row = await insert(trx);
-          if (idempotency) {
-            await trx
-              .insertInto('idempotencyKey')
-              .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
-              .execute();
-          }
-          return toUpload(row);
-        });
+            const row = await insert(trx);
+            if (idempotency) {
+              await trx
+                .insertInto('idempotencyKey')
+                .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
+                .execute();
+            }
+            return toUpload(row);
+          }),
+        );
       } catch (error) {
         if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
         throw (await usedIdempotencyKey(this.db, upload.tenantId, idempotency)) ?? error;
@@ -188,14 +194,17 @@ export class KyselyUploadRepository implements UploadRepository {
     const maxUnfinished = options.maxUnfinished ?? 0;
     return unlessUnavailable(async () => {
       if (maxUnfinished <= 0) return retry(this.db);
-      return this.transaction(async (trx) => {
-        // Only a failed upload can be retried: anything else is `false` (not "over the cap"), as without a cap.
-        const row = await trx.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
-        if (row?.status !== 'failed') return false;
-        await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, row.tenantId);
-        await refuseAtCap(trx, row.tenantId, maxUnfinished);
-        return retry(trx);
-      });
+      // Only a failed upload can be retried: anything else is `false` (not "over the cap"), as without
+      // a cap. The guarded update below settles a change between this read and the lock.
+      const row = await this.db.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
+      if (row?.status !== 'failed') return false;
+      return this.capped.run(row.tenantId, () =>
+        this.transaction(async (trx) => {
+          await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, row.tenantId);
+          await refuseAtCap(trx, row.tenantId, maxUnfinished);
+          return retry(trx);
+        }),
+      );
     });
 
     async function retry(db: Kysely<Database> | Transaction<Database>): Promise<boolean> {
