@@ -92,6 +92,20 @@ describe(`TENANT_MAX_UNFINISHED_UPLOADS (${CAP}) under races`, () => {
     expect(await tempFiles()).toHaveLength(CAP);
   });
 
+  it('holds for URL uploads too: 20 simultaneous ones make exactly the cap', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`${base}/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `https://media.example.com/${i}.png` }) }),
+      ),
+    );
+    expect(responses.filter((response) => response.status === 202)).toHaveLength(CAP);
+    for (const response of responses.filter((r) => r.status !== 202)) {
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(await db.selectFrom('upload').select('id').execute()).toHaveLength(CAP);
+  });
+
   it('answers a replayed Idempotency-Key with the original upload at the cap, and refuses a new key', async () => {
     const first = await upload([png(1)], { 'idempotency-key': 'k-1' });
     expect(first.status).toBe(202);
