@@ -19,6 +19,8 @@ export class HttpProblem extends Error {
     readonly title: string,
     detail?: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Response headers that go with the problem (e.g. `retry-after`), set by the error handler. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
     this.name = 'HttpProblem';

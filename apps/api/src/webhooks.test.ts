@@ -1,4 +1,4 @@
-import { generateApiKey, newUploadId, monotonicIds } from '@hoist/core';
+import { generateApiKey, MAX_WEBHOOK_ENDPOINTS_PER_TENANT, newUploadId, monotonicIds } from '@hoist/core';
 import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -6,7 +6,6 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
-import { MAX_ENDPOINTS_PER_TENANT } from './routes/webhooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
 let app: FastifyInstance;
@@ -19,7 +18,7 @@ beforeAll(async () => {
   drop = database.drop;
   db = createDatabase({ url: database.url });
   const apiKeys = new KyselyApiKeyRepository(db);
-  for (const tenant of ['acme', 'globex', 'crowded']) {
+  for (const tenant of ['acme', 'globex', 'crowded', 'swarm', 'twice']) {
     const generated = generateApiKey();
     await apiKeys.create({ tenantId: tenant, hash: generated.hash, prefix: generated.prefix });
     keys[tenant] = generated.key;
@@ -38,7 +37,8 @@ function call(tenant: string, method: 'GET' | 'POST' | 'DELETE', url: string, pa
   return app.inject({ method, url, headers: { authorization: `Bearer ${keys[tenant]}` }, ...(payload === undefined ? {} : { payload: payload as Json }) });
 }
 
-async function register(tenant: string, body: unknown = { url: 'https://hooks.example.com/in' }) {
+// Each endpoint at a URL of its own unless a test names one: a tenant has one endpoint per URL.
+async function register(tenant: string, body: unknown = { url: `https://hooks.example.com/in/${newUploadId()}` }) {
   const response = await call(tenant, 'POST', '/v1/webhooks', body);
   expect(response.statusCode, response.body).toBe(201);
   return response.json<{ id: string; url: string; events: string[]; secret: string; createdAt: string }>();
@@ -114,9 +114,38 @@ describe('webhook endpoints', () => {
     expect((await register('acme', { url: 'http://127.0.0.1:9999/hook' })).url).toBe('http://127.0.0.1:9999/hook');
   });
 
-  it(`caps a tenant at ${MAX_ENDPOINTS_PER_TENANT} endpoints`, async () => {
-    for (let i = 0; i < MAX_ENDPOINTS_PER_TENANT; i++) await register('crowded');
+  it(`caps a tenant at ${MAX_WEBHOOK_ENDPOINTS_PER_TENANT} endpoints`, async () => {
+    for (let i = 0; i < MAX_WEBHOOK_ENDPOINTS_PER_TENANT; i++) await register('crowded');
     expectProblem(await call('crowded', 'POST', '/v1/webhooks', { url: 'https://hooks.example.com/one-more' }), 409, 'too-many-webhooks');
+  });
+
+  it(`holds the cap against 300 simultaneous registrations: exactly ${MAX_WEBHOOK_ENDPOINTS_PER_TENANT} are created, the rest get 409`, async () => {
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call('swarm', 'POST', '/v1/webhooks', { url: `https://hooks.example.com/swarm/${i}` })));
+    expect(responses.filter((response) => response.statusCode === 201)).toHaveLength(MAX_WEBHOOK_ENDPOINTS_PER_TENANT);
+    const refused = responses.filter((response) => response.statusCode !== 201);
+    expect(refused).toHaveLength(300 - MAX_WEBHOOK_ENDPOINTS_PER_TENANT);
+    for (const response of refused) expect(expectProblem(response, 409, 'too-many-webhooks').limit).toBe(MAX_WEBHOOK_ENDPOINTS_PER_TENANT);
+    expect((await call('swarm', 'GET', '/v1/webhooks')).json<{ webhooks: Json[] }>().webhooks).toHaveLength(MAX_WEBHOOK_ENDPOINTS_PER_TENANT);
+  });
+
+  it('refuses a second endpoint for the same URL with 409, also when written differently; other tenants may use it', async () => {
+    const first = await register('twice', { url: 'https://hooks.example.com/twice?token=abc' });
+    for (const url of ['https://hooks.example.com/twice?token=abc', 'HTTPS://Hooks.Example.com:443/twice?token=abc']) {
+      const problem = expectProblem(await call('twice', 'POST', '/v1/webhooks', { url, events: ['upload.failed'] }), 409, 'webhook-url-taken');
+      expect(problem.webhookId).toBe(first.id);
+      // Webhook URLs often carry a token: the problem names the endpoint, not the URL.
+      expect(JSON.stringify(problem)).not.toContain('token=abc');
+    }
+    expect((await call('twice', 'GET', '/v1/webhooks')).json<{ webhooks: Json[] }>().webhooks).toHaveLength(1);
+    await register('globex', { url: 'https://hooks.example.com/twice?token=abc' });
+  });
+
+  it('validates the body as sent: a string where a list of events belongs is a 400, not a list of one', async () => {
+    const problem = expectProblem(await call('acme', 'POST', '/v1/webhooks', { url: 'https://hooks.example.com/coerced', events: 'upload.failed' }), 400, 'invalid-request');
+    expect(problem.detail).toMatch(/events/);
+    expectProblem(await call('acme', 'POST', '/v1/webhooks', { url: 42 }), 400, 'invalid-request');
+    const listed = (await call('acme', 'GET', '/v1/webhooks')).json<{ webhooks: Json[] }>().webhooks;
+    expect(listed.map((webhook) => webhook.url)).not.toContain('https://hooks.example.com/coerced');
   });
 });
 

@@ -98,3 +98,42 @@ export class SourceFetchError extends Error {
     this.name = 'SourceFetchError';
   }
 }
+
+/**
+ * The tenant already has `limit` unfinished (queued or processing) uploads, so another one — a new
+ * upload or a retry of a failed one — is refused. Nothing was written. Retry once some have finished.
+ */
+export class TooManyUnfinishedUploadsError extends Error {
+  constructor(
+    /** The tenant's cap (`TENANT_MAX_UNFINISHED_UPLOADS`). */
+    readonly limit: number,
+  ) {
+    super(`This tenant already has ${limit} uploads waiting or in progress (the limit); retry once some have finished.`);
+    this.name = 'TooManyUnfinishedUploadsError';
+  }
+}
+
+/** The tenant already has `limit` webhook endpoints, so another is refused. Nothing was written. */
+export class TooManyWebhookEndpointsError extends Error {
+  constructor(
+    /** The cap (`MAX_WEBHOOK_ENDPOINTS_PER_TENANT`). */
+    readonly limit: number,
+  ) {
+    super(`A tenant can have at most ${limit} webhook endpoints; delete one first.`);
+    this.name = 'TooManyWebhookEndpointsError';
+  }
+}
+
+/**
+ * The tenant already has an endpoint for this URL (one per tenant and URL). Nothing was written.
+ * The message leaves the URL out: webhook URLs often carry a token.
+ */
+export class WebhookUrlTakenError extends Error {
+  constructor(
+    /** The endpoint already registered for the URL. */
+    readonly endpointId: string,
+  ) {
+    super(`This tenant already has a webhook endpoint for this URL (${endpointId}); use or delete that one instead.`);
+    this.name = 'WebhookUrlTakenError';
+  }
+}

@@ -28,6 +28,11 @@ export interface RetryUploadDeps {
   queue: JobQueue;
   storage: TempStorage;
   logger: Logger;
+  /**
+   * The tenant's cap on unfinished uploads (`TENANT_MAX_UNFINISHED_UPLOADS`): a retry makes the
+   * upload unfinished again, so it is refused at the cap. 0 or absent: no cap (an operator's retry).
+   */
+  maxUnfinished?: number | undefined;
 }
 
 /** Why a retry did or did not happen. */
@@ -56,6 +61,7 @@ export type RetryOutcome =
  * leaves it in the outbox, which the relay enqueues later.
  *
  * @throws StoreUnavailableError, or the queue's error while removing the old job (nothing changed).
+ * @throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished` (the upload stays failed).
  */
 export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope?: { tenantId: string }): Promise<RetryOutcome> {
   const upload = await deps.uploads.find(uploadId, scope);
@@ -66,7 +72,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
 
   if ((await deps.queue.jobState(upload.id)) === 'live') return { kind: 'settling', upload };
   await deps.queue.removeFinishedJob(upload.id);
-  if (!(await deps.uploads.markRetrying(upload.id))) {
+  if (!(await deps.uploads.markRetrying(upload.id, { maxUnfinished: deps.maxUnfinished }))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'not_failed', upload: current } : { kind: 'not_found' };
   }

@@ -22,9 +22,14 @@ export interface UploadRepository {
   /**
    * Inserts a `queued` upload. Throws if the id already exists. With `idempotency`, the key is
    * recorded in the same transaction, so two concurrent requests with one key make one upload.
+   * With `maxUnfinished` (> 0), the tenant's unfinished uploads are counted and the row inserted
+   * atomically with respect to every other create and retry of the tenant, so concurrent requests
+   * can never take it past the cap. A used Idempotency-Key is answered before the cap is checked: a
+   * replay of an accepted request gets its original upload even at the cap.
    * @throws IdempotencyKeyUsedError when the tenant already used the key (nothing is written).
+   * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` unfinished uploads (nothing is written).
    */
-  create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined }): Promise<Upload>;
+  create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined }): Promise<Upload>;
 
   /**
    * A tenant's uploads, newest first (by id: UUIDv7 ids sort by creation), older than the keyset
@@ -91,10 +96,12 @@ export interface UploadRepository {
   /**
    * failed → queued for another round of attempts: attempts and re-claims back to 0, error cleared, retry count + 1,
    * and out of the queue (`enqueuedAt` null) until {@link markEnqueued}, so the outbox relay enqueues
-   * it if the caller cannot.
+   * it if the caller cannot. With `maxUnfinished` (> 0), the tenant's cap holds as for {@link create}:
+   * a retry makes the upload unfinished again.
    * @returns false when it was not `failed`.
+   * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` unfinished uploads (nothing changes).
    */
-  markRetrying(id: string): Promise<boolean>;
+  markRetrying(id: string, options?: { maxUnfinished?: number | undefined }): Promise<boolean>;
 
   /**
    * succeeded|failed|cancelled → deleted, once the provider asset is gone. Idempotent for `deleted`.

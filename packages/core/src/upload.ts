@@ -8,6 +8,12 @@ export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 /** Statuses no worker may leave: a late or duplicate worker must not overwrite them. */
 export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled', 'deleted'];
 
+/**
+ * Statuses of uploads that still hold a place in their tenant's backlog: what
+ * `TENANT_MAX_UNFINISHED_UPLOADS` counts, the reconciler checks and fair share weighs.
+ */
+export const UNFINISHED_STATUSES = ['queued', 'processing'] as const satisfies readonly UploadStatus[];
+
 /** What the provider stored, as Hoist reports it to clients. */
 export interface UploadResult {
   /** Provider name, e.g. `cloudinary`. */

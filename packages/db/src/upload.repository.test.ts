@@ -1,5 +1,5 @@
-import { newUploadId, StoreUnavailableError, type NewUpload } from '@hoist/core';
-import type { Kysely } from 'kysely';
+import { IdempotencyKeyUsedError, newUploadId, StoreUnavailableError, TooManyUnfinishedUploadsError, type NewUpload } from '@hoist/core';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { createDatabase } from './database.js';
@@ -212,5 +212,84 @@ describe('KyselyUploadRepository', () => {
     expect(await repo.saveChunkProgress(run, { sessionId: 's', offset: 5 })).toBe(false);
     expect(await repo.markSucceeded(run, result)).toBe(false);
     expect(await repo.markCancelled(id)).toBe(false);
+  });
+});
+
+describe('the unfinished-uploads cap', () => {
+  async function tenant(): Promise<string> {
+    const id = `capped-${newUploadId()}`;
+    await db.insertInto('tenant').values({ id }).execute();
+    return id;
+  }
+
+  it('holds under concurrency: 40 simultaneous creates against a cap of 5 make exactly 5 uploads', async () => {
+    const tenantId = await tenant();
+    const outcomes = await Promise.allSettled(Array.from({ length: 40 }, () => repo.create(newUpload({ tenantId }), { maxUnfinished: 5 })));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(5);
+    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    expect(refusals).toHaveLength(35);
+    for (const refusal of refusals) expect(refusal).toBeInstanceOf(TooManyUnfinishedUploadsError);
+    expect(await repo.countUnfinished(tenantId)).toBe(5);
+    expect(await db.selectFrom('upload').select('id').where('tenantId', '=', tenantId).execute()).toHaveLength(5);
+  });
+
+  it("queues one tenant's burst in the process, not on pooled connections waiting for its lock", async () => {
+    const tenantId = await tenant();
+    let done = false;
+    let mostWaiting = 0;
+    const poll = (async () => {
+      while (!done) {
+        const { rows } = await sql<{ n: string }>`
+          select count(*) as n from pg_locks
+          where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(db);
+        mostWaiting = Math.max(mostWaiting, Number(rows[0]?.n ?? 0));
+      }
+    })();
+    await Promise.all(Array.from({ length: 40 }, () => repo.create(newUpload({ tenantId }), { maxUnfinished: 100 })));
+    done = true;
+    await poll;
+    // Each connection waiting for the tenant's lock is one another tenant's query cannot use.
+    expect(mostWaiting).toBe(0);
+    expect(await repo.countUnfinished(tenantId)).toBe(40);
+  });
+
+  it('frees a place when an upload finishes, and leaves other tenants alone', async () => {
+    const tenantId = await tenant();
+    const first = await repo.create(newUpload({ tenantId }), { maxUnfinished: 1 });
+    await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
+    await expect(repo.create(newUpload({ tenantId: await tenant() }), { maxUnfinished: 1 })).resolves.toMatchObject({ status: 'queued' });
+    await repo.markSucceeded((await repo.claim(first.id))!, result);
+    await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 1 })).resolves.toMatchObject({ status: 'queued' });
+  });
+
+  it('answers a replayed Idempotency-Key with the original upload, not the cap', async () => {
+    const tenantId = await tenant();
+    const idempotency = { key: 'same', fingerprint: 'f1' };
+    const original = await repo.create(newUpload({ tenantId }), { idempotency, maxUnfinished: 1 });
+    const replay = await repo.create(newUpload({ tenantId }), { idempotency, maxUnfinished: 1 }).catch((error: unknown) => error);
+    expect(replay).toBeInstanceOf(IdempotencyKeyUsedError);
+    expect(replay).toMatchObject({ uploadId: original.id, sameRequest: true });
+    // A new key at the cap is refused, and records no key.
+    await expect(repo.create(newUpload({ tenantId }), { idempotency: { key: 'other', fingerprint: 'f2' }, maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
+    expect(await db.selectFrom('idempotencyKey').select('key').where('tenantId', '=', tenantId).execute()).toEqual([{ key: 'same' }]);
+  });
+
+  it('refuses a retry that would pass the cap, and counts simultaneous retries atomically', async () => {
+    const tenantId = await tenant();
+    const failed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { id } = await repo.create(newUpload({ tenantId }));
+      await repo.failUnfinished(id, { code: 'attempts_exhausted', message: 'x' });
+      failed.push(id);
+    }
+    const outcomes = await Promise.allSettled(failed.map((id) => repo.markRetrying(id, { maxUnfinished: 2 })));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value)).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyUnfinishedUploadsError)).toHaveLength(4);
+    expect(await repo.countUnfinished(tenantId)).toBe(2);
+    const refused = await db.selectFrom('upload').select(['status', 'retryCount']).where('tenantId', '=', tenantId).where('status', '=', 'failed').execute();
+    expect(refused).toEqual(Array.from({ length: 4 }, () => ({ status: 'failed', retryCount: 0 })));
+    // Not failed is still "not retried", not "over the cap".
+    const [queued] = await db.selectFrom('upload').select('id').where('tenantId', '=', tenantId).where('status', '=', 'queued').execute();
+    expect(await repo.markRetrying(queued!.id, { maxUnfinished: 2 })).toBe(false);
   });
 });

@@ -1,18 +1,23 @@
-import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
+import { lockTenant, SerialByKey, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
 
 /**
- * UploadRepository on Postgres. Every transition is one guarded UPDATE; there is no read-modify-write.
+ * UploadRepository on Postgres. Every transition is one guarded UPDATE; there is no read-modify-write,
+ * except the count behind the unfinished-uploads cap, which runs under a per-tenant advisory lock.
  * A run's writes are fenced by its claim token, so a worker that lost its job lock cannot record anything.
  */
 export class KyselyUploadRepository implements UploadRepository {
+  /** Creates and retries that check the cap wait here per tenant before taking a connection. */
+  private readonly capped = new SerialByKey();
+
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined } = {}): Promise<Upload> {
+  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
     return unlessUnavailable(async () => {
       const insert = async (db: Kysely<Database> | Transaction<Database>) =>
         db
@@ -35,25 +40,35 @@ export class KyselyUploadRepository implements UploadRepository {
           .returningAll()
           .executeTakeFirstOrThrow();
       const { idempotency } = options;
-      if (!idempotency) return toUpload(await insert(this.db));
+      const maxUnfinished = options.maxUnfinished ?? 0;
+      if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
+      const serially = <T>(work: () => Promise<T>) => (maxUnfinished > 0 ? this.capped.run(upload.tenantId, work) : work());
       try {
-        return await this.transaction(async (trx) => {
-          const row = await insert(trx);
-          await trx
-            .insertInto('idempotencyKey')
-            .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
-            .execute();
-          return toUpload(row);
-        });
+        return await serially(() =>
+          this.transaction(async (trx) => {
+            if (maxUnfinished > 0) {
+              await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, upload.tenantId);
+              // A replay of an accepted request gets its original answer, even with the tenant now at
+              // its cap; under the lock no request with the same key can slip in between.
+              if (idempotency) {
+                const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
+                if (used) throw used;
+              }
+              await refuseAtCap(trx, upload.tenantId, maxUnfinished);
+            }
+            const row = await insert(trx);
+            if (idempotency) {
+              await trx
+                .insertInto('idempotencyKey')
+                .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
+                .execute();
+            }
+            return toUpload(row);
+          }),
+        );
       } catch (error) {
-        if ((error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
-        const existing = await this.db
-          .selectFrom('idempotencyKey')
-          .select(['uploadId', 'fingerprint'])
-          .where('tenantId', '=', upload.tenantId)
-          .where('key', '=', idempotency.key)
-          .executeTakeFirstOrThrow();
-        throw new IdempotencyKeyUsedError(existing.uploadId, existing.fingerprint === idempotency.fingerprint);
+        if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
+        throw (await usedIdempotencyKey(this.db, upload.tenantId, idempotency)) ?? error;
       }
     });
   }
@@ -92,15 +107,7 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 
   countUnfinished(tenantId: string): Promise<number> {
-    return unlessUnavailable(async () => {
-      const row = await this.db
-        .selectFrom('upload')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('tenantId', '=', tenantId)
-        .where('status', 'in', ['queued', 'processing'])
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    });
+    return unlessUnavailable(() => countUnfinished(this.db, tenantId));
   }
 
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
@@ -203,9 +210,25 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  markRetrying(id: string): Promise<boolean> {
+  markRetrying(id: string, options: { maxUnfinished?: number | undefined } = {}): Promise<boolean> {
+    const maxUnfinished = options.maxUnfinished ?? 0;
     return unlessUnavailable(async () => {
-      const result = await this.db
+      if (maxUnfinished <= 0) return retry(this.db);
+      // Only a failed upload can be retried: anything else is `false` (not "over the cap"), as without
+      // a cap. The guarded update below settles a change between this read and the lock.
+      const row = await this.db.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
+      if (row?.status !== 'failed') return false;
+      return this.capped.run(row.tenantId, () =>
+        this.transaction(async (trx) => {
+          await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, row.tenantId);
+          await refuseAtCap(trx, row.tenantId, maxUnfinished);
+          return retry(trx);
+        }),
+      );
+    });
+
+    async function retry(db: Kysely<Database> | Transaction<Database>): Promise<boolean> {
+      const result = await db
         .updateTable('upload')
         .set({
           status: 'queued',
@@ -226,7 +249,7 @@ export class KyselyUploadRepository implements UploadRepository {
         .where('status', '=', 'failed')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
-    });
+    }
   }
 
   markDeleted(id: string): Promise<boolean> {
@@ -296,7 +319,7 @@ export class KyselyUploadRepository implements UploadRepository {
       let query = this.db
         .selectFrom('upload')
         .selectAll()
-        .where('status', 'in', ['queued', 'processing'])
+        .where('status', 'in', UNFINISHED_STATUSES)
         .where('updatedAt', '<', options.before);
       if (options.afterId) query = query.where('id', '>', options.afterId);
       const rows = await query.orderBy('id').limit(options.limit).execute();
@@ -327,7 +350,7 @@ export class KyselyUploadRepository implements UploadRepository {
         .where('storageKey', 'in', [...keys])
         .where((eb) =>
           eb.or([
-            eb('status', 'in', ['queued', 'processing']),
+            eb('status', 'in', UNFINISHED_STATUSES),
             ...(keepFailedSince
               ? [eb.and([eb('status', '=', 'failed'), eb('errorCode', 'in', [...RETRYABLE_FAILURE_CODES]), eb('completedAt', '>=', keepFailedSince)])]
               : []),
@@ -337,6 +360,40 @@ export class KyselyUploadRepository implements UploadRepository {
       return new Set(rows.flatMap((row) => (row.storageKey === null ? [] : [row.storageKey])));
     });
   }
+}
+
+/** How many of the tenant's uploads are unfinished (queued or processing). */
+async function countUnfinished(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('upload')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenantId', '=', tenantId)
+    .where('status', 'in', UNFINISHED_STATUSES)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished`. Only meaningful
+ * under the tenant's `unfinishedUploads` lock, taken by every create and retry that checks the cap.
+ */
+async function refuseAtCap(trx: Transaction<Database>, tenantId: string, maxUnfinished: number): Promise<void> {
+  if ((await countUnfinished(trx, tenantId)) >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+}
+
+/** The error a used Idempotency-Key answers with (a replay of the same request, or a reuse), or undefined for a new key. */
+async function usedIdempotencyKey(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+  idempotency: { key: string; fingerprint: string },
+): Promise<IdempotencyKeyUsedError | undefined> {
+  const existing = await db
+    .selectFrom('idempotencyKey')
+    .select(['uploadId', 'fingerprint'])
+    .where('tenantId', '=', tenantId)
+    .where('key', '=', idempotency.key)
+    .executeTakeFirst();
+  return existing && new IdempotencyKeyUsedError(existing.uploadId, existing.fingerprint === idempotency.fingerprint);
 }
 
 /** A row as Kysely reads it → the domain Upload. Exported for mappings of the same row from elsewhere (webhook event snapshots). */

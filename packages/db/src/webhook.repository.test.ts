@@ -1,4 +1,4 @@
-import { monotonicIds, newUploadId, pruneWebhooks, toUploadView, type NewUpload, type WebhookEventType } from '@hoist/core';
+import { MAX_WEBHOOK_ENDPOINTS_PER_TENANT, monotonicIds, newUploadId, pruneWebhooks, relayWebhooks, toUploadView, TooManyWebhookEndpointsError, WebhookUrlTakenError, type NewUpload, type WebhookEventType } from '@hoist/core';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
@@ -45,7 +45,9 @@ async function newUpload(tenantId: string): Promise<string> {
 }
 
 async function endpoint(tenantId: string, events: WebhookEventType[] = ['upload.succeeded', 'upload.failed', 'upload.cancelled', 'upload.deleted']) {
-  return webhooks.createEndpoint({ id: newUploadId(), tenantId, url: 'https://example.com/hook', events, secret: 'whsec_test' });
+  const id = newUploadId();
+  // A URL of its own: a tenant has one endpoint per URL.
+  return webhooks.createEndpoint({ id, tenantId, url: `https://example.com/hook/${id}`, events, secret: 'whsec_test' });
 }
 
 async function eventsFor(uploadId: string) {
@@ -151,6 +153,58 @@ describe('relayEvents', () => {
     expect(deliveries.map((d) => d.endpointId)).not.toContain(onlyFailed.id);
     expect(deliveries.map((d) => d.endpointId)).not.toContain(elsewhere.id);
     expect((await eventsFor(id))[0]?.relayedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('endpoint limits', () => {
+  const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silentLogger };
+
+  async function tenant(): Promise<string> {
+    const id = `limited-${newUploadId()}`;
+    await db.insertInto('tenant').values({ id }).execute();
+    return id;
+  }
+
+  it('holds the cap under concurrency: 300 simultaneous registrations against 20 make exactly 20', async () => {
+    const tenantId = await tenant();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 300 }, (_, i) =>
+        webhooks.createEndpoint({ id: newUploadId(), tenantId, url: `https://example.com/race/${i}`, events: ['upload.failed'], secret: 'whsec_test' }, { maxPerTenant: 20 }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(20);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyWebhookEndpointsError)).toHaveLength(280);
+    expect(await webhooks.countEndpoints(tenantId)).toBe(20);
+  });
+
+  it('keeps one endpoint per tenant and URL, also when registered simultaneously', async () => {
+    const [tenantId, other] = [await tenant(), await tenant()];
+    const url = 'https://example.com/once';
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => webhooks.createEndpoint({ id: newUploadId(), tenantId, url, events: ['upload.failed'], secret: 'whsec_test' })),
+    );
+    const created = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    expect(created).toHaveLength(1);
+    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    expect(refusals).toHaveLength(9);
+    for (const refusal of refusals) expect(refusal).toEqual(new WebhookUrlTakenError(created[0]!.id));
+    // Another tenant may use the same URL; once deleted, the URL can be registered again.
+    await expect(webhooks.createEndpoint({ id: newUploadId(), tenantId: other, url, events: ['upload.failed'], secret: 'whsec_test' })).resolves.toMatchObject({ url });
+    await webhooks.deleteEndpoint(created[0]!.id, { tenantId });
+    await expect(webhooks.createEndpoint({ id: newUploadId(), tenantId, url, events: ['upload.failed'], secret: 'whsec_test' })).resolves.toMatchObject({ url });
+  });
+
+  it(`fans one event out to at most ${MAX_WEBHOOK_ENDPOINTS_PER_TENANT} endpoints, the oldest, even when more pre-date the cap`, async () => {
+    const tenantId = await tenant();
+    const ids = monotonicIds();
+    // Rows written before the cap was atomic, straight into the table.
+    const rows = Array.from({ length: MAX_WEBHOOK_ENDPOINTS_PER_TENANT + 5 }, (_, i) => ({ id: ids(), tenantId, url: `https://example.com/old/${i}`, events: ['upload.succeeded'], secret: 'whsec_test' }));
+    await db.insertInto('webhookEndpoint').values(rows).execute();
+    const id = await newUpload(tenantId);
+    await uploads.markSucceeded((await uploads.claim(id))!, result);
+    await relayWebhooks({ webhooks, queue: { enqueueDelivery: () => Promise.resolve(), deliveryJobState: () => Promise.resolve('missing'), removeFinishedDelivery: () => Promise.resolve() }, logger: silentLogger });
+    const deliveries = await db.selectFrom('webhookDelivery as d').innerJoin('webhookEvent as e', 'e.id', 'd.eventId').select('d.endpointId').where('e.uploadId', '=', id).execute();
+    expect(deliveries.map((d) => d.endpointId).sort()).toEqual(rows.slice(0, MAX_WEBHOOK_ENDPOINTS_PER_TENANT).map((row) => row.id));
   });
 });
 

@@ -1,22 +1,44 @@
-import type { DeliveryWork, Upload, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookRepository } from '@hoist/core';
+import { TooManyWebhookEndpointsError, WebhookUrlTakenError, type DeliveryWork, type Upload, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType, type WebhookRepository } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
+import { lockTenant, SerialByKey, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable, WebhookDeliveryAttemptTable, WebhookEndpointTable } from './schema.js';
 import { toUpload } from './upload.repository.js';
 
 /** WebhookRepository on Postgres. Events are written by the `upload_webhook_event_trigger` (migration 0009), never here. */
 export class KyselyWebhookRepository implements WebhookRepository {
+  /** Registrations wait here per tenant before taking a connection (see SerialByKey). */
+  private readonly registrations = new SerialByKey();
+
   constructor(private readonly db: Kysely<Database>) {}
 
-  createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>): Promise<WebhookEndpoint> {
-    return unlessUnavailable(async () => {
-      const row = await this.db
-        .insertInto('webhookEndpoint')
-        .values({ id: endpoint.id, tenantId: endpoint.tenantId, url: endpoint.url, events: endpoint.events, secret: endpoint.secret })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toEndpoint(row);
-    });
+  createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>, options: { maxPerTenant?: number | undefined } = {}): Promise<WebhookEndpoint> {
+    const maxPerTenant = options.maxPerTenant ?? 0;
+    return unlessUnavailable(() =>
+      this.registrations.run(endpoint.tenantId, () =>
+        this.db.transaction().execute(async (trx) => {
+          // The lock, not a unique index, keeps URLs unique: tenants may already have duplicates from
+          // before this rule, and a migration adding the index would fail on them.
+          await lockTenant(trx, TENANT_LOCKS.webhookEndpoints, endpoint.tenantId);
+          const existing = await trx
+            .selectFrom('webhookEndpoint')
+            .select('id')
+            .where('tenantId', '=', endpoint.tenantId)
+            .where('url', '=', endpoint.url)
+            .orderBy('id')
+            .limit(1)
+            .executeTakeFirst();
+          if (existing) throw new WebhookUrlTakenError(existing.id);
+          if (maxPerTenant > 0 && (await countEndpoints(trx, endpoint.tenantId)) >= maxPerTenant) throw new TooManyWebhookEndpointsError(maxPerTenant);
+          const row = await trx
+            .insertInto('webhookEndpoint')
+            .values({ id: endpoint.id, tenantId: endpoint.tenantId, url: endpoint.url, events: endpoint.events, secret: endpoint.secret })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return toEndpoint(row);
+        }),
+      ),
+    );
   }
 
   listEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
@@ -27,14 +49,7 @@ export class KyselyWebhookRepository implements WebhookRepository {
   }
 
   countEndpoints(tenantId: string): Promise<number> {
-    return unlessUnavailable(async () => {
-      const row = await this.db
-        .selectFrom('webhookEndpoint')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('tenantId', '=', tenantId)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    });
+    return unlessUnavailable(() => countEndpoints(this.db, tenantId));
   }
 
   findEndpoint(id: string, scope: { tenantId: string }): Promise<WebhookEndpoint | undefined> {
@@ -88,7 +103,7 @@ export class KyselyWebhookRepository implements WebhookRepository {
     });
   }
 
-  relayEvents(options: { limit: number; newId: () => string }): Promise<{ events: number; deliveries: number }> {
+  relayEvents(options: { limit: number; newId: () => string; maxEndpointsPerTenant?: number | undefined }): Promise<{ events: number; deliveries: number }> {
     return unlessUnavailable(() =>
       this.db.transaction().execute(async (trx) => {
         // SKIP LOCKED: a relay in another process takes the next events instead of waiting for these.
@@ -102,10 +117,18 @@ export class KyselyWebhookRepository implements WebhookRepository {
           .skipLocked()
           .execute();
         if (events.length === 0) return { events: 0, deliveries: 0 };
-        const endpoints = await trx
+        const tenants = [...new Set(events.map((event) => event.tenantId))];
+        const perTenant = options.maxEndpointsPerTenant ?? 0;
+        // Each tenant's oldest endpoints only (ids are time-ordered), so one event fans out to at most
+        // `perTenant` URLs even for a tenant whose endpoints pre-date the cap.
+        const ranked = trx
           .selectFrom('webhookEndpoint')
+          .select(['id', 'tenantId', 'events', 'createdAt', sql<string>`row_number() over (partition by tenant_id order by id)`.as('rank')])
+          .where('tenantId', 'in', tenants);
+        const endpoints = await trx
+          .selectFrom(ranked.as('ranked'))
           .select(['id', 'tenantId', 'events', 'createdAt'])
-          .where('tenantId', 'in', [...new Set(events.map((event) => event.tenantId))])
+          .$if(perTenant > 0, (query) => query.where('rank', '<=', String(perTenant)))
           .orderBy('id')
           .execute();
         // Each event goes to the endpoints of its tenant that subscribe to its type and already
@@ -296,6 +319,16 @@ export class KyselyWebhookRepository implements WebhookRepository {
       return { events: Number(events.numAffectedRows ?? 0n), deliveries: Number(deliveries.numAffectedRows ?? 0n), attempts: Number(attempts.numAffectedRows ?? 0n) };
     });
   }
+}
+
+/** How many webhook endpoints the tenant has. */
+async function countEndpoints(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('webhookEndpoint')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenantId', '=', tenantId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Ends a pending delivery (guarded), or only notes that it was touched. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { domainProblem } from '../domain-problems.js';
 import { HttpProblem, problemType, type Problem } from '../problem.js';
 
 /** Titles and slugs for errors Fastify and its plugins raise themselves. */
@@ -19,15 +20,18 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 }
 
 /**
- * One place that turns every error into problem+json: our HttpProblems, Fastify's own 4xx errors
+ * One place that turns every error into problem+json: our HttpProblems, the domain errors a client
+ * can act on (see domain-problems.ts), Fastify's own 4xx errors
  * (validation, content type, body limits, multipart limits), unknown routes, and — as a last
  * resort — unexpected errors, logged with their stack and shown to the client without internals.
  */
 export const problemsPlugin = fp(
   (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
+    app.setErrorHandler((thrown: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
+      const error = domainProblem(thrown) ?? thrown;
       if (error instanceof HttpProblem) {
         if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+        void reply.headers(error.headers);
         return sendProblem(reply, error.toProblem(request.url));
       }
       const status = error.statusCode ?? 500;

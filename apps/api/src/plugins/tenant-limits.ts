@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { UploadRepository } from '@hoist/core';
+import { TooManyUnfinishedUploadsError, type UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -20,7 +20,8 @@ export interface TenantLimitsOptions {
 /**
  * Keeps one tenant from starving the others: a request rate limit per tenant (429 problem with
  * Retry-After; counted in Redis, so it holds across API processes, and skipped rather than failing
- * requests while Redis is down) and a cap on each tenant's unfinished uploads.
+ * requests while Redis is down) and a fast pre-check of each tenant's unfinished-uploads cap (429
+ * with Retry-After) before an upload's body is read.
  * Register after the auth plugin: both key on `request.tenantId`.
  */
 export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
@@ -40,13 +41,16 @@ export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
       });
     }
     if (options.maxUnfinishedUploads > 0) {
+      // Only a fast refusal before the body is read: the cap itself is enforced per file where the
+      // row is created (UploadRepository.create / markRetrying), which concurrent requests cannot race.
       app.addHook('preHandler', async (request) => {
         // New uploads, and failed ones sent back to the queue: both add to the tenant's backlog.
         if (request.method !== 'POST' || (request.routeOptions.url !== '/v1/uploads' && request.routeOptions.url !== '/v1/uploads/:id/retry')) return;
+        // A replay of an accepted request must get its original answer even at the cap; the
+        // repository answers replays before it checks the cap.
+        if (request.headers['idempotency-key'] !== undefined) return;
         const unfinished = await options.uploads.countUnfinished(request.tenantId).catch(unavailable('The database'));
-        if (unfinished >= options.maxUnfinishedUploads) {
-          throw new HttpProblem(429, 'too-many-unfinished-uploads', 'Too many unfinished uploads', `This tenant already has ${unfinished} uploads waiting or in progress (the limit is ${options.maxUnfinishedUploads}); retry once some have finished.`);
-        }
+        if (unfinished >= options.maxUnfinishedUploads) throw new TooManyUnfinishedUploadsError(options.maxUnfinishedUploads);
       });
     }
   },

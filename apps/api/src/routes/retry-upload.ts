@@ -1,14 +1,18 @@
-import { retryUpload, type RetryUploadDeps } from '@hoist/core';
+import { retryUpload, TooManyUnfinishedUploadsError, type RetryUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
-export type RetryRouteOptions = Omit<RetryUploadDeps, 'logger'>;
+export type RetryRouteOptions = Omit<RetryUploadDeps, 'logger' | 'maxUnfinished'> & {
+  /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): a retry that would pass it is refused with 429; 0 or absent: no cap. */
+  limits?: { maxUnfinishedUploads: number } | undefined;
+};
 
 /**
  * POST /v1/uploads/:id/retry: a failed upload goes back to the queue with fresh attempts (202).
- * Not failed → 409; a file upload whose bytes are no longer kept → 409 `upload-bytes-gone`.
+ * Not failed → 409; a file upload whose bytes are no longer kept → 409 `upload-bytes-gone`; the
+ * tenant at `TENANT_MAX_UNFINISHED_UPLOADS` → 429 `too-many-unfinished-uploads` with Retry-After.
  */
 export function retryUploadRoute(app: FastifyInstance, options: RetryRouteOptions): void {
   app.post<{ Params: { id: string } }>(
@@ -20,12 +24,18 @@ export function retryUploadRoute(app: FastifyInstance, options: RetryRouteOption
           'Sends a failed upload back to the queue with fresh attempts. URL uploads can always be retried (the URL is fetched again); file uploads while their bytes are kept (uploads that ran out of attempts, for FAILED_UPLOAD_RETENTION_MS).',
         tags: ['uploads'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
-        response: { 202: uploadViewSchema, ...problemResponses(401, 404, 409, 503) },
+        response: { 202: uploadViewSchema, ...problemResponses(401, 404, 409, 429, 503) },
       },
     },
     async (request, reply) => {
       const { id } = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
-      const outcome = await retryUpload({ ...options, logger: request.log }, id, { tenantId: request.tenantId }).catch(unavailable('The database or the job queue'));
+      const outcome = await retryUpload({ ...options, maxUnfinished: options.limits?.maxUnfinishedUploads, logger: request.log }, id, { tenantId: request.tenantId }).catch(
+        (error: unknown) => {
+          // Over the cap is the client's to hear (429); anything else means a dependency failed.
+          if (error instanceof TooManyUnfinishedUploadsError) throw error;
+          return unavailable('The database or the job queue')(error);
+        },
+      );
       switch (outcome.kind) {
         case 'not_found':
           throw uploadNotFound(id);

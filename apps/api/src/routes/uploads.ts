@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
-import { derivePublicId, enqueueFairly, FINAL_STATUSES, MAX_PUBLIC_ID_LENGTH, IdempotencyKeyUsedError, newUploadId, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
+import { finished } from 'node:stream';
+import { derivePublicId, enqueueFairly, FINAL_STATUSES, MAX_PUBLIC_ID_LENGTH, IdempotencyKeyUsedError, newUploadId, TooManyUnfinishedUploadsError, type JobQueue, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { MultipartFile } from '@fastify/multipart';
-import { Ajv } from 'ajv';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IntakeError, UploadInspector } from '@hoist/intake';
+import { domainProblem } from '../domain-problems.js';
+import { jsonBodyAjv } from '../json-body.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
@@ -13,9 +14,6 @@ import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
-
-/** Validates JSON bodies (and this route's headers) exactly as sent. */
-const jsonBodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
 
 /** Longest long-poll, seconds. */
 const MAX_WAIT_SECONDS = 60;
@@ -49,6 +47,8 @@ export interface UploadRoutesOptions {
   urlFetchAllow?: readonly string[] | undefined;
   /** Cap on a tenant's open long-polls and streams, and how often their key is re-checked; default: no cap, 30 s. */
   streams?: StreamLimits | undefined;
+  /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): each file past it is refused with 429; 0 or absent: no cap. */
+  limits?: { maxUnfinishedUploads: number } | undefined;
 }
 
 /** What POST answers for one accepted upload. */
@@ -113,7 +113,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         tags: ['uploads'],
         body: { content: { 'application/json': { schema: urlUploadBodySchema } } },
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
-        response: { 200: acceptedSchema, 202: { anyOf: [acceptedSchema, severalAcceptedSchema] }, ...problemResponses(400, 401, 413, 415, 422, 503) },
+        response: { 200: acceptedSchema, 202: { anyOf: [acceptedSchema, severalAcceptedSchema] }, ...problemResponses(400, 401, 413, 415, 422, 429, 503) },
       },
       // Not Fastify's default Ajv, which coerces types: right for query strings, wrong for a JSON
       // body, where it would quietly turn `"tags": 5` into "5" or metadata's 200 into "200".
@@ -186,8 +186,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           const outcome = await acceptFile(received.file, uploadOptions, undefined, request);
           entries.push(outcome.body);
         } catch (error) {
+          // A file past the tenant's cap is refused on its own (429 in its entry); the files before it stand.
           await discard(storage, received.file.key, request);
-          const problem = error instanceof HttpProblem ? error : new DependencyUnavailableError('The database', error);
+          const problem = domainProblem(error) ?? (error instanceof HttpProblem ? error : new DependencyUnavailableError('The database', error));
           entries.push({ filename: received.file.filename, error: problem.toProblem(undefined) });
         }
       }
@@ -214,9 +215,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     idempotency: { key: string; fingerprint: string } | undefined,
     request: FastifyRequest,
   ): Promise<Accepted> {
-    // A reused Idempotency-Key is the caller's to answer; anything else means the database failed.
+    // A reused Idempotency-Key and the tenant's cap are the caller's to answer; anything else means the database failed.
     const storeFailed = (error: unknown): never => {
-      if (error instanceof IdempotencyKeyUsedError) throw error;
+      if (error instanceof IdempotencyKeyUsedError || error instanceof TooManyUnfinishedUploadsError) throw error;
       return unavailable('The database')(error);
     };
     const file = source.kind === 'file' ? source.file : undefined;
@@ -253,7 +254,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
           resourceType: uploadOptions.resourceType ?? 'auto',
           eager: uploadOptions.eager,
         },
-        { idempotency },
+        { idempotency, maxUnfinished: options.limits?.maxUnfinishedUploads },
       )
       .catch(storeFailed);
     // Its own logger, not the request's: a request with several files accepts several uploads.
@@ -416,10 +417,23 @@ async function receiveParts(
 
 async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: number, allowed: ReadonlySet<string>): Promise<StoredFile> {
   const inspector = new UploadInspector(maxBytes, allowed);
-  // pipeline, not pipe: a broken request body (client gone, malformed multipart) must fail the
-  // write, and an inspector error must never surface as an unhandled 'error' event. Its own
-  // callback has nothing to add: storage.write reports the same failure.
-  pipeline(part.file, inspector, () => undefined);
+  // Not pipeline(): on a refusal it would destroy the part's stream, and @fastify/multipart ends the
+  // whole iteration when a part is destroyed before its end, so every later file of a "files"
+  // request would vanish without an entry (once the part is larger than what is already buffered,
+  // ~128 KiB). A refused part is unpiped and drained instead, and parsing goes on. A broken request
+  // body (client gone, malformed multipart) still fails the write through the inspector; and the
+  // inspector's own error has a listener here, so it never surfaces as an unhandled 'error' event
+  // (storage.write reports it).
+  const source = part.file;
+  // An error, or a close before the part's end (a truncated body), fails the write.
+  finished(source, (error) => {
+    if (error) inspector.destroy(error);
+  });
+  inspector.on('error', () => {
+    source.unpipe(inspector);
+    source.resume();
+  });
+  source.pipe(inspector);
   const { key } = await storage.write(inspector);
   const measured = inspector.result();
   if (measured.bytes === 0 || !measured.contentType) {

@@ -1,11 +1,21 @@
-import { generateWebhookSecret, isUploadId, newUploadId, WEBHOOK_EVENT_TYPES, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType, type WebhookRepository } from '@hoist/core';
+import {
+  generateWebhookSecret,
+  isUploadId,
+  MAX_WEBHOOK_ENDPOINTS_PER_TENANT,
+  newUploadId,
+  TooManyWebhookEndpointsError,
+  WEBHOOK_EVENT_TYPES,
+  WebhookUrlTakenError,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEventType,
+  type WebhookRepository,
+} from '@hoist/core';
 import { RemoteFetchError, validateRemoteUrl } from '@hoist/remote-fetch';
 import type { FastifyInstance } from 'fastify';
 import { HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-
-/** Endpoints one tenant may register; each event is sent to every one of them. */
-export const MAX_ENDPOINTS_PER_TENANT = 20;
+import { jsonBodyAjv } from '../json-body.js';
 
 export interface WebhookRoutesOptions {
   webhooks: WebhookRepository;
@@ -126,11 +136,13 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
     {
       schema: {
         summary: 'Register a webhook endpoint',
-        description: 'Events are POSTed to the URL, signed with the secret in this answer (shown only here).',
+        description: `Events are POSTed to the URL, signed with the secret in this answer (shown only here). One endpoint per URL (409 \`webhook-url-taken\`), at most ${MAX_WEBHOOK_ENDPOINTS_PER_TENANT} per tenant (409 \`too-many-webhooks\`).`,
         tags: ['webhooks'],
         body: createBodySchema,
         response: { 201: createdSchema, ...problemResponses(400, 401, 409, 415, 422, 503) },
       },
+      // Validated as sent: Fastify's default Ajv coerces types, which would turn `"events": "upload.failed"` into a list.
+      validatorCompiler: ({ schema }) => jsonBodyAjv.compile(schema),
     },
     async (request, reply) => {
       let url: string;
@@ -142,12 +154,16 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
         throw new HttpProblem(422, 'url-not-allowed', 'URL not allowed', error.message, { field: 'url', reason: error.code });
       }
       const tenantId = request.tenantId;
-      if ((await webhooks.countEndpoints(tenantId).catch(unavailable('The database'))) >= MAX_ENDPOINTS_PER_TENANT) {
-        throw new HttpProblem(409, 'too-many-webhooks', 'Too many webhooks', `A tenant can have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first.`);
-      }
       const endpoint = await webhooks
-        .createEndpoint({ id: newUploadId(), tenantId, url, events: request.body.events ?? [...WEBHOOK_EVENT_TYPES], secret: generateWebhookSecret() })
-        .catch(unavailable('The database'));
+        .createEndpoint(
+          { id: newUploadId(), tenantId, url, events: request.body.events ?? [...WEBHOOK_EVENT_TYPES], secret: generateWebhookSecret() },
+          { maxPerTenant: MAX_WEBHOOK_ENDPOINTS_PER_TENANT },
+        )
+        .catch((error: unknown) => {
+          // The cap and a duplicate URL are the client's to hear (409); anything else means the database failed.
+          if (error instanceof TooManyWebhookEndpointsError || error instanceof WebhookUrlTakenError) throw error;
+          return unavailable('The database')(error);
+        });
       request.log.info({ webhookId: endpoint.id, tenantId }, 'webhook endpoint registered');
       return reply
         .code(201)

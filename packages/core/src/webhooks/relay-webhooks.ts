@@ -2,6 +2,7 @@ import { fairSharePriority } from '../fair-share.js';
 import { newUploadId } from '../ids.js';
 import type { JobState } from '../job-queue.js';
 import type { Logger } from '../logger.js';
+import { MAX_WEBHOOK_ENDPOINTS_PER_TENANT } from './webhook.js';
 import type { WebhookRepository } from './webhook.repository.js';
 
 /** Hands deliveries to workers. Redis holds work, not truth: everything here can be rebuilt from Postgres. */
@@ -38,7 +39,7 @@ export function monotonicIds(): () => string {
 
 /**
  * Moves events on: 1. fans new events out to deliveries (Postgres only, so it works while Redis is
- * down); 2. enqueues deliveries not yet in the queue. Both steps are idempotent and may run in
+ * down), to at most {@link MAX_WEBHOOK_ENDPOINTS_PER_TENANT} endpoints per event; 2. enqueues deliveries not yet in the queue. Both steps are idempotent and may run in
  * several processes at once. A delivery that cannot be enqueued (Redis down) stays in the outbox
  * for the next run.
  */
@@ -47,7 +48,7 @@ export async function relayWebhooks(deps: WebhookRelayDeps, options: { newId?: (
   let events = 0;
   let deliveries = 0;
   for (;;) {
-    const batch = await deps.webhooks.relayEvents({ limit: PAGE, newId });
+    const batch = await deps.webhooks.relayEvents({ limit: PAGE, newId, maxEndpointsPerTenant: MAX_WEBHOOK_ENDPOINTS_PER_TENANT });
     events += batch.events;
     deliveries += batch.deliveries;
     if (batch.events < PAGE) break;

@@ -2,7 +2,14 @@ import type { DeliveryWork, WebhookAttempt, WebhookDelivery, WebhookEndpoint } f
 
 /** Webhook endpoints, events and deliveries in the source of truth. Every read the API makes is scoped by tenant. */
 export interface WebhookRepository {
-  createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>): Promise<WebhookEndpoint>;
+  /**
+   * Registers an endpoint. One per tenant and URL; with `maxPerTenant` (> 0), at most that many per
+   * tenant. Both are checked and the row inserted atomically with respect to every other
+   * registration of the tenant, so concurrent requests can never get past them.
+   * @throws WebhookUrlTakenError when the tenant already has an endpoint for `url` (nothing is written).
+   * @throws TooManyWebhookEndpointsError when the tenant already has `maxPerTenant` endpoints (nothing is written).
+   */
+  createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>, options?: { maxPerTenant?: number | undefined }): Promise<WebhookEndpoint>;
 
   /** The tenant's endpoints, newest first. */
   listEndpoints(tenantId: string): Promise<WebhookEndpoint[]>;
@@ -24,10 +31,11 @@ export interface WebhookRepository {
   /**
    * Fans up to `limit` unrelayed events out to the deliveries they need (one per endpoint of the
    * event's tenant that subscribes to its type and existed when it happened) and marks them relayed,
-   * in one transaction. Events locked by another relay are skipped (`FOR UPDATE SKIP LOCKED`), so
+   * in one transaction. Only a tenant's `maxEndpointsPerTenant` oldest endpoints (> 0; default: all)
+   * get deliveries, which bounds what one event can fan out to. Events locked by another relay are skipped (`FOR UPDATE SKIP LOCKED`), so
    * relays in several processes share the work and never double it.
    */
-  relayEvents(options: { limit: number; newId: () => string }): Promise<{ events: number; deliveries: number }>;
+  relayEvents(options: { limit: number; newId: () => string; maxEndpointsPerTenant?: number | undefined }): Promise<{ events: number; deliveries: number }>;
 
   /** Pending deliveries not yet handed to the queue (the outbox), oldest first. */
   listUnenqueuedDeliveries(limit: number): Promise<string[]>;

@@ -7,6 +7,12 @@ import type { Upload } from '../upload.js';
 export const WEBHOOK_EVENT_TYPES = ['upload.succeeded', 'upload.failed', 'upload.cancelled', 'upload.deleted'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/**
+ * Endpoints one tenant may register. Also the most endpoints one event fans out to, so a tenant's
+ * outbound traffic per event stays bounded even if rows from before the cap was enforced exceed it.
+ */
+export const MAX_WEBHOOK_ENDPOINTS_PER_TENANT = 20;
+
 /** A URL a tenant registered to receive events. */
 export interface WebhookEndpoint {
   id: string;

@@ -1,0 +1,49 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * What a per-tenant lock guards; each is its own lock, so registering a webhook never waits for an
+ * upload. The values are the first key of Postgres's two-key advisory locks: that key space never
+ * overlaps the one-key (bigint) locks the rest of the codebase takes (AdvisoryLockRunner's
+ * `hashtext(name)`, Kysely's migration lock), so no name can ever collide with these.
+ */
+export const TENANT_LOCKS = {
+  /** Counting a tenant's unfinished uploads and adding one (create, retry). */
+  unfinishedUploads: 0x486f_0001,
+  /** Counting a tenant's webhook endpoints and adding one. */
+  webhookEndpoints: 0x486f_0002,
+} as const;
+
+/**
+ * Takes the tenant's `lock` until `trx` ends (commit or rollback), waiting for whoever holds it.
+ * A count-then-insert under it is atomic with respect to every other one of the tenant's, which a
+ * plain transaction is not (two READ COMMITTED transactions both count n and both insert).
+ */
+export async function lockTenant(trx: Transaction<Database>, lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS], tenantId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId}))`.execute(trx);
+}
+
+/**
+ * Runs work one at a time per key within this process. Callers that are about to wait for a
+ * tenant's advisory lock queue here first, so a burst from one tenant holds one pooled connection
+ * per process instead of every one of them (which would make every other tenant's queries wait for
+ * a connection: a noisy neighbour). The advisory lock still orders processes among themselves.
+ */
+export class SerialByKey {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    // The next one waits for this one to settle, whatever its outcome.
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
