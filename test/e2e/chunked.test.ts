@@ -132,7 +132,9 @@ describe('large files, chunked, end to end', () => {
 
     await expectServed(upload, original);
     // The killed run was taken over (a re-claim), not retried: a dying worker spends no provider attempt (issue 10).
-    expect(upload).toMatchObject({ attempts: 1, reclaims: 1 });
+    // (At least one: under load a live worker may also miss a lock renewal and be taken over.)
+    expect(upload.attempts).toBe(1);
+    expect(upload.reclaims).toBeGreaterThanOrEqual(1);
     // Starting over would send all four chunks again; resuming sends only those from the saved offset on.
     const resumed = (await uploadRequests()) - beforeResume;
     expect(resumed).toBeGreaterThanOrEqual(1);

@@ -27,7 +27,9 @@ describe('a worker killed mid-upload', () => {
     const upload = await pollUntilSettled(stack.apiUrl, id, 30_000);
     expect(upload.status).toBe('succeeded');
     // The killed run was taken over, not retried: a dying worker spends no provider attempt (issue 10).
-    expect(upload).toMatchObject({ attempts: 1, reclaims: 1 });
+    // (At least one: under load a live worker may also miss a lock renewal and be taken over.)
+    expect(upload.attempts).toBe(1);
+    expect(upload.reclaims).toBeGreaterThanOrEqual(1);
     const { assets } = (await (await stack.emulator('/__emulator/assets')).json()) as { assets: Array<{ public_id: string }> };
     expect(assets.filter((asset) => asset.public_id === `default/${id}`)).toHaveLength(1);
   }, 60_000);

@@ -149,8 +149,8 @@ runMain('worker', logger, async () => {
       logger.warn('shutdown timed out; exiting');
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS + 15_000).unref();
-    await reconciler?.stop();
-    const [{ forced }] = await Promise.all([worker.close(config.SHUTDOWN_TIMEOUT_MS), webhooks.stop(config.SHUTDOWN_TIMEOUT_MS)]);
+    // Together: waiting for a reconcile run before closing the worker would keep it taking jobs meanwhile.
+    const [{ forced }] = await Promise.all([worker.close(config.SHUTDOWN_TIMEOUT_MS), webhooks.stop(config.SHUTDOWN_TIMEOUT_MS), reconciler?.stop()]);
     if (forced) logger.warn('in-flight jobs released; another worker will pick them up');
     // Each close is bounded: a scraper's keep-alive connection, a Redis that is down or a job still
     // holding a database client must not keep the process from exiting.

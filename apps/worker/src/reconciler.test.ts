@@ -211,8 +211,9 @@ describe('reconciler', () => {
       await redis.del(`${prefix}:queue-marker`);
       const flushed = Date.now();
       // Both uploads changed seconds ago: the periodic run's staleness filter (2 min) would skip them for minutes.
-      await waitFor(live([queued.id, processing.id]), { timeoutMs: 4_000, what: 'the lost jobs to be back' });
-      expect(Date.now() - flushed).toBeLessThan(4_000);
+      // Seconds (a marker check, then a reconcile that may wait for the start-up run's lock), not minutes.
+      await waitFor(live([queued.id, processing.id]), { timeoutMs: 15_000, what: 'the lost jobs to be back' });
+      expect(Date.now() - flushed).toBeLessThan(15_000);
       expect(await marker.check()).toEqual({ lost: false });
     } finally {
       await reconciler.stop();
@@ -228,7 +229,7 @@ describe('reconciler', () => {
     expect((await marker.check()).lost).toBe(true);
     const reconciler = startWorkerReconciler({ marker });
     try {
-      await waitFor(live([lost.id]), { timeoutMs: 4_000, what: 'the lost job to be back' });
+      await waitFor(live([lost.id]), { timeoutMs: 15_000, what: 'the lost job to be back' });
     } finally {
       await reconciler.stop();
     }

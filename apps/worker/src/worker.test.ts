@@ -289,6 +289,24 @@ describe('upload worker', () => {
     expect(job?.attemptsMade).toBe(1);
   });
 
+  it('does not count a database outage in the middle of a run as a re-claim or an attempt', async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    // The provider has the asset, but recording it fails: more times than MAX_RECLAIMS (5) allows.
+    let outages = 7;
+    harness = start({
+      uploads: (real) =>
+        Object.assign(bind(real), {
+          markSucceeded: (...args: Parameters<typeof real.markSucceeded>) =>
+            outages-- > 0 ? Promise.reject(new StoreUnavailableError(new Error('ECONNREFUSED'))) : real.markSucceeded(...args),
+        }),
+    });
+    const upload = await harness.accept();
+    const done = await settled(upload.id);
+    expect(outages).toBeLessThan(0);
+    expect(done).toMatchObject({ attempts: 1, reclaimCount: 0 });
+  });
+
   it('records failed when BullMQ gives up on a job for a reason the use case never saw', async () => {
     await Promise.all(cleanups.map((cleanup) => cleanup()));
     cleanups = [];
@@ -298,6 +316,8 @@ describe('upload worker', () => {
     const upload = await harness.accept();
     const done = await settled(upload.id, 'failed');
     expect(done.error).toEqual({ code: 'attempts_exhausted', message: 'Gave up: disk on fire' });
+    // Each run that hit the error spent an attempt; no worker died, so nothing was a re-claim.
+    expect(done).toMatchObject({ attempts: 3, reclaimCount: 0 });
     // Ran out of attempts: the bytes stay for a retry (the reconciler's sweep removes them after the retention).
     expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(true);
   });

@@ -25,10 +25,10 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     ...(maxReclaims === undefined ? {} : { maxReclaims }),
     handle: (job) => processUpload(useCase, job),
     ...(observer?.rateLimitPause ? { onRateLimitPause: (pauseMs: number) => observer.rateLimitPause?.(pauseMs / 1000) } : {}),
-    onAbandoned: async (uploadId, reason) => {
+    onAbandoned: async (uploadId, reason, cause) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;
-      const failure = { code: 'attempts_exhausted', message: `Gave up: ${reason}` };
+      const failure = { code: cause === 'stalled' ? 'reclaims_exhausted' : 'attempts_exhausted', message: `Gave up: ${reason}` };
       const recorded = await uploads.failUnfinished(uploadId, failure);
       if (recorded) {
         if (upload.storageKey && !keepsBytesForRetry(failure, retainFailedBytes)) await storage.delete(upload.storageKey);

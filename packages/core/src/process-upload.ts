@@ -4,6 +4,7 @@ import {
   RateLimitedError,
   RetryableProviderError,
   SourceFetchError,
+  StoreUnavailableError,
   TempObjectMissingError,
 } from './errors.js';
 import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
@@ -54,6 +55,10 @@ export interface ProcessUploadJob {
   isFinalAttempt: boolean;
   /** The queue's id for this run, for logs (one grep follows an upload from API to worker). */
   jobId?: string | undefined;
+  /** The claim token of this job's previous run, if that run stopped because the database was unreachable (see `claim`). */
+  resuming?: string | undefined;
+  /** Told this run's claim token, so the queue can hand it to the next run if this one stops for the database. */
+  onClaimed?: ((claimToken: string) => void) | undefined;
 }
 
 /** The upload was cancelled (or deleted) while a worker was running it. */
@@ -80,14 +85,16 @@ export type ProcessOutcome =
  *
  * @throws RateLimitedError (the upload is back to `queued` with its attempt refunded: pause and retry)
  * @throws RetryableProviderError (back to `queued`, attempt spent: retry with backoff)
- * @throws anything unexpected (DB down…): the upload stays claimed and the job is retried.
+ * @throws StoreUnavailableError (DB down): the upload stays claimed; the job's next run resumes it (`resuming`).
+ * @throws anything unexpected: back to `queued`, attempt spent, and the job is retried.
  */
 export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJob): Promise<ProcessOutcome> {
-  const claimed = await deps.uploads.claim(job.uploadId);
+  const claimed = await deps.uploads.claim(job.uploadId, { resuming: job.resuming });
   if (!claimed) {
     await cleanUpAfterCancel(deps, job.uploadId);
     return { kind: 'skipped' };
   }
+  job.onClaimed?.(claimed.claimToken);
   let upload = claimed;
   const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: job.jobId ?? upload.id, attempt: upload.attempts });
   const maxReclaims = deps.maxReclaims ?? DEFAULT_MAX_RECLAIMS;
@@ -155,7 +162,13 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       throw error;
     }
     const failure = toFailure(error, job.isFinalAttempt);
-    if (!failure) throw error;
+    if (!failure) {
+      // A bug or a broken disk is an attempt like a provider error, not a dead worker: released, so
+      // the next claim counts an attempt (and MAX_ATTEMPTS ends it), not a re-claim. An unreachable
+      // database can release nothing; the job's next run resumes this one instead.
+      if (!(error instanceof StoreUnavailableError)) await deps.uploads.requeue(upload, { refundAttempt: false }).catch(() => undefined);
+      throw error;
+    }
     if (!(await deps.uploads.markFailed(upload, failure))) return withdrawn(deps, upload, log);
     await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
@@ -206,8 +219,8 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
  */
 async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Promise<void> {
   const upload = await deps.uploads.find(uploadId);
-  // attempts and retryCount both 0: no worker ever ran it, so it cannot have made an asset.
-  if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.retryCount === 0)) return;
+  // No attempt, re-claim or retry: no worker ever ran it, so it cannot have made an asset.
+  if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.reclaimCount === 0 && upload.retryCount === 0)) return;
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
     await destroyUnlessHeldElsewhere(deps, upload, { publicId: upload.publicId, resourceType: assetResourceType(upload) });

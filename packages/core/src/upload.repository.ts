@@ -54,9 +54,11 @@ export interface UploadRepository {
    * the run must name. From `queued` it counts one attempt; from `processing` (the run before died
    * or lost its job lock, and the queue handed the job out again) it counts a re-claim instead, so
    * dying workers never spend provider attempts. The earlier run's token stops working at once.
+   * `resuming`: the token of this job's own previous run, which did not die but stopped because the
+   * database was unreachable; taking over from it is neither an attempt nor a re-claim.
    * @returns the claimed upload, or undefined when it is unknown or already final (nothing to do).
    */
-  claim(id: string): Promise<ClaimedUpload | undefined>;
+  claim(id: string, options?: { resuming?: string | undefined }): Promise<ClaimedUpload | undefined>;
 
   /**
    * processing → queued while the job waits to run again, if `run` still owns the upload. With

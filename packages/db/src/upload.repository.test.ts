@@ -8,11 +8,13 @@ import { KyselyUploadRepository } from './upload.repository.js';
 
 let db: Kysely<Database>;
 let drop: () => Promise<void>;
+let url: string;
 let repo: KyselyUploadRepository;
 
 beforeAll(async () => {
   const test = await createTestDatabase();
   drop = test.drop;
+  url = test.url;
   db = createDatabase({ url: test.url });
   repo = new KyselyUploadRepository(db);
 });
@@ -231,6 +233,20 @@ describe('the unfinished-uploads cap', () => {
     for (const refusal of refusals) expect(refusal).toBeInstanceOf(TooManyUnfinishedUploadsError);
     expect(await repo.countUnfinished(tenantId)).toBe(5);
     expect(await db.selectFrom('upload').select('id').where('tenantId', '=', tenantId).execute()).toHaveLength(5);
+  });
+
+  it('holds across processes: four repositories on pools of their own (API replicas) racing 40 creates against a cap of 5 make exactly 5', async () => {
+    const tenantId = await tenant();
+    const pools = Array.from({ length: 4 }, () => createDatabase({ url }));
+    try {
+      const replicas = pools.map((pool) => new KyselyUploadRepository(pool));
+      const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => replicas[i % 4]!.create(newUpload({ tenantId }), { maxUnfinished: 5 })));
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(5);
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyUnfinishedUploadsError)).toHaveLength(35);
+      expect(await repo.countUnfinished(tenantId)).toBe(5);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.destroy()));
+    }
   });
 
   it("queues one tenant's burst in the process, not on pooled connections waiting for its lock", async () => {

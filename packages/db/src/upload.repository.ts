@@ -119,15 +119,16 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  claim(id: string): Promise<ClaimedUpload | undefined> {
+  claim(id: string, options: { resuming?: string | undefined } = {}): Promise<ClaimedUpload | undefined> {
     return unlessUnavailable(async () => {
+      const resuming = options.resuming ?? null;
       const row = await this.db
         .updateTable('upload')
         .set({
           status: 'processing',
           // SET expressions read the row as it was: `status` here is the status before this claim.
           attempts: sql`case when status = 'processing' then attempts else attempts + 1 end`,
-          reclaimCount: sql`case when status = 'processing' then reclaim_count + 1 else reclaim_count end`,
+          reclaimCount: sql`case when status = 'processing' and claim_token is distinct from ${resuming}::uuid then reclaim_count + 1 else reclaim_count end`,
           claimToken: sql`gen_random_uuid()`,
           updatedAt: sql`now()`,
         })

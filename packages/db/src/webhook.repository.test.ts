@@ -9,12 +9,14 @@ import { KyselyWebhookRepository } from './webhook.repository.js';
 
 let db: Kysely<Database>;
 let drop: () => Promise<void>;
+let url: string;
 let uploads: KyselyUploadRepository;
 let webhooks: KyselyWebhookRepository;
 
 beforeAll(async () => {
   const test = await createTestDatabase();
   drop = test.drop;
+  url = test.url;
   db = createDatabase({ url: test.url });
   uploads = new KyselyUploadRepository(db);
   webhooks = new KyselyWebhookRepository(db);
@@ -175,6 +177,26 @@ describe('endpoint limits', () => {
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(20);
     expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyWebhookEndpointsError)).toHaveLength(280);
     expect(await webhooks.countEndpoints(tenantId)).toBe(20);
+  });
+
+  it('holds the cap and one endpoint per URL across processes: four repositories on pools of their own racing', async () => {
+    const tenantId = await tenant();
+    const pools = Array.from({ length: 4 }, () => createDatabase({ url }));
+    try {
+      const replicas = pools.map((pool) => new KyselyWebhookRepository(pool));
+      // 60 registrations of 30 URLs (each twice, from different replicas) against a cap of 20.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          replicas[i % 4]!.createEndpoint({ id: newUploadId(), tenantId, url: `https://example.com/replicas/${i % 30}`, events: ['upload.failed'], secret: 'whsec_test' }, { maxPerTenant: 20 }),
+        ),
+      );
+      const created = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+      expect(created).toHaveLength(20);
+      expect(new Set(created.map((endpoint) => endpoint.url)).size).toBe(20);
+      expect(await webhooks.countEndpoints(tenantId)).toBe(20);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.destroy()));
+    }
   });
 
   it('keeps one endpoint per tenant and URL, also when registered simultaneously', async () => {

@@ -15,8 +15,9 @@ export interface JobRegistry {
   /**
    * `tenantId` is there for the worker's log lines; jobs enqueued before it existed lack it.
    * `deferrals`: how often the job waited for a busy fetch slot without trying (see defer.ts).
+   * `resuming`: the claim token of the job's last run, when that run stopped for the database.
    */
-  upload: { uploadId: string; tenantId?: string; deferrals?: number };
+  upload: { uploadId: string; tenantId?: string; deferrals?: number; resuming?: string };
   /** `deferrals`: how often the job waited for a busy slot without trying (see defer.ts). */
   deliver: { deliveryId: string; deferrals?: number };
 }

@@ -48,9 +48,12 @@ export interface UploadWorkerOptions {
   fetchBusyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
-  handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined }) => Promise<ProcessOutcome>;
-  /** Called when BullMQ gives up on a job for a reason the handler never saw (e.g. stalled too often). */
-  onAbandoned: (uploadId: string, reason: string) => Promise<void>;
+  handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined; resuming?: string | undefined; onClaimed?: (claimToken: string) => void }) => Promise<ProcessOutcome>;
+  /**
+   * Called when BullMQ gives up on a job for a reason the handler never saw: `stalled` when its
+   * workers kept dying (more than its stall limit), `attempts` otherwise.
+   */
+  onAbandoned: (uploadId: string, reason: string, cause: 'stalled' | 'attempts') => Promise<void>;
   /** Called after this worker paused the whole queue for a provider rate limit, with the pause in ms (metrics). Must not throw. */
   onRateLimitPause?: (pauseMs: number) => void;
 }
@@ -100,7 +103,9 @@ export class UploadWorker {
       // Our own UnrecoverableError means the use case already recorded the failure; recording it
       // again could undo a retry accepted in between.
       if (!job?.finishedOn || error instanceof UnrecoverableError) return;
-      this.options.onAbandoned(job.data.uploadId, error.message).catch((cause: unknown) => {
+      // BullMQ's own words for a job that stalled more often than maxStalledCount allows.
+      const cause = /stalled more than allowable limit/i.test(error.message) ? 'stalled' : 'attempts';
+      this.options.onAbandoned(job.data.uploadId, error.message, cause).catch((cause: unknown) => {
         // attemptsMade already counts the attempt that failed.
         options.logger.error({ err: cause, ...logFields(job), attempt: job.attemptsMade }, 'could not record abandoned job');
       });
@@ -128,8 +133,15 @@ export class UploadWorker {
     const attempt = job.attemptsMade + 1;
     const isFinalAttempt = attempt >= attempts;
     let outcome: ProcessOutcome;
+    let claimToken: string | undefined;
     try {
-      outcome = await this.options.handle({ uploadId: job.data.uploadId, isFinalAttempt, jobId: job.id });
+      outcome = await this.options.handle({
+        uploadId: job.data.uploadId,
+        isFinalAttempt,
+        jobId: job.id,
+        resuming: job.data.resuming,
+        onClaimed: (claimed) => (claimToken = claimed),
+      });
     } catch (error) {
       const line = `attempt ${attempt}/${attempts}: ${describeError(error, isFinalAttempt)}`;
       if (error instanceof StoreUnavailableError) {
@@ -137,6 +149,8 @@ export class UploadWorker {
         const delayMs = jittered(this.options.storeRetryMs ?? 2_000);
         this.options.logger.warn({ ...logFields(job), delayMs }, 'database unavailable; job will try again');
         await this.note(job, line);
+        // The run stopped for the database, not because a worker died: the next run resumes it.
+        if (claimToken) await job.updateData({ ...job.data, resuming: claimToken });
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
       }
