@@ -1,5 +1,5 @@
 import { loadConfig } from '@hoist/config';
-import { limitFetches } from '@hoist/core';
+import { limitFetches, RECONCILE_CONCURRENCY } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
@@ -33,8 +33,9 @@ runMain('worker', logger, async () => {
   const db = await connectDatabase({
     url: config.DATABASE_URL,
     applicationName: 'hoist-worker',
-    // One connection per concurrent job plus headroom for the abandoned-job handler.
-    maxConnections: Math.min(config.WORKER_CONCURRENCY + 2, 50),
+    // One connection per concurrent job, headroom for the abandoned-job handler, and the reconciler's
+    // own (its lock plus its repairs in flight), so a reconcile never makes a job wait for one.
+    maxConnections: Math.min(config.WORKER_CONCURRENCY + 2 + 1 + RECONCILE_CONCURRENCY, 60),
   });
   const redis = createRedis(config.REDIS_URL, 'worker');
   const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
@@ -82,30 +83,6 @@ runMain('worker', logger, async () => {
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
   });
 
-  // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
-  // It runs soon after start-up and at once when the queue-loss marker shows Redis lost its data.
-  const reconciler =
-    config.RECONCILE_INTERVAL_MS > 0
-      ? startReconciler({
-          uploads,
-          queue,
-          storage,
-          logger,
-          exclusive: new AdvisoryLockRunner(db),
-          intervalMs: config.RECONCILE_INTERVAL_MS,
-          staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
-          orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
-          failedRetentionMs: config.FAILED_UPLOAD_RETENTION_MS,
-          marker: new RedisQueueLossMarker({ redis: producer, prefix: config.QUEUE_PREFIX }),
-          lossCheckIntervalMs: config.QUEUE_LOSS_CHECK_INTERVAL_MS,
-          onReport: (report) => {
-            for (const action of ['enqueued', 'requeued', 'failed', 'orphansRemoved'] as const) {
-              if (report[action] > 0) metrics.reconcilerActions.inc({ action }, report[action]);
-            }
-          },
-        })
-      : undefined;
-
   // Webhook events: relayed from Postgres to the `webhooks` queue and delivered, signed, from here.
   const webhooks = startWebhookService({
     webhooks: new KyselyWebhookRepository(db),
@@ -128,6 +105,32 @@ runMain('worker', logger, async () => {
     retentionDays: config.WEBHOOK_RETENTION_DAYS,
     observer: metrics.webhookObserver,
   });
+
+  // The reconciler re-enqueues what Redis lost and sweeps orphaned temp files; one runs at a time.
+  // It runs soon after start-up and at once when the queue-loss marker shows Redis lost its data.
+  const reconciler =
+    config.RECONCILE_INTERVAL_MS > 0
+      ? startReconciler({
+          uploads,
+          queue,
+          storage,
+          logger,
+          exclusive: new AdvisoryLockRunner(db),
+          intervalMs: config.RECONCILE_INTERVAL_MS,
+          staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
+          orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
+          failedRetentionMs: config.FAILED_UPLOAD_RETENTION_MS,
+          marker: new RedisQueueLossMarker({ redis: producer, prefix: config.QUEUE_PREFIX }),
+          lossCheckIntervalMs: config.QUEUE_LOSS_CHECK_INTERVAL_MS,
+          // Deliveries live in Redis too: a loss re-enqueues theirs as well.
+          onQueueLoss: () => webhooks.repairLost(),
+          onReport: (report) => {
+            for (const action of ['enqueued', 'requeued', 'failed', 'orphansRemoved'] as const) {
+              if (report[action] > 0) metrics.reconcilerActions.inc({ action }, report[action]);
+            }
+          },
+        })
+      : undefined;
 
   const health =
     config.WORKER_METRICS_PORT > 0

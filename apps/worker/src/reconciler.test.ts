@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { reconcileOnce, startReconciler } from './reconciler.js';
+import { reconcileOnce, recoverFromQueueLoss, startReconciler } from './reconciler.js';
 
 const logger = createLogger({ name: 'reconciler-test', level: 'silent', format: 'json' });
 let db: Kysely<Database>;
@@ -218,6 +218,25 @@ describe('reconciler', () => {
     } finally {
       await reconciler.stop();
     }
+  });
+
+  it("repairs the other queues' jobs after a loss too, and keeps the loss pending until they are repaired", async () => {
+    const marker = new RedisQueueLossMarker({ redis, prefix });
+    await redis.del(`${prefix}:queue-marker`);
+    let webhookRepairs = 0;
+    let webhookLockFree = false;
+    const deps = { uploads, queue, storage, logger, exclusive: new AdvisoryLockRunner(db), staleAfterMs: 60_000, orphanAgeMs: 60 * 60_000, marker };
+    const onQueueLoss = () => {
+      webhookRepairs += 1;
+      return Promise.resolve(webhookLockFree);
+    };
+    // The webhook repair's lock is busy: the uploads are done, but the loss stays pending.
+    expect(await recoverFromQueueLoss({ ...deps, onQueueLoss })).toEqual({ lost: true, recovered: false });
+    expect((await marker.check()).lost).toBe(true);
+    webhookLockFree = true;
+    expect(await recoverFromQueueLoss({ ...deps, onQueueLoss })).toEqual({ lost: true, recovered: true });
+    expect(webhookRepairs).toBe(2);
+    expect((await marker.check()).lost).toBe(false);
   });
 
   it('recovers a loss that the worker which noticed it did not live to repair', async () => {

@@ -34,6 +34,11 @@ export interface ReconcilerDeps {
   marker?: QueueLossMarker;
   /** How often the marker is checked, ms; default {@link LOSS_CHECK_INTERVAL_MS}. */
   lossCheckIntervalMs?: number;
+  /**
+   * Other queues' repair after a loss (webhook deliveries), run after the uploads' reconcile;
+   * false (its lock was busy) keeps the loss pending for the next check.
+   */
+  onQueueLoss?: () => Promise<boolean>;
   /** Told what each run did (metrics). */
   onReport?: (report: ReconcileReport) => void;
 }
@@ -68,6 +73,7 @@ export async function recoverFromQueueLoss(deps: Omit<ReconcilerDeps, 'intervalM
   if (!state.lost) return { lost: false, recovered: false };
   const outcome = await reconcileOnce({ ...deps, staleAfterMs: 0 });
   if (!outcome.ran) return { lost: true, recovered: false };
+  if (deps.onQueueLoss && !(await deps.onQueueLoss())) return { lost: true, recovered: false };
   await deps.marker.recovered(state.generation);
   deps.logger.warn({ ...outcome.result, generation: state.generation }, 'queue store was new or had lost its data; every unfinished upload checked against it');
   return { lost: true, recovered: true };

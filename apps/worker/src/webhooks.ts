@@ -14,6 +14,7 @@ import {
 import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
 import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
 import { startPeriodic, within } from '@hoist/runtime';
+import { FIRST_RUN_AFTER_MS } from './reconciler.js';
 
 /** Codes that mean the URL itself is refused by policy: retrying the same URL cannot help. */
 const REFUSALS = new Set(['invalid_url', 'scheme_not_allowed', 'credentials_in_url', 'port_not_allowed', 'address_not_allowed']);
@@ -110,6 +111,8 @@ export function startWebhookService(options: WebhookServiceOptions) {
       ? startPeriodic({
           name: 'webhook repair',
           intervalMs: options.repairIntervalMs,
+          // Soon after start-up, like the reconciler: a worker in a crash loop may never live one interval.
+          firstRunAfterMs: Math.min(FIRST_RUN_AFTER_MS, options.repairIntervalMs),
           logger,
           task: () => options.exclusive.run(WEBHOOK_REPAIR_LOCK, () => repairWebhookJobs({ webhooks, queue, logger }, { staleAfterMs: options.repairStaleAfterMs })),
         })
@@ -127,6 +130,14 @@ export function startWebhookService(options: WebhookServiceOptions) {
 
   return {
     queue,
+    /**
+     * After Redis lost its data: re-enqueues every pending delivery whose job is gone, whatever its
+     * age (single-flight with the periodic repair). False when another process holds the repair lock.
+     */
+    async repairLost(): Promise<boolean> {
+      const outcome = await options.exclusive.run(WEBHOOK_REPAIR_LOCK, () => repairWebhookJobs({ webhooks, queue, logger }, { staleAfterMs: 0 }));
+      return outcome.ran;
+    },
     /** Stops the relay, repair and retention, lets deliveries in flight finish for up to `timeoutMs`, then closes the queue. */
     async stop(timeoutMs: number): Promise<{ forced: boolean }> {
       // Each step is bounded: with Redis down, a relay run, BullMQ's run loop and the queue's close

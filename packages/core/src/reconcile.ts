@@ -29,9 +29,11 @@ export interface OutboxDeps {
 const PAGE = 200;
 /**
  * Uploads repaired (or relayed) at once. Each repair is a few round trips to Redis and Postgres; one
- * after the other, 300 uploads lost in a flush would take tens of seconds to come back.
+ * after the other, 300 uploads lost in a flush would take tens of seconds to come back. Each repair
+ * in flight holds a database connection, which the worker's pool reserves beside its jobs' own
+ * (`RECONCILE_CONNECTIONS`), so a repair never makes a job wait for a connection.
  */
-const DEFAULT_CONCURRENCY = 16;
+export const RECONCILE_CONCURRENCY = 4;
 const TEMP_FILE_MISSING = { code: 'temp_file_missing', message: 'The temporary file for this upload is gone; it cannot be sent to the provider.' };
 
 /**
@@ -46,7 +48,7 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
   let failed = 0;
   for (;;) {
     const batch = await deps.uploads.listOutbox({ before, limit: PAGE });
-    await forEachConcurrently(batch, options.concurrency ?? DEFAULT_CONCURRENCY, async (upload) => {
+    await forEachConcurrently(batch, options.concurrency ?? RECONCILE_CONCURRENCY, async (upload) => {
       // A URL upload's bytes may not be fetched yet; a file upload without its bytes can never run.
       if (!(await hasBytesOrSource(deps.storage, upload))) {
         if (await deps.uploads.failUnfinished(upload.id, TEMP_FILE_MISSING)) {
@@ -78,7 +80,7 @@ export interface ReconcileOptions {
    * one (after the queue's store lost its data, any job may be gone, however young its upload).
    */
   staleAfterMs: number;
-  /** Uploads repaired at once; default 16. */
+  /** Uploads repaired at once; default {@link RECONCILE_CONCURRENCY}. */
   concurrency?: number;
   /** Temp objects unreferenced for this long are removed, ms. */
   orphanAgeMs: number;
@@ -98,7 +100,7 @@ export interface ReconcileOptions {
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const now = options.now ?? new Date();
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency ?? RECONCILE_CONCURRENCY;
   const outbox = await relayOutbox(deps, { now, concurrency });
   const report: ReconcileReport = { enqueued: outbox.enqueued, requeued: 0, failed: outbox.failed, orphansRemoved: 0 };
 
