@@ -10,6 +10,8 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin, sendProblem } from './plugins/problems.js';
 import { problemType } from './problem.js';
+import { storableInputPlugin } from './plugins/storable-input.js';
+import { addInputFormats } from './storable-input.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
 import { RequestLogController } from './request-log.js';
 import { OpenStreams, STREAM_DEFAULTS, type StreamLimits } from './stream-guard.js';
@@ -81,7 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Refuse unknown query parameters instead of silently dropping them: a typo'd filter should
     // fail loudly, not return unfiltered data.
-    ajv: { customOptions: { removeAdditional: false } },
+    // `date-time` as JavaScript and Postgres agree on it (no leap second; see storable-input.ts).
+    ajv: { customOptions: { removeAdditional: false }, onCreate: addInputFormats },
   });
   // Open SSE streams and long-polls end (and give their tenant's share back) before the server
   // closes, instead of holding shutdown until its timeout.
@@ -89,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', () => open.closeAll());
   const streams: StreamLimits = { ...STREAM_DEFAULTS, ...deps.streams, open };
   await app.register(problemsPlugin);
+  await app.register(storableInputPlugin);
   await app.register(openApiPlugin);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics, token: deps.metricsToken });
   await app.register(multipart, {

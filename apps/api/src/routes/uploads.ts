@@ -10,6 +10,7 @@ import { jsonBodyAjv } from '../json-body.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { assertStorable } from '../storable-input.js';
 import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
@@ -374,7 +375,9 @@ async function receiveParts(
         if (fields.has(part.fieldname)) {
           throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: given more than once`, { field: part.fieldname });
         }
-        fields.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
+        const value = typeof part.value === 'string' ? part.value : String(part.value);
+        assertStorable(part.fieldname, value);
+        fields.set(part.fieldname, value);
         continue;
       }
       if (part.fieldname !== 'file' && part.fieldname !== 'files') {
