@@ -1,0 +1,50 @@
+import { Writable } from 'node:stream';
+import { createDatabase, type Database } from '@hoist/db';
+import { pinoOptions } from '@hoist/logger';
+import type { Kysely } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/resources.js';
+import { buildApp } from './app.js';
+import { testAppDeps } from './test-support/app-deps.js';
+
+// A client that sends its key in the query string is refused, and the key must not reach the logs
+// through the request line the API writes for every request.
+
+let db: Kysely<Database>;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDatabase({ url: database.url });
+});
+afterAll(async () => {
+  await db.destroy();
+  await drop();
+});
+
+function capturedLogger(level = 'debug') {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, logger: pino(pinoOptions({ name: 'api-test', level, format: 'json' }), sink) };
+}
+
+describe('request logs', () => {
+  it('never carry a credential sent in the query string, but still show the request', async () => {
+    const { lines, logger } = capturedLogger();
+    const app = await buildApp(testAppDeps(db, { logger, auth: { mode: 'on', apiKeys: testAppDeps(db).auth.apiKeys } }));
+    const refused = await app.inject({ method: 'GET', url: '/v1/uploads?access_token=hoist_sk_LEAKED1&limit=5' });
+    await app.inject({ method: 'GET', url: '/healthz?X-Amz-Signature=LEAKED2&api_key=LEAKED3' });
+    await app.close();
+    expect(refused.statusCode).toBe(401);
+    const output = lines.join('');
+    for (const secret of ['LEAKED1', 'LEAKED2', 'LEAKED3']) expect(output).not.toContain(secret);
+    expect(output).toContain('/v1/uploads?access_token=***&limit=5');
+  });
+});
