@@ -13,6 +13,7 @@ import { problemType } from './problem.js';
 import { storableInputPlugin } from './plugins/storable-input.js';
 import { addInputFormats } from './storable-input.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
+import { requestId } from './request-id.js';
 import { RequestLogController } from './request-log.js';
 import { OpenStreams, STREAM_DEFAULTS, type StreamLimits } from './stream-guard.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
@@ -66,8 +67,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // One line per request, at its end, naming the upload it was about (see request-log.ts).
     logController: new RequestLogController(),
-    // Ids in logs tie a request to its upload; honour a caller's id for tracing across services.
-    requestIdHeader: 'x-request-id',
+    // Ids in logs tie a request to its upload; a caller's id is honoured for tracing across
+    // services, but only a sane one (see request-id.ts), since it lands in every line of the request.
+    requestIdHeader: false,
+    genReqId: requestId,
     // Slow clients must not hold a connection forever (slowloris); large files on slow links still fit.
     // Node enforces requestTimeout only when it sweeps connections, every 30 s by default; sweep
     // often enough that the limit means what it says.
