@@ -10,7 +10,10 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin, sendProblem } from './plugins/problems.js';
 import { problemType } from './problem.js';
+import { storableInputPlugin } from './plugins/storable-input.js';
+import { addInputFormats } from './storable-input.js';
 import { uploadLogPlugin } from './plugins/upload-log.js';
+import { requestId } from './request-id.js';
 import { RequestLogController } from './request-log.js';
 import { OpenStreams, STREAM_DEFAULTS, type StreamLimits } from './stream-guard.js';
 import { tenantLimitsPlugin, type TenantLimitsOptions } from './plugins/tenant-limits.js';
@@ -64,8 +67,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // One line per request, at its end, naming the upload it was about (see request-log.ts).
     logController: new RequestLogController(),
-    // Ids in logs tie a request to its upload; honour a caller's id for tracing across services.
-    requestIdHeader: 'x-request-id',
+    // Ids in logs tie a request to its upload; a caller's id is honoured for tracing across
+    // services, but only a sane one (see request-id.ts), since it lands in every line of the request.
+    requestIdHeader: false,
+    genReqId: requestId,
     // Slow clients must not hold a connection forever (slowloris); large files on slow links still fit.
     // Node enforces requestTimeout only when it sweeps connections, every 30 s by default; sweep
     // often enough that the limit means what it says.
@@ -81,7 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Refuse unknown query parameters instead of silently dropping them: a typo'd filter should
     // fail loudly, not return unfiltered data.
-    ajv: { customOptions: { removeAdditional: false } },
+    // `date-time` as JavaScript and Postgres agree on it (no leap second; see storable-input.ts).
+    ajv: { customOptions: { removeAdditional: false }, onCreate: addInputFormats },
   });
   // Open SSE streams and long-polls end (and give their tenant's share back) before the server
   // closes, instead of holding shutdown until its timeout.
@@ -89,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', () => open.closeAll());
   const streams: StreamLimits = { ...STREAM_DEFAULTS, ...deps.streams, open };
   await app.register(problemsPlugin);
+  await app.register(storableInputPlugin);
   await app.register(openApiPlugin);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics, token: deps.metricsToken });
   await app.register(multipart, {

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { addInputFormats } from './storable-input.js';
 
 /**
  * Validates JSON bodies (and their routes' headers) exactly as sent. Fastify's default Ajv coerces
@@ -7,3 +8,4 @@ import { Ajv } from 'ajv';
  * a route's `validatorCompiler`.
  */
 export const jsonBodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+addInputFormats(jsonBodyAjv);

@@ -1,3 +1,5 @@
+import { QueueUnavailableError, StoreUnavailableError } from '@hoist/core';
+
 /**
  * RFC 9457 problem details. Every error the API returns is one of these, with
  * `Content-Type: application/problem+json`. `type` is a stable URN per kind of problem, listed in the README.
@@ -50,11 +52,32 @@ export class DependencyUnavailableError extends HttpProblem {
   }
 }
 
-/** A promise rejection handler that reports `dependency` as unavailable (503), for `.catch(unavailable('The database'))`. */
+/**
+ * The one rule for a 503: the repositories and the queue said their store could not be reached
+ * (`StoreUnavailableError`, `QueueUnavailableError`). Anything else that goes wrong talking to them
+ * is a bug — a query Postgres refuses, a broken invariant — and must be a 500 that gets fixed, not a
+ * 503 that sends clients and on-call to wait for a healthy dependency.
+ */
+export function dependencyProblem(error: unknown): DependencyUnavailableError | undefined {
+  if (error instanceof StoreUnavailableError) return new DependencyUnavailableError('The database', error);
+  if (error instanceof QueueUnavailableError) return new DependencyUnavailableError('The job queue', error);
+  return undefined;
+}
+
+/**
+ * A promise rejection handler for `.catch(unavailable('The database'))`: an unreachable dependency
+ * becomes a 503 naming `dependency`; every other error goes on unchanged (to the error handler: a 500).
+ */
 export function unavailable(dependency: string): (error: unknown) => never {
   return (error: unknown) => {
-    throw new DependencyUnavailableError(dependency, error);
+    if (dependencyProblem(error)) throw new DependencyUnavailableError(dependency, error);
+    throw error;
   };
+}
+
+/** What a client is told about a bug: that it happened, nothing of what (that goes to the log). */
+export function internalError(): HttpProblem {
+  return new HttpProblem(500, 'internal-error', 'Internal error', 'Something went wrong on our side; it has been logged.');
 }
 
 /** JSON schema of a problem document; extension members are allowed. */

@@ -1,5 +1,6 @@
 import { EAGER_PRESETS, RESOURCE_TYPES, type EagerPreset, type ResourceType, type UploadMetadata } from '@hoist/core';
 import { HttpProblem } from './problem.js';
+import { assertStorable } from './storable-input.js';
 
 /** Options a client may send beside the file. */
 export interface UploadOptions {
@@ -91,6 +92,8 @@ function parseMetadata(raw: string): UploadMetadata {
     throw invalid('metadata', 'must be valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('metadata', 'must be a JSON object');
+  // JSON escapes (`\u0000`, `\ud800`) reach here as text no field reader saw.
+  assertStorable('metadata', parsed);
   for (const [key, value] of Object.entries(parsed)) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw invalid('metadata', `key "${key.slice(0, 64)}" must be 1–64 letters, digits, "_" or "-"`);
     if (!['string', 'number', 'boolean'].includes(typeof value)) throw invalid('metadata', `value of "${key}" must be a string, number or boolean`);
@@ -98,9 +101,10 @@ function parseMetadata(raw: string): UploadMetadata {
   return parsed as UploadMetadata;
 }
 
-/** A display-safe filename: the last path segment, no control characters, at most 255 characters. */
+/** A display-safe, storable filename: the last path segment, no control characters or unpaired surrogates, at most 255 characters. */
 export function sanitizeFilename(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\p{Cc}\p{Cf}]/gu, '').trim().slice(0, 255);
+  // Cut by code point, as Postgres counts: a cut by UTF-16 unit could split a pair into a lone surrogate.
+  const clean = Array.from(base.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '').trim()).slice(0, 255).join('');
   return clean === '' || clean === '.' || clean === '..' ? 'upload' : clean;
 }

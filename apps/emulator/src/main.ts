@@ -27,9 +27,10 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const listening = `http://${urlHost(config.host)}:${port}`;
-  const cloudinaryUrl = `cloudinary://${config.apiKey}:${config.apiSecret}@${config.cloudName}?upload_prefix=${listening}`;
+  // How to point Hoist at it, without the secret: logs travel further than the secret should.
+  const cloudinaryUrl = `cloudinary://${config.apiKey}:***@${config.cloudName}?upload_prefix=${listening}`;
   logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `emulator listening on ${listening}`);
-  logger.info(`CLOUDINARY_URL=${cloudinaryUrl}`);
+  logger.info(`CLOUDINARY_URL=${cloudinaryUrl} (*** is the API secret, EMULATOR_API_SECRET)`);
 }
 
 main().catch((error: unknown) => {

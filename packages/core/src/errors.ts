@@ -67,6 +67,18 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
+ * The job queue (Redis) could not be reached or did not answer in time. Nothing is known to have
+ * changed; the caller may try again later.
+ */
+export class QueueUnavailableError extends Error {
+  readonly code = 'queue_unavailable';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+/**
  * An Idempotency-Key the tenant already used. `sameRequest` tells a retry of the original request
  * (answer with the original upload) from a different request reusing the key (an error).
  */

@@ -48,8 +48,24 @@ describe('logger', () => {
     for (const secret of ['deadbeef01', 'deadbeef02', 'whsec_one', 'whsec_two', 'whsec_three']) expect(output).not.toContain(secret);
   });
 
+  it('redacts credentials in URLs wherever a line carries one: request URLs, url fields, error messages', () => {
+    const { lines, sink } = capture();
+    const log = pino(pinoOptions({ name: 't', level: 'info', format: 'json' }), sink);
+    log.info({ req: { method: 'GET', url: '/v1/uploads?access_token=hoist_sk_leak1&limit=5' } }, 'request completed');
+    log.info({ url: 'https://media.example.com/a.jpg?X-Amz-Signature=leak2&X-Amz-Credential=leak3&size=large' }, 'fetching');
+    log.info({ request: { url: 'https://alice:leak4@hooks.example.com/in?api_key=leak5' }, sourceUrl: 'https://x.example.com/?token=leak6' }, 'sending');
+    log.error({ err: new Error('fetch of https://bob:leak7@cdn.example.com/f?sig=leak8 failed') }, 'failed');
+    const output = lines.join('');
+    for (const secret of ['leak1', 'leak2', 'leak3', 'leak4', 'leak5', 'leak6', 'leak7', 'leak8']) expect(output).not.toContain(secret);
+    // What is not a credential stays, so the line still says which request it was.
+    expect(output).toContain('/v1/uploads?access_token=***&limit=5');
+    expect(output).toContain('size=large');
+    expect(output).toContain('hooks.example.com/in');
+  });
+
   it('strips credentials from connection strings', () => {
     expect(redactUrl('cloudinary://key:secret@cloud?upload_prefix=http://x')).toBe('cloudinary://***@cloud?upload_prefix=http://x');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(redactUrl('https://h.example/p?signature=s1&page=2#top')).toBe('https://h.example/p?signature=***&page=2#top');
   });
 });

@@ -1,7 +1,7 @@
-import type { EnqueueOptions, JobInspector, JobState, Logger } from '@hoist/core';
+import { QueueUnavailableError, type EnqueueOptions, type JobInspector, type JobState, type Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
-import type { Redis } from './redis.js';
+import { isRedisConnectionError, type Redis } from './redis.js';
 
 export interface BullJobQueueOptions {
   /** A producer connection (see createRedis); the queue does not close it. */
@@ -42,16 +42,19 @@ export class BullJobQueue implements JobInspector {
   /**
    * Every call is bounded by `enqueueTimeoutMs`: BullMQ waits for Redis forever, and callers (a
    * request, the outbox relay, a shutdown waiting for the relay) must not hang with it.
-   * @throws when Redis does not answer in time.
+   * @throws QueueUnavailableError when Redis does not answer in time or cannot be reached; any other
+   * error as it is (a bug, not an outage).
    */
   private async bounded<T>(what: string, work: Promise<T>): Promise<T> {
     const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not ${what} within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not ${what} within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([work, timeout]);
+    } catch (error) {
+      throw isRedisConnectionError(error) ? new QueueUnavailableError(`Redis is unreachable: ${(error as Error).message}`, error) : error;
     } finally {
       clearTimeout(timer);
     }

@@ -10,7 +10,7 @@ export { MemoryQueueLossMarker } from './memory-queue-loss-marker.js';
 export { COUNTED_STATES, QueueAdmin, UnknownQueueError } from './queue-admin.js';
 export type { CountedState, FailedJob, JobDetails, QueueAdminOptions, QueueOverview } from './queue-admin.js';
 export type { JobRegistry } from './jobs.js';
-export { createRedis, pingRedis } from './redis.js';
+export { createRedis, isRedisConnectionError, pingRedis } from './redis.js';
 export { RedisLeases } from './redis-leases.js';
 export { RedisQueueLossMarker } from './redis-queue-loss-marker.js';
 export { RedisThrottle } from './redis-throttle.js';

@@ -21,6 +21,20 @@ export function createRedis(url: string, role: 'worker' | 'producer', extra: Red
   return redis;
 }
 
+// ioredis's own words for "not connected": a producer connection fails fast (no offline queue, one
+// retry) instead of waiting, and says so in these.
+const UNREACHABLE_MESSAGES = /Stream isn't writeable|Connection is closed|Reached the max retries per request limit|connect ETIMEDOUT/i;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/** True when `error` says Redis could not be reached or went away, not that a command was wrong. */
+export function isRedisConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  if (error instanceof AggregateError) return error.errors.some(isRedisConnectionError);
+  return error.name === 'MaxRetriesPerRequestError' || UNREACHABLE_MESSAGES.test(error.message);
+}
+
 /** Resolves when Redis answers PING within `timeoutMs`. */
 export async function pingRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

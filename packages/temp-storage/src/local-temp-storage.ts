@@ -8,21 +8,28 @@ import { TempObjectMissingError, type ByteRange, type StoredObject, type TempSto
 
 const KEY_PATTERN = /^[0-9a-f-]{36}$/;
 
+// Uploaded bytes are other people's files: only the service user may read them, whatever the
+// process umask. Modes apply to what this class creates; an existing directory keeps its own (it
+// may be a shared mount or /tmp, which is not ours to change).
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 export interface LocalTempStorageOptions {
-  /** Directory that holds the objects; created on `init()`. */
+  /** Directory that holds the objects; created on `init()` (mode 0700 when it does not exist yet). */
   directory: string;
 }
 
 /**
  * TempStorage in a local directory: `<dir>/<2-char shard>/<key>`. An object is written to
- * `<key>.partial` and renamed when complete, so readers never see half a file. A directory shared by
+ * `<key>.partial` and renamed when complete, so readers never see half a file. Directories it creates
+ * are 0700 and files 0600: readable by the service user only. A directory shared by
  * several hosts (NFS) works, but multi-host setups should prefer an object-store adapter.
  */
 export class LocalTempStorage implements TempStorage {
   constructor(private readonly options: LocalTempStorageOptions) {}
 
   async init(): Promise<this> {
-    await mkdir(this.options.directory, { recursive: true });
+    await mkdir(this.options.directory, { recursive: true, mode: DIRECTORY_MODE });
     return this;
   }
 
@@ -30,7 +37,7 @@ export class LocalTempStorage implements TempStorage {
     const key = randomUUID();
     const finalPath = this.pathOf(key);
     const partialPath = `${finalPath}.partial`;
-    await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true });
+    await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true, mode: DIRECTORY_MODE });
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -39,7 +46,7 @@ export class LocalTempStorage implements TempStorage {
       },
     });
     try {
-      await pipeline(source, counter, createWriteStream(partialPath, { flags: 'wx' }));
+      await pipeline(source, counter, createWriteStream(partialPath, { flags: 'wx', mode: FILE_MODE }));
       await rename(partialPath, finalPath);
     } catch (error) {
       await rm(partialPath, { force: true });

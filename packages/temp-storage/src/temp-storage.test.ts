@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,5 +59,15 @@ describe('LocalTempStorage on disk', () => {
     expect(await listFiles(dir)).toEqual([key]);
     await storage.delete(key);
     expect(await listFiles(dir)).toEqual([]);
+  });
+
+  it('keeps uploaded bytes readable by the service user only: directories 0700, files 0600', async () => {
+    const dir = join(await freshDir(), 'objects');
+    const storage = await new LocalTempStorage({ directory: dir }).init();
+    const { key } = await storage.write(Readable.from([Buffer.from('private bytes')]));
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    expect((await mode(dir)).toString(8)).toBe('700');
+    expect((await mode(join(dir, key.slice(0, 2)))).toString(8)).toBe('700');
+    expect((await mode(join(dir, key.slice(0, 2), key))).toString(8)).toBe('600');
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { domainProblem } from '../domain-problems.js';
-import { HttpProblem, problemType, type Problem } from '../problem.js';
+import { dependencyProblem, HttpProblem, internalError, problemType, type Problem } from '../problem.js';
 
 /** Titles and slugs for errors Fastify and its plugins raise themselves. */
 const FRAMEWORK_PROBLEMS: Record<number, { slug: string; title: string }> = {
@@ -22,13 +22,14 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 /**
  * One place that turns every error into problem+json: our HttpProblems, the domain errors a client
  * can act on (see domain-problems.ts), Fastify's own 4xx errors
- * (validation, content type, body limits, multipart limits), unknown routes, and — as a last
- * resort — unexpected errors, logged with their stack and shown to the client without internals.
+ * (validation, content type, body limits, multipart limits), unknown routes, an unreachable
+ * Postgres or Redis (503, see dependencyProblem), and — as a last resort — unexpected errors: a 500,
+ * logged with their stack and shown to the client without internals.
  */
 export const problemsPlugin = fp(
   (app: FastifyInstance) => {
     app.setErrorHandler((thrown: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
-      const error = domainProblem(thrown) ?? thrown;
+      const error = domainProblem(thrown) ?? dependencyProblem(thrown) ?? thrown;
       if (error instanceof HttpProblem) {
         if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
         void reply.headers(error.headers);
@@ -46,13 +47,7 @@ export const problemsPlugin = fp(
         });
       }
       request.log.error({ err: error }, 'unhandled error');
-      return sendProblem(reply, {
-        type: problemType('internal-error'),
-        title: 'Internal error',
-        status: 500,
-        detail: 'Something went wrong on our side; it has been logged.',
-        instance: request.url,
-      });
+      return sendProblem(reply, internalError().toProblem(request.url));
     });
 
     app.setNotFoundHandler((request, reply) =>

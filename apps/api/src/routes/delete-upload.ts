@@ -1,7 +1,7 @@
 import { deleteUpload, PermanentProviderError, ProviderError, RateLimitedError, type DeleteUploadDeps } from '@hoist/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
-import { DependencyUnavailableError, HttpProblem, problemResponses } from '../problem.js';
+import { HttpProblem, problemResponses, unavailable } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger' | 'provider'> & {
@@ -60,5 +60,5 @@ function providerProblem(error: unknown, reply: FastifyReply): never {
     throw new HttpProblem(502, 'provider-refused', 'Provider refused the deletion', error.message);
   }
   if (error instanceof ProviderError) throw new HttpProblem(503, 'provider-unavailable', 'Provider unavailable', 'The media provider is unavailable; try again shortly.');
-  throw new DependencyUnavailableError('The database', error);
+  return unavailable('The database')(error);
 }

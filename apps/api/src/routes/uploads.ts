@@ -9,7 +9,8 @@ import { domainProblem } from '../domain-problems.js';
 import { jsonBodyAjv } from '../json-body.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
-import { DependencyUnavailableError, HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { dependencyProblem, DependencyUnavailableError, HttpProblem, internalError, problemResponses, unavailable } from '../problem.js';
+import { assertStorable } from '../storable-input.js';
 import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { parseUploadOptions, sanitizeFilename, type UploadOptions } from '../upload-options.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
@@ -188,8 +189,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         } catch (error) {
           // A file past the tenant's cap is refused on its own (429 in its entry); the files before it stand.
           await discard(storage, received.file.key, request);
-          const problem = domainProblem(error) ?? (error instanceof HttpProblem ? error : new DependencyUnavailableError('The database', error));
-          entries.push({ filename: received.file.filename, error: problem.toProblem(undefined) });
+          const problem = domainProblem(error) ?? dependencyProblem(error) ?? (error instanceof HttpProblem ? error : undefined);
+          if (!problem) request.log.error({ err: error }, 'unexpected error accepting one of several files');
+          entries.push({ filename: received.file.filename, error: (problem ?? internalError()).toProblem(undefined) });
         }
       }
       return reply.code(202).send({ uploads: entries });
@@ -374,7 +376,9 @@ async function receiveParts(
         if (fields.has(part.fieldname)) {
           throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${part.fieldname}: given more than once`, { field: part.fieldname });
         }
-        fields.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
+        const value = typeof part.value === 'string' ? part.value : String(part.value);
+        assertStorable(part.fieldname, value);
+        fields.set(part.fieldname, value);
         continue;
       }
       if (part.fieldname !== 'file' && part.fieldname !== 'files') {
