@@ -214,7 +214,8 @@ describe('reconciler', () => {
       // Seconds (a marker check, then a reconcile that may wait for the start-up run's lock), not minutes.
       await waitFor(live([queued.id, processing.id]), { timeoutMs: 15_000, what: 'the lost jobs to be back' });
       expect(Date.now() - flushed).toBeLessThan(15_000);
-      expect(await marker.check()).toEqual({ lost: false });
+      // The run that re-enqueued them marks the loss repaired once it has finished.
+      await waitFor(async () => ((await marker.check()).lost ? undefined : true), { timeoutMs: 10_000, what: 'the loss to be marked repaired' });
     } finally {
       await reconciler.stop();
     }
