@@ -15,11 +15,21 @@ export const TENANT_LOCKS = {
 } as const;
 
 /**
- * Takes the tenant's `lock` until `trx` ends (commit or rollback), waiting for whoever holds it.
- * A count-then-insert under it is atomic with respect to every other one of the tenant's, which a
- * plain transaction is not (two READ COMMITTED transactions both count n and both insert).
+ * Longest wait for a tenant's lock. Holders keep it for one count and one insert (milliseconds); a
+ * holder that hangs (a frozen process, a half-open connection) must not make every one of the
+ * tenant's requests wait with it: past this, the wait fails as "database unavailable" (503,
+ * retried by clients; lock_not_available is one of the unavailable states).
+ */
+export const TENANT_LOCK_TIMEOUT = '5s';
+
+/**
+ * Takes the tenant's `lock` until `trx` ends (commit or rollback), waiting for whoever holds it,
+ * for at most {@link TENANT_LOCK_TIMEOUT}. A count-then-insert under it is atomic with respect to
+ * every other one of the tenant's, which a plain transaction is not (two READ COMMITTED
+ * transactions both count n and both insert).
  */
 export async function lockTenant(trx: Transaction<Database>, lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS], tenantId: string): Promise<void> {
+  await sql`select set_config('lock_timeout', ${TENANT_LOCK_TIMEOUT}, true)`.execute(trx);
   await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId}))`.execute(trx);
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { createDatabase } from './database.js';
 import type { Database } from './schema.js';
+import { TENANT_LOCKS } from './tenant-lock.js';
 import { KyselyUploadRepository } from './upload.repository.js';
 
 let db: Kysely<Database>;
@@ -248,6 +249,27 @@ describe('the unfinished-uploads cap', () => {
       await Promise.all(pools.map((pool) => pool.destroy()));
     }
   });
+
+  it("answers 'unavailable' within the lock timeout while a hung holder keeps the tenant's lock, and works again once it lets go", async () => {
+    const tenantId = await tenant();
+    const other = createDatabase({ url });
+    try {
+      let letGo!: () => void;
+      const hung = other.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${TENANT_LOCKS.unfinishedUploads}::int4, hashtext(${tenantId}))`.execute(trx);
+        await new Promise<void>((resolve) => (letGo = resolve));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = Date.now();
+      await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 5 })).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(9_000);
+      letGo();
+      await hung;
+      await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 5 })).resolves.toMatchObject({ status: 'queued' });
+    } finally {
+      await other.destroy();
+    }
+  }, 20_000);
 
   it("queues one tenant's burst in the process, not on pooled connections waiting for its lock", async () => {
     const tenantId = await tenant();
