@@ -13,6 +13,7 @@ import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
 import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
+import type { RateLimitHint } from './rate-limit-hint.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
 import type { FetchedBytes, Upload, UploadFailure } from './upload.js';
@@ -84,6 +85,8 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const throttle = deps.throttle ?? UNTHROTTLED;
 
   let callStarted: number | undefined;
+  // The newest thing the provider's answers said about its limit: taught to the throttle with the success.
+  let hint: RateLimitHint | undefined;
   try {
     const bytes = await ensureBytes(deps, upload, log);
     upload = { ...upload, ...bytes };
@@ -105,12 +108,15 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
         // Between chunks is where a cancellation can stop a large upload early.
         if (!(await deps.uploads.saveChunkProgress(upload.id, progress))) throw new UploadWithdrawnError();
       },
+      onRateLimitHint: (said) => {
+        hint = said;
+      },
     });
     observeCall(deps, 'success', callStarted);
     const recorded = await deps.uploads.markSucceeded(upload.id, result);
     if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
-    await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
+    await throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     if (!recorded) await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     await deps.storage.delete(bytes.storageKey);
@@ -129,9 +135,16 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       throw error;
     }
     if (error instanceof RateLimitedError) {
-      await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
+      const resumeAt = await throttle.limited(error.hint).catch((cause: unknown) => {
+        log.warn({ err: cause }, 'could not record the rate limit with the throttle');
+        return undefined;
+      });
       if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
+      // The provider named no reset, but the cluster's throttle chose a pause: the queue waits as long.
+      if (error.resetAt === undefined && resumeAt !== undefined) {
+        throw new RateLimitedError(error.message, { status: error.status, hint: { ...error.hint, resetAt: resumeAt }, cause: error });
+      }
       throw error;
     }
     if (isRetryable(error) && !job.isFinalAttempt) {

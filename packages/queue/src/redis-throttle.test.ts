@@ -55,7 +55,7 @@ describe('RedisThrottle', () => {
     // The provider admitted 40 requests in the last two seconds: 20 per second.
     await seedSuccesses(40);
     const resetAt = new Date(Date.now() + 1_500);
-    await subject.limited(resetAt);
+    await subject.limited({ resetAt });
     const rate = await subject.rate();
     expect(rate).toBeCloseTo(19, 0);
     await subject.acquire();
@@ -69,23 +69,24 @@ describe('RedisThrottle', () => {
 
   it('hands a long pause back to the caller as a rate limit instead of holding it', async () => {
     const subject = throttle(undefined, 1_000);
-    await subject.limited(new Date(Date.now() + 30_000));
+    await subject.limited({ resetAt: new Date(Date.now() + 30_000) });
     await expect(subject.acquire()).rejects.toBeInstanceOf(RateLimitedError);
   });
 
-  it('estimates the admitted rate over the time the successes span, not the whole window', async () => {
+  it('takes a burst shorter than a second as evidence of its count per second, not of its burst rate', async () => {
     const subject = throttle();
-    // A fresh start: 20 successes in the last half second, then a 420. 20 per second would be a
-    // quarter of the truth if counted over the full two-second window.
+    // A fresh start: 20 successes in under half a second, then a 420 — a provider that admits 20 per
+    // one-second window does exactly this. Its rate is 20/s, not the 40/s the burst ran at (which
+    // the throttle used to take, and then needed several more 420s to come down from).
     for (let i = 0; i < 20; i++) await subject.succeeded();
     await new Promise((resolve) => setTimeout(resolve, 450));
-    await subject.limited(new Date(Date.now() + 100));
-    expect(await subject.rate()).toBeGreaterThan(30);
+    await subject.limited({ resetAt: new Date(Date.now() + 100) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
   });
 
   it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
     const subject = throttle();
-    await subject.limited(new Date(Date.now() + 200));
+    await subject.limited({ resetAt: new Date(Date.now() + 200) });
     expect(await subject.rate()).toBe(0);
     await subject.acquire();
     expect(await timeToAcquire(subject, 30, 6)).toBeLessThan(500);
@@ -94,8 +95,86 @@ describe('RedisThrottle', () => {
   it('cuts once per congestion event, however many in-flight requests report it', async () => {
     const subject = throttle();
     await seedSuccesses(40);
-    await Promise.all(Array.from({ length: 5 }, () => subject.limited(new Date(Date.now() + 100))));
+    await Promise.all(Array.from({ length: 5 }, () => subject.limited({ resetAt: new Date(Date.now() + 100) })));
     // One cut: 20 × 0.95 = 19. Five would have made it 15.5.
     expect(await subject.rate()).toBeCloseTo(19, 0);
+  });
+
+  it("paces at the rate the provider states (an hourly quota / 3600), before any 420", async () => {
+    const subject = throttle();
+    await subject.succeeded({ ratePerSecond: 72_000 / 3600 });
+    expect(await subject.rate()).toBe(20);
+    // 21 requests at 20/s: the first is free, the other 20 are spaced 50 ms apart.
+    const took = await timeToAcquire(subject, 21, 6);
+    expect(took).toBeGreaterThanOrEqual(950);
+    expect(took).toBeLessThan(2_000);
+    // A configured ceiling below the stated rate still wins.
+    const capped = throttle(5);
+    await capped.succeeded({ ratePerSecond: 20 });
+    expect(await capped.rate()).toBe(5);
+  });
+
+  it("waits for the provider's reset when its window has nothing left, and sends no more than it has left", async () => {
+    const subject = throttle();
+    const exhaustedUntil = Date.now() + 700;
+    await subject.succeeded({ remaining: 0, resetAt: new Date(exhaustedUntil) });
+    await subject.acquire();
+    expect(Date.now()).toBeGreaterThanOrEqual(exhaustedUntil - 5);
+
+    // A newer window with three requests left: three go at once, the fourth waits for its end.
+    const resetAt = Date.now() + 800;
+    await subject.succeeded({ remaining: 3, resetAt: new Date(resetAt) });
+    expect(await timeToAcquire(subject, 3, 3)).toBeLessThan(300);
+    await subject.acquire();
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt - 5);
+  });
+
+  it('trusts the lower of what it counted down and what the provider says is left', async () => {
+    const subject = throttle();
+    const resetAt = new Date(Date.now() + 800);
+    await subject.succeeded({ remaining: 5, resetAt });
+    // An answer to a request sent before the count started says more is left: the count stands.
+    await subject.acquire();
+    await subject.acquire();
+    await subject.succeeded({ remaining: 5, resetAt });
+    expect(await timeToAcquire(subject, 3, 3)).toBeLessThan(300);
+    const startedAt = Date.now();
+    await subject.acquire();
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(300);
+  });
+
+  it('pauses briefly after a 420 that names no reset, and doubles the pause while refusals continue', async () => {
+    const subject = throttle();
+    await seedSuccesses(40);
+    // 500 ms fallback: the first hint-less 420 pauses half a second and cuts the pace once.
+    const first = await subject.limited({});
+    expect(first.getTime() - Date.now()).toBeGreaterThan(400);
+    expect(first.getTime() - Date.now()).toBeLessThanOrEqual(500);
+    // A leftover 420 of the same event (during the pause) changes nothing.
+    expect((await subject.limited({})).getTime()).toBe(first.getTime());
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    // Refused again after the pause: the provider is still closed, so twice as long.
+    await subject.acquire();
+    const second = await subject.limited({});
+    expect(second.getTime() - Date.now()).toBeGreaterThan(900);
+    // A success ends the run: the next hint-less refusal pauses half a second again.
+    await subject.succeeded();
+    await new Promise((resolve) => setTimeout(resolve, second.getTime() - Date.now() + 20));
+    const third = await subject.limited({});
+    expect(third.getTime() - Date.now()).toBeLessThanOrEqual(500);
+  });
+
+  it('climbs back to the rate the provider last sustained within about a second, then probes slowly', async () => {
+    const subject = throttle();
+    await seedSuccesses(40);
+    await subject.limited({ resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 1_500) await subject.acquire();
+    // 1 %/s alone would be at 19.3; closing the gap to 20 takes it most of the way back...
+    const recovered = await subject.rate();
+    expect(recovered).toBeGreaterThan(19.6);
+    // ...and beyond the last sustained rate it grows by 1 %/s only.
+    expect(recovered).toBeLessThan(20.3);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RateLimitedError, type Logger, type ProviderThrottle } from '@hoist/core';
+import { RateLimitedError, type Logger, type ProviderThrottle, type RateLimitHint } from '@hoist/core';
 import { rateLimitPause } from './backoff.js';
 import type { Redis } from './redis.js';
 
@@ -8,9 +8,12 @@ import type { Redis } from './redis.js';
  * yet and no ceiling, so no pacing at all); a token bucket of size one spaces requests 1/rate apart
  * across every worker, so the pace holds with no bursts.
  *
- * Acquire: wait while paused; otherwise grow a learned rate a little (additive increase), refill,
- * and take a token or say how long until one is due. Time is Redis's own (TIME), so clock skew
- * between worker hosts cannot mint tokens.
+ * Acquire: wait while paused, or while the provider's current window has nothing left (`winLeft`
+ * until `winReset`, from its answers); otherwise grow a learned rate — quickly back toward `peak`,
+ * the rate the provider last sustained, then slowly beyond it (probing) — cap it at the ceiling
+ * (the configured one, or the rate the provider states, whichever is lower), refill, and take a
+ * token or say how long until one is due. Time is Redis's own (TIME), so clock skew between worker
+ * hosts cannot mint tokens.
  */
 const ACQUIRE = `
 local key = KEYS[1]
@@ -18,78 +21,135 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ceiling = tonumber(ARGV[1])
 local increase = tonumber(ARGV[2])
-local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil')
+local recover = tonumber(ARGV[3])
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
 local ts = tonumber(h[3]) or now
 local pausedUntil = tonumber(h[4]) or 0
+local peak = tonumber(h[5]) or 0
+local hintRate = tonumber(h[6]) or 0
+local hintUntil = tonumber(h[7]) or 0
+local winReset = tonumber(h[8]) or 0
+local winLeft = tonumber(h[9])
 if now < pausedUntil then return pausedUntil - now end
+local inWindow = winLeft ~= nil and now < winReset
+if inWindow and winLeft <= 0 then return winReset - now end
+if hintRate > 0 and now < hintUntil and (ceiling == 0 or hintRate < ceiling) then ceiling = hintRate end
 local elapsed = math.max(0, now - ts) / 1000
 -- Growth counts at most one second per call: idle time (or a pause) is no evidence the provider
 -- would take more, and must not turn the learned pace into a burst.
-if rate > 0 then rate = rate + rate * increase * math.min(elapsed, 1) end
-if ceiling > 0 and (rate == 0 or rate > ceiling) then rate = ceiling end
-if rate == 0 then
-  redis.call('HSET', key, 'ts', now, 'tokens', 1)
-  redis.call('PEXPIRE', key, 86400000)
-  return 0
+local dt = math.min(elapsed, 1)
+if rate > 0 then
+  local grown = rate + rate * increase * dt
+  -- Below what the provider last sustained, close the gap fast: that pace is known to work.
+  if peak > rate then grown = math.max(grown, rate + (peak - rate) * math.min(1, recover * dt)) end
+  rate = grown
 end
-tokens = math.min(1, tokens + elapsed * rate)
+if ceiling > 0 and (rate == 0 or rate > ceiling) then rate = ceiling end
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+if rate == 0 then
+  tokens = 1
+else
+  tokens = math.min(1, tokens + elapsed * rate)
+  if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+end
+if wait == 0 and inWindow then redis.call('HSET', key, 'winLeft', winLeft - 1) end
 redis.call('HSET', key, 'rate', rate, 'tokens', tokens, 'ts', now)
 redis.call('PEXPIRE', key, 86400000)
 return wait
 `;
 
-/** Counts a success in a sliding two-second window: the rate the provider is admitting. */
+/**
+ * Counts a success in a sliding two-second window (the rate the provider is admitting), ends a
+ * run of hint-less rate limits, and keeps what the answer said: the provider's stated rate (for an
+ * hour) and what its current window has left — the lower of what we counted down and what it says.
+ */
 const SUCCEEDED = `
 local key = KEYS[1]
+local successes = KEYS[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', key, now, now .. ':' .. ARGV[1])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 2000)
-redis.call('PEXPIRE', key, 10000)
+redis.call('ZADD', successes, now, now .. ':' .. ARGV[1])
+redis.call('ZREMRANGEBYSCORE', successes, '-inf', now - 2000)
+redis.call('PEXPIRE', successes, 10000)
+local hintRate = tonumber(ARGV[2])
+local reset = tonumber(ARGV[3])
+local remaining = tonumber(ARGV[4])
+redis.call('HSET', key, 'streak', 0)
+if hintRate > 0 then redis.call('HSET', key, 'hintRate', hintRate, 'hintUntil', now + 3600000) end
+if reset > now and remaining >= 0 then
+  local h = redis.call('HMGET', key, 'winReset', 'winLeft')
+  local winReset = tonumber(h[1]) or 0
+  local winLeft = tonumber(h[2])
+  if reset > winReset or winLeft == nil then
+    redis.call('HSET', key, 'winReset', reset, 'winLeft', remaining)
+  elseif reset == winReset and remaining < winLeft then
+    redis.call('HSET', key, 'winLeft', remaining)
+  end
+end
+redis.call('PEXPIRE', key, 86400000)
 return 0
 `;
 
 /**
- * Limited: one cut per congestion event (420s from requests already in flight count once): the new
+ * Limited. One cut per congestion event (420s from requests already in flight count once): the new
  * pace is a fraction of what the provider admitted over the last two seconds, or of the current
- * pace when that is lower; and everyone waits until the reset.
+ * pace when that is lower, and that basis becomes the `peak` acquire climbs back to.
+ *
+ * The pause: until the provider's reset when it named one (ARGV[1] ≥ 0). When it named none, a 420
+ * that arrives after the last pause ended came from a request sent after it — the provider is still
+ * refusing — so the pause doubles from ARGV[2] with each such refusal in a row (a success ends the
+ * run), up to an hour; 420s arriving during a pause are leftovers of the same event and change nothing.
  */
 const LIMITED = `
 local key = KEYS[1]
 local successes = KEYS[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pauseUntil = now + tonumber(ARGV[1])
-local cut = tonumber(ARGV[2])
-local h = redis.call('HMGET', key, 'rate', 'lastCut', 'pausedUntil')
+local hintedPause = tonumber(ARGV[1])
+local base = tonumber(ARGV[2])
+local cut = tonumber(ARGV[3])
+local hintRate = tonumber(ARGV[4])
+local reset = tonumber(ARGV[5])
+local h = redis.call('HMGET', key, 'rate', 'lastCut', 'pausedUntil', 'streak', 'peak')
 local rate = tonumber(h[1]) or 0
 local lastCut = tonumber(h[2]) or 0
 local pausedUntil = tonumber(h[3]) or 0
+local streak = tonumber(h[4]) or 0
+local peak = tonumber(h[5]) or 0
 if now > math.max(lastCut + 1000, pausedUntil) then
-  -- Successes per second over the window, measured over the span they actually cover: right after
-  -- a start the window holds only a short burst, and dividing by the full two seconds would halve
-  -- the estimate (then 1 %/s growth takes most of a minute to recover).
+  -- Successes per second over the window, measured over the span they cover but never less than a
+  -- second: a provider admits a whole window's quota in a burst and then refuses, so a burst
+  -- shorter than a second is evidence of at most its count per second, not of its burst rate.
   local count = redis.call('ZCOUNT', successes, now - 2000, '+inf')
   local admitted = 0
   if count > 0 then
     local oldest = tonumber(redis.call('ZRANGEBYSCORE', successes, now - 2000, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
-    admitted = count * 1000 / math.max(500, now - oldest)
+    admitted = count * 1000 / math.max(1000, now - oldest)
   end
-  if admitted > 0 and (rate == 0 or admitted < rate) then
-    rate = math.max(0.5, admitted * cut)
-  elseif rate > 0 then
-    rate = math.max(0.5, rate * cut)
-  end
+  local basis = rate
+  if admitted > 0 and (rate == 0 or admitted < rate) then basis = admitted end
   -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
+  if basis > 0 then
+    peak = basis
+    rate = math.max(0.5, basis * cut)
+  end
   lastCut = now
+end
+if hintRate > 0 then redis.call('HSET', key, 'hintRate', hintRate, 'hintUntil', now + 3600000) end
+-- The provider's window is spent until its reset.
+if reset > now then redis.call('HSET', key, 'winReset', reset, 'winLeft', 0) end
+local pauseUntil = pausedUntil
+if hintedPause >= 0 then
+  pauseUntil = now + hintedPause
+elseif now >= pausedUntil then
+  streak = streak + 1
+  pauseUntil = now + math.min(3600000, base * 2 ^ math.min(streak - 1, 20))
 end
 pausedUntil = math.max(pausedUntil, pauseUntil)
 -- The bucket restarts empty at the end of the pause: the first request after it waits its turn.
-redis.call('HSET', key, 'rate', rate, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'tokens', 0, 'ts', pausedUntil)
+redis.call('HSET', key, 'rate', rate, 'peak', peak, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'streak', streak, 'tokens', 0, 'ts', pausedUntil)
 redis.call('PEXPIRE', key, 86400000)
 return pausedUntil - now
 `;
@@ -100,13 +160,21 @@ export interface RedisThrottleOptions {
   prefix: string;
   /** Cluster-wide ceiling, requests per second (PROVIDER_RATE_LIMIT); undefined: learn from 420s only. */
   ceiling?: number | undefined;
-  /** Pause when the provider names no reset time, ms. */
+  /**
+   * Pause after a rate limit that names no reset time, ms (RATE_LIMIT_FALLBACK_MS); it doubles with
+   * each further refusal of a request sent after the pause, until a success.
+   */
   fallbackPauseMs: number;
   logger: Logger;
   /** Fraction of the admitted rate to continue at after a rate limit; default 0.95. */
   cut?: number;
-  /** Relative growth of a learned rate per second without rate limits; default 0.01 (1 %/s). */
+  /** Relative growth of a learned rate per second beyond the last sustained rate (probing); default 0.01 (1 %/s). */
   increase?: number;
+  /**
+   * How fast a pace below the rate the provider last sustained climbs back to it: the fraction of
+   * the gap closed per second; default 1 (about two thirds of the way in a second).
+   */
+  recover?: number;
   /** Longest wait inside acquire(), ms; a longer one throws RateLimitedError instead. Default 5 000. */
   maxWaitMs?: number;
 }
@@ -124,7 +192,9 @@ export class RedisThrottle implements ProviderThrottle {
   async acquire(): Promise<void> {
     const maxWaitMs = this.options.maxWaitMs ?? 5_000;
     for (;;) {
-      const wait = Number(await this.options.redis.eval(ACQUIRE, 1, this.key, this.options.ceiling ?? 0, this.options.increase ?? 0.01));
+      const wait = Number(
+        await this.options.redis.eval(ACQUIRE, 1, this.key, this.options.ceiling ?? 0, this.options.increase ?? 0.01, this.options.recover ?? 1),
+      );
       if (wait <= 0) return;
       // A long wait is a provider pause: hand the job back to the queue (no attempt spent) rather
       // than hold a worker slot and a claimed upload for its whole length.
@@ -134,21 +204,47 @@ export class RedisThrottle implements ProviderThrottle {
     }
   }
 
-  async succeeded(): Promise<void> {
-    await this.options.redis.eval(SUCCEEDED, 1, this.successesKey, randomUUID());
+  async succeeded(hint?: RateLimitHint): Promise<void> {
+    await this.options.redis.eval(
+      SUCCEEDED,
+      2,
+      this.key,
+      this.successesKey,
+      randomUUID(),
+      hint?.ratePerSecond ?? 0,
+      hint?.resetAt?.getTime() ?? 0,
+      hint?.remaining ?? -1,
+    );
   }
 
-  async limited(resetAt: Date | undefined): Promise<void> {
-    const pauseMs = rateLimitPause(resetAt, { fallbackMs: this.options.fallbackPauseMs });
-    const remainingMs = Number(await this.options.redis.eval(LIMITED, 2, this.key, this.successesKey, pauseMs, this.options.cut ?? 0.95));
+  /** Records the rate limit (see LIMITED) and returns when the cluster resumes calling the provider. */
+  async limited(hint: RateLimitHint): Promise<Date> {
+    // Jittered, so workers on several hosts don't all return on the provider's reset instant.
+    const hintedPauseMs = hint.resetAt ? rateLimitPause(hint.resetAt, { fallbackMs: 0 }) : -1;
+    const remainingMs = Number(
+      await this.options.redis.eval(
+        LIMITED,
+        2,
+        this.key,
+        this.successesKey,
+        hintedPauseMs,
+        this.options.fallbackPauseMs,
+        this.options.cut ?? 0.95,
+        hint.ratePerSecond ?? 0,
+        hint.remaining === 0 && hint.resetAt ? hint.resetAt.getTime() : 0,
+      ),
+    );
     this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, 'provider rate limit: pausing and slowing down');
+    return new Date(Date.now() + remainingMs);
   }
 
   /** The current pace, requests per second (0: unpaced). For tests and metrics. */
   async rate(): Promise<number> {
-    const [rate] = await this.options.redis.hmget(this.key, 'rate');
+    const [rate, hintRate, hintUntil] = await this.options.redis.hmget(this.key, 'rate', 'hintRate', 'hintUntil');
     const learned = Number(rate ?? 0);
-    const ceiling = this.options.ceiling ?? 0;
+    let ceiling = this.options.ceiling ?? 0;
+    const stated = Number(hintRate ?? 0);
+    if (stated > 0 && Number(hintUntil ?? 0) > Date.now() && (ceiling === 0 || stated < ceiling)) ceiling = stated;
     return ceiling > 0 && (learned === 0 || learned > ceiling) ? ceiling : learned;
   }
 }
