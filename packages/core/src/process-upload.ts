@@ -113,10 +113,12 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       },
     });
     observeCall(deps, 'success', callStarted);
-    const recorded = await deps.uploads.markSucceeded(upload.id, result);
+    // Told at once, alongside recording the outcome: the throttle measures what the provider admits
+    // by when successes arrive, and a success it hears of late makes it underestimate. Best effort:
+    // it must never cost a finished upload an attempt.
+    const learned = throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
+    const recorded = await deps.uploads.markSucceeded(upload.id, result).finally(() => learned);
     if (recorded) await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
-    // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
-    await throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     if (!recorded) await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     await deps.storage.delete(bytes.storageKey);

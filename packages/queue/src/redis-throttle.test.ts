@@ -143,25 +143,36 @@ describe('RedisThrottle', () => {
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(300);
   });
 
-  it('pauses briefly after a 420 that names no reset, and doubles the pause while refusals continue', async () => {
+  it('pauses for the fallback after a 420 that names no reset when it knows no pace', async () => {
+    const subject = throttle();
+    const resumeAt = await subject.limited({});
+    expect(resumeAt.getTime() - Date.now()).toBeGreaterThan(400);
+    expect(resumeAt.getTime() - Date.now()).toBeLessThanOrEqual(500);
+  });
+
+  it('at a known pace, pauses one request spacing after a hint-less 420, doubling while refusals continue', async () => {
     const subject = throttle();
     await seedSuccesses(40);
-    // 500 ms fallback: the first hint-less 420 pauses half a second and cuts the pace once.
+    // One cut to 19/s, and a pause of one request at that pace (~53 ms), not the 500 ms fallback:
+    // one request too many in the provider's window is the likely cause, and the window is nearly over.
     const first = await subject.limited({});
-    expect(first.getTime() - Date.now()).toBeGreaterThan(400);
-    expect(first.getTime() - Date.now()).toBeLessThanOrEqual(500);
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    expect(first.getTime() - Date.now()).toBeGreaterThan(30);
+    expect(first.getTime() - Date.now()).toBeLessThanOrEqual(53);
     // A leftover 420 of the same event (during the pause) changes nothing.
     expect((await subject.limited({})).getTime()).toBe(first.getTime());
-    expect(await subject.rate()).toBeCloseTo(19, 0);
-    // Refused again after the pause: the provider is still closed, so twice as long.
+    // Refused again after the pause: the provider is still closed, so twice as long, and again.
     await subject.acquire();
     const second = await subject.limited({});
-    expect(second.getTime() - Date.now()).toBeGreaterThan(900);
-    // A success ends the run: the next hint-less refusal pauses half a second again.
-    await subject.succeeded();
-    await new Promise((resolve) => setTimeout(resolve, second.getTime() - Date.now() + 20));
+    expect(second.getTime() - Date.now()).toBeGreaterThan(80);
+    await new Promise((resolve) => setTimeout(resolve, second.getTime() - Date.now() + 10));
     const third = await subject.limited({});
-    expect(third.getTime() - Date.now()).toBeLessThanOrEqual(500);
+    expect(third.getTime() - Date.now()).toBeGreaterThan(180);
+    // A success ends the run: the next hint-less refusal pauses one spacing again.
+    await subject.succeeded();
+    await new Promise((resolve) => setTimeout(resolve, third.getTime() - Date.now() + 10));
+    const fourth = await subject.limited({});
+    expect(fourth.getTime() - Date.now()).toBeLessThanOrEqual(60);
   });
 
   it('climbs back to the rate the provider last sustained within about a second, then probes slowly', async () => {

@@ -22,7 +22,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ceiling = tonumber(ARGV[1])
 local increase = tonumber(ARGV[2])
 local recover = tonumber(ARGV[3])
-local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft')
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft', 'lastCut')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
 local ts = tonumber(h[3]) or now
@@ -32,6 +32,7 @@ local hintRate = tonumber(h[6]) or 0
 local hintUntil = tonumber(h[7]) or 0
 local winReset = tonumber(h[8]) or 0
 local winLeft = tonumber(h[9])
+local lastCut = tonumber(h[10]) or 0
 if now < pausedUntil then return pausedUntil - now end
 local inWindow = winLeft ~= nil and now < winReset
 if inWindow and winLeft <= 0 then return winReset - now end
@@ -41,7 +42,11 @@ local elapsed = math.max(0, now - ts) / 1000
 -- would take more, and must not turn the learned pace into a burst.
 local dt = math.min(elapsed, 1)
 if rate > 0 then
-  local grown = rate + rate * increase * dt
+  -- Probing speeds up the longer the provider goes without refusing (1 %/s, +1 %/s every second,
+  -- at most 10 %/s): a pace learned too low comes back within seconds, one near the limit stays.
+  local since = 0
+  if lastCut > 0 then since = math.max(0, now - lastCut) / 1000 end
+  local grown = rate + rate * math.min(increase * (1 + since), increase * 10) * dt
   -- Below what the provider last sustained, close the gap fast: that pace is known to work.
   if peak > rate then grown = math.max(grown, rate + (peak - rate) * math.min(1, recover * dt)) end
   rate = grown
@@ -99,8 +104,9 @@ return 0
  *
  * The pause: until the provider's reset when it named one (ARGV[1] ≥ 0). When it named none, a 420
  * that arrives after the last pause ended came from a request sent after it — the provider is still
- * refusing — so the pause doubles from ARGV[2] with each such refusal in a row (a success ends the
- * run), up to an hour; 420s arriving during a pause are leftovers of the same event and change nothing.
+ * refusing — so the pause doubles with each such refusal in a row (a success ends the run), up to an
+ * hour, from ARGV[2] or, at a known pace, from one request's spacing if that is shorter; 420s
+ * arriving during a pause are leftovers of the same event and change nothing.
  */
 const LIMITED = `
 local key = KEYS[1]
@@ -145,6 +151,9 @@ if hintedPause >= 0 then
   pauseUntil = now + hintedPause
 elseif now >= pausedUntil then
   streak = streak + 1
+  -- At a known pace one request too many in the provider's window is the likely cause, and the
+  -- window is nearly over: start from one request's spacing, not the full fallback.
+  if rate > 0 then base = math.min(base, 1000 / rate) end
   pauseUntil = now + math.min(3600000, base * 2 ^ math.min(streak - 1, 20))
 end
 pausedUntil = math.max(pausedUntil, pauseUntil)
@@ -168,7 +177,10 @@ export interface RedisThrottleOptions {
   logger: Logger;
   /** Fraction of the admitted rate to continue at after a rate limit; default 0.95. */
   cut?: number;
-  /** Relative growth of a learned rate per second beyond the last sustained rate (probing); default 0.01 (1 %/s). */
+  /**
+   * Relative growth of a learned rate per second beyond the last sustained rate (probing); default
+   * 0.01: 1 %/s right after a rate limit, one more such step each second without one, up to ten.
+   */
   increase?: number;
   /**
    * How fast a pace below the rate the provider last sustained climbs back to it: the fraction of
