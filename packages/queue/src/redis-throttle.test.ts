@@ -17,11 +17,14 @@ function throttle(ceiling?: number, maxWaitMs?: number) {
   return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
 }
 
-/** Records `count` successes spread evenly over the last two seconds (Redis clock), as a provider admitting count/2 per second would. */
+/**
+ * Records `count` successes 50 ms apart up to just now (Redis clock), as a provider admitting 20 per
+ * second would: whatever second the throttle looks back over holds 20 of them.
+ */
 async function seedSuccesses(count: number): Promise<void> {
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 1990 + (i * 1990) / count, `seed-${i}`);
+  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 5 - i * 50, `seed-${i}`);
 }
 
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
@@ -151,7 +154,9 @@ describe('RedisThrottle', () => {
   });
 
   it('at a known pace, pauses one request spacing after a hint-less 420, doubling while refusals continue', async () => {
-    const subject = throttle();
+    // Paced at 20/s (a ceiling) when the 420 comes.
+    const subject = throttle(20);
+    await subject.acquire();
     await seedSuccesses(40);
     // One cut to 19/s, and a pause of one request at that pace (~53 ms), not the 500 ms fallback:
     // one request too many in the provider's window is the likely cause, and the window is nearly over.
@@ -175,17 +180,19 @@ describe('RedisThrottle', () => {
     expect(fourth.getTime() - Date.now()).toBeLessThanOrEqual(60);
   });
 
-  it('climbs back to the rate the provider last sustained within about a second, then probes slowly', async () => {
+  it('after a cut far below the rate the provider states, climbs back within seconds to just under it, then creeps', async () => {
     const subject = throttle();
-    await seedSuccesses(40);
-    await subject.limited({ resetAt: new Date(Date.now() + 50) });
-    expect(await subject.rate()).toBeCloseTo(19, 0);
+    await subject.succeeded({ ratePerSecond: 20 });
+    // The provider admitted only 11 in the last second when it refused (say, a slow start).
+    await seedSuccesses(10);
+    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeLessThan(11);
     const startedAt = Date.now();
-    while (Date.now() - startedAt < 1_500) await subject.acquire();
-    // 1 %/s alone would be at 19.3; closing the gap to 20 takes it most of the way back...
+    while (Date.now() - startedAt < 2_500) await subject.acquire();
+    // Most of the way back to one cut below the stated rate (19/s) — 1 %/s would still be near 10...
     const recovered = await subject.rate();
-    expect(recovered).toBeGreaterThan(19.6);
-    // ...and beyond the last sustained rate it grows by 1 %/s only.
-    expect(recovered).toBeLessThan(20.3);
+    expect(recovered).toBeGreaterThan(17.5);
+    // ...but not beyond it: from there it creeps at 0.2 %/s.
+    expect(recovered).toBeLessThan(19.1);
   });
 });

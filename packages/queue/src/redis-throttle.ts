@@ -9,8 +9,9 @@ import type { Redis } from './redis.js';
  * across every worker, so the pace holds with no bursts.
  *
  * Acquire: wait while paused, or while the provider's current window has nothing left (`winLeft`
- * until `winReset`, from its answers); otherwise grow a learned rate — quickly back toward `peak`,
- * the rate the provider last sustained, then slowly beyond it (probing) — cap it at the ceiling
+ * until `winReset`, from its answers); otherwise grow a learned rate — quickly back to one cut
+ * below `peak` (what the provider admitted when it last refused), very slowly up to it, then
+ * faster and faster beyond it (probing for a higher limit) — cap it at the ceiling
  * (the configured one, or the rate the provider states, whichever is lower), refill, and take a
  * token or say how long until one is due. Time is Redis's own (TIME), so clock skew between worker
  * hosts cannot mint tokens.
@@ -22,7 +23,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ceiling = tonumber(ARGV[1])
 local increase = tonumber(ARGV[2])
 local recover = tonumber(ARGV[3])
-local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft', 'lastCut')
+local cut = tonumber(ARGV[4])
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
 local ts = tonumber(h[3]) or now
@@ -30,9 +32,10 @@ local pausedUntil = tonumber(h[4]) or 0
 local peak = tonumber(h[5]) or 0
 local hintRate = tonumber(h[6]) or 0
 local hintUntil = tonumber(h[7]) or 0
+-- A rate the provider states is one it sustains: never climb back more slowly than to that.
+if hintRate > 0 and now < hintUntil and hintRate > peak then peak = hintRate end
 local winReset = tonumber(h[8]) or 0
 local winLeft = tonumber(h[9])
-local lastCut = tonumber(h[10]) or 0
 if now < pausedUntil then return pausedUntil - now end
 local inWindow = winLeft ~= nil and now < winReset
 if inWindow and winLeft <= 0 then return winReset - now end
@@ -42,13 +45,24 @@ local elapsed = math.max(0, now - ts) / 1000
 -- would take more, and must not turn the learned pace into a burst.
 local dt = math.min(elapsed, 1)
 if rate > 0 then
-  -- Probing speeds up the longer the provider goes without refusing (1 %/s, +1 %/s every second,
-  -- at most 10 %/s): a pace learned too low comes back within seconds, one near the limit stays.
-  local since = 0
-  if lastCut > 0 then since = math.max(0, now - lastCut) / 1000 end
-  local grown = rate + rate * math.min(increase * (1 + since), increase * 10) * dt
-  -- Below what the provider last sustained, close the gap fast: that pace is known to work.
-  if peak > rate then grown = math.max(grown, rate + (peak - rate) * math.min(1, recover * dt)) end
+  local step = increase
+  if peak > 0 then
+    if rate < peak then
+      -- Near the rate the provider last refused at, probe very slowly: every 420 there costs a
+      -- pause (a whole second when the provider says Retry-After: 1), so the pace should sit just
+      -- below it for a long while before trying it again.
+      step = increase / 5
+    else
+      -- Beyond it, speed up with the distance (1 %/s at the peak, 4 %/s 10 % above it, at most
+      -- 10 %/s): the limit may have risen, or the peak was learned too low, and should be found
+      -- within seconds.
+      step = increase * math.min(10, 1 + (rate / peak - 1) * 30)
+    end
+  end
+  local grown = rate + rate * step * dt
+  -- Well below the peak (cut more than once), close the gap fast to where one cut leaves it.
+  local target = peak * cut
+  if target > rate then grown = math.max(grown, rate + (target - rate) * math.min(1, recover * dt)) end
   rate = grown
 end
 if ceiling > 0 and (rate == 0 or rate > ceiling) then rate = ceiling end
@@ -99,8 +113,8 @@ return 0
 
 /**
  * Limited. One cut per congestion event (420s from requests already in flight count once): the new
- * pace is a fraction of what the provider admitted over the last two seconds, or of the current
- * pace when that is lower, and that basis becomes the `peak` acquire climbs back to.
+ * pace is a fraction of what the provider admitted over the last second, or of the current pace
+ * when that is lower, and that basis becomes the `peak` acquire climbs back to.
  *
  * The pause: until the provider's reset when it named one (ARGV[1] ≥ 0). When it named none, a 420
  * that arrives after the last pause ended came from a request sent after it — the provider is still
@@ -120,24 +134,29 @@ local hintRate = tonumber(ARGV[4])
 local reset = tonumber(ARGV[5])
 local h = redis.call('HMGET', key, 'rate', 'lastCut', 'pausedUntil', 'streak', 'peak')
 local rate = tonumber(h[1]) or 0
+local pacedBefore = rate > 0
 local lastCut = tonumber(h[2]) or 0
 local pausedUntil = tonumber(h[3]) or 0
 local streak = tonumber(h[4]) or 0
 local peak = tonumber(h[5]) or 0
 if now > math.max(lastCut + 1000, pausedUntil) then
-  -- Successes per second over the window, measured over the span they cover but never less than a
-  -- second: a provider admits a whole window's quota in a burst and then refuses, so a burst
-  -- shorter than a second is evidence of at most its count per second, not of its burst rate.
-  local count = redis.call('ZCOUNT', successes, now - 2000, '+inf')
-  local admitted = 0
-  if count > 0 then
-    local oldest = tonumber(redis.call('ZRANGEBYSCORE', successes, now - 2000, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
-    admitted = count * 1000 / math.max(1000, now - oldest)
-  end
+  -- Successes per second over the last second, or since the last pause ended if that is later (a
+  -- pause admits nothing, and is no evidence of a lower limit). A second, not more: a provider that
+  -- counts in windows admits a window's quota in a burst, and a longer look would add the tail of
+  -- the window before; not less than a quarter second, so a handful of answers is no rate.
+  local from = math.max(now - 1000, pausedUntil)
+  local count = redis.call('ZCOUNT', successes, '(' .. from, '+inf')
+  local admitted = count * 1000 / math.max(250, now - from)
   local basis = rate
   if admitted > 0 and (rate == 0 or admitted < rate) then basis = admitted end
   -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
-  if basis > 0 then
+  if basis > 0 and rate == 0 then
+    -- The first 420 of an unpaced start: what a burst got through is a rough guess (too high when
+    -- it spans two of the provider's windows, too low when successes were still being recorded),
+    -- so probing starts right there rather than creeping up to it.
+    rate = math.max(0.5, basis * cut)
+    peak = rate
+  elseif basis > 0 then
     peak = basis
     rate = math.max(0.5, basis * cut)
   end
@@ -153,7 +172,8 @@ elseif now >= pausedUntil then
   streak = streak + 1
   -- At a known pace one request too many in the provider's window is the likely cause, and the
   -- window is nearly over: start from one request's spacing, not the full fallback.
-  if rate > 0 then base = math.min(base, 1000 / rate) end
+  -- (Not for the first 420 of an unpaced start: that window may have most of its length to run.)
+  if pacedBefore and rate > 0 then base = math.min(base, 1000 / rate) end
   pauseUntil = now + math.min(3600000, base * 2 ^ math.min(streak - 1, 20))
 end
 pausedUntil = math.max(pausedUntil, pauseUntil)
@@ -178,13 +198,13 @@ export interface RedisThrottleOptions {
   /** Fraction of the admitted rate to continue at after a rate limit; default 0.95. */
   cut?: number;
   /**
-   * Relative growth of a learned rate per second beyond the last sustained rate (probing); default
-   * 0.01: 1 %/s right after a rate limit, one more such step each second without one, up to ten.
+   * Relative growth of a learned rate per second at the rate of the last rate limit; default 0.01
+   * (1 %/s). Below it the pace grows a fifth as fast, beyond it faster with the distance, up to ten times.
    */
   increase?: number;
   /**
-   * How fast a pace below the rate the provider last sustained climbs back to it: the fraction of
-   * the gap closed per second; default 1 (about two thirds of the way in a second).
+   * How fast a pace cut more than once climbs back to one cut below the rate of the last rate
+   * limit: the fraction of the gap closed per second; default 1 (about two thirds of the way in a second).
    */
   recover?: number;
   /** Longest wait inside acquire(), ms; a longer one throws RateLimitedError instead. Default 5 000. */
@@ -201,11 +221,24 @@ export class RedisThrottle implements ProviderThrottle {
     this.successesKey = `${options.prefix}:hoist:throttle:ok`;
   }
 
+  /** The longest pause acquire() sits out itself, ms; a longer one it hands back as a rate limit. */
+  get holdsUpToMs(): number {
+    return this.options.maxWaitMs ?? 5_000;
+  }
+
   async acquire(): Promise<void> {
-    const maxWaitMs = this.options.maxWaitMs ?? 5_000;
+    const maxWaitMs = this.holdsUpToMs;
     for (;;) {
       const wait = Number(
-        await this.options.redis.eval(ACQUIRE, 1, this.key, this.options.ceiling ?? 0, this.options.increase ?? 0.01, this.options.recover ?? 1),
+        await this.options.redis.eval(
+          ACQUIRE,
+          1,
+          this.key,
+          this.options.ceiling ?? 0,
+          this.options.increase ?? 0.01,
+          this.options.recover ?? 1,
+          this.options.cut ?? 0.95,
+        ),
       );
       if (wait <= 0) return;
       // A long wait is a provider pause: hand the job back to the queue (no attempt spent) rather
