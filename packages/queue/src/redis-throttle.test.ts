@@ -165,7 +165,8 @@ describe('RedisThrottle', () => {
     expect(first.getTime() - Date.now()).toBeGreaterThan(30);
     expect(first.getTime() - Date.now()).toBeLessThanOrEqual(53);
     // A leftover 420 of the same event (during the pause) changes nothing.
-    expect((await subject.limited({})).getTime()).toBe(first.getTime());
+    // (Same instant: the Date is rebuilt from Redis's remaining milliseconds, so allow a rounding.)
+    expect(Math.abs((await subject.limited({})).getTime() - first.getTime())).toBeLessThanOrEqual(2);
     // Refused again after the pause: the provider is still closed, so twice as long, and again.
     await subject.acquire();
     const second = await subject.limited({});

@@ -9,9 +9,10 @@ import type { Redis } from './redis.js';
  * across every worker, so the pace holds with no bursts.
  *
  * Acquire: wait while paused, or while the provider's current window has nothing left (`winLeft`
- * until `winReset`, from its answers); otherwise grow a learned rate — quickly back to one cut
- * below `peak` (what the provider admitted when it last refused), very slowly up to it, then
- * faster and faster beyond it (probing for a higher limit) — cap it at the ceiling
+ * until `winReset`, from its answers); otherwise grow a learned rate — fast while no paced request
+ * has been refused yet (after two quiet seconds); after that quickly back to one cut below `peak` (what the provider
+ * admitted when it last refused a paced request), very slowly up to it, then faster and faster
+ * beyond it (probing for a higher limit) — cap it at the ceiling
  * (the configured one, or the rate the provider states, whichever is lower), refill, and take a
  * token or say how long until one is due. Time is Redis's own (TIME), so clock skew between worker
  * hosts cannot mint tokens.
@@ -24,7 +25,7 @@ local ceiling = tonumber(ARGV[1])
 local increase = tonumber(ARGV[2])
 local recover = tonumber(ARGV[3])
 local cut = tonumber(ARGV[4])
-local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft')
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft', 'lastCut')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
 local ts = tonumber(h[3]) or now
@@ -36,6 +37,7 @@ local hintUntil = tonumber(h[7]) or 0
 if hintRate > 0 and now < hintUntil and hintRate > peak then peak = hintRate end
 local winReset = tonumber(h[8]) or 0
 local winLeft = tonumber(h[9])
+local lastCut = tonumber(h[10]) or 0
 if now < pausedUntil then return pausedUntil - now end
 local inWindow = winLeft ~= nil and now < winReset
 if inWindow and winLeft <= 0 then return winReset - now end
@@ -45,7 +47,10 @@ local elapsed = math.max(0, now - ts) / 1000
 -- would take more, and must not turn the learned pace into a burst.
 local dt = math.min(elapsed, 1)
 if rate > 0 then
+  -- Nothing refused at a known pace yet: the pace is a guess, so after two quiet seconds at it
+  -- look for the limit fast (20 %/s).
   local step = increase
+  if now - math.max(lastCut, pausedUntil) > 2000 then step = increase * 20 end
   if peak > 0 then
     if rate < peak then
       -- Near the rate the provider last refused at, probe very slowly: every 420 there costs a
@@ -140,22 +145,24 @@ local pausedUntil = tonumber(h[3]) or 0
 local streak = tonumber(h[4]) or 0
 local peak = tonumber(h[5]) or 0
 if now > math.max(lastCut + 1000, pausedUntil) then
-  -- Successes per second over the last second, or since the last pause ended if that is later (a
-  -- pause admits nothing, and is no evidence of a lower limit). A second, not more: a provider that
-  -- counts in windows admits a window's quota in a burst, and a longer look would add the tail of
-  -- the window before; not less than a quarter second, so a handful of answers is no rate.
+  -- Successes per second since the last pause ended, over the last second at most, and never
+  -- counted over less than a second: a provider that counts in windows admits a window's quota in a
+  -- burst and then refuses, and that quota per second is its rate, not the burst's pace. (A longer
+  -- look would add the previous window's tail; a pause admits nothing and is no evidence either.)
+  -- Fewer than three successes are no measure at all: the current pace is cut instead.
   local from = math.max(now - 1000, pausedUntil)
   local count = redis.call('ZCOUNT', successes, '(' .. from, '+inf')
-  local admitted = count * 1000 / math.max(250, now - from)
+  local admitted = 0
+  if count >= 3 then admitted = count * 1000 / math.max(1000, now - from) end
   local basis = rate
   if admitted > 0 and (rate == 0 or admitted < rate) then basis = admitted end
   -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
   if basis > 0 and rate == 0 then
     -- The first 420 of an unpaced start: what a burst got through is a rough guess (too high when
     -- it spans two of the provider's windows, too low when successes were still being recorded),
-    -- so probing starts right there rather than creeping up to it.
+    -- so it is no peak to creep up to: probing stays fast until a paced request is refused.
     rate = math.max(0.5, basis * cut)
-    peak = rate
+    peak = 0
   elseif basis > 0 then
     peak = basis
     rate = math.max(0.5, basis * cut)
@@ -199,7 +206,8 @@ export interface RedisThrottleOptions {
   cut?: number;
   /**
    * Relative growth of a learned rate per second at the rate of the last rate limit; default 0.01
-   * (1 %/s). Below it the pace grows a fifth as fast, beyond it faster with the distance, up to ten times.
+   * (1 %/s). Below it the pace grows a fifth as fast, beyond it faster with the distance, up to ten
+   * times; before any paced request was refused, twenty times (after two seconds without a 420).
    */
   increase?: number;
   /**
