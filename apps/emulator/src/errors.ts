@@ -34,7 +34,7 @@ export function sendRateLimited(reply: FastifyReply, decision: RateLimited): Fas
   const inHeaders = decision.hint === 'headers' || decision.hint === 'both';
   if (inHeaders) {
     void reply.headers({
-      'x-featureratelimit-limit': String(decision.limit),
+      ...(decision.limit === undefined ? {} : { 'x-featureratelimit-limit': String(decision.limit) }),
       'x-featureratelimit-remaining': '0',
       'x-featureratelimit-reset': decision.resetAt.toUTCString(),
       'retry-after': String(decision.retryAfterSeconds),

@@ -26,7 +26,8 @@ describe('FaultInjector', () => {
       action: 'rate_limit',
       status: 420,
       hint: 'both',
-      limit: 500,
+      // No limiter configured: no hourly figure to state.
+      limit: undefined,
       retryAfterSeconds: 10,
       resetAt: new Date(1_800_000_011_000),
     });

@@ -12,7 +12,10 @@ export interface RateLimitFault {
   readonly resetInSeconds?: number;
   /** Whether the reset time goes in headers, in the message, both (default) or nowhere. */
   readonly hint?: RateLimitHint;
-  /** Value of `X-FeatureRateLimit-Limit` (default: the rate limiter's hourly figure, else 500). */
+  /**
+   * Value of `X-FeatureRateLimit-Limit`, requests per hour (default: the rate limiter's hourly
+   * figure; without a limiter, no such header — clients take it as the rate to keep to).
+   */
   readonly limit?: number;
 }
 
@@ -93,7 +96,7 @@ export type FaultDecision =
       readonly resetAt: Date;
       readonly retryAfterSeconds: number;
       readonly hint: RateLimitHint;
-      readonly limit: number;
+      readonly limit: number | undefined;
     }
   | {
       /** Refused by the limiter; what the answer says depends on the style. */
@@ -107,7 +110,6 @@ export type FaultDecision =
   | { readonly action: 'reset' };
 
 const DEFAULT_HANG_MS = 30_000;
-const DEFAULT_LIMIT = 500;
 
 /**
  * Admits `rate` requests per second in fixed windows aligned to whole seconds, as Cloudinary counts
@@ -213,7 +215,7 @@ export class FaultInjector {
           waitMs: (fault.resetInSeconds ?? 1) * 1000,
           status: fault.status ?? 420,
           hint: fault.hint ?? 'both',
-          limit: fault.limit ?? this.window?.hourly ?? DEFAULT_LIMIT,
+          limit: fault.limit ?? this.window?.hourly,
         });
       case 'error':
         return { action: 'error', status: fault.status, message: fault.message };
@@ -224,7 +226,7 @@ export class FaultInjector {
     }
   }
 
-  private rateLimited(input: { waitMs: number; status: 420 | 429; hint: RateLimitHint; limit: number }): FaultDecision {
+  private rateLimited(input: { waitMs: number; status: 420 | 429; hint: RateLimitHint; limit: number | undefined }): FaultDecision {
     // The dates carry whole seconds: round up so a client honouring them never retries too early.
     const resetAt = new Date(Math.ceil((this.now() + input.waitMs) / 1000) * 1000);
     const retryAfterSeconds = Math.ceil(input.waitMs / 1000);

@@ -79,7 +79,6 @@ runMain('worker', logger, async () => {
     concurrency: config.WORKER_CONCURRENCY,
     retry: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
     rateLimitFallbackMs: config.RATE_LIMIT_FALLBACK_MS,
-    throttleHoldsUpToMs: throttle.holdsUpToMs,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
   });
 

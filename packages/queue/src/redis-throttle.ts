@@ -229,13 +229,8 @@ export class RedisThrottle implements ProviderThrottle {
     this.successesKey = `${options.prefix}:hoist:throttle:ok`;
   }
 
-  /** The longest pause acquire() sits out itself, ms; a longer one it hands back as a rate limit. */
-  get holdsUpToMs(): number {
-    return this.options.maxWaitMs ?? 5_000;
-  }
-
   async acquire(): Promise<void> {
-    const maxWaitMs = this.holdsUpToMs;
+    const maxWaitMs = this.options.maxWaitMs ?? 5_000;
     for (;;) {
       const wait = Number(
         await this.options.redis.eval(

@@ -45,12 +45,6 @@ export interface UploadWorkerOptions {
   handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined }) => Promise<ProcessOutcome>;
   /** Called when BullMQ gives up on a job for a reason the handler never saw (e.g. stalled too often). */
   onAbandoned: (uploadId: string, reason: string) => Promise<void>;
-  /**
-   * Provider pauses up to this long, ms, are left to the provider throttle (which holds callers in
-   * `acquire()` for as long, see RedisThrottle's `maxWaitMs`); only longer ones pause the queue.
-   * Default 0: every rate limit pauses the queue (for a worker without a throttle).
-   */
-  throttleHoldsUpToMs?: number;
   /** Called after this worker paused the whole queue for a provider rate limit, with the pause in ms (metrics). Must not throw. */
   onRateLimitPause?: (pauseMs: number) => void;
 }
@@ -150,14 +144,9 @@ export class UploadWorker {
         this.hintlessStreak = error.resetAt ? 0 : this.hintlessStreak + 1;
         const fallbackMs = this.options.rateLimitFallbackMs * 2 ** Math.min(Math.max(this.hintlessStreak - 1, 0), 10);
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
-        // A short pause is the provider throttle's to keep: it holds callers until the pause ends and
-        // restarts them paced. Pausing the queue as well would add BullMQ's restart delay (a worker
-        // sees a job put back only when its blocking wait ends) to every brief rate limit.
-        if (pauseMs > (this.options.throttleHoldsUpToMs ?? 0)) {
-          this.options.logger.warn({ ...logFields(job), pauseMs }, 'pausing the upload queue for the provider rate limit');
-          await this.limiter.rateLimit(pauseMs);
-          this.options.onRateLimitPause?.(pauseMs);
-        }
+        this.options.logger.warn({ ...logFields(job), pauseMs }, 'pausing the upload queue for the provider rate limit');
+        await this.limiter.rateLimit(pauseMs);
+        this.options.onRateLimitPause?.(pauseMs);
         await this.note(job, line);
         throw Worker.RateLimitError();
       }
