@@ -196,4 +196,18 @@ describe('RedisThrottle', () => {
     // ...but not beyond it: from there it creeps at 0.2 %/s.
     expect(recovered).toBeLessThan(19.1);
   });
+
+  it('holds just below the rate of the last refusal instead of running into it again', async () => {
+    // Growth ten times the default, so the creep takes a second and a half instead of fifteen.
+    const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
+    await seedSuccesses(40);
+    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 3_000) await subject.acquire();
+    // Crept to 98 % of the stated 20/s, and stays there (for half a minute) rather than at 20.
+    const held = await subject.rate();
+    expect(held).toBeGreaterThan(19.5);
+    expect(held).toBeLessThanOrEqual(19.6 + 0.05);
+  });
 });

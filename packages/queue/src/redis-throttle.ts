@@ -10,9 +10,10 @@ import type { Redis } from './redis.js';
  *
  * Acquire: wait while paused, or while the provider's current window has nothing left (`winLeft`
  * until `winReset`, from its answers); otherwise grow a learned rate — fast while no paced request
- * has been refused yet (after two quiet seconds); after that quickly back to one cut below `peak` (what the provider
- * admitted when it last refused a paced request), very slowly up to it, then faster and faster
- * beyond it (probing for a higher limit) — cap it at the ceiling
+ * has been refused yet (after two quiet seconds); after that quickly back to one cut below `peak`
+ * (what the provider admitted when it last refused a paced request), very slowly to 98 % of it,
+ * holding there for half a minute, then faster and faster beyond it (probing for a higher limit)
+ * — cap it at the ceiling
  * (the configured one, or the rate the provider states, whichever is lower), refill, and take a
  * token or say how long until one is due. Time is Redis's own (TIME), so clock skew between worker
  * hosts cannot mint tokens.
@@ -52,11 +53,14 @@ if rate > 0 then
   local step = increase
   if now - math.max(lastCut, pausedUntil) > 2000 then step = increase * 20 end
   if peak > 0 then
-    if rate < peak then
-      -- Near the rate the provider last refused at, probe very slowly: every 420 there costs a
-      -- pause (a whole second when the provider says Retry-After: 1), so the pace should sit just
-      -- below it for a long while before trying it again.
+    if rate < peak * 0.98 then
+      -- Near the rate the provider last refused at, climb very slowly: every 420 there costs a
+      -- pause (a whole second when the provider says Retry-After: 1)...
       step = increase / 5
+    elseif rate < peak then
+      -- ...and just below it, hold for half a minute before trying it again.
+      step = 0
+      if now - lastCut > 30000 then step = increase / 5 end
     else
       -- Beyond it, speed up with the distance (1 %/s at the peak, 4 %/s 10 % above it, at most
       -- 10 %/s): the limit may have risen, or the peak was learned too low, and should be found
