@@ -137,10 +137,15 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       throw error;
     }
     if (error instanceof RateLimitedError) {
-      const resumeAt = await throttle.limited(error.hint).catch((cause: unknown) => {
-        log.warn({ err: cause }, 'could not record the rate limit with the throttle');
-        return undefined;
-      });
+      // Only the provider's own refusals teach the throttle: one it raised itself (a pause or an
+      // exhausted window it is already holding everyone for) is no news, and must not cut the pace.
+      const resumeAt =
+        callStarted === undefined
+          ? undefined
+          : await throttle.limited(error.hint).catch((cause: unknown) => {
+              log.warn({ err: cause }, 'could not record the rate limit with the throttle');
+              return undefined;
+            });
       if (!(await deps.uploads.requeue(upload.id, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
       // The provider named no reset, but the cluster's throttle chose a pause: the queue waits as long.
