@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 // Rate-limit benchmark: how close the workers get to a provider's rate limit, and how often they
-// trip it, with and without the proactive limiter.
+// trip it, for each way a provider may (or may not) say what its limit is.
 //
-//   pnpm build && pnpm bench:ratelimit [--rate=20] [--uploads=400] [--workers=4] [--concurrency=8]
+//   pnpm build && pnpm bench:ratelimit [--runs=5] [--styles=hinted,retry-after,unhinted] [--rate=20] [--uploads=400]
 //
-// Two phases, each on a fresh stack (own database, queue prefix, temp dirs, emulator, API, workers,
-// all on loopback): (a) no hint — the workers only learn the limit from the provider's 420s;
-// (b) PROVIDER_RATE_LIMIT=R — the cluster-wide limiter paces uploads at R/s. In each, the emulator
-// allows R uploads/s (token bucket of R), N distinct small PNGs are posted to the API as fast as it
-// takes them, and everything is measured at the provider: the emulator's counters are sampled every
-// 100 ms, so throughput = successful uploads / (last success − first success), and the 420 share is
-// 420 answers / upload requests. Then every upload's final status (through the API) and the
-// emulator's assets are checked: failed, lost (not final when the phase ends), duplicate assets.
+// Each run is a fresh stack (own database, queue prefix, temp dirs, emulator, API, workers, all on
+// loopback). The emulator admits R uploads per one-second window and answers in one style:
+//   hinted       Cloudinary's: X-FeatureRateLimit-Limit (per hour) / -Remaining / -Reset on every
+//                answer, a 420 saying "Try again on <date>", no Retry-After (EMULATOR_RATE_LIMIT_STYLE=cloudinary)
+//   retry-after  a 420 with Retry-After and nothing else
+//   unhinted     a bare 420 that says nothing about the limit
+// Phase (a) "learn" gives the workers no PROVIDER_RATE_LIMIT: they pace themselves from what the
+// provider says and from its 420s. Phase (b) "limiter" (opt-in, --only=nohint,limiter) sets
+// PROVIDER_RATE_LIMIT=R. N distinct small PNGs are posted to the API as fast as it takes them, and
+// everything is measured at the provider: the emulator's counters are sampled every 100 ms, so
+// throughput = successful uploads / (last success − first success), and the 420 share is 420
+// answers / upload requests. Then every upload's final status (through the API) and the emulator's
+// assets are checked: failed, lost (not final when the run ends), duplicate assets.
 //
-// Targets (issue 4, at R=20, N=400): throughput ≥ 0.9 × R; 420 share ≤ 10 % without hint and ≤ 2 %
-// with the limiter; 0 failed; 0 duplicate assets (and 0 lost). Exit 1 when any target is missed.
-// A phase is abandoned after 3 × N/R + 60 s. Everything created is removed at the end (process logs
-// are kept, and their path printed, when a target is missed; --keep-logs keeps them always).
+// Targets (issue 10, at R=20, N=400), in every run of every style: throughput ≥ 0.9 × R; 420 share
+// ≤ 5 % when learning, ≤ 2 % with the limiter; 0 failed; 0 duplicate assets (and 0 lost). Each run
+// is printed as it ends; the summary gives every run and the WORST run per style. Exit 1 when any
+// target is missed in any run. A run is abandoned after 2 × N/R + 30 s (70 s by default).
+// Everything created is removed at the end (process logs are kept, and their path printed, when a
+// target is missed; --keep-logs keeps them always).
 import { availableParallelism } from 'node:os';
 import {
   abortSignal,
@@ -45,36 +52,50 @@ import { assess, startStack, waitForSettled } from './lib/stack.mjs';
 setLogTag('bench:ratelimit');
 
 const USAGE = [
-  'usage: node scripts/bench-ratelimit.mjs [--rate=20] [--uploads=400] [--workers=4] [--concurrency=8]',
-  '                                        [--submit-concurrency=16] [--only=nohint,limiter] [--keep-logs]',
-  '  --rate          the emulator\'s limit, uploads/s (token bucket of the same size); also PROVIDER_RATE_LIMIT in phase (b)',
-  '  --uploads       uploads per phase',
+  'usage: node scripts/bench-ratelimit.mjs [--runs=1] [--styles=hinted,retry-after,unhinted] [--rate=20] [--uploads=400]',
+  '                                        [--workers=4] [--concurrency=8] [--submit-concurrency=16] [--only=nohint] [--keep-logs]',
+  '  --runs          runs of each style (and phase), one after the other',
+  '  --styles        how the emulator\'s 420s speak: hinted (Cloudinary\'s headers and message), retry-after, unhinted (bare)',
+  '  --rate          the emulator\'s limit, uploads per one-second window; also PROVIDER_RATE_LIMIT in phase (b)',
+  '  --uploads       uploads per run',
   '  --workers       worker processes; --concurrency: WORKER_CONCURRENCY of each',
   '  --submit-concurrency  POSTs in flight at once while submitting',
-  '  --only          run one phase: nohint or limiter',
-  '  --phase-timeout abandon a phase after this long (default 3 × uploads/rate + 60 s)',
+  '  --only          phases: nohint (the workers learn the limit; default) and/or limiter (PROVIDER_RATE_LIMIT=R)',
+  '  --phase-timeout abandon a run after this long (default 2 × uploads/rate + 30 s)',
   '  --keep-logs     keep the processes\' logs (they are kept anyway when a target is missed)',
   'Needs `pnpm build` first, Postgres (DATABASE_URL) and Redis (REDIS_URL) on loopback.',
 ].join('\n');
 
 const SAMPLE_EVERY_MS = 100;
 const PHASES = {
-  nohint: { key: 'a', title: '(a) no hint', limiter: false, max420: 0.1 },
+  nohint: { key: 'a', title: '(a) learn', limiter: false, max420: 0.05 },
   limiter: { key: 'b', title: '(b) PROVIDER_RATE_LIMIT=R', limiter: true, max420: 0.02 },
 };
+/** --styles names → EMULATOR_RATE_LIMIT_STYLE. */
+const STYLES = { hinted: 'cloudinary', 'retry-after': 'retry-after', unhinted: 'bare' };
+const STYLE_ALIASES = { cloudinary: 'hinted', bare: 'unhinted' };
 
 let options;
 try {
   options = parseArgs(
     process.argv.slice(2),
     {
+      runs: { default: 1, parse: (v, f) => parsePositive(v, f, { max: 50 }) },
+      styles: {
+        default: Object.keys(STYLES),
+        parse: (v, f) => {
+          const names = v.split(',').map((s) => STYLE_ALIASES[s.trim()] ?? s.trim()).filter(Boolean);
+          for (const name of names) if (!STYLES[name]) throw new UsageError(`${f}: unknown style "${name}" (${Object.keys(STYLES).join(', ')})`);
+          return [...new Set(names)];
+        },
+      },
       rate: { default: 20, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
       uploads: { default: 400, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
       workers: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
       concurrency: { default: 8, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
       'submit-concurrency': { default: 16, parse: (v, f) => parsePositive(v, f, { max: 256 }) },
       only: {
-        default: Object.keys(PHASES),
+        default: ['nohint'],
         parse: (v, f) => {
           const names = v.split(',').map((s) => s.trim()).filter(Boolean);
           for (const name of names) if (!PHASES[name]) throw new UsageError(`${f}: unknown phase "${name}" (nohint, limiter)`);
@@ -92,7 +113,7 @@ try {
 }
 
 const idealMs = (options.uploads / options.rate) * 1000;
-const phaseTimeoutMs = options.phaseTimeout ?? 3 * idealMs + 60_000;
+const phaseTimeoutMs = options.phaseTimeout ?? 2 * idealMs + 30_000;
 
 // ------------------------------------------------------------------------------------------ phase
 
@@ -144,20 +165,23 @@ function valueAt(samples, field, t) {
   return value;
 }
 
-async function runPhase(name, logDir) {
-  const phase = PHASES[name];
+/** One run: `phase:style:run`. */
+async function runPhase(id, logDir) {
+  const [name, style, runText] = id.split(':');
+  const run = Number(runText);
+  const phase = { ...PHASES[name], title: `${PHASES[name].title}, ${style}, run ${run}` };
   const R = options.rate;
-  log(`phase ${phase.title}: starting a stack (emulator at ${R} uploads/s, ${options.workers} workers × ${options.concurrency})`);
+  log(`${phase.title}: starting a stack (emulator at ${R} uploads/s, ${style}; ${options.workers} workers × ${options.concurrency})`);
   const stack = await startStack({
-    label: `bench_rl_${name}`,
+    label: `bench_rl_${name}_${STYLES[style].replace('-', '')}_${run}`,
     logDir,
     workers: options.workers,
-    emulatorEnv: { EMULATOR_RATE_LIMIT_PER_SECOND: String(R) },
+    emulatorEnv: { EMULATOR_RATE_LIMIT_PER_SECOND: String(R), EMULATOR_RATE_LIMIT_STYLE: STYLES[style] },
     env: { SHUTDOWN_TIMEOUT_MS: '5000' },
     workerEnv: { WORKER_CONCURRENCY: String(options.concurrency), ...(phase.limiter ? { PROVIDER_RATE_LIMIT: String(R) } : {}) },
   });
   try {
-    log(`phase ${phase.title}: database ${stack.databaseName}, queue prefix ${stack.queuePrefix}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl}`);
+    log(`${phase.title}: database ${stack.databaseName}, queue prefix ${stack.queuePrefix}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl}`);
     const files = Array.from({ length: options.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
 
     const origin = performance.now();
@@ -179,7 +203,7 @@ async function runPhase(name, logDir) {
       if (response.status === 202 && typeof response.body?.id === 'string') accepted.push({ id: response.body.id, md5: md5(files[i]) });
       else rejected[response.status] = (rejected[response.status] ?? 0) + 1;
     });
-    log(`phase ${phase.title}: ${accepted.length} of ${files.length} accepted in ${fmtSeconds(submittedMs)}; waiting for them to settle (at most ${fmtSeconds(deadline - Date.now())})`);
+    log(`${phase.title}: ${accepted.length} of ${files.length} accepted in ${fmtSeconds(submittedMs)}; waiting for them to settle (at most ${fmtSeconds(deadline - Date.now())})`);
 
     let lastReport = 0;
     const { settled } = await waitForSettled(stack, accepted.map((u) => u.id), {
@@ -234,6 +258,8 @@ async function runPhase(name, logDir) {
 
     const result = {
       name,
+      style,
+      run,
       phase,
       accepted: accepted.length,
       rejected,
@@ -257,12 +283,13 @@ async function runPhase(name, logDir) {
     };
     result.checks = checksOf(result);
     if (!result.checks.every((check) => check.pass)) result.logReport = stack.logReport(summarizeLog);
+    log(`${phase.title}: ${runLine(result)}`);
     return result;
   } catch (error) {
-    if (!abortSignal.aborted) log(`phase ${phase.title} broke off; the processes' logs:\n${stack.logReport(summarizeLog)}`);
+    if (!abortSignal.aborted) log(`${phase.title} broke off; the processes' logs:\n${stack.logReport(summarizeLog)}`);
     throw error;
   } finally {
-    log(`phase ${phase.title}: stopping the stack and removing its database, keys and dirs`);
+    log(`${phase.title}: stopping the stack and removing its database, keys and dirs`);
     await stack.stop();
   }
 }
@@ -309,40 +336,64 @@ function throttleText(result) {
   );
 }
 
+/** One line per run: what a reader compares across runs. */
+function runLine(r) {
+  const ratio = r.throughput === undefined ? 'n/a' : `${(r.throughput / options.rate).toFixed(2)} R`;
+  const pass = r.checks.every((check) => check.pass);
+  return (
+    `${ratio}, 420s ${fmtPct(r.limited, r.stats.uploads)} of ${r.stats.uploads} requests, ` +
+    `${r.outcome.succeeded}/${r.outcome.failed}/${r.outcome.lost} succeeded/failed/lost, ${r.outcome.extraAssets} duplicates — ${pass ? 'PASS' : 'FAIL'}`
+  );
+}
+
 function report(results, logDir) {
   const R = options.rate;
-  const col = (fn) => results.map((r) => fn(r));
-  const rate = (value) => (value === undefined ? 'n/a' : `${value.toFixed(1)}/s = ${(value / R).toFixed(2)} R`);
-  const rows = [
-    ['', ...col((r) => r.phase.title.replace('=R', `=${R}`))],
-    ['accepted (202)', ...col((r) => `${r.accepted} / ${options.uploads}${Object.keys(r.rejected).length ? ` (${JSON.stringify(r.rejected)})` : ''}`)],
-    ['submitted in', ...col((r) => `${fmtSeconds(r.submittedMs)} (${(r.accepted / (r.submittedMs / 1000)).toFixed(0)}/s)`)],
-    ['succeeded', ...col((r) => r.outcome.succeeded)],
-    ['failed', ...col((r) => `${r.outcome.failed}${r.outcome.failed ? ` ${JSON.stringify(r.outcome.failures)}` : ''}`)],
-    ['lost (not final at the end)', ...col((r) => r.outcome.lost)],
-    ['provider upload requests', ...col((r) => r.stats.uploads)],
-    ['  answered 200', ...col((r) => r.ok)],
-    ['  answered 420', ...col((r) => r.limited)],
-    ['  other answers', ...col((r) => JSON.stringify(Object.fromEntries(Object.entries(r.stats.byStatus ?? {}).filter(([s]) => !['200', '420', '429'].includes(s)))))],
-    ['420 share of upload requests', ...col((r) => fmtPct(r.limited, r.stats.uploads))],
-    ['first → last success', ...col((r) => (r.spanMs === undefined ? 'n/a' : `${fmtSeconds(r.firstMs)} → ${fmtSeconds(r.lastMs)} (${fmtSeconds(r.spanMs)})`))],
-    ['throughput (ok / span)', ...col((r) => rate(r.throughput))],
-    ['  after the first second', ...col((r) => rate(r.steadyThroughput))],
-    ['attempts recorded (sum)', ...col((r) => r.attempts)],
-    ['duplicate assets', ...col((r) => r.outcome.extraAssets)],
-    ['re-uploads (writes > 1)', ...col((r) => `${r.outcome.reuploadedAssets} assets, ${r.outcome.extraWrites} extra writes`)],
-    ['missing/corrupt/stray assets', ...col((r) => `${r.outcome.missingAssets}/${r.outcome.corruptAssets}/${r.outcome.strayAssets}`)],
-    ['all settled after', ...col((r) => (r.settled ? fmtSeconds(r.settledMs) : `NOT SETTLED (gave up at ${fmtSeconds(r.settledMs)})`))],
-  ];
+  const ratioOf = (r) => (r.throughput === undefined ? 0 : r.throughput / R);
+  const groups = new Map();
+  for (const r of results) {
+    const key = `${r.phase.key}|${r.style}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  const runRows = results.map((r) => [
+    PHASES[r.name].title,
+    r.style,
+    String(r.run),
+    `${r.outcome.succeeded}/${r.outcome.failed}/${r.outcome.lost}`,
+    String(r.stats.uploads),
+    fmtPct(r.limited, r.stats.uploads),
+    r.throughput === undefined ? 'n/a' : `${ratioOf(r).toFixed(2)} R`,
+    r.steadyThroughput === undefined ? 'n/a' : `${(r.steadyThroughput / R).toFixed(2)} R`,
+    String(r.outcome.extraAssets),
+    r.checks.every((check) => check.pass) ? 'PASS' : 'FAIL',
+  ]);
+  const worstRows = [...groups.values()].map((runs) => {
+    const slowest = runs.reduce((a, b) => (ratioOf(b) < ratioOf(a) ? b : a));
+    const most420 = runs.reduce((a, b) => (b.limitedShare > a.limitedShare ? b : a));
+    return [
+      PHASES[runs[0].name].title,
+      runs[0].style,
+      String(runs.length),
+      `${ratioOf(slowest).toFixed(2)} R (run ${slowest.run})`,
+      `${fmtPct(most420.limited, most420.stats.uploads)} (run ${most420.run})`,
+      String(runs.reduce((sum, r) => sum + r.outcome.failed, 0)),
+      String(runs.reduce((sum, r) => sum + r.outcome.extraAssets, 0)),
+      runs.every((r) => r.checks.every((check) => check.pass)) ? 'PASS' : 'FAIL',
+    ];
+  });
   const lines = [
     '',
     'Hoist rate-limit benchmark (measured at the provider: the emulator\'s counters, sampled every 100 ms)',
     `  command   ${commandLine('bench-ratelimit.mjs', process.argv.slice(2))}`,
-    `  setup     emulator token bucket ${R} uploads/s (bucket ${Math.max(1, R)}); ${options.uploads} distinct ~0.9 KB PNGs posted ${options.submitConcurrency} at a time; ` +
+    `  setup     emulator admits ${R} uploads per one-second window; ${options.uploads} distinct ~0.9 KB PNGs posted ${options.submitConcurrency} at a time; ` +
       `${options.workers} workers × WORKER_CONCURRENCY ${options.concurrency}; node ${process.version}, ${availableParallelism()} CPUs`,
-    `  note      the bucket starts full, so a perfect client gets N / ((N − R) / R) = ${(options.uploads / ((options.uploads - R) / R) / R).toFixed(2)} R over first → last success`,
+    '  styles    hinted = Cloudinary\'s X-FeatureRateLimit-* headers and "Try again on" message, no Retry-After; retry-after = Retry-After only; unhinted = bare 420',
     '',
-    table(rows),
+    '  every run',
+    table(
+      [['phase', 'style', 'run', 'ok/failed/lost', 'requests', '420 share', 'throughput', 'after 1st s', 'duplicates', 'result'], ...runRows],
+      { indent: '    ', align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
+    ),
     '',
     '  per-second provider answers from the first success (200 | 420):',
     ...results.flatMap((r) => [`    ${r.phase.title}`, `      200: ${r.timeline.ok.join(' ')}`, `      420: ${r.timeline.limited.join(' ')}`]),
@@ -350,16 +401,15 @@ function report(results, logDir) {
     '  the workers\' shared throttle (from their logs: each 420 makes it pause and set a pace):',
     ...results.map((r) => `    ${r.phase.title}: ${throttleText(r)}`),
     '',
-    '  targets (issue 4)',
-    table(
-      [
-        ['phase', 'target', 'measured', 'result'],
-        ...results.flatMap((r) => r.checks.map((check) => [r.phase.title.replace('=R', `=${R}`), check.what, String(check.value), check.pass ? 'PASS' : 'FAIL'])),
-      ],
-      { indent: '    ', align: ['left', 'left', 'right', 'left'] },
-    ),
+    `  WORST run per style (targets: ≥ 0.9 R; 420s ≤ ${PHASES.nohint.max420 * 100} % learning, ≤ ${PHASES.limiter.max420 * 100} % with the limiter; 0 failed; 0 duplicates)`,
+    table([['phase', 'style', 'runs', 'worst throughput', 'worst 420 share', 'failed', 'duplicates', 'result'], ...worstRows], {
+      indent: '    ',
+      align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    }),
   ];
   for (const r of results) {
+    const failedChecks = r.checks.filter((check) => !check.pass);
+    if (failedChecks.length) lines.push('', `  missed, ${r.phase.title}: ${failedChecks.map((check) => `${check.what} (${check.value})`).join('; ')}`);
     const { examples } = r.outcome;
     const notes = [
       ...examples.failed.map((e) => `failed: ${e}`),
@@ -380,15 +430,16 @@ function report(results, logDir) {
 
 // ------------------------------------------------------------------------------------------- main
 
-const totalTimeoutMs = options.only.length * (phaseTimeoutMs + 120_000);
+const runIds = options.only.flatMap((phase) => options.styles.flatMap((style) => Array.from({ length: options.runs }, (_, i) => `${phase}:${style}:${i + 1}`)));
+const totalTimeoutMs = runIds.length * (phaseTimeoutMs + 60_000);
 
 await runScript({
   timeoutMs: totalTimeoutMs,
   main: () =>
     runPhases({
       logLabel: 'hoist-bench-ratelimit-logs',
-      limits: `each phase gives up after ${fmtSeconds(phaseTimeoutMs)}, the whole run after ${fmtSeconds(totalTimeoutMs)}`,
-      names: options.only,
+      limits: `${runIds.length} runs; each gives up after ${fmtSeconds(phaseTimeoutMs)}, the whole benchmark after ${fmtSeconds(totalTimeoutMs)}`,
+      names: runIds,
       run: runPhase,
       report,
       keepLogs: options.keepLogs,

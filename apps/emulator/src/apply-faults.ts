@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext, HungConnection } from './context.js';
-import { errorBody, sendRateLimited } from './errors.js';
+import { errorBody, quotaHeaders, sendOverLimit, sendRateLimited } from './errors.js';
 
 /** Holds the connection without answering, then drops it; closing the emulator drops it early. */
 function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
@@ -34,7 +34,7 @@ async function drainBody(request: FastifyRequest, maxWaitMs = 30_000): Promise<v
 }
 
 /**
- * Applies latency and the next scripted fault (or the token bucket) to an upload request.
+ * Applies latency and the next scripted fault (or the rate limiter) to an upload request.
  * Returns true when the request has been dealt with and the route must stop.
  */
 export async function applyFaults(context: EmulatorContext, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
@@ -42,7 +42,13 @@ export async function applyFaults(context: EmulatorContext, request: FastifyRequ
   const decision = context.faults.next();
   switch (decision.action) {
     case 'pass':
+      // Set now, sent with whatever answer the route gives (the asset, or a 4xx).
+      if (decision.quota) void reply.headers(quotaHeaders(decision.quota));
       return false;
+    case 'over_limit':
+      await drainBody(request);
+      void sendOverLimit(reply, decision);
+      return true;
     case 'rate_limit':
       await drainBody(request);
       void sendRateLimited(reply, decision);

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       storageDir: undefined,
       latencyMs: 0,
       rateLimitPerSecond: null,
+      rateLimitStyle: 'cloudinary',
       logLevel: 'info',
     });
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
@@ -29,9 +30,20 @@ describe('loadConfig', () => {
       EMULATOR_STORAGE_DIR: '/var/tmp/emu',
       EMULATOR_LATENCY_MS: '25',
       EMULATOR_RATE_LIMIT_PER_SECOND: '2.5',
+      EMULATOR_RATE_LIMIT_STYLE: 'bare',
       LOG_LEVEL: 'debug',
     });
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 9500, publicUrl: 'http://media.local:8080', storageDir: '/var/tmp/emu', latencyMs: 25, rateLimitPerSecond: 2.5, logLevel: 'debug' });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9500,
+      publicUrl: 'http://media.local:8080',
+      storageDir: '/var/tmp/emu',
+      latencyMs: 25,
+      rateLimitPerSecond: 2.5,
+      rateLimitStyle: 'bare',
+      logLevel: 'debug',
+    });
+    expect(() => loadConfig({ EMULATOR_RATE_LIMIT_STYLE: 'polite' })).toThrow(/EMULATOR_RATE_LIMIT_STYLE/);
   });
 
   it('leaves the public URL to each request when the address is not a usable one', () => {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { RATE_LIMIT_STYLES, type RateLimitStyle } from './faults.js';
 
 /** Log levels accepted by `LOG_LEVEL` (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -31,8 +32,10 @@ export interface EmulatorConfig {
   readonly storageDir: string | undefined;
   /** Delay added before answering each upload request (`EMULATOR_LATENCY_MS`, default 0). */
   readonly latencyMs: number;
-  /** Token-bucket rate for upload requests (`EMULATOR_RATE_LIMIT_PER_SECOND`); null is unlimited. */
+  /** Upload requests admitted per second, in fixed one-second windows (`EMULATOR_RATE_LIMIT_PER_SECOND`); null is unlimited. */
   readonly rateLimitPerSecond: number | null;
+  /** What the limiter's answers say about the limit (`EMULATOR_RATE_LIMIT_STYLE`, default `cloudinary`). */
+  readonly rateLimitStyle: RateLimitStyle;
   /** Logger level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
 }
@@ -45,6 +48,7 @@ export const DEFAULTS = Object.freeze({
   apiKey: 'hoist-local-key',
   apiSecret: 'hoist-local-secret',
   latencyMs: 0,
+  rateLimitStyle: 'cloudinary',
   logLevel: 'info',
 } satisfies Omit<EmulatorConfig, 'publicUrl' | 'storageDir' | 'rateLimitPerSecond'>);
 
@@ -108,6 +112,14 @@ function token(env: Env, name: string, fallback: string, pattern: RegExp, expect
   return raw;
 }
 
+function rateLimitStyle(env: Env): RateLimitStyle {
+  const raw = read(env, 'EMULATOR_RATE_LIMIT_STYLE');
+  if (raw === undefined) return DEFAULTS.rateLimitStyle;
+  const style = RATE_LIMIT_STYLES.find((candidate) => candidate === raw.toLowerCase());
+  if (style === undefined) throw new ConfigError('EMULATOR_RATE_LIMIT_STYLE', `expected one of ${RATE_LIMIT_STYLES.join(', ')}, got '${raw}'`);
+  return style;
+}
+
 function logLevel(env: Env): LogLevel {
   const raw = read(env, 'LOG_LEVEL');
   if (raw === undefined) return DEFAULTS.logLevel;
@@ -146,6 +158,7 @@ export function loadConfig(env: Env = process.env): EmulatorConfig {
     storageDir: storageDir === undefined ? undefined : resolve(storageDir),
     latencyMs: integer(env, 'EMULATOR_LATENCY_MS', DEFAULTS.latencyMs, 0, 600_000),
     rateLimitPerSecond: positiveNumberOrNull(env, 'EMULATOR_RATE_LIMIT_PER_SECOND'),
+    rateLimitStyle: rateLimitStyle(env),
     logLevel: logLevel(env),
   });
 }

@@ -54,7 +54,11 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     store,
     chunks: new ChunkSessions(store.chunksDir, store.tmpDir),
-    faults: new FaultInjector({ latencyMs: options.latencyMs ?? DEFAULTS.latencyMs, rateLimitPerSecond: options.rateLimitPerSecond ?? null }),
+    faults: new FaultInjector({
+      latencyMs: options.latencyMs ?? DEFAULTS.latencyMs,
+      rateLimitPerSecond: options.rateLimitPerSecond ?? null,
+      rateLimitStyle: options.rateLimitStyle ?? DEFAULTS.rateLimitStyle,
+    }),
     stats: new Stats(),
     hung: new Set(),
   };

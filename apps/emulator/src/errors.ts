@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { FaultDecision } from './faults.js';
+import type { FaultDecision, QuotaState } from './faults.js';
 
 /** The only error body shape Cloudinary uses: `{"error":{"message":…}}`. */
 export interface ErrorBody {
@@ -34,7 +34,7 @@ export function sendRateLimited(reply: FastifyReply, decision: RateLimited): Fas
   const inHeaders = decision.hint === 'headers' || decision.hint === 'both';
   if (inHeaders) {
     void reply.headers({
-      'x-featureratelimit-limit': String(decision.limit),
+      ...(decision.limit === undefined ? {} : { 'x-featureratelimit-limit': String(decision.limit) }),
       'x-featureratelimit-remaining': '0',
       'x-featureratelimit-reset': decision.resetAt.toUTCString(),
       'retry-after': String(decision.retryAfterSeconds),
@@ -44,4 +44,33 @@ export function sendRateLimited(reply: FastifyReply, decision: RateLimited): Fas
   // Node has no reason phrase for 420 and would print "unknown"; use the one Cloudinary's docs give.
   if (decision.status === 420) reply.raw.statusMessage = 'Rate Limited';
   return reply.code(decision.status).send(errorBody(message));
+}
+
+/** Cloudinary's rate-limit headers for the current window; it sends them on every answer of a limited feature. */
+export function quotaHeaders(quota: QuotaState): Record<string, string> {
+  return {
+    'x-featureratelimit-limit': String(quota.limit),
+    'x-featureratelimit-remaining': String(quota.remaining),
+    'x-featureratelimit-reset': quota.resetAt.toUTCString(),
+  };
+}
+
+type OverLimit = Extract<FaultDecision, { action: 'over_limit' }>;
+
+/** Answers a request the rate limiter refused, saying as much about the limit as its style does. */
+export function sendOverLimit(reply: FastifyReply, decision: OverLimit): FastifyReply {
+  reply.raw.statusMessage = 'Rate Limited';
+  switch (decision.style) {
+    case 'cloudinary':
+      // Cloudinary's own wording, and no Retry-After: the reset is only in these headers and the message.
+      void reply.headers(quotaHeaders(decision.quota));
+      return reply
+        .code(420)
+        .send(errorBody(`Rate Limit Exceeded. Limit of ${decision.quota.limit} api operations reached. Try again on ${rateLimitDate(decision.quota.resetAt)}`));
+    case 'retry-after':
+      void reply.header('retry-after', String(decision.retryAfterSeconds));
+      return reply.code(420).send(errorBody('Rate Limit Exceeded'));
+    case 'bare':
+      return reply.code(420).send(errorBody('Rate Limit Exceeded'));
+  }
 }

@@ -1,3 +1,5 @@
+import { RATE_LIMIT_STYLES } from './faults.js';
+
 /** Fault counts: how many upload requests one scripted fault affects (1 when omitted). */
 const count = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
 
@@ -8,6 +10,7 @@ export const faultSettingsSchema = {
   properties: {
     latencyMs: { type: 'integer', minimum: 0, maximum: 600_000 },
     rateLimitPerSecond: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'null' }] },
+    rateLimitStyle: { enum: RATE_LIMIT_STYLES },
     script: {
       type: 'array',
       maxItems: 10_000,

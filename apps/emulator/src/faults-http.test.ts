@@ -140,22 +140,67 @@ describe('scripted failures', () => {
   });
 });
 
-describe('token bucket', () => {
-  it('answers 420 beyond the configured rate', async () => {
+describe('rate limiter', () => {
+  const CLOUDINARY_MESSAGE = /^Rate Limit Exceeded\. Limit of (\d+) api operations reached\. Try again on (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$/;
+
+  it('answers 420 beyond the configured rate, one window of a second at a time', async () => {
     await emulator.setFaults({ rateLimitPerSecond: 2 });
     const started = Date.now();
     const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => upload()));
-    const elapsedSeconds = (Date.now() - started) / 1000;
+    const windows = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
     const passed = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
     const limited = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as { http_code: number; message: string }] : []));
-    // A burst of two, plus whatever refilled while the requests were in flight.
+    // Two per window the requests touched.
     expect(passed).toBeGreaterThanOrEqual(2);
-    expect(passed).toBeLessThanOrEqual(2 + Math.floor(elapsedSeconds * 2));
+    expect(passed).toBeLessThanOrEqual(2 * windows);
     expect(limited.length).toBe(6 - passed);
     for (const error of limited) {
       expect(error.http_code).toBe(420);
-      expect(error.message).toMatch(RATE_LIMIT_MESSAGE);
+      expect(error.message).toMatch(CLOUDINARY_MESSAGE);
     }
+  });
+
+  it("speaks Cloudinary's headers on every answer, and a 420 without Retry-After whose message names the same reset", async () => {
+    await emulator.setFaults({ rateLimitPerSecond: 3 });
+    const answers = [];
+    // Sequential, so the answers come in order; retried when a window boundary splits the four.
+    for (let tries = 0; tries < 5; tries++) {
+      answers.length = 0;
+      for (let i = 0; i < 4; i++) answers.push(await rawUpload(emulator, sdk.utils.sign_request, png));
+      if (new Set(answers.map((answer) => answer.headers.get('x-featureratelimit-reset'))).size === 1) break;
+    }
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 420]);
+    expect(answers.map((answer) => answer.headers.get('x-featureratelimit-limit'))).toEqual(Array(4).fill('10800'));
+    expect(answers.map((answer) => answer.headers.get('x-featureratelimit-remaining'))).toEqual(['2', '1', '0', '0']);
+    const reset = answers[3]?.headers.get('x-featureratelimit-reset') ?? '';
+    expect(new Date(reset).toUTCString()).toBe(reset);
+    expect(Date.parse(reset) - Date.now()).toBeLessThanOrEqual(1_000);
+    const limited = answers[3];
+    expect(limited?.headers.get('retry-after')).toBeNull();
+    const [, limit, date] = CLOUDINARY_MESSAGE.exec(((await limited?.json()) as { error: { message: string } }).error.message) ?? [];
+    expect(limit).toBe('10800');
+    expect(Date.parse(`${date?.replace(' ', 'T')}Z`)).toBe(Date.parse(reset));
+  });
+
+  it('can answer with Retry-After only, or with no hint at all', async () => {
+    await emulator.setFaults({ rateLimitPerSecond: 1, rateLimitStyle: 'retry-after' });
+    const answers: Response[] = [];
+    // Sequential; the first 420 comes on the second request at the latest.
+    while (!answers.some((answer) => answer.status === 420) && answers.length < 6) answers.push(await rawUpload(emulator, sdk.utils.sign_request, png));
+    const limited = answers.at(-1);
+    expect(limited?.status).toBe(420);
+    expect(answers[0]?.headers.get('x-featureratelimit-limit')).toBeNull();
+    expect(limited?.headers.get('retry-after')).toBe('1');
+    expect(limited?.headers.get('x-featureratelimit-reset')).toBeNull();
+    expect(await limited?.json()).toEqual({ error: { message: 'Rate Limit Exceeded' } });
+
+    await emulator.setFaults({ rateLimitPerSecond: 1, rateLimitStyle: 'bare' });
+    const concurrent = await Promise.all(Array.from({ length: 3 }, () => rawUpload(emulator, sdk.utils.sign_request, png)));
+    const bare = concurrent.find((answer) => answer.status === 420);
+    expect(bare).toBeDefined();
+    expect(bare?.headers.get('retry-after')).toBeNull();
+    expect(bare?.headers.get('x-featureratelimit-limit')).toBeNull();
+    expect(await bare?.json()).toEqual({ error: { message: 'Rate Limit Exceeded' } });
   });
 });
 

@@ -2,5 +2,5 @@ export { buildEmulator } from './emulator.js';
 export type { EmulatorOptions } from './emulator.js';
 export { ConfigError, DEFAULTS, LOG_LEVELS, loadConfig } from './config.js';
 export type { EmulatorConfig, LogLevel } from './config.js';
-export type { ErrorFault, Fault, FaultSettings, RateLimitFault, RateLimitHint, ResetFault, TimeoutFault } from './faults.js';
+export type { ErrorFault, Fault, FaultSettings, RateLimitFault, RateLimitHint, RateLimitStyle, ResetFault, TimeoutFault } from './faults.js';
 export type { StatsSnapshot } from './stats.js';

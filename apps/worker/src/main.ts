@@ -58,6 +58,13 @@ runMain('worker', logger, async () => {
     }),
     fetchSlots,
   );
+  const throttle = new RedisThrottle({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    ceiling: config.PROVIDER_RATE_LIMIT,
+    fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS,
+    logger,
+  });
   const worker = buildWorker({
     fetcher,
     retainFailedBytes: config.FAILED_UPLOAD_RETENTION_MS > 0,
@@ -68,13 +75,7 @@ runMain('worker', logger, async () => {
     provider,
     logger,
     events: new RedisUploadEvents({ publisher: producer, prefix: config.QUEUE_PREFIX, logger }),
-    throttle: new RedisThrottle({
-      redis,
-      prefix: config.QUEUE_PREFIX,
-      ceiling: config.PROVIDER_RATE_LIMIT,
-      fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS,
-      logger,
-    }),
+    throttle,
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,

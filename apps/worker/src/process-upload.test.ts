@@ -1,5 +1,13 @@
 import { Readable } from 'node:stream';
-import { newUploadId, processUpload, RetryableProviderError, type UploadProvider } from '@hoist/core';
+import {
+  newUploadId,
+  processUpload,
+  RateLimitedError,
+  RetryableProviderError,
+  type ProviderThrottle,
+  type RateLimitHint,
+  type UploadProvider,
+} from '@hoist/core';
 import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { MemoryTempStorage } from '@hoist/temp-storage';
@@ -114,5 +122,68 @@ describe('processUpload under a state change', () => {
     };
     expect(await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
     expect(await uploads.find(id)).toMatchObject({ status: 'succeeded', attempts: 1, reclaimCount: 3 });
+  });
+});
+
+describe('processUpload and the provider throttle', () => {
+  /** A throttle that records what it is told; `acquire` may refuse as a throttle holding a pause does. */
+  function recordingThrottle(acquire: () => Promise<void>) {
+    const told: { succeeded: (RateLimitHint | undefined)[]; limited: RateLimitHint[] } = { succeeded: [], limited: [] };
+    const throttle: ProviderThrottle = {
+      acquire,
+      succeeded: (hint) => {
+        told.succeeded.push(hint);
+        return Promise.resolve();
+      },
+      limited: (hint) => {
+        told.limited.push(hint);
+        return Promise.resolve(new Date(Date.now() + 300));
+      },
+    };
+    return { throttle, told };
+  }
+
+  it("teaches the throttle what the provider's successful answer said about its limit", async () => {
+    const storage = new MemoryTempStorage();
+    const { id } = await accepted(storage);
+    const said: RateLimitHint = { ratePerSecond: 20, remaining: 7, resetAt: new Date(Date.now() + 800) };
+    const provider: UploadProvider = {
+      name: 'test',
+      upload: (request) => {
+        request.onRateLimitHint?.(said);
+        return Promise.resolve({ provider: 'test', publicId: request.publicId, url: 'http://x/a', secureUrl: 'https://x/a', format: 'png', width: 1, height: 1, bytes: 9, version: 1 });
+      },
+      destroy: () => Promise.resolve(),
+    };
+    const { throttle, told } = recordingThrottle(() => Promise.resolve());
+    expect(await processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    expect(told.succeeded).toEqual([said]);
+  });
+
+  it('hands on the pause the throttle chose when the provider named no reset', async () => {
+    const storage = new MemoryTempStorage();
+    const { id } = await accepted(storage);
+    const provider: UploadProvider = {
+      name: 'test',
+      upload: () => Promise.reject(new RateLimitedError('Rate Limit Exceeded', { status: 420 })),
+      destroy: () => Promise.resolve(),
+    };
+    const { throttle, told } = recordingThrottle(() => Promise.resolve());
+    const error = await processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false }).catch((reason: unknown) => reason);
+    expect(told.limited).toEqual([{ resetAt: undefined }]);
+    // The queue is to wait as long as the throttle holds everyone: about 300 ms here.
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).resetAt!.getTime() - Date.now()).toBeGreaterThan(200);
+    expect((await uploads.find(id))?.status).toBe('queued');
+  });
+
+  it("does not take the throttle's own refusal for the provider's: no call, nothing to learn", async () => {
+    const storage = new MemoryTempStorage();
+    const { id } = await accepted(storage);
+    const provider: UploadProvider = { name: 'test', upload: () => Promise.reject(new Error('must not be called')), destroy: () => Promise.resolve() };
+    const { throttle, told } = recordingThrottle(() => Promise.reject(new RateLimitedError('Provider rate-limit pause in effect', { resetAt: new Date(Date.now() + 30_000) })));
+    await expect(processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false })).rejects.toBeInstanceOf(RateLimitedError);
+    expect(told.limited).toEqual([]);
+    expect((await uploads.find(id))?.status).toBe('queued');
   });
 });

@@ -92,8 +92,13 @@ const schema = z.object({
   /** First retry delay, ms; doubles each attempt, with full jitter, up to RETRY_MAX_DELAY_MS. */
   RETRY_BASE_DELAY_MS: integer(1).default(1000),
   RETRY_MAX_DELAY_MS: integer(1).default(5 * 60_000),
-  /** Queue-wide pause when the provider rate-limits without saying until when, ms; doubles with each such limit in a row. */
-  RATE_LIMIT_FALLBACK_MS: integer(1).default(60_000),
+  /**
+   * Pause of the whole cluster when the provider rate-limits without saying until when, ms; doubles
+   * with each refusal of a request sent after the pause (up to 1 h), until a success. Short by
+   * default: a hint-less 420 at a learned pace most often means one request too many in the
+   * provider's window, and a long pause would cost more throughput than the 420 did.
+   */
+  RATE_LIMIT_FALLBACK_MS: integer(1).default(250),
   /**
    * How long a worker's claim on a running job lasts without renewal, ms. A crashed worker's jobs are
    * handed to another worker after about this long (BullMQ's stalled-job check runs at the same interval).

@@ -1,3 +1,4 @@
+import type { RateLimitHint } from './rate-limit-hint.js';
 /**
  * The worker's one decision: every provider failure is exactly one of these three kinds.
  * Adapters translate their SDK's errors into them; nothing above an adapter sees an SDK error.
@@ -20,10 +21,16 @@ export class RateLimitedError extends ProviderError {
   readonly code = 'provider_rate_limited';
   /** When the provider said the limit resets, if it said; otherwise the caller picks a backoff. */
   readonly resetAt: Date | undefined;
+  /** Everything the answer said about the limit (its rate, reset, remaining), for the throttle. */
+  readonly hint: RateLimitHint;
 
-  constructor(message: string, options: { status?: number | undefined; resetAt?: Date | undefined; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { status?: number | undefined; resetAt?: Date | undefined; hint?: RateLimitHint | undefined; cause?: unknown } = {},
+  ) {
     super(message, options);
-    this.resetAt = options.resetAt;
+    this.resetAt = options.resetAt ?? options.hint?.resetAt;
+    this.hint = { ...options.hint, resetAt: this.resetAt };
   }
 }
 

@@ -15,6 +15,7 @@ export type * from './observer.js';
 export * from './process-upload.js';
 export * from './provider-throttle.js';
 export type * from './queue-loss-marker.js';
+export * from './rate-limit-hint.js';
 export * from './reconcile.js';
 export * from './reconcile-exclusively.js';
 export * from './retry-upload.js';

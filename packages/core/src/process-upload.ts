@@ -14,6 +14,7 @@ import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
 import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
+import type { RateLimitHint } from './rate-limit-hint.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
@@ -103,6 +104,8 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const throttle = deps.throttle ?? UNTHROTTLED;
 
   let callStarted: number | undefined;
+  // The newest thing the provider's answers said about its limit: taught to the throttle with the success.
+  let hint: RateLimitHint | undefined;
   try {
     const bytes = await ensureBytes(deps, upload, log);
     upload = { ...upload, ...bytes };
@@ -124,11 +127,16 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
         // Between chunks is where a cancellation (or a takeover by another run) can stop a large upload early.
         if (!(await deps.uploads.saveChunkProgress(upload, progress))) throw new UploadWithdrawnError();
       },
+      onRateLimitHint: (said) => {
+        hint = said;
+      },
     });
     observeCall(deps, 'success', callStarted);
-    const recorded = await deps.uploads.markSucceeded(upload, result);
-    // Learning the provider's pace is best effort: it must never cost a finished upload an attempt.
-    await throttle.succeeded().catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
+    // Told at once, alongside recording the outcome: the throttle measures what the provider admits
+    // by when successes arrive, and a success it hears of late makes it underestimate. Best effort:
+    // it must never cost a finished upload an attempt.
+    const learned = throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
+    const recorded = await deps.uploads.markSucceeded(upload, result).finally(() => learned);
     if (!recorded) {
       await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
       return withdrawn(deps, upload, log);
@@ -151,9 +159,21 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       throw error;
     }
     if (error instanceof RateLimitedError) {
-      await throttle.limited(error.resetAt).catch((cause: unknown) => log.warn({ err: cause }, 'could not record the rate limit with the throttle'));
+      // Only the provider's own refusals teach the throttle: one it raised itself (a pause or an
+      // exhausted window it is already holding everyone for) is no news, and must not cut the pace.
+      const resumeAt =
+        callStarted === undefined
+          ? undefined
+          : await throttle.limited(error.hint).catch((cause: unknown) => {
+              log.warn({ err: cause }, 'could not record the rate limit with the throttle');
+              return undefined;
+            });
       if (!(await deps.uploads.requeue(upload, { refundAttempt: true }))) return withdrawn(deps, upload, log);
       log.warn({ resetAt: error.resetAt?.toISOString() }, 'provider rate limited; attempt not counted');
+      // The provider named no reset, but the cluster's throttle chose a pause: the queue waits as long.
+      if (error.resetAt === undefined && resumeAt !== undefined) {
+        throw new RateLimitedError(error.message, { status: error.status, hint: { ...error.hint, resetAt: resumeAt }, cause: error });
+      }
       throw error;
     }
     if (isRetryable(error) && !job.isFinalAttempt) {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RateLimitHint } from './rate-limit-hint.js';
 import type { ByteRange } from './temp-storage.js';
 import type { UploadResult } from './upload.js';
 import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
@@ -24,6 +25,11 @@ export interface ProviderUploadRequest {
   resume?: ChunkProgress | undefined;
   /** Called after each acknowledged chunk, so the progress survives a crash. */
   onProgress?: ((progress: ChunkProgress) => Promise<unknown>) | undefined;
+  /**
+   * Called with what each successful provider answer said about the rate limit (headers such as
+   * an hourly quota, remaining and reset), when it said anything. Must not throw.
+   */
+  onRateLimitHint?: ((hint: RateLimitHint) => void) | undefined;
 }
 
 /** Progress of a chunked upload: the provider's session id and the bytes acknowledged so far. */

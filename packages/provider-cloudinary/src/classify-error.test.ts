@@ -54,3 +54,14 @@ describe('parseResetTime', () => {
     expect(parseResetTime('Rate Limit Exceeded', now)).toBeUndefined();
   });
 });
+
+describe("a 420 in Cloudinary's own style", () => {
+  it('hands on the rate, remaining and reset from its headers, without Retry-After', () => {
+    const raw = { http_code: 420, message: 'Rate Limit Exceeded. Limit of 72000 api operations reached. Try again on 2026-11-23 16:00:01 UTC' };
+    const headers = { 'x-featureratelimit-limit': '72000', 'x-featureratelimit-remaining': '0', 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 16:00:01 GMT' };
+    const error = classifyCloudinaryError(raw, now, { status: 420, headers }) as RateLimitedError;
+    expect(error.hint).toEqual({ ratePerSecond: 20, remaining: 0, resetAt: new Date('2026-11-23T16:00:01Z') });
+    // Without the headers, the message still gives the reset.
+    expect((classifyCloudinaryError(raw, now) as RateLimitedError).hint).toEqual({ resetAt: new Date('2026-11-23T16:00:01Z') });
+  });
+});

@@ -1,5 +1,5 @@
 import { PermanentProviderError, RateLimitedError, RetryableProviderError, type ProviderError } from '@hoist/core';
-import { resetFromHeaders } from './rate-limit-hints.js';
+import { hintFromHeaders } from './rate-limit-hints.js';
 import type { RateLimitResponse } from './response-headers.js';
 
 /** Node socket/DNS error codes that mean "the network failed", not "the request was wrong". */
@@ -29,7 +29,8 @@ interface SdkErrorShape {
  * 420/429 → rate limited; 5xx, 499 (the SDK's timeout) and network errors → retryable; other 4xx → permanent.
  * `rateLimited` is the 420/429 answer the caller saw for this request, if any (see
  * response-headers.ts): it decides the kind whatever the SDK reported, and its headers give the
- * reset time before Cloudinary's "Try again on …" message does.
+ * hint (rate, remaining, reset); the reset time from the headers comes before Cloudinary's
+ * "Try again on …" message, which is the reset when the headers name none.
  */
 export function classifyCloudinaryError(raw: unknown, now: Date = new Date(), rateLimited?: RateLimitResponse): ProviderError {
   const error = unwrap(raw);
@@ -38,8 +39,9 @@ export function classifyCloudinaryError(raw: unknown, now: Date = new Date(), ra
   const code = typeof error.code === 'string' ? error.code : undefined;
 
   if (status === 420 || status === 429) {
-    const resetAt = (rateLimited && resetFromHeaders(rateLimited.headers, now)) ?? parseResetTime(message, now);
-    return new RateLimitedError(message, { status, resetAt, cause: raw });
+    const fromHeaders = rateLimited ? hintFromHeaders(rateLimited.headers, now) : {};
+    const resetAt = fromHeaders.resetAt ?? parseResetTime(message, now);
+    return new RateLimitedError(message, { status, hint: { ...fromHeaders, resetAt }, cause: raw });
   }
   if (status === 499) return new RetryableProviderError(`Cloudinary request timed out: ${message}`, { status, cause: raw });
   if (status !== undefined && status >= 500) return new RetryableProviderError(message, { status, cause: raw });

@@ -7,6 +7,7 @@ import {
   RetryableProviderError,
   TempObjectMissingError,
   type ProviderUploadRequest,
+  type RateLimitHint,
 } from '@hoist/core';
 import { buildEmulator } from '@hoist/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -145,5 +146,24 @@ describe('CloudinaryProvider', () => {
   it('lets a missing temp object through unchanged, so the upload fails for that reason', async () => {
     const missing = request(makePng(1, 1), { open: () => Promise.reject(new TempObjectMissingError('k')) });
     await expect(provider.upload(missing)).rejects.toBeInstanceOf(TempObjectMissingError);
+  });
+});
+
+describe('rate-limit hints from a provider that speaks Cloudinary', () => {
+  it('reports the hourly quota, remaining and reset of each successful answer, and all of them on the 420', async () => {
+    await faults({ rateLimitPerSecond: 2, rateLimitStyle: 'cloudinary' });
+    const hints: RateLimitHint[] = [];
+    const png = makePng(4, 4);
+    let limited: RateLimitedError | undefined;
+    for (let i = 0; i < 6 && !limited; i++) {
+      await provider.upload(request(png, { onRateLimitHint: (hint) => hints.push(hint) })).catch((error: unknown) => {
+        limited = error as RateLimitedError;
+      });
+    }
+    expect(hints[0]).toMatchObject({ ratePerSecond: 2, remaining: 1 });
+    expect(hints[0]?.resetAt?.getTime()).toBeGreaterThan(Date.now() - 1_000);
+    expect(limited).toBeInstanceOf(RateLimitedError);
+    expect(limited?.hint).toMatchObject({ ratePerSecond: 2, remaining: 0 });
+    expect(limited?.resetAt).toBeDefined();
   });
 });

@@ -140,6 +140,6 @@ export class CloudinaryProvider implements UploadProvider {
       // Not signed either: the SDK sends these two as the X-Unique-Upload-Id and Content-Range headers.
       ...(chunk ? { x_unique_upload_id: chunk.sessionId, content_range: chunk.contentRange } : {}),
     };
-    return sendStream(this.sdk, source, options, usesHttps(this.credentials));
+    return sendStream(this.sdk, source, options, usesHttps(this.credentials), request.onRateLimitHint);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resetFromHeaders } from './rate-limit-hints.js';
+import { hintFromHeaders, resetFromHeaders } from './rate-limit-hints.js';
 
 const now = new Date('2026-11-23T17:00:00Z');
 
@@ -31,5 +31,20 @@ describe('resetFromHeaders', () => {
     expect(resetFromHeaders({}, now)).toBeUndefined();
     expect(resetFromHeaders({ 'retry-after': 'soon' }, now)).toBeUndefined();
     expect(resetFromHeaders({ 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 16:00:00 GMT' }, now)).toBeUndefined();
+  });
+});
+
+describe('hintFromHeaders', () => {
+  it("turns Cloudinary's hourly limit into a rate per second, with what is left until the reset", () => {
+    const headers = { 'x-featureratelimit-limit': '72000', 'x-featureratelimit-remaining': '17', 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 17:00:01 GMT' };
+    expect(hintFromHeaders(headers, now)).toEqual({ ratePerSecond: 20, remaining: 17, resetAt: new Date('2026-11-23T17:00:01Z') });
+  });
+
+  it('says nothing for an answer without such headers, and drops malformed values', () => {
+    expect(hintFromHeaders({}, now)).toEqual({});
+    expect(hintFromHeaders({ 'x-featureratelimit-limit': 'lots', 'x-featureratelimit-remaining': '-1', 'x-featureratelimit-reset': 'soon' }, now)).toEqual({});
+    // A count with no instant it runs to is no bound.
+    expect(hintFromHeaders({ 'x-featureratelimit-remaining': '3' }, now)).toEqual({});
+    expect(hintFromHeaders({ 'x-featureratelimit-limit': '0' }, now)).toEqual({});
   });
 });

@@ -1,3 +1,5 @@
+import type { RateLimitHint } from '@hoist/core';
+
 /** Response headers as Node gives them (lower-case names). */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -22,6 +24,34 @@ export function resetFromHeaders(headers: ResponseHeaders, now: Date = new Date(
     parseResetNumber(header(headers, 'x-ratelimit-reset'), now),
   ];
   return candidates.find((date) => date !== undefined && date.getTime() > now.getTime());
+}
+
+/** `X-FeatureRateLimit-Limit` counts requests per hour (Cloudinary's quotas are hourly). */
+const SECONDS_PER_QUOTA = 3600;
+
+/**
+ * Everything an answer's headers say about the rate limit, in the throttle's provider-neutral terms:
+ * - `ratePerSecond` from Cloudinary's hourly `X-FeatureRateLimit-Limit` (/ 3600);
+ * - `remaining` from `X-FeatureRateLimit-Remaining`, requests left before the reset;
+ * - `resetAt` from {@link resetFromHeaders} — on a 420 `Retry-After` first, else the end of the
+ *   window `X-FeatureRateLimit-Reset` names.
+ * Malformed values are left out; an answer without such headers gives an empty hint.
+ */
+export function hintFromHeaders(headers: ResponseHeaders, now: Date = new Date()): RateLimitHint {
+  const limit = nonNegativeNumber(header(headers, 'x-featureratelimit-limit'));
+  const remaining = nonNegativeNumber(header(headers, 'x-featureratelimit-remaining'));
+  const resetAt = resetFromHeaders(headers, now);
+  return {
+    ...(limit !== undefined && limit > 0 ? { ratePerSecond: limit / SECONDS_PER_QUOTA } : {}),
+    // A count without the instant it runs to says nothing usable.
+    ...(remaining !== undefined && resetAt !== undefined ? { remaining: Math.floor(remaining) } : {}),
+    ...(resetAt !== undefined ? { resetAt } : {}),
+  };
+}
+
+function nonNegativeNumber(value: string | undefined): number | undefined {
+  if (!value || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  return Number(value);
 }
 
 function parseRetryAfter(value: string | undefined, now: Date): Date | undefined {

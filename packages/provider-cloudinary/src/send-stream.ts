@@ -3,7 +3,9 @@ import { Agent as HttpsAgent } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
-import { newRequestId, REQUEST_ID_HEADER, takeRateLimitResponse } from './response-headers.js';
+import { saysAnything, type RateLimitHint } from '@hoist/core';
+import { hintFromHeaders } from './rate-limit-hints.js';
+import { isRateLimitStatus, newRequestId, REQUEST_ID_HEADER, takeResponse } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
 
 /**
@@ -18,8 +20,15 @@ import type { CloudinaryV2 } from './sdk.js';
  *
  * Rejects only with a ProviderError from {@link classifyCloudinaryError}; on any failure
  * `source` is destroyed so the temp file is closed, and the request's connection is closed too.
+ * On success, `onHint` gets what the answer's headers said about the rate limit, if anything.
  */
-export function sendStream(sdk: CloudinaryV2, source: Readable, options: UploadApiOptions, secure: boolean): Promise<unknown> {
+export function sendStream(
+  sdk: CloudinaryV2,
+  source: Readable,
+  options: UploadApiOptions,
+  secure: boolean,
+  onHint?: (hint: RateLimitHint) => void,
+): Promise<unknown> {
   // A connection of its own, so it can be closed once the answer is in. The server may answer (a
   // 420, a 503) before it has read the whole body; the SDK then neither aborts nor finishes the
   // request, and once a response has been read its timeout no longer applies — without this the
@@ -38,7 +47,10 @@ export function sendStream(sdk: CloudinaryV2, source: Readable, options: UploadA
       agent.destroy();
     };
     const fail = (error: unknown): void => {
-      settle(() => reject(classifyCloudinaryError(error, new Date(), takeRateLimitResponse(requestId))));
+      settle(() => {
+        const answer = takeResponse(requestId);
+        reject(classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined));
+      });
       // Stop reading the temp file; pipeline then destroys the SDK's stream too.
       source.destroy();
     };
@@ -46,7 +58,13 @@ export function sendStream(sdk: CloudinaryV2, source: Readable, options: UploadA
     // connection makes it call back a second time, which `settled` ignores.
     const sink = sdk.uploader.upload_stream({ ...options, agent, extra_headers: extraHeaders }, (error: unknown, result?: unknown) => {
       if (error) fail(error);
-      else settle(() => resolve(result));
+      else
+        settle(() => {
+          const answer = takeResponse(requestId);
+          const hint = answer && hintFromHeaders(answer.headers);
+          if (saysAnything(hint)) onHint?.(hint);
+          resolve(result);
+        });
     });
     // pipeline, not pipe: a read error on the temp file must reject this call, never surface as an
     // unhandled 'error' event on the SDK's stream (which would take the whole worker down).

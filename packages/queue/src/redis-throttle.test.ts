@@ -17,11 +17,14 @@ function throttle(ceiling?: number, maxWaitMs?: number) {
   return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
 }
 
-/** Records `count` successes spread evenly over the last two seconds (Redis clock), as a provider admitting count/2 per second would. */
+/**
+ * Records `count` successes 50 ms apart up to just now (Redis clock), as a provider admitting 20 per
+ * second would: whatever second the throttle looks back over holds 20 of them.
+ */
 async function seedSuccesses(count: number): Promise<void> {
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 1990 + (i * 1990) / count, `seed-${i}`);
+  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 5 - i * 50, `seed-${i}`);
 }
 
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
@@ -55,7 +58,7 @@ describe('RedisThrottle', () => {
     // The provider admitted 40 requests in the last two seconds: 20 per second.
     await seedSuccesses(40);
     const resetAt = new Date(Date.now() + 1_500);
-    await subject.limited(resetAt);
+    await subject.limited({ resetAt });
     const rate = await subject.rate();
     expect(rate).toBeCloseTo(19, 0);
     await subject.acquire();
@@ -69,23 +72,24 @@ describe('RedisThrottle', () => {
 
   it('hands a long pause back to the caller as a rate limit instead of holding it', async () => {
     const subject = throttle(undefined, 1_000);
-    await subject.limited(new Date(Date.now() + 30_000));
+    await subject.limited({ resetAt: new Date(Date.now() + 30_000) });
     await expect(subject.acquire()).rejects.toBeInstanceOf(RateLimitedError);
   });
 
-  it('estimates the admitted rate over the time the successes span, not the whole window', async () => {
+  it('takes a burst shorter than a second as evidence of its count per second, not of its burst rate', async () => {
     const subject = throttle();
-    // A fresh start: 20 successes in the last half second, then a 420. 20 per second would be a
-    // quarter of the truth if counted over the full two-second window.
+    // A fresh start: 20 successes in under half a second, then a 420 — a provider that admits 20 per
+    // one-second window does exactly this. Its rate is 20/s, not the 40/s the burst ran at (which
+    // the throttle used to take, and then needed several more 420s to come down from).
     for (let i = 0; i < 20; i++) await subject.succeeded();
     await new Promise((resolve) => setTimeout(resolve, 450));
-    await subject.limited(new Date(Date.now() + 100));
-    expect(await subject.rate()).toBeGreaterThan(30);
+    await subject.limited({ resetAt: new Date(Date.now() + 100) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
   });
 
   it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
     const subject = throttle();
-    await subject.limited(new Date(Date.now() + 200));
+    await subject.limited({ resetAt: new Date(Date.now() + 200) });
     expect(await subject.rate()).toBe(0);
     await subject.acquire();
     expect(await timeToAcquire(subject, 30, 6)).toBeLessThan(500);
@@ -94,8 +98,116 @@ describe('RedisThrottle', () => {
   it('cuts once per congestion event, however many in-flight requests report it', async () => {
     const subject = throttle();
     await seedSuccesses(40);
-    await Promise.all(Array.from({ length: 5 }, () => subject.limited(new Date(Date.now() + 100))));
+    await Promise.all(Array.from({ length: 5 }, () => subject.limited({ resetAt: new Date(Date.now() + 100) })));
     // One cut: 20 × 0.95 = 19. Five would have made it 15.5.
     expect(await subject.rate()).toBeCloseTo(19, 0);
+  });
+
+  it("paces at the rate the provider states (an hourly quota / 3600), before any 420", async () => {
+    const subject = throttle();
+    await subject.succeeded({ ratePerSecond: 72_000 / 3600 });
+    expect(await subject.rate()).toBe(20);
+    // 21 requests at 20/s: the first is free, the other 20 are spaced 50 ms apart.
+    const took = await timeToAcquire(subject, 21, 6);
+    expect(took).toBeGreaterThanOrEqual(950);
+    expect(took).toBeLessThan(2_000);
+    // A configured ceiling below the stated rate still wins.
+    const capped = throttle(5);
+    await capped.succeeded({ ratePerSecond: 20 });
+    expect(await capped.rate()).toBe(5);
+  });
+
+  it("waits for the provider's reset when its window has nothing left, and sends no more than it has left", async () => {
+    const subject = throttle();
+    const exhaustedUntil = Date.now() + 700;
+    await subject.succeeded({ remaining: 0, resetAt: new Date(exhaustedUntil) });
+    await subject.acquire();
+    expect(Date.now()).toBeGreaterThanOrEqual(exhaustedUntil - 5);
+
+    // A newer window with three requests left: three go at once, the fourth waits for its end.
+    const resetAt = Date.now() + 800;
+    await subject.succeeded({ remaining: 3, resetAt: new Date(resetAt) });
+    expect(await timeToAcquire(subject, 3, 3)).toBeLessThan(300);
+    await subject.acquire();
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt - 5);
+  });
+
+  it('trusts the lower of what it counted down and what the provider says is left', async () => {
+    const subject = throttle();
+    const resetAt = new Date(Date.now() + 800);
+    await subject.succeeded({ remaining: 5, resetAt });
+    // An answer to a request sent before the count started says more is left: the count stands.
+    await subject.acquire();
+    await subject.acquire();
+    await subject.succeeded({ remaining: 5, resetAt });
+    expect(await timeToAcquire(subject, 3, 3)).toBeLessThan(300);
+    const startedAt = Date.now();
+    await subject.acquire();
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(300);
+  });
+
+  it('pauses for the fallback after a 420 that names no reset when it knows no pace', async () => {
+    const subject = throttle();
+    const resumeAt = await subject.limited({});
+    expect(resumeAt.getTime() - Date.now()).toBeGreaterThan(400);
+    expect(resumeAt.getTime() - Date.now()).toBeLessThanOrEqual(500);
+  });
+
+  it('at a known pace, pauses one request spacing after a hint-less 420, doubling while refusals continue', async () => {
+    // Paced at 20/s (a ceiling) when the 420 comes.
+    const subject = throttle(20);
+    await subject.acquire();
+    await seedSuccesses(40);
+    // One cut to 19/s, and a pause of one request at that pace (~53 ms), not the 500 ms fallback:
+    // one request too many in the provider's window is the likely cause, and the window is nearly over.
+    const first = await subject.limited({});
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    expect(first.getTime() - Date.now()).toBeGreaterThan(30);
+    expect(first.getTime() - Date.now()).toBeLessThanOrEqual(53);
+    // A leftover 420 of the same event (during the pause) changes nothing.
+    // (Same instant: the Date is rebuilt from Redis's remaining milliseconds, so allow a rounding.)
+    expect(Math.abs((await subject.limited({})).getTime() - first.getTime())).toBeLessThanOrEqual(2);
+    // Refused again after the pause: the provider is still closed, so twice as long, and again.
+    await subject.acquire();
+    const second = await subject.limited({});
+    expect(second.getTime() - Date.now()).toBeGreaterThan(80);
+    await new Promise((resolve) => setTimeout(resolve, second.getTime() - Date.now() + 10));
+    const third = await subject.limited({});
+    expect(third.getTime() - Date.now()).toBeGreaterThan(180);
+    // A success ends the run: the next hint-less refusal pauses one spacing again.
+    await subject.succeeded();
+    await new Promise((resolve) => setTimeout(resolve, third.getTime() - Date.now() + 10));
+    const fourth = await subject.limited({});
+    expect(fourth.getTime() - Date.now()).toBeLessThanOrEqual(60);
+  });
+
+  it('after a cut far below the rate the provider states, climbs back within seconds to just under it, then creeps', async () => {
+    const subject = throttle();
+    await subject.succeeded({ ratePerSecond: 20 });
+    // The provider admitted only 11 in the last second when it refused (say, a slow start).
+    await seedSuccesses(10);
+    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeLessThan(11);
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 2_500) await subject.acquire();
+    // Most of the way back to one cut below the stated rate (19/s) — 1 %/s would still be near 10...
+    const recovered = await subject.rate();
+    expect(recovered).toBeGreaterThan(17.5);
+    // ...but not beyond it: from there it creeps at 0.2 %/s.
+    expect(recovered).toBeLessThan(19.1);
+  });
+
+  it('holds just below the rate of the last refusal instead of running into it again', async () => {
+    // Growth ten times the default, so the creep takes a second and a half instead of fifteen.
+    const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
+    await seedSuccesses(40);
+    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 3_000) await subject.acquire();
+    // Crept to 98 % of the stated 20/s, and stays there (for half a minute) rather than at 20.
+    const held = await subject.rate();
+    expect(held).toBeGreaterThan(19.5);
+    expect(held).toBeLessThanOrEqual(19.6 + 0.05);
   });
 });
