@@ -32,6 +32,14 @@ describe('resetFromHeaders', () => {
     expect(resetFromHeaders({ 'retry-after': 'soon' }, now)).toBeUndefined();
     expect(resetFromHeaders({ 'x-featureratelimit-reset': 'Mon, 23 Nov 2026 16:00:00 GMT' }, now)).toBeUndefined();
   });
+
+  it('reads an HTTP-date only in its IMF-fixdate form, never guessing at numbers or zoneless dates', () => {
+    // Date.parse would read these as the year 3600, the year 99999, 2001-12-01 and local time.
+    for (const odd of ['3600', '99999', '  12', '2026-11-23 18:00:00']) {
+      expect(resetFromHeaders({ 'x-featureratelimit-reset': odd }, now)).toBeUndefined();
+      expect(resetFromHeaders({ 'retry-after': `${odd}x` }, now)).toBeUndefined();
+    }
+  });
 });
 
 describe('hintFromHeaders', () => {
@@ -46,5 +54,7 @@ describe('hintFromHeaders', () => {
     // A count with no instant it runs to is no bound.
     expect(hintFromHeaders({ 'x-featureratelimit-remaining': '3' }, now)).toEqual({});
     expect(hintFromHeaders({ 'x-featureratelimit-limit': '0' }, now)).toEqual({});
+    // 400 digits: Infinity, which would switch pacing off.
+    expect(hintFromHeaders({ 'x-featureratelimit-limit': '9'.repeat(400) }, now)).toEqual({});
   });
 });

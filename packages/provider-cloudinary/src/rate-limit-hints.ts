@@ -51,7 +51,8 @@ export function hintFromHeaders(headers: ResponseHeaders, now: Date = new Date()
 
 function nonNegativeNumber(value: string | undefined): number | undefined {
   if (!value || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
-  return Number(value);
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
 }
 
 function parseRetryAfter(value: string | undefined, now: Date): Date | undefined {
@@ -61,8 +62,15 @@ function parseRetryAfter(value: string | undefined, now: Date): Date | undefined
   return parseHttpDate(trimmed);
 }
 
+/**
+ * An HTTP-date in its one current form, IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`). Anything else
+ * is left out rather than guessed at: `Date.parse` reads `3600` as the year 3600 and a date without a
+ * zone in the host's local time.
+ */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 function parseHttpDate(value: string | undefined): Date | undefined {
-  if (!value) return undefined;
+  if (!value || !IMF_FIXDATE.test(value.trim())) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time);
 }

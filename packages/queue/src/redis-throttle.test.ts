@@ -18,13 +18,17 @@ function throttle(ceiling?: number, maxWaitMs?: number) {
 }
 
 /**
- * Records `count` successes 50 ms apart up to just now (Redis clock), as a provider admitting 20 per
- * second would: whatever second the throttle looks back over holds 20 of them.
+ * Records `count` successes (Redis clock) as a provider admitting 20 per second would: up to 20 of
+ * them within the last 0.6 s, the rest over a second ago. Whatever second the throttle looks back
+ * over, if it looks within 0.4 s (a loaded machine), holds exactly those up to 20. One command, so
+ * seeding itself takes no time off that margin.
  */
 async function seedSuccesses(count: number): Promise<void> {
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  for (let i = 0; i < count; i++) await redis.zadd(`${prefix}:hoist:throttle:ok`, now - 5 - i * 50, `seed-${i}`);
+  const entries: Array<string | number> = [];
+  for (let i = 0; i < count; i++) entries.push(i < 20 ? now - 5 - i * 30 : now - 1_001 - (i - 20) * 30, `seed-${i}`);
+  await redis.zadd(`${prefix}:hoist:throttle:ok`, ...entries);
 }
 
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
@@ -87,12 +91,24 @@ describe('RedisThrottle', () => {
     expect(await subject.rate()).toBeCloseTo(19, 0);
   });
 
-  it('only pauses, without pacing, when the provider has admitted nothing to learn from', async () => {
+  it('paces from a slow start, instead of bursting again, when the provider has admitted too little to learn from', async () => {
     const subject = throttle();
     await subject.limited({ resetAt: new Date(Date.now() + 200) });
-    expect(await subject.rate()).toBe(0);
+    // At least one request every two seconds, growing from there: not every caller at once.
+    expect(await subject.rate()).toBeCloseTo(0.5, 1);
     await subject.acquire();
-    expect(await timeToAcquire(subject, 30, 6)).toBeLessThan(500);
+    expect(await timeToAcquire(subject, 2, 6)).toBeGreaterThan(1_000);
+  });
+
+  it('never stops calls for more than an hour, whatever reset a misread header names', async () => {
+    const subject = throttle();
+    const year3600 = new Date('3600-01-01T00:00:00Z');
+    await subject.succeeded({ remaining: 0, resetAt: year3600 });
+    await subject.limited({ resetAt: year3600 });
+    const state = await redis.hgetall(`${prefix}:hoist:throttle`);
+    expect(state.winReset).toBeDefined();
+    expect(Number(state.winReset) - Date.now()).toBeLessThanOrEqual(3_600_000);
+    expect(Number(state.pausedUntil) - Date.now()).toBeLessThanOrEqual(3_600_000);
   });
 
   it('cuts once per congestion event, however many in-flight requests report it', async () => {

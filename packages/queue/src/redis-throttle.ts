@@ -107,6 +107,8 @@ local remaining = tonumber(ARGV[4])
 redis.call('HSET', key, 'streak', 0)
 if hintRate > 0 then redis.call('HSET', key, 'hintRate', hintRate, 'hintUntil', now + 3600000) end
 if reset > now and remaining >= 0 then
+  -- An hour at most, as in LIMITED.
+  reset = math.min(reset, now + 3600000)
   local h = redis.call('HMGET', key, 'winReset', 'winLeft')
   local winReset = tonumber(h[1]) or 0
   local winLeft = tonumber(h[2])
@@ -160,8 +162,14 @@ if now > math.max(lastCut + 1000, pausedUntil) then
   if count >= 3 then admitted = count * 1000 / math.max(1000, now - from) end
   local basis = rate
   if admitted > 0 and (rate == 0 or admitted < rate) then basis = admitted end
-  -- Nothing admitted and nothing learned: no evidence of a sustainable rate, so only the pause applies.
-  if basis > 0 and rate == 0 then
+  if basis == 0 then
+    -- Refused, with too little admitted to measure and no pace yet: pace anyway, from what did get
+    -- through in the last second (at least one request every two seconds), and probe up fast.
+    -- Left unpaced, every worker slot in the cluster would go out at once after each pause, and
+    -- nearly all of them would be refused again.
+    rate = math.max(0.5, count)
+    peak = 0
+  elseif rate == 0 then
     -- The first 420 of an unpaced start: what a burst got through is a rough guess (too high when
     -- it spans two of the provider's windows, too low when successes were still being recorded),
     -- so it is no peak to creep up to: probing stays fast until a paced request is refused.
@@ -174,11 +182,12 @@ if now > math.max(lastCut + 1000, pausedUntil) then
   lastCut = now
 end
 if hintRate > 0 then redis.call('HSET', key, 'hintRate', hintRate, 'hintUntil', now + 3600000) end
--- The provider's window is spent until its reset.
-if reset > now then redis.call('HSET', key, 'winReset', reset, 'winLeft', 0) end
+-- The provider's window is spent until its reset (an hour at most: a reset further away is a
+-- misread header, and must not stop every provider call for longer).
+if reset > now then redis.call('HSET', key, 'winReset', math.min(reset, now + 3600000), 'winLeft', 0) end
 local pauseUntil = pausedUntil
 if hintedPause >= 0 then
-  pauseUntil = now + hintedPause
+  pauseUntil = now + math.min(hintedPause, 3600000)
 elseif now >= pausedUntil then
   streak = streak + 1
   -- At a known pace one request too many in the provider's window is the likely cause, and the
