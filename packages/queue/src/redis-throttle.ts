@@ -187,7 +187,11 @@ if hintRate > 0 then redis.call('HSET', key, 'hintRate', hintRate, 'hintUntil', 
 if reset > now then redis.call('HSET', key, 'winReset', math.min(reset, now + 3600000), 'winLeft', 0) end
 local pauseUntil = pausedUntil
 if hintedPause >= 0 then
-  pauseUntil = now + math.min(hintedPause, 3600000)
+  -- A 420 arriving during a pause is most likely a leftover of the same event (sent before it
+  -- began), naming the same reset give or take its rounding (Retry-After counts whole seconds): it
+  -- extends the pause only when it names a reset clearly later (an exhausted longer window).
+  local hintedUntil = now + math.min(hintedPause, 3600000)
+  if now >= pausedUntil or hintedUntil > pausedUntil + 1000 then pauseUntil = hintedUntil end
 elseif now >= pausedUntil then
   streak = streak + 1
   -- At a known pace one request too many in the provider's window is the likely cause, and the
@@ -280,8 +284,9 @@ export class RedisThrottle implements ProviderThrottle {
 
   /** Records the rate limit (see LIMITED) and returns when the cluster resumes calling the provider. */
   async limited(hint: RateLimitHint): Promise<Date> {
-    // Jittered, so workers on several hosts don't all return on the provider's reset instant.
-    const hintedPauseMs = hint.resetAt ? rateLimitPause(hint.resetAt, { fallbackMs: 0 }) : -1;
+    // Not jittered: the pause is the cluster's, one for every host, and the bucket restarting empty
+    // at its end already brings workers back one request at a time.
+    const hintedPauseMs = hint.resetAt ? rateLimitPause(hint.resetAt, { fallbackMs: 0, minMs: 0 }, () => 0) : -1;
     const remainingMs = Number(
       await this.options.redis.eval(
         LIMITED,
