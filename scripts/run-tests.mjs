@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Runs the vitest suite and ends with the plain summary line CI reads: "N passed, N failed[, N skipped]".
-// Extra arguments go to vitest (e.g. a path filter).
+// Extra arguments go to vitest (e.g. a path filter). HOIST_TEST_REPORT moves vitest's JSON report
+// (default .reports/vitest.json).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const report = join(root, '.reports', 'vitest.json');
+const report = process.env.HOIST_TEST_REPORT || join(root, '.reports', 'vitest.json');
 mkdirSync(dirname(report), { recursive: true });
 rmSync(report, { force: true });
 
@@ -31,6 +32,12 @@ try {
 } catch {
   failed = Math.max(failed, 1);
   process.stderr.write('run-tests: vitest wrote no report (it crashed before finishing)\n');
+}
+// Unhandled errors (a rejection nobody awaited, a throw in a timer) fail vitest's run but no test:
+// they are counted as one more failure, so the line never says "0 failed" for a failed run.
+if (run.status !== 0 && failed === 0) {
+  failed = 1;
+  process.stderr.write(`run-tests: vitest exited with status ${run.status ?? run.signal} though no test failed (unhandled errors, or a crash in setup); counted as a failure\n`);
 }
 const code = run.status === 0 && failed === 0 ? 0 : 1;
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);

@@ -213,17 +213,29 @@ describe('RedisThrottle', () => {
     expect(recovered).toBeLessThan(19.1);
   });
 
-  it('holds just below the rate of the last refusal instead of running into it again', async () => {
+  it('holds just below the rate of the last refusal instead of running into it again, when a refusal costs a whole second', async () => {
     // Growth ten times the default, so the creep takes a second and a half instead of fifteen.
     const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
     await seedSuccesses(40);
-    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 50) });
+    // Retry-After: 1 — the pause is a whole second.
+    await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 1_000) });
     expect(await subject.rate()).toBeCloseTo(19, 0);
     const startedAt = Date.now();
-    while (Date.now() - startedAt < 3_000) await subject.acquire();
+    while (Date.now() - startedAt < 4_000) await subject.acquire();
     // Crept to 98 % of the stated 20/s, and stays there (for half a minute) rather than at 20.
     const held = await subject.rate();
     expect(held).toBeGreaterThan(19.5);
     expect(held).toBeLessThanOrEqual(19.6 + 0.05);
+  });
+
+  it('probes past the rate of the last refusal within seconds when a refusal costs little (a short pause)', async () => {
+    const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
+    await seedSuccesses(40);
+    // A reset 50 ms away: cheap to run into again, and the peak may have been measured low.
+    await subject.limited({ resetAt: new Date(Date.now() + 50) });
+    expect(await subject.rate()).toBeCloseTo(19, 0);
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 4_000) await subject.acquire();
+    expect(await subject.rate()).toBeGreaterThan(20);
   });
 });

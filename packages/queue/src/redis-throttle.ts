@@ -26,7 +26,7 @@ local ceiling = tonumber(ARGV[1])
 local increase = tonumber(ARGV[2])
 local recover = tonumber(ARGV[3])
 local cut = tonumber(ARGV[4])
-local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft', 'lastCut')
+local h = redis.call('HMGET', key, 'rate', 'tokens', 'ts', 'pausedUntil', 'peak', 'hintRate', 'hintUntil', 'winReset', 'winLeft', 'lastCut', 'cost')
 local rate = tonumber(h[1]) or 0
 local tokens = tonumber(h[2]) or 1
 local ts = tonumber(h[3]) or now
@@ -39,6 +39,10 @@ if hintRate > 0 and now < hintUntil and hintRate > peak then peak = hintRate end
 local winReset = tonumber(h[8]) or 0
 local winLeft = tonumber(h[9])
 local lastCut = tonumber(h[10]) or 0
+-- What the last refusal cost: the pause it brought, ms. A cheap one (a hint-less 420 at a known
+-- pace pauses one request's spacing) may be risked often; a dear one (Retry-After: 1 is a whole
+-- second) must not be.
+local cheap = (tonumber(h[11]) or 1000000) <= 250
 if now < pausedUntil then return pausedUntil - now end
 local inWindow = winLeft ~= nil and now < winReset
 if inWindow and winLeft <= 0 then return winReset - now end
@@ -54,13 +58,16 @@ if rate > 0 then
   if now - math.max(lastCut, pausedUntil) > 2000 then step = increase * 20 end
   if peak > 0 then
     if rate < peak * 0.98 then
-      -- Near the rate the provider last refused at, climb very slowly: every 420 there costs a
-      -- pause (a whole second when the provider says Retry-After: 1)...
+      -- Near the rate the provider last refused at, climb very slowly when every 420 there costs a
+      -- dear pause (a whole second when the provider says Retry-After: 1)...
       step = increase / 5
+      if cheap then step = increase end
     elseif rate < peak then
-      -- ...and just below it, hold for half a minute before trying it again.
+      -- ...and just below it, hold for half a minute before trying it again (two seconds when a
+      -- refusal is cheap: the peak may have been measured low, and probing costs little).
       step = 0
-      if now - lastCut > 30000 then step = increase / 5 end
+      if cheap and now - lastCut > 2000 then step = increase
+      elseif now - lastCut > 30000 then step = increase / 5 end
     else
       -- Beyond it, speed up with the distance (1 %/s at the peak, 4 %/s 10 % above it, at most
       -- 10 %/s): the limit may have risen, or the peak was learned too low, and should be found
@@ -202,7 +209,7 @@ elseif now >= pausedUntil then
 end
 pausedUntil = math.max(pausedUntil, pauseUntil)
 -- The bucket restarts empty at the end of the pause: the first request after it waits its turn.
-redis.call('HSET', key, 'rate', rate, 'peak', peak, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'streak', streak, 'tokens', 0, 'ts', pausedUntil)
+redis.call('HSET', key, 'rate', rate, 'peak', peak, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'streak', streak, 'tokens', 0, 'ts', pausedUntil, 'cost', pausedUntil - now)
 redis.call('PEXPIRE', key, 86400000)
 return pausedUntil - now
 `;
