@@ -49,6 +49,8 @@ describe('ActiveSvgScanner', () => {
     ['an external use via xlink', `<svg ${SVG_NS} ${XLINK_NS}><use xlink:href="//evil.example/sprite.svg#a"/></svg>`, 'external-reference'],
     ['an embedded SVG document', `<svg ${SVG_NS}><image href="data:image/svg+xml;base64,PHN2Zy8+"/></svg>`, 'external-reference'],
     ['a CSS import', `<svg ${SVG_NS}><style>@import url(https://evil.example/x.css);</style></svg>`, 'external-reference'],
+    ['a CSS import hidden by escapes', `<svg ${SVG_NS}><style>@\\69 mport 'https://evil.example/x.css';</style></svg>`, 'external-reference'],
+    ['a CSS url hidden by escapes', `<svg ${SVG_NS}><rect style="fill: u\\72 l(https://evil.example/x.svg#p)"/></svg>`, 'external-reference'],
     ['an external CSS url', `<svg ${SVG_NS}><rect style="fill: url( 'https://evil.example/x.svg#p' )"/></svg>`, 'external-reference'],
     ['an xml-stylesheet instruction (XSLT)', `<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="https://evil.example/x.xsl"?><svg ${SVG_NS}/>`, 'stylesheet-instruction'],
     ['an entity that expands to a script', `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "&#60;script&#62;alert(1)&#60;/script&#62;">]><svg ${SVG_NS}>&x;</svg>`, 'entity-declaration'],

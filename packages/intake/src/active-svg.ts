@@ -153,7 +153,8 @@ export class ActiveSvgScanner {
     if (this.style !== undefined) this.style += text;
   }
 
-  private checkCss(css: string, where: string): ActiveSvgFinding | undefined {
+  private checkCss(raw: string, where: string): ActiveSvgFinding | undefined {
+    const css = unescapeCss(raw);
     if (/@import/i.test(css)) return this.found('external-reference', `The SVG imports a stylesheet (@import in ${where}).`);
     for (const match of css.matchAll(/url\(\s*(["']?)(.*?)\1\s*\)/gi)) {
       if (!isLocalReference(match[2] ?? '')) return this.found('external-reference', `The SVG refers to another document (url() in ${where}).`);
@@ -173,6 +174,13 @@ function squeeze(value: string): string {
     if (code > 0x20 && (code < 0x7f || code > 0x9f)) kept += char;
   }
   return kept.toLowerCase();
+}
+
+/** CSS with its escapes decoded (`\\69 mport` is `import`, `u\\rl(` is `url(`), so they hide nothing. */
+function unescapeCss(css: string): string {
+  return css.replace(/\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|([^\n\r\f0-9a-fA-F]))/g, (_match, hex: string | undefined, char: string | undefined) =>
+    hex === undefined ? (char ?? '') : String.fromCodePoint(Math.min(Number.parseInt(hex, 16), 0x10ffff) || 0xfffd),
+  );
 }
 
 /** A reference into the document itself (`#id`, or empty), or an embedded raster image. */
