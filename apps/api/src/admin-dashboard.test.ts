@@ -237,6 +237,46 @@ describe('queue dashboard at /admin/queues', () => {
     expect(await uploads.queue.isPaused()).toBe(false);
   });
 
+  it('refuses sign-in, sign-out and actions posted from another origin, even a sibling subdomain, with 403', async () => {
+    const session = sessionCookie(await login(app, { token: TOKEN })).pair;
+    const host = { host: 'hoist.example.com' };
+    const form = { ...BROWSER, ...host, 'content-type': 'application/x-www-form-urlencoded' };
+    const forged = [
+      { method: 'POST' as const, url: '/admin/login', headers: { ...form, origin: 'https://evil.example.com' }, payload: `token=${TOKEN}` },
+      { method: 'POST' as const, url: '/admin/logout', headers: { ...form, cookie: session, origin: 'https://evil.example.com' } },
+      { method: 'PUT' as const, url: `${API}/${UPLOAD_QUEUE}/pause`, headers: { ...host, cookie: session, origin: 'https://evil.example.com' } },
+      { method: 'PUT' as const, url: `${API}/${UPLOAD_QUEUE}/pause`, headers: { ...host, cookie: session, origin: 'null' } },
+      { method: 'PUT' as const, url: `${API}/${UPLOAD_QUEUE}/pause`, headers: { ...host, cookie: session, 'sec-fetch-site': 'same-site', origin: 'https://evil.example.com' } },
+      { method: 'PUT' as const, url: `${API}/${UPLOAD_QUEUE}/pause`, headers: { ...host, cookie: session, referer: 'https://evil.example.com/page' } },
+    ];
+    for (const request of forged) {
+      const response = await app.inject(request);
+      expect(response.statusCode, JSON.stringify(request.headers)).toBe(403);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:cross-origin-request', status: 403 });
+      expect(response.headers['set-cookie']).toBeUndefined();
+    }
+    expect(await uploads.queue.isPaused()).toBe(false);
+  });
+
+  it("lets the dashboard's own pages act: same Origin, or Sec-Fetch-Site: same-origin without Origin", async () => {
+    const session = sessionCookie(await login(app, { token: TOKEN })).pair;
+    const host = { host: 'hoist.example.com' };
+    const signedIn = await app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: { ...BROWSER, ...host, origin: 'https://hoist.example.com', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+    expect(signedIn.statusCode).toBe(303);
+    const paused = await app.inject({ method: 'PUT', url: `${API}/${UPLOAD_QUEUE}/pause`, headers: { ...host, cookie: session, origin: 'https://hoist.example.com' } });
+    expect(paused.statusCode).toBe(200);
+    expect(await uploads.queue.isPaused()).toBe(true);
+    const resumed = await app.inject({ method: 'PUT', url: `${API}/${UPLOAD_QUEUE}/resume`, headers: { ...host, cookie: session, 'sec-fetch-site': 'same-origin' } });
+    expect(resumed.statusCode).toBe(200);
+    expect(await uploads.queue.isPaused()).toBe(false);
+  });
+
   it('never writes the token or a session cookie to the logs', async () => {
     const session = sessionCookie(await login(app, { token: TOKEN })).pair.split('=')[1] ?? '';
     await app.inject({ method: 'GET', url: API, headers: { authorization: `Bearer ${TOKEN}`, cookie: `hoist_admin=${session}` } });

@@ -44,6 +44,8 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
+  /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
+  allowActiveSvg?: boolean;
   /** Bearer API keys (`on`, the default in production) or one `default` tenant for local use (`off`). */
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
   /** How long-polls (`?wait=`) hear of status changes; default: re-reading Postgres every 0.5 s. */

@@ -21,6 +21,8 @@ let db: Kysely<Database>;
 let redis: Redis;
 let queue: BullJobQueue;
 let apiKeys: KyselyApiKeyRepository;
+/** Database lookups of key hashes the API has made (the repository it gets counts them). */
+let lookups = 0;
 const logLines: string[] = [];
 const keys: Record<string, string> = {};
 const cleanups: Array<() => Promise<void>> = [];
@@ -52,7 +54,18 @@ beforeAll(async () => {
     logger: pino(pinoOptions({ name: 'api-test', level: 'debug', format: 'json' }), sink),
     maxUploadBytes: 1024 * 1024,
     allowedContentTypes: ['image/png'],
-    auth: { mode: 'on', apiKeys },
+    auth: {
+      mode: 'on',
+      apiKeys: {
+        create: (input) => apiKeys.create(input),
+        list: (options) => apiKeys.list(options),
+        revoke: (idOrPrefix) => apiKeys.revoke(idOrPrefix),
+        authenticate: (hash) => {
+          lookups += 1;
+          return apiKeys.authenticate(hash);
+        },
+      },
+    },
   });
   cleanups.push(async () => {
     await app.close();
@@ -117,6 +130,35 @@ describe('API keys and tenants', () => {
 
   it('leaves health checks open', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('answers a flood of one unknown key with 401s that cost at most one database lookup', async () => {
+    const bad = generateApiKey().key;
+    const before = lookups;
+    for (let i = 0; i < 100; i += 1) {
+      const response = await app.inject({ method: 'GET', url: '/v1/uploads', headers: { authorization: `Bearer ${bad}` } });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:unauthorized', status: 401 });
+    }
+    expect(lookups - before).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses a string that cannot be a key without a database lookup', async () => {
+    const before = lookups;
+    for (const key of ['hoist_sk_short', 'x'.repeat(52), `hoist_sk_${'a'.repeat(42)}!`]) {
+      const response = await app.inject({ method: 'GET', url: '/v1/uploads', headers: { authorization: `Bearer ${key}` } });
+      expect(response.statusCode).toBe(401);
+    }
+    expect(lookups).toBe(before);
+  });
+
+  it('lets a newly created key in at once, right after a flood of unknown keys', async () => {
+    for (let i = 0; i < 5; i += 1) expect((await upload(generateApiKey().key)).statusCode).toBe(401);
+    const generated = generateApiKey();
+    await apiKeys.create({ tenantId: 'acme', hash: generated.hash, prefix: generated.prefix });
+    expect((await upload(generated.key)).statusCode).toBe(202);
   });
 
   it('never writes a key to the logs', async () => {

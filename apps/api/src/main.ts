@@ -42,6 +42,7 @@ runMain('api', logger, async () => {
     logger,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+    allowActiveSvg: config.ALLOW_ACTIVE_SVG,
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
     webhooks: new KyselyWebhookRepository(db),
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),

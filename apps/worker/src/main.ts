@@ -52,6 +52,7 @@ runMain('worker', logger, async () => {
       storage,
       maxBytes: config.MAX_UPLOAD_BYTES,
       allowedContentTypes: config.ALLOWED_CONTENT_TYPES,
+      allowActiveSvg: config.ALLOW_ACTIVE_SVG,
       policy: { allow: config.URL_FETCH_ALLOW },
       timeoutMs: config.URL_FETCH_TIMEOUT_MS,
       minRate: config.URL_FETCH_MIN_BYTES_PER_SEC > 0 ? { bytesPerSecond: config.URL_FETCH_MIN_BYTES_PER_SEC, windowMs: config.URL_FETCH_MIN_RATE_WINDOW_MS } : undefined,

@@ -56,4 +56,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ ALLOWED_CONTENT_TYPES: 'image/png, Image/JPEG' }).ALLOWED_CONTENT_TYPES).toEqual(['image/png', 'image/jpeg']);
     expect(() => loadConfig({ ALLOWED_CONTENT_TYPES: 'png' })).toThrow(/ALLOWED_CONTENT_TYPES/);
   });
+
+  it('refuses active SVGs unless ALLOW_ACTIVE_SVG=true', () => {
+    expect(loadConfig({}).ALLOW_ACTIVE_SVG).toBe(false);
+    expect(loadConfig({ ALLOW_ACTIVE_SVG: 'true' }).ALLOW_ACTIVE_SVG).toBe(true);
+    expect(() => loadConfig({ ALLOW_ACTIVE_SVG: '1' })).toThrow(/ALLOW_ACTIVE_SVG/);
+  });
 });

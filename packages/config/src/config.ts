@@ -79,6 +79,15 @@ const schema = z.object({
     )
     .transform((value) => value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/, 'must be a list of type/subtype')).min(1)),
+  /**
+   * `true`: accept SVGs with script, event handlers, `foreignObject`, external references and the
+   * like. Default `false`: such SVGs are refused (415 `active-svg`; URL uploads fail with
+   * `active_svg`), since the provider serves them as they are and their script would run at its origin.
+   */
+  ALLOW_ACTIVE_SVG: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: integer(1, 1000).default(8),
   /** Provider attempts per upload (rate-limited calls don't count). */

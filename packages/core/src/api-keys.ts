@@ -29,11 +29,21 @@ export interface GeneratedApiKey {
 }
 
 const KEY_PREFIX = 'hoist_sk_';
+/** What generateApiKey makes: the prefix and 32 bytes in base64url (43 characters, no padding). */
+const KEY_FORMAT = /^hoist_sk_[A-Za-z0-9_-]{43}$/;
 
 /** A new API key: 256 random bits, recognisable by its `hoist_sk_` prefix (secret scanners key on such prefixes). */
 export function generateApiKey(): GeneratedApiKey {
   const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   return { key, hash: hashApiKey(key), prefix: key.slice(0, KEY_PREFIX.length + 6) };
+}
+
+/**
+ * True for a string that could be a key {@link generateApiKey} made. Anything else can never match
+ * a stored key, so it is refused without a lookup.
+ */
+export function isWellFormedApiKey(value: string): boolean {
+  return KEY_FORMAT.test(value);
 }
 
 /**

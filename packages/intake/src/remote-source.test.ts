@@ -9,6 +9,9 @@ import { RemoteSourceFetcher } from './remote-source.js';
 // URL sources against a real HTTP server on loopback (allowlisted, as URL_FETCH_ALLOW would).
 
 const png = makePng(4, 4);
+const plainSvg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4" fill="teal"/></svg>';
+// The script sits past the sniffed head, so only a scan of the whole stream finds it.
+const activeSvg = `<svg xmlns="http://www.w3.org/2000/svg">${'<rect width="1" height="1"/>'.repeat(500)}<script>alert(document.domain)</script></svg>`;
 let server: Server;
 let base: string;
 let allow: string[];
@@ -19,6 +22,8 @@ beforeAll(async () => {
     if (request.url === '/busy') return void response.writeHead(503).end('try later');
     if (request.url === '/big') return void response.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.concat([png, Buffer.alloc(10_000)]));
     if (request.url === '/empty') return void response.writeHead(200).end();
+    if (request.url === '/plain.svg') return void response.writeHead(200, { 'content-type': 'image/svg+xml' }).end(plainSvg);
+    if (request.url === '/active.svg') return void response.writeHead(200, { 'content-type': 'image/svg+xml' }).end(activeSvg);
     response.writeHead(404).end('no');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,5 +75,17 @@ describe('RemoteSourceFetcher', () => {
     const other = `http://127.0.0.1:${Number(new URL(base).port) + 1}/a.png`;
     expect(await failure(fetcher(storage).fetch(other))).toMatchObject({ code: 'url_not_allowed', retryable: false });
     expect(await stored(storage)).toBe(0);
+  });
+
+  it('refuses an SVG with script (active_svg, final), keeps plain SVGs, and accepts both with allowActiveSvg', async () => {
+    const storage = new MemoryTempStorage();
+    const svgFetcher = (allowActiveSvg?: boolean) =>
+      new RemoteSourceFetcher({ storage, maxBytes: 100_000, allowedContentTypes: ['image/svg+xml'], allowActiveSvg, policy: { allow }, timeoutMs: 5_000 });
+    const refused = await failure(svgFetcher().fetch(`${base}/active.svg`));
+    expect(refused).toMatchObject({ code: 'active_svg', retryable: false });
+    expect(refused.message).toMatch(/<script>/);
+    expect(await stored(storage)).toBe(0);
+    expect(await svgFetcher().fetch(`${base}/plain.svg`)).toMatchObject({ contentType: 'image/svg+xml', bytes: plainSvg.length });
+    expect(await svgFetcher(true).fetch(`${base}/active.svg`)).toMatchObject({ contentType: 'image/svg+xml', bytes: activeSvg.length });
   });
 });

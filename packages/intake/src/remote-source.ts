@@ -1,13 +1,15 @@
 import { pipeline } from 'node:stream';
 import { SourceFetchError, type FetchedBytes, type SourceFetcher, type TempStorage } from '@hoist/core';
 import { fetchRemote, RemoteFetchError, type FetchRemoteOptions, type MinTransferRate, type RemoteUrlPolicy } from '@hoist/remote-fetch';
-import { IntakeError, UploadInspector } from './inspector.js';
+import { ActiveSvgError, IntakeError, UploadInspector } from './inspector.js';
 
 export interface RemoteSourceOptions {
   storage: TempStorage;
   /** The same limits as files posted to the API. */
   maxBytes: number;
   allowedContentTypes: readonly string[];
+  /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (they fail with `active_svg`). */
+  allowActiveSvg?: boolean | undefined;
   /** `URL_FETCH_ALLOW` and friends. */
   policy: RemoteUrlPolicy;
   /** Total time for one download, ms. */
@@ -41,7 +43,7 @@ export class RemoteSourceFetcher implements SourceFetcher {
     const { storage, maxBytes, policy, timeoutMs } = this.options;
     try {
       const resource = await fetchRemote(url, policy, { ...this.options.fetchOptions, maxBytes, timeoutMs, signal: call.signal, minRate: this.options.minRate });
-      const inspector = new UploadInspector(maxBytes, this.allowedTypes);
+      const inspector = new UploadInspector(maxBytes, this.allowedTypes, { allowActiveSvg: this.options.allowActiveSvg });
       // As in the API: a body that breaks off (or runs over) fails the write, which removes the
       // partial object and rejects with the stream's error; the pipeline's callback adds nothing.
       pipeline(resource.body, inspector, () => undefined);
@@ -60,6 +62,7 @@ export class RemoteSourceFetcher implements SourceFetcher {
 
 function toSourceFetchError(error: unknown): Error {
   if (error instanceof SourceFetchError) return error;
+  if (error instanceof ActiveSvgError) return new SourceFetchError('active_svg', error.message, false, { cause: error });
   if (error instanceof IntakeError) {
     return error.reason === 'too-large'
       ? new SourceFetchError('file_too_large', error.message, false, { cause: error })

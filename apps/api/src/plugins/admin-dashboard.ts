@@ -8,6 +8,7 @@ import type { Queue } from '@hoist/queue';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN_DASHBOARD_PATH, ADMIN_PATH, AdminSessions, requireAdmin } from './admin-auth.js';
 import { adminLoginRoutes } from './admin-login.js';
+import { refuseCrossOrigin } from './admin-origin.js';
 
 export interface AdminDashboardOptions {
   /** ADMIN_TOKEN: the one admin credential, separate from tenant API keys. */
@@ -35,6 +36,8 @@ export async function adminDashboardPlugin(app: FastifyInstance, options: AdminD
       admin.addHook('onRequest', async (_request, reply) => {
         reply.header('x-frame-options', 'DENY');
       });
+      // Sign-in, sign-out and every dashboard action: only from the dashboard's own pages.
+      admin.addHook('onRequest', refuseCrossOrigin);
       adminLoginRoutes(admin, options.token, sessions);
 
       await admin.register(async (board) => {

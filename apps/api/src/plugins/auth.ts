@@ -1,7 +1,8 @@
-import { DEFAULT_TENANT, hashApiKey, type ApiKeyRepository } from '@hoist/core';
+import { DEFAULT_TENANT, hashApiKey, isWellFormedApiKey, type ApiKeyRepository } from '@hoist/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem, unavailable } from '../problem.js';
+import { UnknownKeys } from '../unknown-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,10 +33,13 @@ export function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
 /**
  * Bearer API keys. Register it inside the routes it protects (the /v1 plugin): health checks and
  * unknown routes stay outside. The key is hashed and looked up; it is never logged (pino redacts
- * the Authorization header, and nothing else copies it).
+ * the Authorization header, and nothing else copies it). A string that is not a well-formed key is
+ * refused without a lookup, and a well-formed one that matched nothing is not looked up again for
+ * 30 s (see {@link UnknownKeys}).
  */
 export const authPlugin = fp<AuthOptions>(
   (app: FastifyInstance, options: AuthOptions) => {
+    const unknownKeys = new UnknownKeys();
     app.decorateRequest('tenantId', '');
     app.decorateRequest('stillAuthorized', alwaysAuthorized);
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -46,10 +50,18 @@ export const authPlugin = fp<AuthOptions>(
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
       if (!match?.[1]) throw unauthorized(reply, 'Send your API key as "Authorization: Bearer <key>".');
-      const found = await options.apiKeys.authenticate(hashApiKey(match[1])).catch(unavailable('The database'));
-      if (!found) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
-      request.tenantId = found.tenantId;
+      // Unauthenticated requests are not rate limited (the limit is per tenant), so a bad key must
+      // cost no database query: one that cannot be a key is refused outright, and one that matched
+      // nothing is remembered for a while.
+      if (!isWellFormedApiKey(match[1])) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
       const hash = hashApiKey(match[1]);
+      if (unknownKeys.has(hash)) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+      const found = await options.apiKeys.authenticate(hash).catch(unavailable('The database'));
+      if (!found) {
+        unknownKeys.remember(hash);
+        throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+      }
+      request.tenantId = found.tenantId;
       request.stillAuthorized = async () => (await options.apiKeys.authenticate(hash))?.keyId === found.keyId;
     });
   },

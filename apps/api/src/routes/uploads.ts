@@ -4,7 +4,7 @@ import { derivePublicId, enqueueFairly, FINAL_STATUSES, MAX_PUBLIC_ID_LENGTH, Id
 import type { MultipartFile } from '@fastify/multipart';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { IntakeError, UploadInspector } from '@hoist/intake';
+import { ActiveSvgError, IntakeError, UploadInspector, type InspectorPolicy } from '@hoist/intake';
 import { domainProblem } from '../domain-problems.js';
 import { jsonBodyAjv } from '../json-body.js';
 import { findOwnUpload } from '../own-upload.js';
@@ -44,6 +44,8 @@ export interface UploadRoutesOptions {
   storage: TempStorage;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
+  /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
+  allowActiveSvg?: boolean | undefined;
   /** `URL_FETCH_ALLOW`: hosts URL uploads may name although the address policy refuses them. */
   urlFetchAllow?: readonly string[] | undefined;
   /** Cap on a tenant's open long-polls and streams, and how often their key is re-checked; default: no cap, 30 s. */
@@ -101,7 +103,7 @@ const severalAcceptedSchema = {
 /** POST /v1/uploads and GET /v1/uploads/:id. Registered under the /v1 prefix. */
 export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions): void {
   const { uploads, queue, storage } = options;
-  const allowed = new Set(options.allowedContentTypes);
+  const intake: IntakeRules = { maxBytes: options.maxUploadBytes, allowed: new Set(options.allowedContentTypes), policy: { allowActiveSvg: options.allowActiveSvg } };
   const waitForChange = options.waitForChange ?? pollingWait;
 
   app.post(
@@ -144,7 +146,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         );
       }
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-      const { mode, files, fields } = await receiveParts(request, reply, storage, options.maxUploadBytes, allowed);
+      const { mode, files, fields } = await receiveParts(request, reply, storage, intake);
       const stored = files.flatMap((received) => (received.ok ? [received.file] : []));
       let uploadOptions: UploadOptions;
       try {
@@ -350,6 +352,13 @@ async function replay(used: IdempotencyKeyUsedError, uploads: UploadRepository, 
     .send({ id: used.uploadId, status: original?.status ?? 'queued', statusUrl });
 }
 
+/** What every posted file is inspected against: `MAX_UPLOAD_BYTES`, `ALLOWED_CONTENT_TYPES`, `ALLOW_ACTIVE_SVG`. */
+interface IntakeRules {
+  maxBytes: number;
+  allowed: ReadonlySet<string>;
+  policy: InspectorPolicy;
+}
+
 /** One file of a multipart body: stored, or refused with the problem that says why. */
 type ReceivedFile = { ok: true; file: StoredFile } | { ok: false; filename: string; problem: HttpProblem };
 
@@ -364,8 +373,7 @@ async function receiveParts(
   request: FastifyRequest,
   reply: FastifyReply,
   storage: TempStorage,
-  maxBytes: number,
-  allowed: ReadonlySet<string>,
+  intake: IntakeRules,
 ): Promise<{ mode: 'file' | 'files'; files: ReceivedFile[]; fields: Map<string, string> }> {
   const fields = new Map<string, string>();
   const files: ReceivedFile[] = [];
@@ -397,11 +405,11 @@ async function receiveParts(
         throw new HttpProblem(400, 'too-many-files', 'Too many files', 'Send exactly one file in the field "file", or several in "files".');
       }
       if (mode === 'file') {
-        files.push({ ok: true, file: await storeFile(part, storage, maxBytes, allowed) });
+        files.push({ ok: true, file: await storeFile(part, storage, intake) });
         continue;
       }
       try {
-        files.push({ ok: true, file: await storeFile(part, storage, maxBytes, allowed) });
+        files.push({ ok: true, file: await storeFile(part, storage, intake) });
       } catch (error) {
         const problem = toIntakeProblem(error);
         if (!(problem instanceof HttpProblem) || problem.status >= 500 || !(error instanceof IntakeError || error instanceof HttpProblem)) throw error;
@@ -419,8 +427,8 @@ async function receiveParts(
   return { mode, files, fields };
 }
 
-async function storeFile(part: MultipartFile, storage: TempStorage, maxBytes: number, allowed: ReadonlySet<string>): Promise<StoredFile> {
-  const inspector = new UploadInspector(maxBytes, allowed);
+async function storeFile(part: MultipartFile, storage: TempStorage, intake: IntakeRules): Promise<StoredFile> {
+  const inspector = new UploadInspector(intake.maxBytes, intake.allowed, intake.policy);
   // Not pipeline(): on a refusal it would destroy the part's stream, and @fastify/multipart ends the
   // whole iteration when a part is destroyed before its end, so every later file of a "files"
   // request would vanish without an entry (once the part is larger than what is already buffered,
@@ -469,6 +477,9 @@ function discardRestOfBody(request: FastifyRequest, reply: FastifyReply): void {
 /** Maps what can go wrong while reading the body onto the right 4xx (or 503 for our own storage). */
 function toIntakeProblem(error: unknown): unknown {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof ActiveSvgError) {
+    return new HttpProblem(415, 'active-svg', 'Active SVG refused', error.message, { detectedType: error.contentType ?? null, reason: error.finding });
+  }
   if (error instanceof IntakeError) {
     return error.reason === 'too-large'
       ? new HttpProblem(413, 'file-too-large', 'File too large', error.message)
