@@ -18,14 +18,34 @@ export function isStorableText(value: string): boolean {
   return value.isWellFormed() && !value.includes('\u0000');
 }
 
-/** True when some string in `value` (a string, or arrays and objects of them, keys included) is not {@link isStorableText}. */
-function holdsUnstorable(value: unknown): boolean {
-  if (typeof value === 'string') return !isStorableText(value);
-  if (Array.isArray(value)) return value.some(holdsUnstorable);
-  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
-    return Object.entries(value).some(([key, item]) => !isStorableText(key) || holdsUnstorable(item));
+/** Deepest nesting of arrays and objects looked into; deeper input is refused (no route takes it). */
+export const MAX_INPUT_DEPTH = 64;
+
+/**
+ * Why `value` (a string, or arrays and objects of them, keys included) cannot be stored: some string
+ * is not {@link isStorableText}, or it nests deeper than {@link MAX_INPUT_DEPTH}. Walked without
+ * recursion, so no input can exhaust the stack. Undefined when it can be stored.
+ */
+function unstorable(value: unknown): 'text' | 'depth' | undefined {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: item, depth } = next;
+    if (typeof item === 'string') {
+      if (!isStorableText(item)) return 'text';
+      continue;
+    }
+    if (typeof item !== 'object' || item === null || Buffer.isBuffer(item)) continue;
+    if (depth >= MAX_INPUT_DEPTH) return 'depth';
+    if (Array.isArray(item)) {
+      for (const member of item) pending.push({ value: member, depth: depth + 1 });
+      continue;
+    }
+    for (const [key, member] of Object.entries(item)) {
+      if (!isStorableText(key)) return 'text';
+      pending.push({ value: member, depth: depth + 1 });
+    }
   }
-  return false;
+  return undefined;
 }
 
 /** A field name safe to echo in a problem (and a log line), whatever the client sent as the name. */
@@ -35,13 +55,14 @@ function printable(name: string): string {
 
 /**
  * @throws HttpProblem 400 `invalid-field`, naming `field`, when `value` (or anything inside it)
- * holds text Postgres cannot store.
+ * holds text Postgres cannot store, or nests deeper than {@link MAX_INPUT_DEPTH}.
  */
 export function assertStorable(field: string, value: unknown): void {
-  if (!isStorableText(field) || holdsUnstorable(value)) {
-    const name = printable(field);
-    throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${name}: must not contain U+0000 (NUL) or unpaired UTF-16 surrogates`, { field: name });
-  }
+  const why = isStorableText(field) ? unstorable(value) : 'text';
+  if (why === undefined) return;
+  const name = printable(field);
+  const detail = why === 'text' ? 'must not contain U+0000 (NUL) or unpaired UTF-16 surrogates' : `must not nest arrays and objects more than ${MAX_INPUT_DEPTH} deep`;
+  throw new HttpProblem(400, 'invalid-field', 'Invalid field', `${name}: ${detail}`, { field: name });
 }
 
 /** Every top-level member of a parsed query string, parameters object or body, each under its own name. */

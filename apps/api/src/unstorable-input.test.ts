@@ -50,6 +50,13 @@ describe('text Postgres cannot store', () => {
     expectFieldProblem(await post('{"url":"https://example.com/a.png","folder":"a\\u0000"}'), 'folder');
   });
 
+  it('refuses a body nested deeper than any route takes with a 400, not a 500 from a blown stack', async () => {
+    const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const response = await app.inject({ method: 'POST', url: '/v1/uploads', payload: `{"url":"https://example.com/a.png","metadata":{"deep":${nested}}}`, headers: { 'content-type': 'application/json' } });
+    expectFieldProblem(response, 'metadata');
+    expect(response.json<{ detail: string }>().detail).toMatch(/more than 64 deep/);
+  });
+
   it('refuses them in multipart fields too, and keeps no upload', async () => {
     const send = async (name: string, value: string) => {
       const { payload, headers } = await multipartBody([

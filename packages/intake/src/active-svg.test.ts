@@ -16,6 +16,18 @@ function scan(svg: string | Buffer, chunkSize = 1 << 16): ActiveSvgReason | unde
 }
 
 describe('ActiveSvgScanner', () => {
+  it('refuses deep nesting at once instead of parsing it for seconds', () => {
+    const started = Date.now();
+    expect(scan(`<svg ${SVG_NS}>${'<g>'.repeat(30_000)}${'</g>'.repeat(30_000)}</svg>`)).toBe('too-deep');
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('checks a style full of unclosed url( in time linear in its length', () => {
+    const started = Date.now();
+    expect(scan(`<svg ${SVG_NS}><rect style="${'url('.repeat(200_000)}"/></svg>`)).toBe('external-reference');
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it.each([
     ['shapes', `<svg ${SVG_NS} viewBox="0 0 10 10"><rect width="10" height="10" fill="red"/><circle cx="5" cy="5" r="2"/></svg>`],
     ['text and a gradient', `<svg ${SVG_NS}><defs><linearGradient id="g"><stop offset="0" stop-color="#fff"/></linearGradient></defs><text x="1" y="9" fill="url(#g)">Hello &amp; welcome — javascript is fun</text></svg>`],
@@ -31,6 +43,11 @@ describe('ActiveSvgScanner', () => {
 
   it.each<[string, string, ActiveSvgReason]>([
     ['a script element', `<svg ${SVG_NS}><script>alert(1)</script></svg>`, 'script-element'],
+    ['an onload declared as an attribute default', `<!DOCTYPE svg [<!ATTLIST svg onload CDATA "alert(1)">]><svg ${SVG_NS}/>`, 'entity-declaration'],
+    ['an @import in a style nested in a style', `<svg ${SVG_NS}><style><style></style>@import url(https://evil.example/x.css);</style></svg>`, 'external-reference'],
+    ['a url() split by a CSS line continuation', `<svg ${SVG_NS}><style>rect { fill: url("https://ev\\\nil.example/x") }</style></svg>`, 'external-reference'],
+    ['an image-set() to another site', `<svg ${SVG_NS}><rect style="fill: image-set('https://evil.example/x.png' 1x)"/></svg>`, 'external-reference'],
+    ['a presentation attribute with an outside url()', `<svg ${SVG_NS}><rect filter="url(https://evil.example/f.svg#f)"/></svg>`, 'external-reference'],
     ['a script in CDATA', `<svg ${SVG_NS}><script><![CDATA[alert(1)]]></script></svg>`, 'script-element'],
     ['an upper-case SCRIPT', `<svg ${SVG_NS}><SCRIPT>alert(1)</SCRIPT></svg>`, 'script-element'],
     ['a prefixed svg:script', `<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>alert(1)</svg:script></svg:svg>`, 'script-element'],

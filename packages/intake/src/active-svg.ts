@@ -9,6 +9,16 @@ import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
  */
 export const SVG_SCAN_MAX_BYTES = 5 * 1024 * 1024;
 
+/**
+ * Deepest element nesting scanned. The namespace-aware parser looks up the open-tag stack for each
+ * new tag, so its cost grows with the square of the depth (30 000 nested `<g>` took seconds); real
+ * artwork nests a few dozen deep.
+ */
+export const SVG_MAX_DEPTH = 256;
+
+/** Text handed to the parser at once: a finding stops the scan within one slice. */
+const SLICE_CHARS = 4096;
+
 /** Why an SVG counts as active content: the first such construct found. */
 export type ActiveSvgReason =
   | 'script-element'
@@ -21,7 +31,8 @@ export type ActiveSvgReason =
   | 'entity-declaration'
   | 'unsupported-encoding'
   | 'not-well-formed'
-  | 'too-large-to-scan';
+  | 'too-large-to-scan'
+  | 'too-deep';
 
 /** What the scanner found, in words for the client. */
 export interface ActiveSvgFinding {
@@ -57,6 +68,10 @@ export class ActiveSvgScanner {
   private finding: ActiveSvgFinding | undefined;
   /** Text of the `<style>` element being read, checked at its end. */
   private style: string | undefined;
+  /** `<style>` elements open (one may sit inside another). */
+  private styles = 0;
+  /** Elements open. */
+  private depth = 0;
 
   constructor() {
     const parser = this.parser;
@@ -67,17 +82,26 @@ export class ActiveSvgScanner {
       }
     });
     parser.on('doctype', (doctype) => {
-      // Entities can expand into markup the scanner never sees as such; plain SVGs declare none.
-      if (/<!ENTITY/i.test(doctype)) this.found('entity-declaration', 'The SVG declares XML entities.');
+      // An internal subset can declare entities (markup the scanner never sees as such) or default
+      // attributes (an `onload` the parser never reports, but a browser may apply); plain SVGs
+      // have none.
+      if (doctype.includes('[')) this.found('entity-declaration', 'The SVG declares XML entities or attribute defaults (a DOCTYPE internal subset).');
     });
     parser.on('processinginstruction', ({ target }) => {
       if (target.toLowerCase() === 'xml-stylesheet') this.found('stylesheet-instruction', 'The SVG links a stylesheet (<?xml-stylesheet?>), which can turn it into an active document.');
     });
-    parser.on('opentag', (tag) => void this.checkElement(tag));
+    parser.on('opentag', (tag) => {
+      this.depth += 1;
+      if (this.depth > SVG_MAX_DEPTH) this.found('too-deep', `The SVG nests elements more than ${SVG_MAX_DEPTH} deep.`);
+      else this.checkElement(tag);
+    });
     parser.on('text', (text) => this.appendStyle(text));
     parser.on('cdata', (text) => this.appendStyle(text));
     parser.on('closetag', (tag) => {
+      this.depth -= 1;
       if (tag.local.toLowerCase() !== 'style' || this.style === undefined) return;
+      this.styles -= 1;
+      if (this.styles > 0) return;
       const css = this.style;
       this.style = undefined;
       this.checkCss(css, 'a <style> element');
@@ -96,7 +120,7 @@ export class ActiveSvgScanner {
       this.started = true;
       text = text.replace(/^\uFEFF/, '');
     }
-    this.parser.write(text);
+    for (let at = 0; at < text.length && !this.finding; at += SLICE_CHARS) this.parser.write(text.slice(at, at + SLICE_CHARS));
     return this.finding;
   }
 
@@ -121,7 +145,10 @@ export class ActiveSvgScanner {
     if (local === 'script') return this.found('script-element', 'The SVG contains a <script> element.');
     if (local === 'foreignobject') return this.found('foreign-object', 'The SVG contains a <foreignObject> element, which can embed HTML.');
     if (tag.uri === XHTML_NS) return this.found('html-element', `The SVG contains an HTML element <${tag.name}>.`);
-    if (local === 'style') this.style = '';
+    if (local === 'style') {
+      this.style ??= '';
+      this.styles += 1;
+    }
     for (const attribute of Object.values(tag.attributes)) {
       const finding = this.checkAttribute(attribute, local);
       if (finding) return finding;
@@ -140,7 +167,8 @@ export class ActiveSvgScanner {
     if (name === 'href' && !isLocalReference(attribute.value)) {
       return this.found('external-reference', `The SVG refers to another document (${attribute.name}); only references into the SVG itself (#id) and embedded raster images are accepted.`);
     }
-    if (name === 'style') return this.checkCss(attribute.value, 'a style attribute');
+    // A style attribute, and any presentation attribute that takes a url() (fill, filter, mask…).
+    if (name === 'style' || /url\(/i.test(attribute.value)) return this.checkCss(attribute.value, `the attribute ${attribute.name}`);
     if (ANIMATION_ELEMENTS.has(element) && name === 'attributename') {
       const target = (attribute.value.split(':').pop() ?? '').trim().toLowerCase();
       if (target.startsWith('on')) return this.found('event-handler', `The SVG animates an event-handler attribute (${attribute.value}).`);
@@ -154,10 +182,11 @@ export class ActiveSvgScanner {
   }
 
   private checkCss(raw: string, where: string): ActiveSvgFinding | undefined {
-    const css = unescapeCss(raw);
-    if (/@import/i.test(css)) return this.found('external-reference', `The SVG imports a stylesheet (@import in ${where}).`);
-    for (const match of css.matchAll(/url\(\s*(["']?)(.*?)\1\s*\)/gi)) {
-      if (!isLocalReference(match[2] ?? '')) return this.found('external-reference', `The SVG refers to another document (url() in ${where}).`);
+    // Escapes decoded and line continuations dropped, so neither can hide a keyword or a URL.
+    const css = unescapeCss(raw).replace(/\\\r?\n/g, '').toLowerCase();
+    if (css.includes('@import')) return this.found('external-reference', `The SVG imports a stylesheet (@import in ${where}).`);
+    for (const target of cssReferences(css)) {
+      if (!isLocalReference(target)) return this.found('external-reference', `The SVG refers to another document (url() or image-set() in ${where}).`);
     }
     return undefined;
   }
@@ -181,6 +210,29 @@ function unescapeCss(css: string): string {
   return css.replace(/\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|([^\n\r\f0-9a-fA-F]))/g, (_match, hex: string | undefined, char: string | undefined) =>
     hex === undefined ? (char ?? '') : String.fromCodePoint(Math.min(Number.parseInt(hex, 16), 0x10ffff) || 0xfffd),
   );
+}
+
+/**
+ * What each `url(…)` and `image-set(…)` in (lower-cased) CSS points at: its first token, quoted or
+ * not. One pass with indexOf, no backtracking pattern, so no input makes it slow.
+ */
+function cssReferences(css: string): string[] {
+  const found: string[] = [];
+  for (const opener of ['url(', 'image-set(']) {
+    for (let at = css.indexOf(opener); at !== -1; at = css.indexOf(opener, at + opener.length)) {
+      let start = at + opener.length;
+      while (start < css.length && /\s/.test(css[start] ?? '')) start += 1;
+      const quote = css[start];
+      if (quote === '"' || quote === "'") {
+        const end = css.indexOf(quote, start + 1);
+        found.push(css.slice(start + 1, end === -1 ? css.length : end));
+      } else if (opener === 'url(') {
+        const end = css.indexOf(')', start);
+        found.push(css.slice(start, end === -1 ? css.length : end));
+      }
+    }
+  }
+  return found;
 }
 
 /** A reference into the document itself (`#id`, or empty), or an embedded raster image. */

@@ -23,7 +23,10 @@ export function createRedis(url: string, role: 'worker' | 'producer', extra: Red
 
 // ioredis's own words for "not connected": a producer connection fails fast (no offline queue, one
 // retry) instead of waiting, and says so in these.
-const UNREACHABLE_MESSAGES = /Stream isn't writeable|Connection is closed|Reached the max retries per request limit|connect ETIMEDOUT/i;
+const UNREACHABLE_MESSAGES = /Stream isn't writeable|Connection is closed|Reached the max retries per request limit|connect ETIMEDOUT|Command timed out/i;
+// Redis's own replies for "not now": loading its data after a restart, a replica after a failover,
+// a master or cluster that is down or resharding. All pass; none says the command was wrong.
+const UNAVAILABLE_REPLIES = /^(?:LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 
 /** True when `error` says Redis could not be reached or went away, not that a command was wrong. */
@@ -32,7 +35,7 @@ export function isRedisConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   if (error instanceof AggregateError) return error.errors.some(isRedisConnectionError);
-  return error.name === 'MaxRetriesPerRequestError' || UNREACHABLE_MESSAGES.test(error.message);
+  return error.name === 'MaxRetriesPerRequestError' || UNREACHABLE_MESSAGES.test(error.message) || UNAVAILABLE_REPLIES.test(error.message);
 }
 
 /** Resolves when Redis answers PING within `timeoutMs`. */
