@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /**
@@ -55,5 +55,30 @@ export class SerialByKey {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return result;
+  }
+}
+
+/** Runs `work` in a transaction of `db`, joining it when `db` already is one rather than nesting. */
+export function inTransaction<T>(db: Kysely<Database> | Transaction<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
+
+/**
+ * One per-tenant lock as repositories take it: callers wait in this process behind the tenant's
+ * earlier ones ({@link SerialByKey}), then hold the lock in their transaction ({@link lockTenant}).
+ */
+export class TenantLock {
+  private readonly waiting = new SerialByKey();
+
+  constructor(private readonly lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS]) {}
+
+  /** Runs `work` in a transaction of `db` that holds the tenant's lock until it ends. */
+  run<T>(db: Kysely<Database> | Transaction<Database>, tenantId: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.waiting.run(tenantId, () =>
+      inTransaction(db, async (trx) => {
+        await lockTenant(trx, this.lock, tenantId);
+        return work(trx);
+      }),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
-import { lockTenant, SerialByKey, TENANT_LOCKS } from './tenant-lock.js';
+import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
@@ -12,8 +12,8 @@ type Row = Selectable<UploadTable>;
  * A run's writes are fenced by its claim token, so a worker that lost its job lock cannot record anything.
  */
 export class KyselyUploadRepository implements UploadRepository {
-  /** Creates and retries that check the cap wait here per tenant before taking a connection. */
-  private readonly capped = new SerialByKey();
+  /** Held by every create and retry that checks the unfinished-uploads cap. */
+  private readonly unfinishedLock = new TenantLock(TENANT_LOCKS.unfinishedUploads);
 
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
@@ -42,30 +42,28 @@ export class KyselyUploadRepository implements UploadRepository {
       const { idempotency } = options;
       const maxUnfinished = options.maxUnfinished ?? 0;
       if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
-      const serially = <T>(work: () => Promise<T>) => (maxUnfinished > 0 ? this.capped.run(upload.tenantId, work) : work());
+      const write = async (trx: Transaction<Database>) => {
+        const row = await insert(trx);
+        if (idempotency) {
+          await trx
+            .insertInto('idempotencyKey')
+            .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
+            .execute();
+        }
+        return toUpload(row);
+      };
       try {
-        return await serially(() =>
-          this.transaction(async (trx) => {
-            if (maxUnfinished > 0) {
-              await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, upload.tenantId);
-              // A replay of an accepted request gets its original answer, even with the tenant now at
-              // its cap; under the lock no request with the same key can slip in between.
-              if (idempotency) {
-                const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
-                if (used) throw used;
-              }
-              await refuseAtCap(trx, upload.tenantId, maxUnfinished);
-            }
-            const row = await insert(trx);
-            if (idempotency) {
-              await trx
-                .insertInto('idempotencyKey')
-                .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
-                .execute();
-            }
-            return toUpload(row);
-          }),
-        );
+        if (maxUnfinished <= 0) return await inTransaction(this.db, write);
+        return await this.unfinishedLock.run(this.db, upload.tenantId, async (trx) => {
+          // A replay of an accepted request gets its original answer, even with the tenant now at
+          // its cap; under the lock no request with the same key can slip in between.
+          if (idempotency) {
+            const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
+            if (used) throw used;
+          }
+          await refuseAtCap(trx, upload.tenantId, maxUnfinished);
+          return write(trx);
+        });
       } catch (error) {
         if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
         throw (await usedIdempotencyKey(this.db, upload.tenantId, idempotency)) ?? error;
@@ -73,10 +71,6 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    // Already inside a caller's transaction: join it rather than nest.
-    return this.db.isTransaction ? work(this.db as Transaction<Database>) : this.db.transaction().execute(work);
-  }
 
   list(query: UploadListQuery): Promise<Upload[]> {
     return unlessUnavailable(async () => {
@@ -133,7 +127,7 @@ export class KyselyUploadRepository implements UploadRepository {
           updatedAt: sql`now()`,
         })
         .where('id', '=', id)
-        .where('status', 'in', ['queued', 'processing'])
+        .where('status', 'in', UNFINISHED_STATUSES)
         .returningAll()
         .executeTakeFirst();
       if (!row?.claimToken) return undefined;
@@ -192,7 +186,7 @@ export class KyselyUploadRepository implements UploadRepository {
           completedAt: sql`now()`,
         })
         .where('id', '=', id);
-      update = claimToken === undefined ? update.where('status', 'in', ['queued', 'processing']) : update.where('status', '=', 'processing').where('claimToken', '=', claimToken);
+      update = claimToken === undefined ? update.where('status', 'in', UNFINISHED_STATUSES) : update.where('status', '=', 'processing').where('claimToken', '=', claimToken);
       const updated = await update.executeTakeFirst();
       return updated.numUpdatedRows > 0n;
     });
@@ -219,13 +213,10 @@ export class KyselyUploadRepository implements UploadRepository {
       // a cap. The guarded update below settles a change between this read and the lock.
       const row = await this.db.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
       if (row?.status !== 'failed') return false;
-      return this.capped.run(row.tenantId, () =>
-        this.transaction(async (trx) => {
-          await lockTenant(trx, TENANT_LOCKS.unfinishedUploads, row.tenantId);
-          await refuseAtCap(trx, row.tenantId, maxUnfinished);
-          return retry(trx);
-        }),
-      );
+      return this.unfinishedLock.run(this.db, row.tenantId, async (trx) => {
+        await refuseAtCap(trx, row.tenantId, maxUnfinished);
+        return retry(trx);
+      });
     });
 
     async function retry(db: Kysely<Database> | Transaction<Database>): Promise<boolean> {

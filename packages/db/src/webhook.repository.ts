@@ -1,43 +1,40 @@
 import { TooManyWebhookEndpointsError, WebhookUrlTakenError, type DeliveryWork, type Upload, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType, type WebhookRepository } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
-import { lockTenant, SerialByKey, TENANT_LOCKS } from './tenant-lock.js';
+import { TenantLock, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable, WebhookDeliveryAttemptTable, WebhookEndpointTable } from './schema.js';
 import { toUpload } from './upload.repository.js';
 
 /** WebhookRepository on Postgres. Events are written by the `upload_webhook_event_trigger` (migration 0009), never here. */
 export class KyselyWebhookRepository implements WebhookRepository {
-  /** Registrations wait here per tenant before taking a connection (see SerialByKey). */
-  private readonly registrations = new SerialByKey();
+  /** Held by every registration: the endpoint cap and one endpoint per URL. */
+  private readonly registrations = new TenantLock(TENANT_LOCKS.webhookEndpoints);
 
   constructor(private readonly db: Kysely<Database>) {}
 
   createEndpoint(endpoint: Omit<WebhookEndpoint, 'createdAt'>, options: { maxPerTenant?: number | undefined } = {}): Promise<WebhookEndpoint> {
     const maxPerTenant = options.maxPerTenant ?? 0;
     return unlessUnavailable(() =>
-      this.registrations.run(endpoint.tenantId, () =>
-        this.db.transaction().execute(async (trx) => {
-          // The lock, not a unique index, keeps URLs unique: tenants may already have duplicates from
-          // before this rule, and a migration adding the index would fail on them.
-          await lockTenant(trx, TENANT_LOCKS.webhookEndpoints, endpoint.tenantId);
-          const existing = await trx
-            .selectFrom('webhookEndpoint')
-            .select('id')
-            .where('tenantId', '=', endpoint.tenantId)
-            .where('url', '=', endpoint.url)
-            .orderBy('id')
-            .limit(1)
-            .executeTakeFirst();
-          if (existing) throw new WebhookUrlTakenError(existing.id);
-          if (maxPerTenant > 0 && (await countEndpoints(trx, endpoint.tenantId)) >= maxPerTenant) throw new TooManyWebhookEndpointsError(maxPerTenant);
-          const row = await trx
-            .insertInto('webhookEndpoint')
-            .values({ id: endpoint.id, tenantId: endpoint.tenantId, url: endpoint.url, events: endpoint.events, secret: endpoint.secret })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          return toEndpoint(row);
-        }),
-      ),
+      // The lock, not a unique index, keeps URLs unique: tenants may already have duplicates from
+      // before this rule, and a migration adding the index would fail on them.
+      this.registrations.run(this.db, endpoint.tenantId, async (trx) => {
+        const existing = await trx
+          .selectFrom('webhookEndpoint')
+          .select('id')
+          .where('tenantId', '=', endpoint.tenantId)
+          .where('url', '=', endpoint.url)
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirst();
+        if (existing) throw new WebhookUrlTakenError(existing.id);
+        if (maxPerTenant > 0 && (await countEndpoints(trx, endpoint.tenantId)) >= maxPerTenant) throw new TooManyWebhookEndpointsError(maxPerTenant);
+        const row = await trx
+          .insertInto('webhookEndpoint')
+          .values({ id: endpoint.id, tenantId: endpoint.tenantId, url: endpoint.url, events: endpoint.events, secret: endpoint.secret })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toEndpoint(row);
+      }),
     );
   }
 
