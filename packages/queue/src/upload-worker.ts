@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome } from '@hoist/core';
+import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome, type ProcessUploadJob } from '@hoist/core';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
@@ -48,7 +48,7 @@ export interface UploadWorkerOptions {
   fetchBusyRetryMs?: number;
   logger: Logger;
   /** The use case: one attempt at one upload. */
-  handle: (job: { uploadId: string; isFinalAttempt: boolean; jobId?: string | undefined; resuming?: string | undefined; onClaimed?: (claimToken: string) => void }) => Promise<ProcessOutcome>;
+  handle: (job: ProcessUploadJob) => Promise<ProcessOutcome>;
   /**
    * Called when BullMQ gives up on a job for a reason the handler never saw: `stalled` when its
    * workers kept dying (more than its stall limit), `attempts` otherwise.
