@@ -24,7 +24,8 @@ import { retryUploadRoute } from './routes/retry-upload.js';
 import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadEventsRoute } from './routes/upload-events.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
-import { pollingWait, uploadRoutes, type WaitForChange } from './routes/uploads.js';
+import { pollingWait, type WaitForChange } from './long-poll.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface AppDeps {
   uploads: UploadRepository;

@@ -65,19 +65,11 @@ export function dependencyProblem(error: unknown): DependencyUnavailableError | 
 }
 
 /**
- * A promise rejection handler for `.catch(unavailable('The database'))`: an unreachable dependency
- * becomes a 503 naming `dependency`; every other error goes on unchanged (to the error handler: a 500).
+ * What a client is told about a bug: that it happened, nothing of what (that goes to the log), and
+ * the request id (`requestId`) that finds the logged error — the one thing worth quoting in a report.
  */
-export function unavailable(dependency: string): (error: unknown) => never {
-  return (error: unknown) => {
-    if (dependencyProblem(error)) throw new DependencyUnavailableError(dependency, error);
-    throw error;
-  };
-}
-
-/** What a client is told about a bug: that it happened, nothing of what (that goes to the log). */
-export function internalError(): HttpProblem {
-  return new HttpProblem(500, 'internal-error', 'Internal error', 'Something went wrong on our side; it has been logged.');
+export function internalError(requestId?: string): HttpProblem {
+  return new HttpProblem(500, 'internal-error', 'Internal error', 'Something went wrong on our side; it has been logged.', requestId ? { requestId } : {});
 }
 
 /** JSON schema of a problem document; extension members are allowed. */

@@ -56,8 +56,12 @@ describe('unexpected errors', () => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:internal-error', status: 500 });
     expect(response.body).not.toMatch(/division|unavailable/i);
-    const logged = lines.map((line) => JSON.parse(line) as { level: number; err?: { message?: string; stack?: string } });
+    const logged = lines.map((line) => JSON.parse(line) as { level: number; reqId?: string; err?: { message?: string; stack?: string } });
     expect(logged.some((line) => line.level >= 50 && /division by zero/.test(line.err?.message ?? '') && line.err?.stack)).toBe(true);
+    // The answer carries the request id, which finds the logged error: what a client quotes in a report.
+    const { requestId } = response.json<{ requestId?: string }>();
+    expect(requestId).toEqual(expect.any(String));
+    expect(logged.some((line) => line.level >= 50 && line.reqId === requestId && /division by zero/.test(line.err?.message ?? ''))).toBe(true);
   });
 
   it('still answers 503 when the job queue cannot be reached', async () => {

@@ -1,18 +1,8 @@
-import { EAGER_PRESETS, RESOURCE_TYPES, type EagerPreset, type ResourceType, type UploadMetadata } from '@hoist/core';
+import { EAGER_PRESETS, RESOURCE_TYPES, type EagerPreset, type ResourceType, type UploadMetadata, type UploadOptions } from '@hoist/core';
 import { HttpProblem } from './problem.js';
 import { assertStorable } from './storable-input.js';
 
-/** Options a client may send beside the file. */
-export interface UploadOptions {
-  publicId?: string;
-  folder?: string;
-  tags: string[];
-  metadata?: UploadMetadata;
-  resourceType?: ResourceType;
-  eager: EagerPreset[];
-  /** Return an earlier succeeded upload of the same bytes (same tenant) instead of uploading again. */
-  dedupe: boolean;
-}
+export type { UploadOptions };
 
 export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe', 'metadata', 'resourceType', 'eager'] as const;
 

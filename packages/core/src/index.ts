@@ -1,3 +1,4 @@
+export * from './accept-upload.js';
 export * from './api-keys.js';
 export * from './cancel-upload.js';
 export * from './concurrently.js';
@@ -7,7 +8,9 @@ export * from './drain-uploads.js';
 export * from './errors.js';
 export * from './fair-share.js';
 export * from './fetch-slots.js';
+export * from './hand-to-queue.js';
 export type * from './exclusive.js';
+export * from './idempotency.js';
 export * from './ids.js';
 export type * from './job-queue.js';
 export type * from './logger.js';

@@ -1,3 +1,9 @@
+/** Hooks for counting accepted uploads (metrics); every method is optional and must not throw. */
+export interface AcceptObserver {
+  /** An upload was accepted with `bytes` (0 for a URL upload, whose size is known only once fetched). */
+  accepted?(bytes: number): void;
+}
+
 /** How one provider call ended, as metrics count it. */
 export type ProviderCallOutcome = 'success' | 'rate_limited' | 'retryable' | 'permanent';
 

@@ -1,5 +1,5 @@
 import { forEachConcurrently } from './concurrently.js';
-import { enqueueFairly } from './fair-share.js';
+import { handToQueue } from './hand-to-queue.js';
 import type { JobInspector, JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
@@ -60,8 +60,7 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
       // A retried upload may still have its old finished job under the same id, which would make
       // the enqueue a no-op.
       await deps.queue.removeFinishedJob(upload.id);
-      await enqueueFairly(deps, upload);
-      await deps.uploads.markEnqueued(upload.id);
+      await handToQueue(deps, upload);
       enqueued += 1;
     });
     if (batch.length < PAGE) break;
@@ -143,8 +142,7 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   }
   // missing (Redis lost it) or completed without a final row (it cannot finish from there): run it again.
   if (state === 'completed') await deps.queue.removeFinishedJob(upload.id);
-  await enqueueFairly(deps, upload);
-  await deps.uploads.markEnqueued(upload.id);
+  await handToQueue(deps, upload);
   report.requeued += 1;
   log.warn({}, 'upload re-enqueued: its job was gone');
 }

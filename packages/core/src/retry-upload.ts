@@ -1,4 +1,4 @@
-import { enqueueFairly } from './fair-share.js';
+import { handToQueueOrOutbox } from './hand-to-queue.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
@@ -77,12 +77,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
     return current ? { kind: 'not_failed', upload: current } : { kind: 'not_found' };
   }
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
-  try {
-    await enqueueFairly(deps, upload);
-    await deps.uploads.markEnqueued(upload.id);
-  } catch (error) {
-    log.warn({ err: error }, 'retry accepted but not enqueued yet; the outbox relay will enqueue it');
-  }
+  await handToQueueOrOutbox(deps, upload, log, 'retry accepted but not enqueued yet; the outbox relay will enqueue it');
   log.info({ retryCount: upload.retryCount + 1 }, 'failed upload sent back to the queue');
   return { kind: 'queued', upload: (await deps.uploads.find(upload.id)) ?? upload };
 }

@@ -12,3 +12,16 @@ export type EagerPreset = (typeof EAGER_PRESETS)[number];
 
 /** Free-form key/value metadata stored with the upload and passed to the provider (Cloudinary: context). */
 export type UploadMetadata = Record<string, string | number | boolean>;
+
+/** What a client may ask for beside the bytes, validated (the API's parseUploadOptions). */
+export interface UploadOptions {
+  /** The asset's name under the tenant (and `folder`); default: the upload id. */
+  publicId?: string | undefined;
+  folder?: string | undefined;
+  tags: string[];
+  metadata?: UploadMetadata | undefined;
+  resourceType?: ResourceType | undefined;
+  eager: EagerPreset[];
+  /** Answer with an earlier succeeded upload of the same bytes (same tenant) instead of uploading again. */
+  dedupe: boolean;
+}

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ProcessObserver, WebhookObserver } from '@hoist/core';
+import type { AcceptObserver, ProcessObserver, WebhookObserver } from '@hoist/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the queue gauges read from one queue when Prometheus scrapes. */
@@ -109,6 +109,16 @@ export class HoistMetrics {
         },
       });
     }
+  }
+
+  /** Accepted uploads and their bytes, counted here. */
+  get acceptObserver(): AcceptObserver {
+    return {
+      accepted: (bytes) => {
+        this.uploadsAccepted.inc();
+        if (bytes > 0) this.bytesIngested.inc(bytes);
+      },
+    };
   }
 
   /** The use case's measurements, counted here. */

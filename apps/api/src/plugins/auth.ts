@@ -1,7 +1,7 @@
 import { DEFAULT_TENANT, hashApiKey, isWellFormedApiKey, type ApiKeyRepository } from '@hoist/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpProblem, unavailable } from '../problem.js';
+import { HttpProblem } from '../problem.js';
 import { UnknownKeys } from '../unknown-keys.js';
 
 declare module 'fastify' {
@@ -56,7 +56,7 @@ export const authPlugin = fp<AuthOptions>(
       if (!isWellFormedApiKey(match[1])) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
       const hash = hashApiKey(match[1]);
       if (unknownKeys.has(hash)) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
-      const found = await options.apiKeys.authenticate(hash).catch(unavailable('The database'));
+      const found = await options.apiKeys.authenticate(hash);
       if (!found) {
         unknownKeys.remember(hash);
         throw unauthorized(reply, 'The API key is invalid or has been revoked.');

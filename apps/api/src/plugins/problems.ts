@@ -20,11 +20,13 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 }
 
 /**
- * One place that turns every error into problem+json: our HttpProblems, the domain errors a client
- * can act on (see domain-problems.ts), Fastify's own 4xx errors
+ * One place that turns every error into problem+json: our HttpProblems, the domain errors (caps,
+ * conflicts, provider refusals and outages: see domain-problems.ts), Fastify's own 4xx errors
  * (validation, content type, body limits, multipart limits), unknown routes, an unreachable
- * Postgres or Redis (503, see dependencyProblem), and — as a last resort — unexpected errors: a 500,
- * logged with their stack and shown to the client without internals.
+ * Postgres or Redis (503, see dependencyProblem: only the stores' own "unavailable" errors, so a
+ * bug is never reported as an outage), and — as a last resort — unexpected errors: a 500, logged
+ * with their stack and shown to the client without internals but with the request id to quote.
+ * Routes therefore throw domain errors as they come; none catches and re-labels them.
  */
 export const problemsPlugin = fp(
   (app: FastifyInstance) => {
@@ -47,7 +49,7 @@ export const problemsPlugin = fp(
         });
       }
       request.log.error({ err: error }, 'unhandled error');
-      return sendProblem(reply, internalError().toProblem(request.url));
+      return sendProblem(reply, internalError(request.id).toProblem(request.url));
     });
 
     app.setNotFoundHandler((request, reply) =>

@@ -3,7 +3,7 @@ import { TooManyUnfinishedUploadsError, type UploadRepository } from '@hoist/cor
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { HttpProblem, unavailable } from '../problem.js';
+import { HttpProblem } from '../problem.js';
 
 export interface TenantLimitsOptions {
   /** Requests per minute per tenant across every API process (0: no limit). */
@@ -49,7 +49,7 @@ export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
         // A replay of an accepted request must get its original answer even at the cap; the
         // repository answers replays before it checks the cap.
         if (request.headers['idempotency-key'] !== undefined) return;
-        const unfinished = await options.uploads.countUnfinished(request.tenantId).catch(unavailable('The database'));
+        const unfinished = await options.uploads.countUnfinished(request.tenantId);
         if (unfinished >= options.maxUnfinishedUploads) throw new TooManyUnfinishedUploadsError(options.maxUnfinishedUploads);
       });
     }

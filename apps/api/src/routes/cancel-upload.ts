@@ -1,7 +1,7 @@
 import { cancelUpload, type CancelUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
-import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 export type CancelRouteOptions = Omit<CancelUploadDeps, 'logger'>;
@@ -24,9 +24,7 @@ export function cancelUploadRoute(app: FastifyInstance, options: CancelRouteOpti
     },
     async (request) => {
       const { id } = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
-      const outcome = await cancelUpload({ ...options, logger: request.log }, id, { tenantId: request.tenantId }).catch(
-        unavailable('The database or the job queue'),
-      );
+      const outcome = await cancelUpload({ ...options, logger: request.log }, id, { tenantId: request.tenantId });
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
       if (outcome.kind === 'final') {
         throw new HttpProblem(409, 'upload-not-cancellable', 'Upload cannot be cancelled', `The upload is ${outcome.upload.status}; only queued or running uploads can be cancelled.`);

@@ -1,7 +1,7 @@
-import { deleteUpload, PermanentProviderError, ProviderError, RateLimitedError, type DeleteUploadDeps } from '@hoist/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { deleteUpload, type DeleteUploadDeps } from '@hoist/core';
+import type { FastifyInstance } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
-import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger' | 'provider'> & {
@@ -25,7 +25,7 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
         response: { 200: uploadViewSchema, ...problemResponses(401, 404, 409, 502, 503) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const upload = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
       const { id } = upload;
       const { provider } = options;
@@ -35,9 +35,8 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
         if (upload.status === 'queued' || upload.status === 'processing') throw notFinished(upload.status);
         throw new HttpProblem(503, 'provider-not-configured', 'Deleting is not available', 'This API has no CLOUDINARY_URL, so it cannot delete assets.');
       }
-      const outcome = await deleteUpload({ ...options, provider, logger: request.log }, id, { tenantId: request.tenantId }).catch((error: unknown) =>
-        providerProblem(error, reply),
-      );
+      // The provider's refusal or outage becomes its problem in the error handler (domain-problems.ts).
+      const outcome = await deleteUpload({ ...options, provider, logger: request.log }, id, { tenantId: request.tenantId });
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
       if (outcome.kind === 'unfinished') throw notFinished(outcome.upload.status);
       return toUploadView(outcome.upload);
@@ -47,18 +46,4 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
 
 function notFinished(status: string): HttpProblem {
   return new HttpProblem(409, 'upload-not-finished', 'Upload is not finished', `The upload is ${status}; cancel it before deleting it.`);
-}
-
-/** What a failed delete tells the client: try later (rate limit, outage) or the provider refused. */
-function providerProblem(error: unknown, reply: FastifyReply): never {
-  if (error instanceof RateLimitedError) {
-    const seconds = error.resetAt ? Math.max(1, Math.ceil((error.resetAt.getTime() - Date.now()) / 1000)) : 60;
-    void reply.header('retry-after', String(seconds));
-    throw new HttpProblem(503, 'provider-rate-limited', 'Provider rate limited', 'The media provider is rate limiting; try again later.');
-  }
-  if (error instanceof PermanentProviderError) {
-    throw new HttpProblem(502, 'provider-refused', 'Provider refused the deletion', error.message);
-  }
-  if (error instanceof ProviderError) throw new HttpProblem(503, 'provider-unavailable', 'Provider unavailable', 'The media provider is unavailable; try again shortly.');
-  return unavailable('The database')(error);
 }

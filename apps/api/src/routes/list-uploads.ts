@@ -1,6 +1,6 @@
 import { UPLOAD_STATUSES, type UploadRepository, type UploadStatus } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
-import { problemResponses, unavailable } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
@@ -56,8 +56,7 @@ export function listUploadsRoute(app: FastifyInstance, uploads: UploadRepository
         createdAfter: createdAfter ? new Date(createdAfter) : undefined,
         createdBefore: createdBefore ? new Date(createdBefore) : undefined,
         tag,
-      })
-      .catch(unavailable('The database'));
+      });
     const items = page.slice(0, limit);
     const last = items.at(-1);
     return { uploads: items.map(toUploadView), nextCursor: page.length > limit && last ? encodeCursor(last.id) : null };

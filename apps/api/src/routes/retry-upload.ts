@@ -1,7 +1,7 @@
-import { retryUpload, TooManyUnfinishedUploadsError, type RetryUploadDeps } from '@hoist/core';
+import { retryUpload, type RetryUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
-import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
 export type RetryRouteOptions = Omit<RetryUploadDeps, 'logger' | 'maxUnfinished'> & {
@@ -29,13 +29,7 @@ export function retryUploadRoute(app: FastifyInstance, options: RetryRouteOption
     },
     async (request, reply) => {
       const { id } = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
-      const outcome = await retryUpload({ ...options, maxUnfinished: options.limits?.maxUnfinishedUploads, logger: request.log }, id, { tenantId: request.tenantId }).catch(
-        (error: unknown) => {
-          // Over the cap is the client's to hear (429); anything else means a dependency failed.
-          if (error instanceof TooManyUnfinishedUploadsError) throw error;
-          return unavailable('The database or the job queue')(error);
-        },
-      );
+      const outcome = await retryUpload({ ...options, maxUnfinished: options.limits?.maxUnfinishedUploads, logger: request.log }, id, { tenantId: request.tenantId });
       switch (outcome.kind) {
         case 'not_found':
           throw uploadNotFound(id);

@@ -1,10 +1,10 @@
 import { FINAL_STATUSES, type Upload, type UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { findOwnUpload } from '../own-upload.js';
-import { problemResponses, unavailable } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { toUploadView } from '../upload-view.js';
-import type { WaitForChange } from './uploads.js';
+import type { WaitForChange } from '../long-poll.js';
 
 /** A stream ends after this long even if the upload never settles; clients reconnect (EventSource does). */
 const MAX_STREAM_MS = 10 * 60_000;
@@ -30,7 +30,7 @@ export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepositor
     },
     async (request, reply) => {
       const { id } = request.params;
-      const find = () => uploads.find(id, { tenantId: request.tenantId }).catch(unavailable('The database'));
+      const find = () => uploads.find(id, { tenantId: request.tenantId });
       let upload: Upload = await findOwnUpload(uploads, request.tenantId, id);
       // Ends (aborts) when the client goes away or its key is revoked; 429 here when the tenant is at its cap.
       const held = await holdStream(request, reply, streams);

@@ -3,9 +3,7 @@ import {
   isUploadId,
   MAX_WEBHOOK_ENDPOINTS_PER_TENANT,
   newUploadId,
-  TooManyWebhookEndpointsError,
   WEBHOOK_EVENT_TYPES,
-  WebhookUrlTakenError,
   type WebhookDelivery,
   type WebhookEndpoint,
   type WebhookEventType,
@@ -13,7 +11,7 @@ import {
 } from '@hoist/core';
 import { RemoteFetchError, validateRemoteUrl } from '@hoist/remote-fetch';
 import type { FastifyInstance } from 'fastify';
-import { HttpProblem, problemResponses, unavailable } from '../problem.js';
+import { HttpProblem, problemResponses } from '../problem.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { jsonBodyAjv } from '../json-body.js';
 
@@ -126,7 +124,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
   const allow = options.urlFetchAllow ?? [];
 
   const findOwn = async (tenantId: string, id: string) => {
-    const endpoint = isUploadId(id) ? await webhooks.findEndpoint(id, { tenantId }).catch(unavailable('The database')) : undefined;
+    const endpoint = isUploadId(id) ? await webhooks.findEndpoint(id, { tenantId }) : undefined;
     if (!endpoint) throw notFound(id);
     return endpoint;
   };
@@ -154,16 +152,11 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
         throw new HttpProblem(422, 'url-not-allowed', 'URL not allowed', error.message, { field: 'url', reason: error.code });
       }
       const tenantId = request.tenantId;
-      const endpoint = await webhooks
-        .createEndpoint(
-          { id: newUploadId(), tenantId, url, events: request.body.events ?? [...WEBHOOK_EVENT_TYPES], secret: generateWebhookSecret() },
-          { maxPerTenant: MAX_WEBHOOK_ENDPOINTS_PER_TENANT },
-        )
-        .catch((error: unknown) => {
-          // The cap and a duplicate URL are the client's to hear (409); anything else means the database failed.
-          if (error instanceof TooManyWebhookEndpointsError || error instanceof WebhookUrlTakenError) throw error;
-          return unavailable('The database')(error);
-        });
+      // The cap and a duplicate URL are 409s (domain-problems.ts).
+      const endpoint = await webhooks.createEndpoint(
+        { id: newUploadId(), tenantId, url, events: request.body.events ?? [...WEBHOOK_EVENT_TYPES], secret: generateWebhookSecret() },
+        { maxPerTenant: MAX_WEBHOOK_ENDPOINTS_PER_TENANT },
+      );
       request.log.info({ webhookId: endpoint.id, tenantId }, 'webhook endpoint registered');
       return reply
         .code(201)
@@ -182,7 +175,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
       },
     },
     async (request) => {
-      const endpoints = await webhooks.listEndpoints(request.tenantId).catch(unavailable('The database'));
+      const endpoints = await webhooks.listEndpoints(request.tenantId);
       return { webhooks: endpoints.map(toEndpointView) };
     },
   );
@@ -205,7 +198,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
     },
     async (request, reply) => {
       const { id } = request.params;
-      const deleted = isUploadId(id) && (await webhooks.deleteEndpoint(id, { tenantId: request.tenantId }).catch(unavailable('The database')));
+      const deleted = isUploadId(id) && (await webhooks.deleteEndpoint(id, { tenantId: request.tenantId }));
       if (!deleted) throw notFound(id);
       request.log.info({ webhookId: id, tenantId: request.tenantId }, 'webhook endpoint deleted');
       return reply.code(204).send();
@@ -231,8 +224,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
       const { limit = 20, cursor } = request.query;
       const page = await webhooks
         // One more than asked tells whether there is a next page without a count query.
-        .listDeliveries(endpoint.id, { limit: limit + 1, beforeId: cursor ? decodeCursor(cursor) : undefined })
-        .catch(unavailable('The database'));
+        .listDeliveries(endpoint.id, { limit: limit + 1, beforeId: cursor ? decodeCursor(cursor) : undefined });
       const items = page.slice(0, limit);
       const last = items.at(-1);
       return { deliveries: items.map(toDeliveryView), nextCursor: page.length > limit && last ? encodeCursor(last.id) : null };

@@ -1,0 +1,126 @@
+import { handToQueueOrOutbox } from './hand-to-queue.js';
+import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from './errors.js';
+import { derivePublicId, MAX_PUBLIC_ID_LENGTH, newUploadId } from './ids.js';
+import type { JobQueue } from './job-queue.js';
+import type { Logger } from './logger.js';
+import type { TempStorage } from './temp-storage.js';
+import type { FetchedBytes, Upload } from './upload.js';
+import type { AcceptObserver } from './observer.js';
+import type { UploadOptions } from './upload-options.js';
+import type { UploadRepository } from './upload.repository.js';
+import { bindLogger } from './upload-log.js';
+
+export interface AcceptUploadDeps {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  /** The request's logger; each accepted upload logs on a child bound to it. */
+  logger: Logger;
+  /** Counts accepted uploads and bytes, when given. */
+  observer?: AcceptObserver | undefined;
+  /** The tenant's cap on unfinished uploads (`TENANT_MAX_UNFINISHED_UPLOADS`); 0 or absent: no cap. */
+  maxUnfinished?: number | undefined;
+}
+
+/**
+ * Where an upload's bytes come from: already in temp storage (a multipart file; next, a finished
+ * tus upload), inspected on the way in; or a URL a worker fetches later.
+ */
+export type UploadSource =
+  | { kind: 'stored'; filename: string; stored: FetchedBytes }
+  | { kind: 'url'; filename: string; url: string };
+
+export interface AcceptUploadRequest {
+  tenantId: string;
+  source: UploadSource;
+  options: UploadOptions;
+  /** The client's Idempotency-Key and the request's fingerprint (see requestFingerprint). */
+  idempotency?: { key: string; fingerprint: string } | undefined;
+}
+
+/** How accepting ended. Every kind but `accepted` wrote nothing and deleted the stored bytes. */
+export type AcceptOutcome =
+  /** Recorded and queued (or, with Redis down, in the outbox: `enqueued` false; it is queued when Redis is back). */
+  | { kind: 'accepted'; upload: Upload; enqueued: boolean }
+  /** `dedupe` found a succeeded upload of the same bytes: that one answers. */
+  | { kind: 'deduplicated'; upload: Upload }
+  /** The Idempotency-Key was used before by this very request: the original upload answers. */
+  | { kind: 'replayed'; uploadId: string; upload: Upload | undefined }
+  /** The Idempotency-Key was used before by a different request. */
+  | { kind: 'idempotency_key_reused'; uploadId: string }
+  /** The tenant is at its cap on unfinished uploads. */
+  | { kind: 'too_many_unfinished'; limit: number }
+  /** With the tenant folder and the folder, the public id would be longer than the provider allows. */
+  | { kind: 'public_id_too_long'; publicId: string; maxLength: number };
+
+/**
+ * Accepts one upload: the one write path of every ingest (multipart, URL and, next, tus), so
+ * the rules live here and nowhere else — content dedupe, the public id and its length, the tenant's
+ * cap and Idempotency-Key (both atomic in the repository), recording, handing to the queue with the
+ * outbox as fallback, and the accounting.
+ *
+ * Stored bytes are this call's from here on: kept when the upload is accepted, deleted otherwise —
+ * also when it throws — so a refused upload never leaves an orphan behind for the sweeper.
+ * @throws StoreUnavailableError when Postgres cannot be reached (nothing recorded).
+ */
+export async function acceptUpload(deps: AcceptUploadDeps, request: AcceptUploadRequest): Promise<AcceptOutcome> {
+  const { source } = request;
+  const stored = source.kind === 'stored' ? source.stored : undefined;
+  let outcome: AcceptOutcome | undefined;
+  try {
+    outcome = await decide(deps, request, stored);
+    return outcome;
+  } finally {
+    if (stored && outcome?.kind !== 'accepted') await discard(deps, stored.storageKey);
+  }
+}
+
+async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stored: FetchedBytes | undefined): Promise<AcceptOutcome> {
+  const { tenantId, source, options } = request;
+  if (options.dedupe && stored) {
+    const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256);
+    if (existing) return { kind: 'deduplicated', upload: existing };
+  }
+  const id = newUploadId();
+  const publicId = derivePublicId(id, tenantId, options);
+  if (publicId.length > MAX_PUBLIC_ID_LENGTH) return { kind: 'public_id_too_long', publicId, maxLength: MAX_PUBLIC_ID_LENGTH };
+
+  let upload: Upload;
+  try {
+    upload = await deps.uploads.create(
+      {
+        id,
+        tenantId,
+        filename: source.filename,
+        ...(stored ? { bytes: stored.bytes, contentType: stored.contentType, sha256: stored.sha256, storageKey: stored.storageKey } : { sourceUrl: source.kind === 'url' ? source.url : '' }),
+        publicId,
+        tags: options.tags,
+        metadata: options.metadata ?? null,
+        resourceType: options.resourceType ?? 'auto',
+        eager: options.eager,
+      },
+      { idempotency: request.idempotency, maxUnfinished: deps.maxUnfinished },
+    );
+  } catch (error) {
+    if (error instanceof IdempotencyKeyUsedError) {
+      if (!error.sameRequest) return { kind: 'idempotency_key_reused', uploadId: error.uploadId };
+      return { kind: 'replayed', uploadId: error.uploadId, upload: await deps.uploads.find(error.uploadId, { tenantId }) };
+    }
+    if (error instanceof TooManyUnfinishedUploadsError) return { kind: 'too_many_unfinished', limit: error.limit };
+    throw error;
+  }
+
+  const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
+  const enqueued = await handToQueueOrOutbox(deps, upload, log, 'upload accepted; the outbox relay will enqueue it');
+  log.info({ bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null }, 'upload accepted');
+  deps.observer?.accepted?.(upload.bytes ?? 0);
+  return { kind: 'accepted', upload, enqueued };
+}
+
+/**
+ * Deletes a refused upload's bytes. A failure here must not replace the real answer (a refusal, or
+ * the store's outage), so it is logged with the key of the orphan, which the sweeper removes later.
+ */
+async function discard(deps: AcceptUploadDeps, key: string): Promise<void> {
+  await deps.storage.delete(key).catch((error: unknown) => deps.logger.error({ err: error, storageKey: key }, 'could not delete a refused upload'));
+}
