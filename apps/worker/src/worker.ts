@@ -1,4 +1,4 @@
-import { keepsBytesForRetry, processUpload, type ProcessUploadDeps } from '@hoist/core';
+import { giveUpUpload, processUpload, type ProcessUploadDeps } from '@hoist/core';
 import { UploadWorker, type UploadWorkerOptions } from '@hoist/queue';
 
 /** What the use case needs (ProcessUploadDeps), plus the queue settings but the two callbacks this file supplies. */
@@ -26,14 +26,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     handle: (job) => processUpload(useCase, job),
     ...(observer?.rateLimitPause ? { onRateLimitPause: (pauseMs: number) => observer.rateLimitPause?.(pauseMs / 1000) } : {}),
     onAbandoned: async (uploadId, reason, cause) => {
-      const upload = await uploads.find(uploadId);
-      if (!upload) return;
-      const failure = { code: cause === 'stalled' ? 'reclaims_exhausted' : 'attempts_exhausted', message: `Gave up: ${reason}` };
-      const recorded = await uploads.failUnfinished(uploadId, failure);
-      if (recorded) {
-        if (upload.storageKey && !keepsBytesForRetry(failure, retainFailedBytes)) await storage.delete(upload.storageKey);
-        logger.error({ uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts, reason }, 'upload failed: job abandoned by the queue');
-      }
+      await giveUpUpload({ uploads, storage, logger, retainFailedBytes }, uploadId, { cause, reason });
     },
   });
 }

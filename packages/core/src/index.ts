@@ -8,6 +8,7 @@ export * from './drain-uploads.js';
 export * from './errors.js';
 export * from './fair-share.js';
 export * from './fetch-slots.js';
+export * from './give-up-upload.js';
 export * from './hand-to-queue.js';
 export type * from './exclusive.js';
 export * from './idempotency.js';
