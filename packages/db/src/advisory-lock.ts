@@ -1,6 +1,5 @@
 import type { ExclusiveRunner } from '@hoist/core';
 import { sql, type Kysely } from 'kysely';
-import { unlessUnavailable } from './connection-errors.js';
 import type { Database } from './schema.js';
 
 /**
@@ -11,16 +10,14 @@ export class AdvisoryLockRunner implements ExclusiveRunner {
   constructor(private readonly db: Kysely<Database>) {}
 
   run<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
-    return unlessUnavailable(() =>
-      this.db.connection().execute(async (connection) => {
-        const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtext(${name})) as locked`.execute(connection);
-        if (!rows[0]?.locked) return { ran: false as const };
-        try {
-          return { ran: true as const, result: await work() };
-        } finally {
-          await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(connection);
-        }
-      }),
-    );
+    return this.db.connection().execute(async (connection) => {
+      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtext(${name})) as locked`.execute(connection);
+      if (!rows[0]?.locked) return { ran: false as const };
+      try {
+        return { ran: true as const, result: await work() };
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(connection);
+      }
+    });
   }
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, ApiKeyRepository } from '@hoist/core';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { unlessUnavailable } from './connection-errors.js';
 import type { ApiKeyTable, Database } from './schema.js';
 
 /** ApiKeyRepository on Postgres. Stores hashes only. */
@@ -9,50 +8,42 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   create(input: { tenantId: string; hash: string; prefix: string; name?: string | undefined }): Promise<ApiKeyRecord> {
-    return unlessUnavailable(() =>
-      this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('tenant').values({ id: input.tenantId }).onConflict((oc) => oc.column('id').doNothing()).execute();
-        const row = await trx
-          .insertInto('apiKey')
-          .values({ id: randomUUID(), tenantId: input.tenantId, keyHash: input.hash, keyPrefix: input.prefix, name: input.name ?? null })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return toRecord(row);
-      }),
-    );
-  }
-
-  list(options: { tenantId?: string | undefined } = {}): Promise<ApiKeyRecord[]> {
-    return unlessUnavailable(async () => {
-      let query = this.db.selectFrom('apiKey').selectAll().orderBy('createdAt', 'desc');
-      if (options.tenantId) query = query.where('tenantId', '=', options.tenantId);
-      return (await query.execute()).map(toRecord);
+    return this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('tenant').values({ id: input.tenantId }).onConflict((oc) => oc.column('id').doNothing()).execute();
+      const row = await trx
+        .insertInto('apiKey')
+        .values({ id: randomUUID(), tenantId: input.tenantId, keyHash: input.hash, keyPrefix: input.prefix, name: input.name ?? null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(row);
     });
   }
 
-  revoke(idOrPrefix: string): Promise<number> {
-    return unlessUnavailable(async () => {
-      const byId = /^[0-9a-f-]{36}$/.test(idOrPrefix);
-      const result = await this.db
-        .updateTable('apiKey')
-        .set({ revokedAt: sql`now()` })
-        .where(byId ? 'id' : 'keyPrefix', '=', idOrPrefix)
-        .where('revokedAt', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    });
+  async list(options: { tenantId?: string | undefined } = {}): Promise<ApiKeyRecord[]> {
+    let query = this.db.selectFrom('apiKey').selectAll().orderBy('createdAt', 'desc');
+    if (options.tenantId) query = query.where('tenantId', '=', options.tenantId);
+    return (await query.execute()).map(toRecord);
   }
 
-  authenticate(hash: string): Promise<{ keyId: string; tenantId: string } | undefined> {
-    return unlessUnavailable(async () => {
-      const row = await this.db
-        .selectFrom('apiKey')
-        .select(['id', 'tenantId'])
-        .where('keyHash', '=', hash)
-        .where('revokedAt', 'is', null)
-        .executeTakeFirst();
-      return row && { keyId: row.id, tenantId: row.tenantId };
-    });
+  async revoke(idOrPrefix: string): Promise<number> {
+    const byId = /^[0-9a-f-]{36}$/.test(idOrPrefix);
+    const result = await this.db
+      .updateTable('apiKey')
+      .set({ revokedAt: sql`now()` })
+      .where(byId ? 'id' : 'keyPrefix', '=', idOrPrefix)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async authenticate(hash: string): Promise<{ keyId: string; tenantId: string } | undefined> {
+    const row = await this.db
+      .selectFrom('apiKey')
+      .select(['id', 'tenantId'])
+      .where('keyHash', '=', hash)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    return row && { keyId: row.id, tenantId: row.tenantId };
   }
 }
 

@@ -16,11 +16,19 @@ export function isConnectionError(error: unknown): boolean {
   return UNAVAILABLE_MESSAGES.test(error.message);
 }
 
-/** Runs a query, turning "Postgres is unreachable" into the domain's StoreUnavailableError. */
+/** StoreUnavailableError for "Postgres is unreachable"; any other error as it is (and one already translated stays so). */
+export function toStoreError(error: unknown): unknown {
+  return isConnectionError(error) && !(error instanceof StoreUnavailableError) ? new StoreUnavailableError(error) : error;
+}
+
+/**
+ * Runs a query, turning "Postgres is unreachable" into the domain's StoreUnavailableError. Databases
+ * made by createDatabase already do this for every query; this is for connections made elsewhere.
+ */
 export async function unlessUnavailable<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (error) {
-    throw isConnectionError(error) ? new StoreUnavailableError(error) : error;
+    throw toStoreError(error);
   }
 }

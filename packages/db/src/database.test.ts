@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { StoreUnavailableError } from '@hoist/core';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/resources.js';
@@ -48,10 +49,34 @@ describe('createDatabase', () => {
     // Reset, not close: what a crashed server or a broken network looks like to the client.
     for (const socket of sockets) socket.resetAndDestroy();
     const outcome = await running;
-    expect(outcome).toBeInstanceOf(Error);
-    expect(isConnectionError(outcome)).toBe(true);
+    // Already the domain's error: no caller has to translate it.
+    expect(outcome).toBeInstanceOf(StoreUnavailableError);
+    expect(isConnectionError((outcome as Error).cause)).toBe(true);
     // The pool recovers by itself once the network is back.
     expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }]);
+    await db.destroy();
+  });
+
+  it('reports an unreachable Postgres as StoreUnavailableError for queries and transactions alike', async () => {
+    const db = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    await expect(sql`select 1`.execute(db)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(db.transaction().execute((trx) => sql`select 1`.execute(trx))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await db.destroy();
+  });
+
+  it('passes every other error on as it is, so a bug is not mistaken for an outage', async () => {
+    const db = createDatabase({ url: proxyUrl });
+    const refused = await sql`select 1 / 0`.execute(db).catch((error: unknown) => error);
+    expect(refused).not.toBeInstanceOf(StoreUnavailableError);
+    expect(refused).toMatchObject({ code: '22012' });
+    const duplicate = await db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`create temporary table t (id int constraint t_pkey primary key)`.execute(trx);
+        await sql`insert into t values (1), (1)`.execute(trx);
+      })
+      .catch((error: unknown) => error);
+    expect(duplicate).toMatchObject({ code: '23505', constraint: 't_pkey' });
     await db.destroy();
   });
 });

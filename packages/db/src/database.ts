@@ -1,5 +1,6 @@
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import { toStoreError } from './connection-errors.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseOptions {
@@ -28,7 +29,45 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: reportingUnavailability(pool) }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
+}
+
+/**
+ * The pool as Kysely sees it, where "Postgres cannot be reached" is the domain's
+ * StoreUnavailableError wherever it happens — connecting, any query, a transaction's begin or
+ * commit — so no repository method has to wrap itself for it, and none can forget to. Every other
+ * error (a constraint, a query Postgres refuses) passes unchanged.
+ */
+function reportingUnavailability(pool: pg.Pool): PostgresPool {
+  // One wrapper per pg client: Kysely keeps its connection objects in a map keyed by the client.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let wrapper = wrappers.get(client);
+    if (!wrapper) {
+      const query = ((text: unknown, parameters?: readonly unknown[]) =>
+        // A cursor (streamed queries) reports its errors on its own reads; anything else is a query.
+        typeof text === 'string' ? client.query(text, parameters as unknown[]).catch(rethrowAsStoreError) : client.query(text as pg.Submittable)) as unknown as PostgresPoolClient['query'];
+      wrapper = {
+        query,
+        release: (destroy?: boolean) => client.release(destroy),
+        // Kysely reads the backend pid to cancel an aborted query; pg has it, its types do not.
+        get processID() {
+          return (client as unknown as { processID?: number }).processID;
+        },
+      };
+      wrappers.set(client, wrapper);
+    }
+    return wrapper;
+  };
+  return {
+    options: pool.options,
+    connect: async () => wrap(await pool.connect().catch(rethrowAsStoreError)),
+    end: () => pool.end(),
+  };
+}
+
+function rethrowAsStoreError(error: unknown): never {
+  throw toStoreError(error);
 }
 
 /** Resolves when a trivial query succeeds; rejects with the driver's error otherwise. */
