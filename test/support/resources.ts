@@ -16,29 +16,32 @@ function provided<K extends keyof ProvidedContext>(key: K): ProvidedContext[K] {
   return value;
 }
 
-/** A database of this test file's own, cloned from the run's migrated template. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** A database of this test's own, cloned from the run's migrated template: its URL now, the database on `create()`. */
+export function testDatabase(): { url: string; create: () => Promise<void>; drop: () => Promise<void> } {
   const admin = provided('adminDatabaseUrl');
   const name = `${provided('runId')}_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(provided('templateDatabase'))}`);
-  } finally {
-    await client.end();
-  }
+  const template = provided('templateDatabase');
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
   return {
     url: withDatabase(admin, name),
-    drop: async () => {
-      const dropper = new pg.Client({ connectionString: admin });
-      await dropper.connect();
-      try {
-        await dropper.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
-      } finally {
-        await dropper.end();
-      }
-    },
+    create: () => run(`create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(template)}`),
+    drop: () => run(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`),
   };
+}
+
+/** A database of this test's own, created now (see `useTestDatabase()` for one per file). */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = testDatabase();
+  await database.create();
+  return { url: database.url, drop: database.drop };
 }
 
 /** A BullMQ key prefix of this test's own, and a function that deletes every key under it. */
