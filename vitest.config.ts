@@ -1,4 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Where a test file runs is decided by its name alone:
+ * - `*.int.test.ts` beside the code, and every test under `test/` (cross-process end-to-end tests),
+ *   run in the `integration` project against real Postgres and Redis;
+ * - every other `*.test.ts` beside the code is a `unit` test: no Postgres, no Redis, no network
+ *   beyond loopback servers the test starts itself.
+ */
+const INTEGRATION = ['apps/*/src/**/*.int.test.ts', 'packages/*/src/**/*.int.test.ts', 'test/**/*.test.ts'];
+
+/**
+ * Where a unit test that reaches for Postgres or Redis by accident ends up: a closed port, so it fails
+ * at once (connection refused) instead of passing against whatever server happens to be running.
+ */
+const CLOSED_PORT_ENV = {
+  DATABASE_URL: 'postgres://hoist@127.0.0.1:1/hoist',
+  REDIS_URL: 'redis://127.0.0.1:1',
+};
 
 export default defineConfig({
   resolve: {
@@ -10,13 +28,30 @@ export default defineConfig({
   // this they would import the packages' built dist instead of their sources.
   ssr: { resolve: { conditions: ['@hoist/source'], externalConditions: ['@hoist/source'] } },
   test: {
-    include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration files each create their own database and queue prefix, so they can run in
     // parallel; two forks match the two cores CI has.
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...INTEGRATION],
+          env: CLOSED_PORT_ENV,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: INTEGRATION,
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

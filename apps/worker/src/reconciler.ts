@@ -1,7 +1,7 @@
 import {
   reconcileExclusively,
   type ExclusiveRunner,
-  type JobInspector,
+  type JobQueue,
   type Logger,
   type QueueLossMarker,
   type ReconcileReport,
@@ -12,7 +12,7 @@ import { startPeriodic, type PeriodicTask } from '@hoist/runtime';
 
 export interface ReconcilerDeps {
   uploads: UploadRepository;
-  queue: JobInspector;
+  queue: JobQueue;
   storage: TempStorage;
   logger: Logger;
   exclusive: ExclusiveRunner;

@@ -53,14 +53,6 @@ export class TempObjectMissingError extends Error {
   }
 }
 
-/** A write to temp storage went past its byte limit; the partial object has been removed. */
-export class ObjectTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`Object exceeds the limit of ${limit} bytes.`);
-    this.name = 'ObjectTooLargeError';
-  }
-}
-
 /**
  * The source of truth (Postgres) could not be reached. Nothing is known to have changed; the work
  * should wait and try again without spending one of the upload's attempts.

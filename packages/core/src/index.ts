@@ -1,6 +1,7 @@
 export * from './accept-upload.js';
 export * from './api-keys.js';
 export * from './cancel-upload.js';
+export type * from './chunk-progress.js';
 export * from './concurrently.js';
 export type * from './concurrency-leases.js';
 export * from './delete-upload.js';

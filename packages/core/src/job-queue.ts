@@ -32,6 +32,3 @@ export interface JobQueue {
  * flushed or failed over, or the job was removed).
  */
 export type JobState = 'live' | 'completed' | 'failed' | 'missing';
-
-/** What the reconciler needs from the queue (the same as JobQueue, kept as a name for readers). */
-export type JobInspector = JobQueue;

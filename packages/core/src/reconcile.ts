@@ -1,6 +1,6 @@
 import { forEachConcurrently } from './concurrently.js';
 import { handToQueue } from './hand-to-queue.js';
-import type { JobInspector, JobQueue } from './job-queue.js';
+import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
@@ -70,7 +70,7 @@ export async function relayOutbox(deps: OutboxDeps, options: { graceMs?: number;
 }
 
 export interface ReconcileDeps extends OutboxDeps {
-  queue: JobInspector;
+  queue: JobQueue;
 }
 
 export interface ReconcileOptions {

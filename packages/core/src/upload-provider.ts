@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ChunkProgress } from './chunk-progress.js';
 import type { RateLimitHint } from './rate-limit-hint.js';
 import type { ByteRange } from './temp-storage.js';
 import type { UploadResult } from './upload.js';
@@ -30,12 +31,6 @@ export interface ProviderUploadRequest {
    * an hourly quota, remaining and reset), when it said anything. Must not throw.
    */
   onRateLimitHint?: ((hint: RateLimitHint) => void) | undefined;
-}
-
-/** Progress of a chunked upload: the provider's session id and the bytes acknowledged so far. */
-export interface ChunkProgress {
-  sessionId: string;
-  offset: number;
 }
 
 /** A media provider (Cloudinary now; ImageKit and Cloudflare Images later). */

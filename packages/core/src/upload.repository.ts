@@ -1,5 +1,5 @@
 import type { ClaimedUpload, FetchedBytes, NewUpload, Upload, UploadFailure, UploadResult, UploadRun, UploadStatus } from './upload.js';
-import type { ChunkProgress } from './upload-provider.js';
+import type { ChunkProgress } from './chunk-progress.js';
 
 /** Filters and page for {@link UploadRepository.list}. */
 export interface UploadListQuery {

@@ -1,4 +1,4 @@
-import type { ChunkProgress } from './upload-provider.js';
+import type { ChunkProgress } from './chunk-progress.js';
 import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
 
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */

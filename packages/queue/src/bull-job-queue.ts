@@ -1,4 +1,4 @@
-import { QueueUnavailableError, type EnqueueOptions, type JobInspector, type JobState, type Logger } from '@hoist/core';
+import { QueueUnavailableError, type EnqueueOptions, type JobQueue, type JobState, type Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import { isRedisConnectionError, type Redis } from './redis.js';
@@ -23,7 +23,7 @@ export interface BullJobQueueOptions {
 type UploadJob = JobRegistry['upload'];
 
 /** JobQueue on BullMQ. The job id is the upload id, which makes enqueueing idempotent. */
-export class BullJobQueue implements JobInspector {
+export class BullJobQueue implements JobQueue {
   readonly queue: Queue<UploadJob>;
 
   constructor(private readonly options: BullJobQueueOptions) {

@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newUploadId, relayWebhooks, repairWebhookJobs, verifyWebhookSignature, type WebhookEventType, type WebhookJobQueue } from '@hoist/core';
-import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
+import { AdvisoryLockRunner, KyselyUploadRepository, KyselyWebhookRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullWebhookQueue, createRedis, type Redis } from '@hoist/queue';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { startWebhookService } from './webhooks.js';
 
@@ -15,7 +16,7 @@ import { startWebhookService } from './webhooks.js';
 // 127.0.0.1 (allowlisted, as URL_FETCH_ALLOW would).
 
 const logger = createLogger({ name: 'webhooks-test', level: process.env.TEST_LOG ?? 'silent', format: 'json' });
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let uploads: KyselyUploadRepository;
 let webhooks: KyselyWebhookRepository;
 let producer: Redis;
@@ -29,10 +30,8 @@ const received: Array<{ body: string; headers: Record<string, string | string[] 
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const queuePrefix = createQueuePrefix();
   prefix = queuePrefix.prefix;
-  db = createDatabase({ url: database.url });
   uploads = new KyselyUploadRepository(db);
   webhooks = new KyselyWebhookRepository(db);
   producer = createRedis(queuePrefix.redisUrl, 'producer');
@@ -52,8 +51,6 @@ beforeAll(async () => {
     await new Promise((resolve) => receiver.close(resolve));
     producer.disconnect();
     connection.disconnect();
-    await db.destroy();
-    await database.drop();
     await queuePrefix.clear();
   });
 });

@@ -1,40 +1,23 @@
-import { createDatabase, type Database } from '@hoist/db';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
 const SVG_NS = 'xmlns="http://www.w3.org/2000/svg"';
 const plainSvg = Buffer.from(`<?xml version="1.0"?>\n<svg ${SVG_NS} width="8" height="8"><rect width="8" height="8" fill="teal"/><text x="1" y="7">hi</text></svg>`);
 // The handler sits far past the sniffed head (4100 bytes) and past the first multipart chunks.
 const activeSvg = Buffer.from(`<svg ${SVG_NS}>${'<rect width="1" height="1"/>'.repeat(8_000)}<rect onclick="alert(document.cookie)"/></svg>`);
 
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let storage: MemoryTempStorage;
+const { db } = useTestDatabase();
+const storage = new MemoryTempStorage();
+const base = { storage, allowedContentTypes: ['image/png', 'image/svg+xml'] };
 /** ALLOW_ACTIVE_SVG unset (false). */
-let app: FastifyInstance;
+const app = useTestApp(() => testAppDeps(db, base));
 /** ALLOW_ACTIVE_SVG=true. */
-let permissive: FastifyInstance;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  storage = new MemoryTempStorage();
-  const base = { storage, allowedContentTypes: ['image/png', 'image/svg+xml'] };
-  app = await buildApp(testAppDeps(db, base));
-  permissive = await buildApp(testAppDeps(db, { ...base, allowActiveSvg: true }));
-});
-afterAll(async () => {
-  await Promise.all([app.close(), permissive.close()]);
-  await db.destroy();
-  await drop();
-});
+const permissive = useTestApp(() => testAppDeps(db, { ...base, allowActiveSvg: true }));
 
 async function post(target: FastifyInstance, parts: Parameters<typeof multipartBody>[0]) {
   const { payload, headers } = await multipartBody(parts);

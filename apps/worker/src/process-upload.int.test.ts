@@ -8,30 +8,17 @@ import {
   type RateLimitHint,
   type UploadProvider,
 } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { MemoryTempStorage } from '@hoist/temp-storage';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 
 // processUpload when the upload changes state under a running attempt.
 
 const logger = createLogger({ name: 'process-test', level: 'silent', format: 'json' });
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let uploads: KyselyUploadRepository;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  uploads = new KyselyUploadRepository(db);
-});
-afterAll(async () => {
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
+const uploads = new KyselyUploadRepository(db);
 
 async function accepted(storage: MemoryTempStorage) {
   const { key, bytes } = await storage.write(Readable.from([Buffer.from('png bytes')]));

@@ -1,30 +1,28 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase, type Database } from '@hoist/db';
+import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDatabase } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 
 const MAX_BYTES = 64 * 1024;
 let app: FastifyInstance;
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let redis: Redis;
 let queue: BullJobQueue;
 let tmpDir: string;
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const { prefix, redisUrl, clear } = createQueuePrefix();
-  db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'producer');
   queue = new BullJobQueue({ connection: redis, prefix, attempts: 4 });
   tmpDir = await mkdtemp(join(tmpdir(), 'hoist-api-test-'));
@@ -42,8 +40,6 @@ beforeAll(async () => {
     await app.close();
     await queue.close();
     redis.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
     await rm(tmpDir, { recursive: true, force: true });
   });

@@ -1,30 +1,17 @@
 import { MAX_WEBHOOK_ENDPOINTS_PER_TENANT, monotonicIds, newUploadId, pruneWebhooks, relayWebhooks, toUploadView, TooManyWebhookEndpointsError, WebhookUrlTakenError, type NewUpload, type WebhookEventType } from '@hoist/core';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { createDatabase } from './database.js';
-import type { Database } from './schema.js';
 import { KyselyUploadRepository } from './upload.repository.js';
 import { KyselyWebhookRepository } from './webhook.repository.js';
 
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let url: string;
-let uploads: KyselyUploadRepository;
-let webhooks: KyselyWebhookRepository;
+const { db, url } = useTestDatabase();
+const uploads = new KyselyUploadRepository(db);
+const webhooks = new KyselyWebhookRepository(db);
 
 beforeAll(async () => {
-  const test = await createTestDatabase();
-  drop = test.drop;
-  url = test.url;
-  db = createDatabase({ url: test.url });
-  uploads = new KyselyUploadRepository(db);
-  webhooks = new KyselyWebhookRepository(db);
   await db.insertInto('tenant').values([{ id: 'acme' }, { id: 'globex' }, { id: 'quiet' }, { id: 'archive' }]).execute();
-});
-afterAll(async () => {
-  await db.destroy();
-  await drop();
 });
 
 const result = { provider: 'cloudinary', publicId: 'x', url: 'http://u', secureUrl: 'https://u', format: 'png', width: 3, height: 2, bytes: 73, version: 1 };

@@ -1,32 +1,18 @@
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KyselyUploadRepository } from '@hoist/db';
+import type { LightMyRequestResponse } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
 // Text Postgres cannot store (U+0000, unpaired UTF-16 surrogates) and timestamps JavaScript cannot
 // represent (a leap second) are the client's mistake: a 400 naming the field, never a 5xx, wherever
 // they arrive — query string, JSON body, multipart field.
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  app = await buildApp(testAppDeps(db, { uploads: new KyselyUploadRepository(db) }));
-});
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
+const app = useTestApp(() => testAppDeps(db, { uploads: new KyselyUploadRepository(db) }));
 
 function expectFieldProblem(response: LightMyRequestResponse, field: string): void {
   expect(response.statusCode, response.body).toBe(400);
@@ -71,7 +57,6 @@ describe('text Postgres cannot store', () => {
     expect(await db.selectFrom('upload').select('id').execute()).toEqual([]);
   });
 });
-
 
 describe('filenames', () => {
   it('cuts a long filename between characters, never inside a surrogate pair', async () => {

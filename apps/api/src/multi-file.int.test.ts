@@ -4,29 +4,23 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, type Database } from '@hoist/db';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
 const MAX_BYTES = 64 * 1024;
 
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let app: FastifyInstance;
 let base: string;
 let directory: string;
-let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
   directory = await mkdtemp(join(tmpdir(), 'hoist-multi-'));
   app = await buildApp(testAppDeps(db, { storage: await new LocalTempStorage({ directory }).init(), maxUploadBytes: MAX_BYTES }));
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -34,8 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  await db.destroy();
-  await drop();
   await rm(directory, { recursive: true, force: true });
 });
 

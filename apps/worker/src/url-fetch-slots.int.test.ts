@@ -2,17 +2,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { cancelUpload, enqueueFairly, limitFetches, newUploadId, type Upload } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
 import type { MinTransferRate } from '@hoist/remote-fetch';
 import { MemoryTempStorage } from '@hoist/temp-storage';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { ScriptedProvider } from '../../../test/support/scripted-provider.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { buildWorker } from './worker.js';
@@ -22,17 +23,13 @@ import { buildWorker } from './worker.js';
 
 const logger = createLogger({ name: 'url-fetch-slots-test', level: process.env.TEST_LOG ?? 'silent', format: 'json' });
 const png = makePng(4, 4);
-let db: Kysely<Database>;
-let dropDb: () => Promise<void>;
+const { db } = useTestDatabase();
 let source: Server;
 let sourceBase = '';
 /** Responses of /drip still open, i.e. downloads in progress. */
 const dripping = new Set<ServerResponse>();
 
 beforeAll(async () => {
-  const test = await createTestDatabase();
-  dropDb = test.drop;
-  db = createDatabase({ url: test.url });
   await sql`insert into tenant (id) values ('dripper'), ('small')`.execute(db);
   source = createServer((req, res) => {
     if (req.url?.startsWith('/drip')) {
@@ -55,8 +52,6 @@ beforeAll(async () => {
 afterAll(async () => {
   source.closeAllConnections();
   await new Promise((resolve) => source.close(resolve));
-  await db.destroy();
-  await dropDb();
 });
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -12,32 +12,20 @@ import {
   type UploadRepository,
   type UploadStatus,
 } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, rateLimitedForMs, type Redis, type UploadWorker } from '@hoist/queue';
 import { MemoryTempStorage } from '@hoist/temp-storage';
-import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { ScriptedProvider } from '../../../test/support/scripted-provider.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { buildWorker } from './worker.js';
 
 const logger = createLogger({ name: 'worker-test', level: 'silent', format: 'json' });
-let db: Kysely<Database>;
-let dropDb: () => Promise<void>;
-let uploads: KyselyUploadRepository;
-
-beforeAll(async () => {
-  const test = await createTestDatabase();
-  dropDb = test.drop;
-  db = createDatabase({ url: test.url });
-  uploads = new KyselyUploadRepository(db);
-});
-afterAll(async () => {
-  await db.destroy();
-  await dropDb();
-});
+const { db } = useTestDatabase();
+const uploads = new KyselyUploadRepository(db);
 
 interface Harness {
   provider: ScriptedProvider;

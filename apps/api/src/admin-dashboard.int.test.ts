@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import { generateApiKey } from '@hoist/core';
-import { createDatabase, KyselyApiKeyRepository, type Database } from '@hoist/db';
+import { KyselyApiKeyRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis, openQueues, QUEUE_NAMES, UPLOAD_QUEUE, type Queue, type Redis } from '@hoist/queue';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 import { AdminSessions } from './plugins/admin-auth.js';
 import { testAppDeps } from './test-support/app-deps.js';
@@ -16,7 +16,7 @@ const TOKEN = 'admin-token-for-tests-3f9a1c7e5b';
 const API = '/admin/queues/api/queues';
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let redis: Redis;
 let uploads: BullJobQueue;
 let queues: Queue[];
@@ -31,9 +31,7 @@ const logLines: string[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const { prefix, redisUrl, clear } = createQueuePrefix();
-  db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'producer');
   uploads = new BullJobQueue({ connection: redis, prefix, attempts: 2 });
   // Real jobs for the board to count (no worker runs here, so they stay waiting).
@@ -60,8 +58,6 @@ beforeAll(async () => {
     await Promise.all(queues.map((queue) => queue.close()));
     await uploads.close();
     redis.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
   });
 });

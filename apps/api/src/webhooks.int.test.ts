@@ -1,35 +1,24 @@
 import { generateApiKey, MAX_WEBHOOK_ENDPOINTS_PER_TENANT, newUploadId, monotonicIds } from '@hoist/core';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
+import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository } from '@hoist/db';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
+const { db } = useTestDatabase();
+const apiKeys = new KyselyApiKeyRepository(db);
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  const apiKeys = new KyselyApiKeyRepository(db);
   for (const tenant of ['acme', 'globex', 'crowded', 'swarm', 'twice']) {
     const generated = generateApiKey();
     await apiKeys.create({ tenantId: tenant, hash: generated.hash, prefix: generated.prefix });
     keys[tenant] = generated.key;
   }
-  app = await buildApp(testAppDeps(db, { auth: { mode: 'on', apiKeys }, urlFetchAllow: ['127.0.0.1:9999'] }));
 });
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const app = useTestApp(() => testAppDeps(db, { auth: { mode: 'on', apiKeys }, urlFetchAllow: ['127.0.0.1:9999'] }));
 
 type Json = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { generateApiKey, newUploadId } from '@hoist/core';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { createRedis, RedisLeases, type Redis } from '@hoist/queue';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
@@ -16,7 +16,7 @@ import { testAppDeps } from './test-support/app-deps.js';
 
 const MAX_STREAMS = 3;
 const RECHECK_MS = 300;
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let redis: Redis;
 let prefix: string;
 let apiKeys: KyselyApiKeyRepository;
@@ -27,11 +27,9 @@ const cleanups: Array<() => Promise<void>> = [];
 let open: AbortController[] = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const queuePrefix = createQueuePrefix();
   const { redisUrl, clear } = queuePrefix;
   prefix = queuePrefix.prefix;
-  db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'worker');
   apiKeys = new KyselyApiKeyRepository(db);
   // Two API replicas sharing Redis and Postgres.
@@ -51,8 +49,6 @@ beforeAll(async () => {
     apps = [];
     bases = [];
     redis.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
   });
 });

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { newUploadId, processUpload, RECONCILER_LOCK, RetryableProviderError, type Upload } from '@hoist/core';
-import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository } from '@hoist/db';
+import { AdvisoryLockRunner, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, UploadWorker, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../test/support/processes.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { ScriptedProvider } from '../../../test/support/scripted-provider.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { runCli } from './cli.js';
@@ -20,7 +21,7 @@ const logger = createLogger({ name: 'cli-test', level: 'silent', format: 'json' 
 const MAX_ATTEMPTS = 2;
 
 let env: Record<string, string>;
-let db: ReturnType<typeof createDatabase>;
+const { db, url: databaseUrl } = useTestDatabase();
 let uploads: KyselyUploadRepository;
 let storage: LocalTempStorage;
 let producer: Redis;
@@ -28,19 +29,17 @@ let queue: BullJobQueue;
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const { prefix, redisUrl, clear } = createQueuePrefix();
   const tmpDir = await mkdtemp(join(tmpdir(), 'hoist-cli-test-'));
   env = {
     PATH: process.env.PATH ?? '',
-    DATABASE_URL: database.url,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     UPLOAD_TMP_DIR: tmpDir,
     MAX_ATTEMPTS: String(MAX_ATTEMPTS),
     RECONCILE_STALE_AFTER_MS: '1000',
   };
-  db = createDatabase({ url: database.url });
   uploads = new KyselyUploadRepository(db);
   await db.insertInto('tenant').values([{ id: 'acme' }, { id: 'globex' }]).execute();
   storage = await new LocalTempStorage({ directory: tmpDir }).init();
@@ -49,8 +48,6 @@ beforeAll(async () => {
   cleanups.push(async () => {
     await queue.close();
     producer.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
     await rm(tmpDir, { recursive: true, force: true });
   });

@@ -1,30 +1,14 @@
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
-import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { KyselyUploadRepository } from '@hoist/db';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
 // POST /v1/uploads with a JSON body: the upload is recorded at once, to be fetched by a worker.
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let uploads: KyselyUploadRepository;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  uploads = new KyselyUploadRepository(db);
-  app = await buildApp(testAppDeps(db, { uploads }));
-});
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
+const uploads = new KyselyUploadRepository(db);
+const app = useTestApp(() => testAppDeps(db, { uploads }));
 
 const post = (payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url: '/v1/uploads', payload: payload as object, headers });
 

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { enqueueFairly, newUploadId } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis } from '@hoist/queue';
 import { MemoryTempStorage } from '@hoist/temp-storage';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { ScriptedProvider } from '../../../test/support/scripted-provider.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { buildWorker } from './worker.js';
@@ -14,18 +15,10 @@ import { buildWorker } from './worker.js';
 // A tenant with a big backlog must not starve a tenant who sends a few files after it.
 
 const logger = createLogger({ name: 'fairness-test', level: 'silent', format: 'json' });
-let db: Kysely<Database>;
-let dropDb: () => Promise<void>;
+const { db } = useTestDatabase();
 
 beforeAll(async () => {
-  const test = await createTestDatabase();
-  dropDb = test.drop;
-  db = createDatabase({ url: test.url });
   await sql`insert into tenant (id) values ('busy'), ('small')`.execute(db);
-});
-afterAll(async () => {
-  await db.destroy();
-  await dropDb();
 });
 
 describe('fair scheduling between tenants', () => {

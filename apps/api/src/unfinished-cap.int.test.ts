@@ -2,29 +2,24 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, type Database } from '@hoist/db';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
 const CAP = 5;
 
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let app: FastifyInstance;
 let base: string;
 let directory: string;
-let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
   directory = await mkdtemp(join(tmpdir(), 'hoist-cap-'));
   const storage = await new LocalTempStorage({ directory }).init();
   const { prefix } = createQueuePrefix();
@@ -34,8 +29,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  await db.destroy();
-  await drop();
   await rm(directory, { recursive: true, force: true });
 });
 beforeEach(async () => {

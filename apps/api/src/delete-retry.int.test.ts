@@ -1,19 +1,16 @@
 import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
-import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { KyselyUploadRepository } from '@hoist/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
 import { nullQueue } from '../../../test/support/null-queue.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
 // DELETE and retry through HTTP, with a provider whose answers the test chooses.
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let uploads: KyselyUploadRepository;
+const { db } = useTestDatabase();
+const uploads = new KyselyUploadRepository(db);
 const destroyed: Array<{ publicId: string; resourceType: string }> = [];
 let nextDestroyError: Error | undefined;
 
@@ -30,18 +27,9 @@ const provider: UploadProvider = {
 };
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  uploads = new KyselyUploadRepository(db);
   await db.insertInto('tenant').values({ id: 'other' }).execute();
-  app = await buildApp(testAppDeps(db, { uploads, provider }));
 });
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const app = useTestApp(() => testAppDeps(db, { uploads, provider }));
 
 async function succeededUpload(tenantId = 'default', publicId?: string) {
   const id = newUploadId();

@@ -1,23 +1,17 @@
 import { newUploadId } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
+const { db } = useTestDatabase();
 const ids: string[] = [];
 
+const uploads = new KyselyUploadRepository(db);
+
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  const uploads = new KyselyUploadRepository(db);
   await db.insertInto('tenant').values({ id: 'other' }).execute();
   // 25 uploads a millisecond apart (ids sort by time), every third tagged "red", every fifth failed.
   for (let i = 0; i < 25; i++) {
@@ -28,13 +22,8 @@ beforeAll(async () => {
   }
   const foreign = newUploadId();
   await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, tags: ['red'] });
-  app = await buildApp(testAppDeps(db, { uploads, logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }), maxUploadBytes: 1024 }));
 });
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const app = useTestApp(() => testAppDeps(db, { uploads, logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }), maxUploadBytes: 1024 }));
 
 interface Page {
   uploads: Array<{ id: string; status: string; bytes: number; createdAt: string }>;

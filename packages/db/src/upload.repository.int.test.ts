@@ -1,28 +1,13 @@
 import { IdempotencyKeyUsedError, newUploadId, StoreUnavailableError, TooManyUnfinishedUploadsError, type NewUpload } from '@hoist/core';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { createDatabase } from './database.js';
-import type { Database } from './schema.js';
 import { TENANT_LOCKS } from './tenant-lock.js';
 import { KyselyUploadRepository } from './upload.repository.js';
 
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-let url: string;
-let repo: KyselyUploadRepository;
-
-beforeAll(async () => {
-  const test = await createTestDatabase();
-  drop = test.drop;
-  url = test.url;
-  db = createDatabase({ url: test.url });
-  repo = new KyselyUploadRepository(db);
-});
-afterAll(async () => {
-  await db.destroy();
-  await drop();
-});
+const { db, url } = useTestDatabase();
+const repo = new KyselyUploadRepository(db);
 
 function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
   const id = newUploadId();

@@ -1,45 +1,31 @@
 import { Readable } from 'node:stream';
 import { newUploadId, type Upload } from '@hoist/core';
-import { AdvisoryLockRunner, createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { AdvisoryLockRunner, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, RedisQueueLossMarker, UPLOAD_QUEUE, type Redis } from '@hoist/queue';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useQueuePrefix, useTestDatabase } from '../../../test/support/hooks.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { reconcileOnce, recoverFromQueueLoss, startReconciler } from './reconciler.js';
 
 const logger = createLogger({ name: 'reconciler-test', level: 'silent', format: 'json' });
-let db: Kysely<Database>;
-let uploads: KyselyUploadRepository;
+const { db } = useTestDatabase();
+const { prefix, redisUrl } = useQueuePrefix();
+const uploads = new KyselyUploadRepository(db);
 let redis: Redis;
 let queue: BullJobQueue;
 let storage: MemoryTempStorage;
-let prefix: string;
-let redisUrl: string;
-const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  const queuePrefix = createQueuePrefix();
-  ({ prefix, redisUrl } = queuePrefix);
-  const { clear } = queuePrefix;
-  db = createDatabase({ url: database.url });
-  uploads = new KyselyUploadRepository(db);
+beforeAll(() => {
   redis = createRedis(redisUrl, 'producer');
   queue = new BullJobQueue({ connection: redis, prefix, attempts: 3 });
-  cleanups.push(async () => {
-    await queue.close();
-    redis.disconnect();
-    await db.destroy();
-    await database.drop();
-    await clear();
-  });
 });
 afterAll(async () => {
-  for (const cleanup of cleanups) await cleanup();
+  await queue.close();
+  redis.disconnect();
 });
 beforeEach(async () => {
   storage = new MemoryTempStorage();

@@ -1,30 +1,25 @@
 import { once } from 'node:events';
-import { createDatabase, type Database } from '@hoist/db';
 import { createRedis, type Redis } from '@hoist/queue';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let redis: Redis;
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const { redisUrl, clear } = createQueuePrefix();
-  db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'producer');
   // A producer connection fails commands fast until it is connected (and the limiter then skips).
   if (redis.status !== 'ready') await once(redis, 'ready');
   cleanups.push(async () => {
     redis.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
   });
 });

@@ -1,30 +1,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createDatabase, type Database } from '@hoist/db';
-import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  app = await buildApp(testAppDeps(db));
-});
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
+const app = useTestApp(() => testAppDeps(db));
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
 type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> };

@@ -1,28 +1,12 @@
-import { createDatabase, type Database } from '@hoist/db';
 import { HoistMetrics } from '@hoist/metrics';
-import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
-import { buildApp } from './app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { testAppDeps } from './test-support/app-deps.js';
+import { useTestApp } from './test-support/use-test-app.js';
 
-let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
 const token = 'metrics-token-for-tests';
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-  app = await buildApp(testAppDeps(db, { metrics: new HoistMetrics({ service: 'api', defaultMetrics: false }), metricsToken: token }));
-});
-afterAll(async () => {
-  await app.close();
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
+const app = useTestApp(() => testAppDeps(db, { metrics: new HoistMetrics({ service: 'api', defaultMetrics: false }), metricsToken: token }));
 
 describe('GET /metrics', () => {
   it('wants the metrics token when one is configured', async () => {

@@ -1,10 +1,8 @@
 import { Writable } from 'node:stream';
-import { createDatabase, type Database } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
-import type { Kysely } from 'kysely';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
@@ -12,18 +10,7 @@ import { testAppDeps } from './test-support/app-deps.js';
 // through the request line the API writes for every request. A client's X-Request-Id becomes the
 // `reqId` of every line about its request: only when it is short, visible ASCII.
 
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-});
-afterAll(async () => {
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
 
 function capturedLogger(level = 'debug') {
   const lines: string[] = [];

@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import { newUploadId, type UploadListQuery, type Upload } from '@hoist/core';
-import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyUploadRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis } from '@hoist/queue';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
@@ -14,18 +14,7 @@ import { testAppDeps } from './test-support/app-deps.js';
 // only a dependency that cannot be reached is a 503. A 503 tells clients and on-call to wait for a
 // dependency, which never helps with a bug.
 
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
-});
-afterAll(async () => {
-  await db.destroy();
-  await drop();
-});
+const { db } = useTestDatabase();
 
 /** A repository whose list query is wrong: Postgres answers it with an error (division by zero), as a bug would make it. */
 class BrokenListRepository extends KyselyUploadRepository {

@@ -1,10 +1,8 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createDatabase, type Database } from '@hoist/db';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
@@ -12,22 +10,16 @@ import { testAppDeps } from './test-support/app-deps.js';
 // request timeout, over a real socket.
 
 let app: FastifyInstance;
-let db: Kysely<Database>;
-let drop: () => Promise<void>;
+const { db } = useTestDatabase();
 let port: number;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = createDatabase({ url: database.url });
   app = await buildApp(testAppDeps(db, { requestTimeoutMs: 1_000 }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });
 afterAll(async () => {
   await app.close();
-  await db.destroy();
-  await drop();
 });
 
 /** Writes `chunks` to a raw socket (with `gapMs` between them) and resolves with everything the server answered. */

@@ -3,21 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { generateApiKey } from '@hoist/core';
-import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, type Database } from '@hoist/db';
+import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { multipartBody } from '../../../test/support/multipart.js';
-import { createQueuePrefix, createTestDatabase } from '../../../test/support/resources.js';
+import { useTestDatabase } from '../../../test/support/hooks.js';
+import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
 
 let app: FastifyInstance;
-let db: Kysely<Database>;
+const { db } = useTestDatabase();
 let redis: Redis;
 let queue: BullJobQueue;
 let apiKeys: KyselyApiKeyRepository;
@@ -28,9 +28,7 @@ const keys: Record<string, string> = {};
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
   const { prefix, redisUrl, clear } = createQueuePrefix();
-  db = createDatabase({ url: database.url });
   redis = createRedis(redisUrl, 'producer');
   queue = new BullJobQueue({ connection: redis, prefix, attempts: 2 });
   apiKeys = new KyselyApiKeyRepository(db);
@@ -71,8 +69,6 @@ beforeAll(async () => {
     await app.close();
     await queue.close();
     redis.disconnect();
-    await db.destroy();
-    await database.drop();
     await clear();
     await rm(tmpDir, { recursive: true, force: true });
   });
