@@ -28,6 +28,21 @@ describe('ActiveSvgScanner', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
+  // Close to the 5 MiB scan cap, what an attacker would send: searching for each reference's end
+  // from its start took ~16 s here for the first (quadratic); linear, it takes well under a second.
+  it.each([
+    ['unclosed local references', `${'url(#a '.repeat(600_000)}`],
+    ['unclosed quoted references', `${"url('#a ".repeat(600_000)}`],
+  ])('checks a style full of %s in time linear in its length', (_name, style) => {
+    const started = Date.now();
+    expect(scan(`<svg ${SVG_NS}><rect style="${style}"/></svg>`)).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('finds an external reference behind whitespace inside the quotes', () => {
+    expect(scan(`<svg ${SVG_NS}><rect style="fill: url('${' '.repeat(1_000)}https://evil.example/x.svg#a')"/></svg>`)).toBe('external-reference');
+  });
+
   it.each([
     ['shapes', `<svg ${SVG_NS} viewBox="0 0 10 10"><rect width="10" height="10" fill="red"/><circle cx="5" cy="5" r="2"/></svg>`],
     ['text and a gradient', `<svg ${SVG_NS}><defs><linearGradient id="g"><stop offset="0" stop-color="#fff"/></linearGradient></defs><text x="1" y="9" fill="url(#g)">Hello &amp; welcome — javascript is fun</text></svg>`],

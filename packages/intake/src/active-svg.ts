@@ -212,27 +212,56 @@ function unescapeCss(css: string): string {
   );
 }
 
+/** Longest start of a reference looked at: enough to tell `#id`, a data URL's header or a scheme apart. */
+const REFERENCE_HEAD_CHARS = 256;
+
 /**
- * What each `url(…)` and `image-set(…)` in (lower-cased) CSS points at: its first token, quoted or
- * not. One pass with indexOf, no backtracking pattern, so no input makes it slow.
+ * What each `url(…)` and `image-set(…)` in (lower-cased) CSS points at: the start of its first
+ * token, quoted or not, leading whitespace skipped. Linear in the length of the CSS whatever it
+ * holds: no backtracking pattern, each search for a closing `)` or quote resumes where the last one
+ * ended instead of rescanning (200 000 unclosed `url(` would otherwise be quadratic), and only a
+ * bounded head of each reference is kept.
  */
 function cssReferences(css: string): string[] {
   const found: string[] = [];
   for (const opener of ['url(', 'image-set(']) {
+    const next = forwardSearch(css);
     for (let at = css.indexOf(opener); at !== -1; at = css.indexOf(opener, at + opener.length)) {
       let start = at + opener.length;
       while (start < css.length && /\s/.test(css[start] ?? '')) start += 1;
       const quote = css[start];
       if (quote === '"' || quote === "'") {
-        const end = css.indexOf(quote, start + 1);
-        found.push(css.slice(start + 1, end === -1 ? css.length : end));
+        const end = next(quote, start + 1);
+        found.push(head(css, start + 1, end === -1 ? css.length : end));
       } else if (opener === 'url(') {
-        const end = css.indexOf(')', start);
-        found.push(css.slice(start, end === -1 ? css.length : end));
+        const end = next(')', start);
+        found.push(head(css, start, end === -1 ? css.length : end));
       }
     }
   }
   return found;
+}
+
+/**
+ * `indexOf` for calls whose `from` never decreases (per character): a match at or after `from` found
+ * before is still the first one, and "none after" stays true, so the text is scanned once per character.
+ */
+function forwardSearch(text: string): (char: string, from: number) => number {
+  const last = new Map<string, number>();
+  return (char, from) => {
+    const known = last.get(char);
+    if (known !== undefined && (known === -1 || known >= from)) return known;
+    const found = text.indexOf(char, from);
+    last.set(char, found);
+    return found;
+  };
+}
+
+/** `text[start, end)` from its first non-whitespace character, at most REFERENCE_HEAD_CHARS long. */
+function head(text: string, start: number, end: number): string {
+  let first = start;
+  while (first < end && /\s/.test(text[first] ?? '')) first += 1;
+  return text.slice(first, Math.min(end, first + REFERENCE_HEAD_CHARS));
 }
 
 /** A reference into the document itself (`#id`, or empty), or an embedded raster image. */
