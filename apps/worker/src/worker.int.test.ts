@@ -183,7 +183,8 @@ describe('upload worker', () => {
     const succeeded = await settled(upload.id);
     expect(succeeded).toMatchObject({ attempts: 1, retryCount: 1 });
     expect(harness.provider.assets.get(upload.publicId)?.toString()).toBe('png bytes');
-    expect(await harness.storage.exists(upload.storageKey ?? '')).toBe(false);
+    // The bytes go once the success is recorded, a moment after the status reads `succeeded`.
+    await waitFor(async () => ((await harness.storage.exists(upload.storageKey ?? '')) ? undefined : true), { timeoutMs: 5_000, what: 'the temp bytes to be deleted' });
   });
 
   it('refuses to retry a permanently failed file upload, whose bytes are gone', async () => {
