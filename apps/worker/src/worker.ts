@@ -1,4 +1,4 @@
-import { keepsBytesForRetry, processUpload, type ProcessUploadDeps } from '@hoist/core';
+import { ATTEMPTS_EXHAUSTED, keepsBytesForRetry, processUpload, RECLAIMS_EXHAUSTED, type ProcessUploadDeps } from '@hoist/core';
 import { UploadWorker, type UploadWorkerOptions } from '@hoist/queue';
 
 /** What the use case needs (ProcessUploadDeps), plus the queue settings but the two callbacks this file supplies. */
@@ -28,7 +28,7 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     onAbandoned: async (uploadId, reason, cause) => {
       const upload = await uploads.find(uploadId);
       if (!upload) return;
-      const failure = { code: cause === 'stalled' ? 'reclaims_exhausted' : 'attempts_exhausted', message: `Gave up: ${reason}` };
+      const failure = { code: cause === 'stalled' ? RECLAIMS_EXHAUSTED : ATTEMPTS_EXHAUSTED, message: `Gave up: ${reason}` };
       const recorded = await uploads.failUnfinished(uploadId, failure);
       if (recorded) {
         if (upload.storageKey && !keepsBytesForRetry(failure, retainFailedBytes)) await storage.delete(upload.storageKey);

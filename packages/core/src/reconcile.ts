@@ -1,5 +1,6 @@
 import { forEachConcurrently } from './concurrently.js';
 import { enqueueFairly } from './fair-share.js';
+import { ATTEMPTS_EXHAUSTED } from './failure-codes.js';
 import type { JobInspector, JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
@@ -128,7 +129,7 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
     // Its bytes stay for the retry window, as for any upload that ran out of attempts.
-    if (await deps.uploads.failUnfinished(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
+    if (await deps.uploads.failUnfinished(upload.id, { code: ATTEMPTS_EXHAUSTED, message: 'Gave up: the queue exhausted this job.' })) {
       report.failed += 1;
       log.warn({}, 'upload failed: its job had failed');
     }

@@ -1,0 +1,3 @@
+// In-memory adapters of core's ports, for tests of the use cases (no Postgres, Redis or network).
+// Each passes its port's conformance suite (`@hoist/core/conformance`), as the real adapters do.
+export { MemoryUploadRepository } from './memory-upload.repository.js';
