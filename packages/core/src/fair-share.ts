@@ -1,9 +1,6 @@
 import type { JobQueue } from './job-queue.js';
 import type { UploadRepository } from './upload.repository.js';
 
-/** BullMQ's largest job priority (2^21 − 1); lower numbers run first. */
-export const MAX_PRIORITY = 2_097_151;
-
 /**
  * Fair scheduling between tenants, with plain BullMQ priorities (BullMQ's own group scheduling is a
  * commercial feature): a job is enqueued with its tenant's backlog (its own included) as its
@@ -16,7 +13,8 @@ export const MAX_PRIORITY = 2_097_151;
  * has shrunk can overtake that tenant's older ones).
  */
 export function fairSharePriority(backlog: number): number {
-  return Math.min(Math.max(backlog, 1), MAX_PRIORITY);
+  // Unbounded above: the queue adapter owns its priority range (EnqueueOptions.priority).
+  return Math.max(backlog, 1);
 }
 
 /** An upload's fair-share priority: its tenant's unfinished uploads (see {@link fairSharePriority}); one count query. */
