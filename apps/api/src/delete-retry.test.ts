@@ -1,4 +1,5 @@
 import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
+import { MEMORY_PROVIDER_LIMITS } from '@hoist/core/memory';
 import { createDatabase, KyselyUploadRepository, type Database } from '@hoist/db';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -19,6 +20,7 @@ let nextDestroyError: Error | undefined;
 
 const provider: UploadProvider = {
   name: 'test',
+  limits: MEMORY_PROVIDER_LIMITS,
   upload: () => Promise.reject(new Error('not used')),
   destroy: (asset) => {
     const error = nextDestroyError;

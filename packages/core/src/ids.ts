@@ -20,7 +20,10 @@ export function isUploadId(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-/** Longest public id Cloudinary accepts. */
+/**
+ * Longest public id Cloudinary accepts.
+ * @deprecated A provider states its own: `provider.limits.maxPublicIdLength` (UploadProvider.limits).
+ */
 export const MAX_PUBLIC_ID_LENGTH = 255;
 
 /**

@@ -2,3 +2,4 @@
 // Each passes its port's conformance suite (`@hoist/core/conformance`), as the real adapters do.
 export { MemoryUploadRepository } from './memory-upload.repository.js';
 export { MemoryJobQueue } from './memory-job-queue.js';
+export { MEMORY_PROVIDER_LIMITS, MemoryUploadProvider, type MemoryUploadProviderOptions } from './memory-upload.provider.js';
