@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalTempStorage } from './local-temp-storage.js';
-import { MemoryTempStorage } from './memory-temp-storage.js';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { describeTempStorage } from './temp-storage.conformance.js';
 
 const dirs: string[] = [];

@@ -3,3 +3,5 @@
 export { MemoryUploadRepository } from './memory-upload.repository.js';
 export { MemoryJobQueue } from './memory-job-queue.js';
 export { MEMORY_PROVIDER_LIMITS, MemoryUploadProvider, type MemoryUploadProviderOptions } from './memory-upload.provider.js';
+export { MemoryTempStorage } from './memory-temp-storage.js';
+export { SILENT_LOGGER } from './silent-logger.js';

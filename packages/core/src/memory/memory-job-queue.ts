@@ -44,11 +44,14 @@ export class MemoryJobQueue implements JobQueue {
     return Promise.resolve(state === 'waiting' || state === 'active' ? 'live' : state);
   }
 
-  /** Plays a worker: the upload id of the job the queue hands out next (now running), or undefined when none waits. */
-  take(): string | undefined {
+  /**
+   * Plays a worker: the upload id of the job the queue hands out next (now running), or undefined
+   * when none waits. With `uploadId`, that upload's job if it waits (a worker elsewhere took the others).
+   */
+  take(uploadId?: string): string | undefined {
     let next: Job | undefined;
     for (const job of this.jobs.values()) {
-      if (job.state !== 'waiting') continue;
+      if (job.state !== 'waiting' || (uploadId !== undefined && job.uploadId !== uploadId)) continue;
       if (!next || job.priority < next.priority || (job.priority === next.priority && job.seq < next.seq)) next = job;
     }
     if (next) next.state = 'active';
