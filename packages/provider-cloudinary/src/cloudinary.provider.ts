@@ -33,6 +33,13 @@ export const CLOUDINARY_MAX_PUBLIC_ID_LENGTH = 255;
 /** Cloudinary's resource types (the path segment of its Upload API); `auto` lets it decide from the bytes. */
 export const CLOUDINARY_RESOURCE_TYPES = ['image', 'video', 'raw', 'auto'] as const;
 
+/**
+ * What Cloudinary accepts whatever the configuration (an instance's `limits` add its chunking), for
+ * a process that checks requests against the provider without holding one (the API without
+ * CLOUDINARY_URL).
+ */
+export const CLOUDINARY_LIMITS: ProviderLimits = Object.freeze({ maxPublicIdLength: CLOUDINARY_MAX_PUBLIC_ID_LENGTH, resourceTypes: CLOUDINARY_RESOURCE_TYPES });
+
 /** How {@link CloudinaryProvider.create} is configured. */
 export interface CloudinaryProviderOptions {
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`. */
@@ -68,8 +75,7 @@ export class CloudinaryProvider implements UploadProvider {
     private readonly timeoutMs: number,
   ) {
     this.limits = Object.freeze({
-      maxPublicIdLength: CLOUDINARY_MAX_PUBLIC_ID_LENGTH,
-      resourceTypes: CLOUDINARY_RESOURCE_TYPES,
+      ...CLOUDINARY_LIMITS,
       chunking: { thresholdBytes: chunking.thresholdBytes, chunkBytes: chunking.chunkSizeBytes },
     });
   }

@@ -3,3 +3,4 @@
 export { describeUploadRepository, type UploadRepositoryFixture } from './upload.repository.conformance.js';
 export { describeJobQueue, type JobQueueFixture } from './job-queue.conformance.js';
 export { describeUploadProvider, type ProviderFault, type UploadProviderFixture } from './upload-provider.conformance.js';
+export { describeTempStorage } from './temp-storage.conformance.js';
