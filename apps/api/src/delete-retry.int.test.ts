@@ -1,4 +1,5 @@
 import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
+import { MEMORY_PROVIDER_LIMITS } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';
@@ -16,6 +17,7 @@ let nextDestroyError: Error | undefined;
 
 const provider: UploadProvider = {
   name: 'test',
+  limits: MEMORY_PROVIDER_LIMITS,
   upload: () => Promise.reject(new Error('not used')),
   destroy: (asset) => {
     const error = nextDestroyError;

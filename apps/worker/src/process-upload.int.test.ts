@@ -8,6 +8,7 @@ import {
   type RateLimitHint,
   type UploadProvider,
 } from '@hoist/core';
+import { MEMORY_PROVIDER_LIMITS } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { MemoryTempStorage } from '@hoist/temp-storage';
@@ -31,6 +32,7 @@ async function accepted(storage: MemoryTempStorage) {
 function failingAfter(change: (uploadId: string) => Promise<unknown>): UploadProvider {
   return {
     name: 'test',
+    limits: MEMORY_PROVIDER_LIMITS,
     upload: async (request) => {
       await change(request.uploadId);
       throw new RetryableProviderError('HTTP 503', { status: 503 });
@@ -65,6 +67,7 @@ describe('processUpload under a state change', () => {
     let calls = 0;
     const provider: UploadProvider = {
       name: 'test',
+      limits: MEMORY_PROVIDER_LIMITS,
       upload: async (request) => {
         calls += 1;
         // This worker's job lock lapsed mid-call: the queue handed the job to another worker, whose claim takes the upload over.
@@ -86,7 +89,7 @@ describe('processUpload under a state change', () => {
     // Each claim is a worker that then died mid-run (a poison upload): the first run and 3 re-claims.
     for (let i = 0; i < 4; i++) await uploads.claim(id);
     let calls = 0;
-    const provider: UploadProvider = { name: 'test', upload: () => Promise.reject(new Error(`called ${++calls}`)), destroy: () => Promise.resolve() };
+    const provider: UploadProvider = { name: 'test', limits: MEMORY_PROVIDER_LIMITS, upload: () => Promise.reject(new Error(`called ${++calls}`)), destroy: () => Promise.resolve() };
     const outcome = await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false });
     expect(outcome).toMatchObject({ kind: 'failed', failure: { code: 'reclaims_exhausted' } });
     expect(calls).toBe(0);
@@ -104,6 +107,7 @@ describe('processUpload under a state change', () => {
     for (let i = 0; i < 3; i++) await uploads.claim(id);
     const provider: UploadProvider = {
       name: 'test',
+      limits: MEMORY_PROVIDER_LIMITS,
       upload: (request) => Promise.resolve({ provider: 'test', publicId: request.publicId, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 9, version: 1 }),
       destroy: () => Promise.resolve(),
     };
@@ -136,6 +140,7 @@ describe('processUpload and the provider throttle', () => {
     const said: RateLimitHint = { ratePerSecond: 20, remaining: 7, resetAt: new Date(Date.now() + 800) };
     const provider: UploadProvider = {
       name: 'test',
+      limits: MEMORY_PROVIDER_LIMITS,
       upload: (request) => {
         request.onRateLimitHint?.(said);
         return Promise.resolve({ provider: 'test', publicId: request.publicId, url: 'http://x/a', secureUrl: 'https://x/a', format: 'png', width: 1, height: 1, bytes: 9, version: 1 });
@@ -152,6 +157,7 @@ describe('processUpload and the provider throttle', () => {
     const { id } = await accepted(storage);
     const provider: UploadProvider = {
       name: 'test',
+      limits: MEMORY_PROVIDER_LIMITS,
       upload: () => Promise.reject(new RateLimitedError('Rate Limit Exceeded', { status: 420 })),
       destroy: () => Promise.resolve(),
     };
@@ -167,7 +173,7 @@ describe('processUpload and the provider throttle', () => {
   it("does not take the throttle's own refusal for the provider's: no call, nothing to learn", async () => {
     const storage = new MemoryTempStorage();
     const { id } = await accepted(storage);
-    const provider: UploadProvider = { name: 'test', upload: () => Promise.reject(new Error('must not be called')), destroy: () => Promise.resolve() };
+    const provider: UploadProvider = { name: 'test', limits: MEMORY_PROVIDER_LIMITS, upload: () => Promise.reject(new Error('must not be called')), destroy: () => Promise.resolve() };
     const { throttle, told } = recordingThrottle(() => Promise.reject(new RateLimitedError('Provider rate-limit pause in effect', { resetAt: new Date(Date.now() + 30_000) })));
     await expect(processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false })).rejects.toBeInstanceOf(RateLimitedError);
     expect(told.limited).toEqual([]);

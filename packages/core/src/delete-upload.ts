@@ -1,3 +1,4 @@
+import { assetHeldSince } from './asset-ownership.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
@@ -61,8 +62,7 @@ export async function destroyUnlessHeldElsewhere(
   upload: Upload,
   asset: { publicId: string; resourceType: string },
 ): Promise<boolean> {
-  const since = upload.status === 'succeeded' && upload.completedAt ? upload.completedAt : new Date(0);
-  if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, since)) return false;
+  if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, assetHeldSince(upload))) return false;
   await deps.provider.destroy(asset);
   return true;
 }

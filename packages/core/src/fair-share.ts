@@ -1,13 +1,10 @@
 import type { JobQueue } from './job-queue.js';
 import type { UploadRepository } from './upload.repository.js';
 
-/** BullMQ's largest job priority (2^21 − 1); lower numbers run first. */
-export const MAX_PRIORITY = 2_097_151;
-
 /**
- * Fair scheduling between tenants, with plain BullMQ priorities (BullMQ's own group scheduling is a
- * commercial feature): a job is enqueued with its tenant's backlog (its own included) as its
- * priority. A tenant's k-th waiting job therefore runs alongside every other tenant's k-th, so a
+ * Fair scheduling between tenants with nothing but job priorities (the queue need not know tenants;
+ * BullMQ's own group scheduling is a commercial feature): a job is enqueued with its tenant's backlog
+ * (its own included) as its priority, an unbounded rank the queue adapter maps into its range. A tenant's k-th waiting job therefore runs alongside every other tenant's k-th, so a
  * tenant who submits ten thousand jobs delays another tenant's single one by about one job per busy
  * tenant, not by ten thousand. Jobs of one priority run in arrival order. Uploads and webhook
  * deliveries both follow this rule.
@@ -16,7 +13,7 @@ export const MAX_PRIORITY = 2_097_151;
  * has shrunk can overtake that tenant's older ones).
  */
 export function fairSharePriority(backlog: number): number {
-  return Math.min(Math.max(backlog, 1), MAX_PRIORITY);
+  return Math.max(backlog, 1);
 }
 
 /** An upload's fair-share priority: its tenant's unfinished uploads (see {@link fairSharePriority}); one count query. */

@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
-import { keepsBytesForRetry } from './retry-upload.js';
+import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
+import { keepsBytesForRetry } from './retention.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload, UploadFailure } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
@@ -33,7 +34,7 @@ export type GiveUpOutcome =
 export async function giveUpUpload(deps: GiveUpUploadDeps, uploadId: string, options: { cause: GiveUpCause; reason: string }): Promise<GiveUpOutcome> {
   const upload = await deps.uploads.find(uploadId);
   if (!upload) return { kind: 'nothing_to_do' };
-  const failure: UploadFailure = { code: options.cause === 'stalled' ? 'reclaims_exhausted' : 'attempts_exhausted', message: `Gave up: ${options.reason}` };
+  const failure: UploadFailure = { code: options.cause === 'stalled' ? RECLAIMS_EXHAUSTED : ATTEMPTS_EXHAUSTED, message: `Gave up: ${options.reason}` };
   if (!(await deps.uploads.failUnfinished(uploadId, failure))) return { kind: 'nothing_to_do' };
   if (upload.storageKey && !keepsBytesForRetry(failure, deps.retainFailedBytes)) await deps.storage.delete(upload.storageKey);
   bindLogger(deps.logger, { uploadId, tenantId: upload.tenantId, jobId: uploadId, attempt: upload.attempts }).error({ reason: options.reason }, 'upload failed: job abandoned by the queue');

@@ -20,7 +20,11 @@ export function isUploadId(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-/** Longest public id Cloudinary accepts. */
+/**
+ * Longest public id Cloudinary accepts.
+ * @deprecated A provider states its own: `provider.limits.maxPublicIdLength` (UploadProvider.limits),
+ * or `CLOUDINARY_LIMITS.maxPublicIdLength` (@hoist/provider-cloudinary) where there is no provider instance.
+ */
 export const MAX_PUBLIC_ID_LENGTH = 255;
 
 /**

@@ -1,5 +1,9 @@
 export interface EnqueueOptions {
-  /** Lower runs first (1 is the highest); see fairPriority. Default: 1. */
+  /**
+   * The job's rank: a positive integer, lower runs first (1 is the highest); jobs of one rank run in
+   * arrival order. Default 1. Unbounded: an adapter whose queue has a narrower range (BullMQ's ends
+   * at 2^21 − 1) runs every rank beyond it at its lowest priority. See fairPriority.
+   */
   priority?: number | undefined;
   /** The upload's tenant, kept in the job so the queue's own log lines can name it. */
   tenantId?: string | undefined;
@@ -9,7 +13,8 @@ export interface EnqueueOptions {
 export interface JobQueue {
   /**
    * Enqueues processing of one upload. Idempotent: the job id is the upload id, so enqueueing an
-   * upload that already has a job is a no-op.
+   * upload that already has a job — waiting, running or finished — is a no-op (hence
+   * {@link removeFinishedJob} before enqueueing an upload again).
    */
   enqueueUpload(uploadId: string, options?: EnqueueOptions): Promise<void>;
 

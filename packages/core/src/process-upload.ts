@@ -9,7 +9,8 @@ import {
 } from './errors.js';
 import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
 import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
-import { keepsBytesForRetry } from './retry-upload.js';
+import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
+import { keepsBytesForRetry } from './retention.js';
 import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
 import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
@@ -205,7 +206,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
  */
 async function giveUpAfterReclaims(deps: ProcessUploadDeps, upload: ClaimedUpload, maxReclaims: number, log: Logger): Promise<ProcessOutcome> {
   const failure: UploadFailure = {
-    code: 'reclaims_exhausted',
+    code: RECLAIMS_EXHAUSTED,
     message: `Gave up: the worker running this upload stopped (crashed, was killed or lost its job lock) ${upload.reclaimCount} times, more than MAX_RECLAIMS (${maxReclaims}); the upload itself may be what stops them.`,
   };
   if (!(await deps.uploads.markFailed(upload, failure))) return withdrawn(deps, upload, log);
@@ -322,7 +323,7 @@ function toFailure(error: unknown, isFinalAttempt: boolean): UploadFailure | und
   }
   if (error instanceof SourceFetchError && !error.retryable) return { code: error.code, message: error.message };
   if ((error instanceof ProviderError || error instanceof SourceFetchError) && isFinalAttempt) {
-    return { code: 'attempts_exhausted', message: `Gave up after the last attempt: ${error.message}` };
+    return { code: ATTEMPTS_EXHAUSTED, message: `Gave up after the last attempt: ${error.message}` };
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { forEachConcurrently } from './concurrently.js';
+import { ATTEMPTS_EXHAUSTED } from './failure-codes.js';
 import { handToQueue } from './hand-to-queue.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
@@ -127,7 +128,7 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   if (state === 'failed') {
     // The queue gave up but the worker could not record it (e.g. Postgres was down at that moment).
     // Its bytes stay for the retry window, as for any upload that ran out of attempts.
-    if (await deps.uploads.failUnfinished(upload.id, { code: 'attempts_exhausted', message: 'Gave up: the queue exhausted this job.' })) {
+    if (await deps.uploads.failUnfinished(upload.id, { code: ATTEMPTS_EXHAUSTED, message: 'Gave up: the queue exhausted this job.' })) {
       report.failed += 1;
       log.warn({}, 'upload failed: its job had failed');
     }

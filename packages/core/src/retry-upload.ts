@@ -2,26 +2,9 @@ import { handToQueueOrOutbox } from './hand-to-queue.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
-import type { Upload, UploadFailure } from './upload.js';
+import type { Upload } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
-
-/**
- * Failure codes worth retrying later as they are: the provider kept failing transiently until the
- * attempts ran out, or workers kept dying while running the upload (`reclaims_exhausted`: worth a
- * retry once whatever killed them is fixed). The bytes of uploads failed this way are kept for a while (`FAILED_UPLOAD_RETENTION_MS`)
- * so an operator or client can send them again after an outage; every other failure (the provider
- * refused the file, the bytes were lost) deletes them at once, as nothing would change on a retry.
- */
-export const RETRYABLE_FAILURE_CODES: readonly string[] = ['attempts_exhausted', 'reclaims_exhausted'];
-
-/**
- * True when a failed upload's temp bytes should be kept for a later retry: retention is on
- * (`FAILED_UPLOAD_RETENTION_MS` > 0, the default) and the failure is worth retrying as it is.
- */
-export function keepsBytesForRetry(failure: UploadFailure, retainFailedBytes = true): boolean {
-  return retainFailedBytes && RETRYABLE_FAILURE_CODES.includes(failure.code);
-}
 
 export interface RetryUploadDeps {
   uploads: UploadRepository;
@@ -72,7 +55,7 @@ export async function retryUpload(deps: RetryUploadDeps, uploadId: string, scope
 
   if ((await deps.queue.jobState(upload.id)) === 'live') return { kind: 'settling', upload };
   await deps.queue.removeFinishedJob(upload.id);
-  if (!(await deps.uploads.markRetrying(upload.id, { maxUnfinished: deps.maxUnfinished }))) {
+  if (!(await deps.uploads.reopenForRetry(upload.id, { maxUnfinished: deps.maxUnfinished }))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'not_failed', upload: current } : { kind: 'not_found' };
   }

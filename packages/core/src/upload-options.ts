@@ -1,4 +1,9 @@
-/** How the provider should treat the file; `auto` lets it decide from the bytes. */
+/**
+ * How the provider should treat the file; `auto` lets it decide from the bytes. The values the API
+ * accepts and the upload table stores (its check constraint): Cloudinary's words, which the API
+ * adopted. A provider states the ones it understands in `ProviderLimits.resourceTypes`; the API
+ * should check a client's choice against that, and this list goes when the API and the table do.
+ */
 export const RESOURCE_TYPES = ['image', 'video', 'raw', 'auto'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

@@ -3,7 +3,7 @@ import type { ChunkProgress } from './chunk-progress.js';
 import type { RateLimitHint } from './rate-limit-hint.js';
 import type { ByteRange } from './temp-storage.js';
 import type { UploadResult } from './upload.js';
-import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
+import type { EagerPreset, UploadMetadata } from './upload-options.js';
 
 /** What a provider needs to store one upload. */
 export interface ProviderUploadRequest {
@@ -15,7 +15,8 @@ export interface ProviderUploadRequest {
   bytes: number;
   tags: string[];
   metadata?: UploadMetadata | null | undefined;
-  resourceType?: ResourceType | undefined;
+  /** One of the provider's {@link ProviderLimits.resourceTypes}; default `auto`. */
+  resourceType?: string | undefined;
   eager?: readonly EagerPreset[] | undefined;
   /** Opens the bytes, or bytes `start`–`end` inclusive; may be called again for a retry within the same attempt. */
   open: (range?: ByteRange) => Promise<Readable>;
@@ -33,10 +34,34 @@ export interface ProviderUploadRequest {
   onRateLimitHint?: ((hint: RateLimitHint) => void) | undefined;
 }
 
+/**
+ * What a provider accepts, stated by the provider itself, so that nothing above an adapter needs to
+ * know one provider's numbers or words.
+ */
+export interface ProviderLimits {
+  /** Longest public id it accepts, folders included, in characters (Cloudinary: 255). */
+  maxPublicIdLength: number;
+  /**
+   * The resource types a client may ask for, in the provider's words (Cloudinary: image, video,
+   * raw); `auto` among them when the provider can decide from the bytes.
+   */
+  resourceTypes: readonly string[];
+  /** Largest file it stores, bytes; undefined when it states none (it may still refuse one, as a PermanentProviderError). */
+  maxFileBytes?: number | undefined;
+  /**
+   * Files of more than `thresholdBytes` are sent in chunks of `chunkBytes` (the last may be shorter),
+   * resumable across attempts through {@link ProviderUploadRequest.resume}; undefined when it never chunks.
+   */
+  chunking?: { thresholdBytes: number; chunkBytes: number } | undefined;
+}
+
 /** A media provider (Cloudinary now; ImageKit and Cloudflare Images later). */
 export interface UploadProvider {
   /** Short name reported in results, e.g. `cloudinary`. */
   readonly name: string;
+
+  /** What it accepts: public id length, resource types, file size, chunking. */
+  readonly limits: ProviderLimits;
 
   /**
    * Uploads the bytes to `publicId`, replacing any asset there, so a retried call after a lost

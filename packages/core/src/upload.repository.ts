@@ -103,10 +103,11 @@ export interface UploadRepository {
    * @returns false when it was not `failed`.
    * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` unfinished uploads (nothing changes).
    */
-  markRetrying(id: string, options?: { maxUnfinished?: number | undefined }): Promise<boolean>;
+  reopenForRetry(id: string, options?: { maxUnfinished?: number | undefined }): Promise<boolean>;
 
   /**
-   * succeeded|failed|cancelled → deleted, once the provider asset is gone. Idempotent for `deleted`.
+   * {@link FINAL_STATUSES} (succeeded|failed|cancelled|deleted) → deleted, once the provider asset is
+   * gone. Idempotent: a repeat keeps the first `deletedAt`; the result and error stay as a record.
    * @returns false when it is unknown or unfinished.
    */
   markDeleted(id: string): Promise<boolean>;
@@ -114,7 +115,7 @@ export interface UploadRepository {
   /**
    * True when another upload holds the asset at this public id, so deleting or undoing `id` must
    * not destroy it: one that succeeded after `since` (it overwrote `id`'s asset), or one a worker is
-   * producing right now.
+   * producing right now ({@link holdsAssetAgainst}; `since` is {@link assetHeldSince} of `id`).
    */
   otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean>;
 
@@ -144,7 +145,8 @@ export interface UploadRepository {
 
   /**
    * The subset of `keys` still needed: by unfinished uploads, and by uploads failed with
-   * {@link RETRYABLE_FAILURE_CODES} since `keepFailedSince` (their bytes are kept so they can be retried).
+   * {@link RETRYABLE_FAILURE_CODES} since `keepFailedSince` (their bytes are kept so they can be
+   * retried); {@link needsStoredBytes} is the rule. Without `keepFailedSince`, only unfinished ones.
    */
   storageKeysInUse(keys: readonly string[], options?: { keepFailedSince?: Date | undefined }): Promise<Set<string>>;
 }

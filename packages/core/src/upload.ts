@@ -5,14 +5,31 @@ import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options
 export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled', 'deleted'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
-/** Statuses no worker may leave: a late or duplicate worker must not overwrite them. */
+/**
+ * Statuses no worker may leave: a late or duplicate worker must not overwrite them. Only a client or
+ * operator moves an upload out of one (`failed` → `queued` by a retry; any of them → `deleted`). The
+ * webhook trigger of migration 0009 names the same four; migrations are frozen, so a change here
+ * needs a migration there too.
+ */
 export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled', 'deleted'];
+export type FinalStatus = Exclude<UploadStatus, UnfinishedStatus>;
 
 /**
  * Statuses of uploads that still hold a place in their tenant's backlog: what
  * `TENANT_MAX_UNFINISHED_UPLOADS` counts, the reconciler checks and fair share weighs.
  */
 export const UNFINISHED_STATUSES = ['queued', 'processing'] as const satisfies readonly UploadStatus[];
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
+
+/** True for {@link FINAL_STATUSES}. */
+export function isFinal(status: UploadStatus): status is FinalStatus {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** True for {@link UNFINISHED_STATUSES}. */
+export function isUnfinished(status: UploadStatus): status is UnfinishedStatus {
+  return (UNFINISHED_STATUSES as readonly UploadStatus[]).includes(status);
+}
 
 /** What the provider stored, as Hoist reports it to clients. */
 export interface UploadResult {

@@ -25,129 +25,15 @@ function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
   };
 }
 
-const result = {
-  provider: 'cloudinary',
-  publicId: 'x',
-  url: 'http://u',
-  secureUrl: 'https://u',
-  format: 'png',
-  width: 3,
-  height: 2,
-  bytes: 73,
-  version: 1_700_000_000,
-};
-
+// The port's contract (transitions, fencing, counting, idempotency, the cap, listings) is
+// upload.repository.conformance.test.ts; these are Postgres's own: constraints, connection errors,
+// and the cap's advisory lock across pools.
 describe('KyselyUploadRepository', () => {
-  it('creates a queued upload and reads it back with numbers as numbers', async () => {
-    const created = await repo.create(newUpload());
-    const found = await repo.find(created.id);
-    expect(found).toMatchObject({ status: 'queued', attempts: 0, bytes: 5_000_000_000, tags: ['a', 'b'], result: null, error: null });
-    expect(typeof found?.bytes).toBe('number');
-    expect(found?.createdAt).toBeInstanceOf(Date);
-  });
-
-  it('returns undefined for an unknown id', async () => {
-    expect(await repo.find(newUploadId())).toBeUndefined();
-  });
-
-  it('counts an attempt per claim from queued, and a re-claim of a stalled job apart from attempts', async () => {
-    const { id } = await repo.create(newUpload());
-    expect(await repo.claim(id)).toMatchObject({ attempts: 1, reclaimCount: 0 });
-    const reclaimed = await repo.claim(id);
-    // The run before died: its attempt is still the one running, so only the re-claim is counted.
-    expect(reclaimed).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1 });
-    expect(await repo.find(id)).toMatchObject({ attempts: 1, reclaimCount: 1 });
-    expect(await repo.requeue(reclaimed!, { refundAttempt: false })).toBe(true);
-    expect(await repo.claim(id)).toMatchObject({ attempts: 2, reclaimCount: 1 });
-  });
-
-  it('fences every outcome of a run by its claim: only the newest claimant records one', async () => {
-    const { id } = await repo.create(newUpload());
-    const first = (await repo.claim(id))!;
-    // The first claimant's job lock lapsed and the queue handed the job to another worker.
-    const second = (await repo.claim(id))!;
-    expect(second.claimToken).not.toBe(first.claimToken);
-    expect(await repo.saveChunkProgress(first, { sessionId: 'stale', offset: 5 })).toBe(false);
-    expect(await repo.recordFetched(first, { bytes: 1, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: 'stale' })).toBe(false);
-    expect(await repo.requeue(first, { refundAttempt: true })).toBe(false);
-    expect(await repo.markFailed(first, { code: 'provider_rejected', message: 'late' })).toBe(false);
-    expect(await repo.markSucceeded(first, { ...result, publicId: 'stale' })).toBe(false);
-    expect(await repo.find(id)).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1, chunkProgress: null, contentType: 'image/png', sha256: 'a'.repeat(64), error: null, result: null });
-
-    expect(await repo.saveChunkProgress(second, { sessionId: 's', offset: 5 })).toBe(true);
-    expect(await repo.requeue(second, { refundAttempt: false })).toBe(true);
-    const third = (await repo.claim(id))!;
-    // A requeued run is over too: its token does not come back with the next claim.
-    expect(await repo.markSucceeded(second, result)).toBe(false);
-    expect(await repo.markFailed(third, { code: 'provider_rejected', message: 'Invalid image file' })).toBe(true);
-    expect(await repo.find(id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected' } });
-
-    const other = await repo.create(newUpload());
-    await repo.claim(other.id);
-    const winner = (await repo.claim(other.id))!;
-    expect(await repo.markSucceeded(winner, result)).toBe(true);
-    expect(await repo.find(other.id)).toMatchObject({ status: 'succeeded', result });
-  });
-
-  it('refunds the attempt of a rate-limited call and keeps a spent one', async () => {
-    const { id } = await repo.create(newUpload());
-    expect(await repo.requeue((await repo.claim(id))!, { refundAttempt: true })).toBe(true);
-    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0 });
-    await repo.requeue((await repo.claim(id))!, { refundAttempt: false });
-    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 1 });
-  });
-
-  it('never lets a late worker overwrite a final state', async () => {
-    const { id } = await repo.create(newUpload());
-    const run = (await repo.claim(id))!;
-    expect(await repo.markSucceeded(run, result)).toBe(true);
-    expect(await repo.claim(id)).toBeUndefined();
-    expect(await repo.markFailed(run, { code: 'x', message: 'late' })).toBe(false);
-    expect(await repo.failUnfinished(id, { code: 'x', message: 'late' })).toBe(false);
-    expect(await repo.markSucceeded(run, { ...result, publicId: 'other' })).toBe(false);
-    expect(await repo.requeue(run, { refundAttempt: true })).toBe(false);
-    const final = await repo.find(id);
-    expect(final).toMatchObject({ status: 'succeeded', result, error: null });
-    expect(final?.completedAt).toBeInstanceOf(Date);
-  });
-
-  it('fails from queued or processing, whoever runs it, when the failure is decided outside a run', async () => {
-    const queued = await repo.create(newUpload());
-    expect(await repo.failUnfinished(queued.id, { code: 'provider_rejected', message: 'Invalid Signature' })).toBe(true);
-    expect(await repo.find(queued.id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected', message: 'Invalid Signature' } });
-    const processing = await repo.create(newUpload());
-    await repo.claim(processing.id);
-    expect(await repo.failUnfinished(processing.id, { code: 'attempts_exhausted', message: 'Gave up: stalled' })).toBe(true);
-    expect(await repo.find(processing.id)).toMatchObject({ status: 'failed' });
-  });
-
-  it('records a success even after a duplicate worker tried to requeue the upload', async () => {
-    // Worker A lost its job lock, worker B re-claimed; A then hit a 5xx and tried to requeue the row
-    // while B was finishing. A's requeue is refused, and B's success lands.
-    const { id } = await repo.create(newUpload());
-    const a = (await repo.claim(id))!;
-    const b = (await repo.claim(id))!;
-    expect(await repo.requeue(a, { refundAttempt: false })).toBe(false);
-    expect(await repo.markSucceeded(b, result)).toBe(true);
-    expect(await repo.find(id)).toMatchObject({ status: 'succeeded', result });
-  });
-
   it('reports an unreachable database as StoreUnavailableError', async () => {
     const nowhere = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nothing' });
     const error = await new KyselyUploadRepository(nowhere).find(newUploadId()).catch((caught: unknown) => caught);
     await nowhere.destroy();
     expect(error).toBeInstanceOf(StoreUnavailableError);
-  });
-
-  it('lets exactly one of two racing claims-to-final win', async () => {
-    const { id } = await repo.create(newUpload());
-    const run = (await repo.claim(id))!;
-    const outcomes = await Promise.all([
-      repo.markSucceeded(run, result),
-      repo.markFailed(run, { code: 'x', message: 'y' }),
-      repo.markSucceeded(run, result),
-    ]);
-    expect(outcomes.filter(Boolean)).toHaveLength(1);
   });
 
   it('enforces its named constraints', async () => {
@@ -156,50 +42,6 @@ describe('KyselyUploadRepository', () => {
     const upload = newUpload();
     await repo.create(upload);
     await expect(repo.create(upload)).rejects.toThrow(/upload_pkey/);
-  });
-
-  it('keeps metadata keys exactly as given (no camelCasing inside JSON)', async () => {
-    const created = await repo.create({ ...newUpload(), metadata: { camera_model: 'X100', 'focal-length': 23, isRaw: false } });
-    expect((await repo.find(created.id))?.metadata).toEqual({ camera_model: 'X100', 'focal-length': 23, isRaw: false });
-  });
-
-  it('stores a URL upload without bytes until a worker records what it fetched', async () => {
-    const id = newUploadId();
-    await repo.create({ id, tenantId: 'default', filename: 'a.jpg', publicId: id, tags: [], sourceUrl: 'https://example.com/a.jpg' });
-    expect(await repo.find(id)).toMatchObject({ sourceUrl: 'https://example.com/a.jpg', bytes: null, sha256: null, contentType: null, storageKey: null });
-    const fetched = { bytes: 10, contentType: 'image/jpeg', sha256: 'f'.repeat(64), storageKey: '3f1c1c7e-0000-4000-8000-00000000000f' };
-    // Only a claimed (processing) upload can record its bytes.
-    expect(await repo.recordFetched({ id, claimToken: '00000000-0000-4000-8000-000000000000' }, fetched)).toBe(false);
-    const run = (await repo.claim(id))!;
-    expect(await repo.recordFetched(run, fetched)).toBe(true);
-    expect(await repo.find(id)).toMatchObject(fetched);
-  });
-
-  it('retries only failed uploads, with fresh attempts, and deletes only finished ones', async () => {
-    const { id } = await repo.create(newUpload());
-    expect(await repo.markRetrying(id)).toBe(false);
-    expect(await repo.markDeleted(id)).toBe(false);
-    await repo.claim(id);
-    await repo.markFailed((await repo.claim(id))!, { code: 'reclaims_exhausted', message: 'gave up' });
-    expect(await repo.markRetrying(id)).toBe(true);
-    expect(await repo.find(id)).toMatchObject({ status: 'queued', attempts: 0, reclaimCount: 0, retryCount: 1, error: null, completedAt: null, enqueuedAt: null });
-    await repo.markSucceeded((await repo.claim(id))!, result);
-    expect(await repo.markDeleted(id)).toBe(true);
-    const deleted = await repo.find(id);
-    expect(deleted).toMatchObject({ status: 'deleted', result });
-    // Repeating keeps the first deletion time.
-    expect(await repo.markDeleted(id)).toBe(true);
-    expect((await repo.find(id))?.deletedAt).toEqual(deleted?.deletedAt);
-  });
-
-  it('cancels a running upload only when asked to, and never a final one', async () => {
-    const { id } = await repo.create(newUpload());
-    const run = (await repo.claim(id))!;
-    expect(await repo.markCancelled(id, { from: ['queued'] })).toBe(false);
-    expect(await repo.markCancelled(id, { from: ['processing'] })).toBe(true);
-    expect(await repo.saveChunkProgress(run, { sessionId: 's', offset: 5 })).toBe(false);
-    expect(await repo.markSucceeded(run, result)).toBe(false);
-    expect(await repo.markCancelled(id)).toBe(false);
   });
 });
 
@@ -276,15 +118,6 @@ describe('the unfinished-uploads cap', () => {
     expect(await repo.countUnfinished(tenantId)).toBe(40);
   });
 
-  it('frees a place when an upload finishes, and leaves other tenants alone', async () => {
-    const tenantId = await tenant();
-    const first = await repo.create(newUpload({ tenantId }), { maxUnfinished: 1 });
-    await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
-    await expect(repo.create(newUpload({ tenantId: await tenant() }), { maxUnfinished: 1 })).resolves.toMatchObject({ status: 'queued' });
-    await repo.markSucceeded((await repo.claim(first.id))!, result);
-    await expect(repo.create(newUpload({ tenantId }), { maxUnfinished: 1 })).resolves.toMatchObject({ status: 'queued' });
-  });
-
   it('answers a replayed Idempotency-Key with the original upload, not the cap', async () => {
     const tenantId = await tenant();
     const idempotency = { key: 'same', fingerprint: 'f1' };
@@ -295,24 +128,5 @@ describe('the unfinished-uploads cap', () => {
     // A new key at the cap is refused, and records no key.
     await expect(repo.create(newUpload({ tenantId }), { idempotency: { key: 'other', fingerprint: 'f2' }, maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
     expect(await db.selectFrom('idempotencyKey').select('key').where('tenantId', '=', tenantId).execute()).toEqual([{ key: 'same' }]);
-  });
-
-  it('refuses a retry that would pass the cap, and counts simultaneous retries atomically', async () => {
-    const tenantId = await tenant();
-    const failed: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const { id } = await repo.create(newUpload({ tenantId }));
-      await repo.failUnfinished(id, { code: 'attempts_exhausted', message: 'x' });
-      failed.push(id);
-    }
-    const outcomes = await Promise.allSettled(failed.map((id) => repo.markRetrying(id, { maxUnfinished: 2 })));
-    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value)).toHaveLength(2);
-    expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyUnfinishedUploadsError)).toHaveLength(4);
-    expect(await repo.countUnfinished(tenantId)).toBe(2);
-    const refused = await db.selectFrom('upload').select(['status', 'retryCount']).where('tenantId', '=', tenantId).where('status', '=', 'failed').execute();
-    expect(refused).toEqual(Array.from({ length: 4 }, () => ({ status: 'failed', retryCount: 0 })));
-    // Not failed is still "not retried", not "over the cap".
-    const [queued] = await db.selectFrom('upload').select('id').where('tenantId', '=', tenantId).where('status', '=', 'queued').execute();
-    expect(await repo.markRetrying(queued!.id, { maxUnfinished: 2 })).toBe(false);
   });
 });

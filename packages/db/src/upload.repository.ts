@@ -1,4 +1,4 @@
-import { IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { FINAL_STATUSES, IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { unlessUnavailable } from './connection-errors.js';
 import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
@@ -205,7 +205,7 @@ export class KyselyUploadRepository implements UploadRepository {
     });
   }
 
-  markRetrying(id: string, options: { maxUnfinished?: number | undefined } = {}): Promise<boolean> {
+  reopenForRetry(id: string, options: { maxUnfinished?: number | undefined } = {}): Promise<boolean> {
     const maxUnfinished = options.maxUnfinished ?? 0;
     return unlessUnavailable(async () => {
       if (maxUnfinished <= 0) return retry(this.db);
@@ -251,7 +251,7 @@ export class KyselyUploadRepository implements UploadRepository {
         // Keeps the first deletion time when repeated.
         .set({ status: 'deleted', deletedAt: sql`coalesce(deleted_at, now())`, updatedAt: sql`now()` })
         .where('id', '=', id)
-        .where('status', 'in', ['succeeded', 'failed', 'cancelled', 'deleted'])
+        .where('status', 'in', FINAL_STATUSES)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -259,6 +259,7 @@ export class KyselyUploadRepository implements UploadRepository {
 
   otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
     return unlessUnavailable(async () => {
+      // core's holdsAssetAgainst, in SQL.
       const row = await this.db
         .selectFrom('upload')
         .select('id')
@@ -336,6 +337,7 @@ export class KyselyUploadRepository implements UploadRepository {
     return unlessUnavailable(async () => {
       if (keys.length === 0) return new Set<string>();
       const { keepFailedSince } = options;
+      // core's needsStoredBytes, in SQL.
       const rows = await this.db
         .selectFrom('upload')
         .select('storageKey')

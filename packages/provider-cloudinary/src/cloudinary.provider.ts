@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { RetryableProviderError, type EagerPreset, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
+import { RetryableProviderError, type EagerPreset, type ProviderLimits, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
 import type { UploadApiOptions } from 'cloudinary';
 import { DEFAULT_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunk-plan.js';
 import { classifyCloudinaryError } from './classify-error.js';
@@ -27,6 +27,19 @@ function toContext(metadata: UploadMetadata): string {
 /** Cloudinary refuses single requests above this size; bigger files must be chunked. */
 const DEFAULT_CHUNK_THRESHOLD_BYTES = 100 * 1000 * 1000;
 
+/** Longest public id Cloudinary accepts, folders included. */
+export const CLOUDINARY_MAX_PUBLIC_ID_LENGTH = 255;
+
+/** Cloudinary's resource types (the path segment of its Upload API); `auto` lets it decide from the bytes. */
+export const CLOUDINARY_RESOURCE_TYPES = ['image', 'video', 'raw', 'auto'] as const;
+
+/**
+ * What Cloudinary accepts whatever the configuration (an instance's `limits` add its chunking), for
+ * a process that checks requests against the provider without holding one (the API without
+ * CLOUDINARY_URL).
+ */
+export const CLOUDINARY_LIMITS: ProviderLimits = Object.freeze({ maxPublicIdLength: CLOUDINARY_MAX_PUBLIC_ID_LENGTH, resourceTypes: CLOUDINARY_RESOURCE_TYPES });
+
 /** How {@link CloudinaryProvider.create} is configured. */
 export interface CloudinaryProviderOptions {
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`. */
@@ -49,13 +62,23 @@ export interface CloudinaryProviderOptions {
  */
 export class CloudinaryProvider implements UploadProvider {
   readonly name = 'cloudinary';
+  /**
+   * No `maxFileBytes`: Cloudinary's depends on the account's plan and the resource type, and it
+   * answers a file above it with a 400, which fails the upload as `provider_rejected`.
+   */
+  readonly limits: ProviderLimits;
 
   private constructor(
     private readonly sdk: CloudinaryV2,
     private readonly credentials: CloudinaryCredentials,
     private readonly chunking: { thresholdBytes: number; chunkSizeBytes: number; retry: ChunkRetryPolicy },
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.limits = Object.freeze({
+      ...CLOUDINARY_LIMITS,
+      chunking: { thresholdBytes: chunking.thresholdBytes, chunkBytes: chunking.chunkSizeBytes },
+    });
+  }
 
 
   /** Validates the options and loads the SDK (see {@link loadCloudinarySdk} for why it is loaded late). */
@@ -130,7 +153,7 @@ export class CloudinaryProvider implements UploadProvider {
       overwrite: true,
       unique_filename: false,
       use_filename: false,
-      resource_type: request.resourceType ?? 'auto',
+      resource_type: (request.resourceType ?? 'auto') as UploadApiOptions['resource_type'],
       tags: request.tags,
       ...(request.metadata ? { context: toContext(request.metadata) } : {}),
       ...(request.eager?.length ? { eager: request.eager.map((preset) => EAGER_TRANSFORMATIONS[preset]).join('|') } : {}),

@@ -1,6 +1,7 @@
 import { QueueUnavailableError, type EnqueueOptions, type JobQueue, type JobState, type Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
+import { bullPriority } from './priority.js';
 import { isRedisConnectionError, type Redis } from './redis.js';
 
 export interface BullJobQueueOptions {
@@ -36,7 +37,7 @@ export class BullJobQueue implements JobQueue {
    * later; that is harmless, because a job for an upload that is not queued does nothing.
    */
   async enqueueUpload(uploadId: string, options: EnqueueOptions = {}): Promise<void> {
-    await this.bounded('accept the job', this.add(uploadId, options.priority ?? 1, options.tenantId));
+    await this.bounded('accept the job', this.add(uploadId, options.priority, options.tenantId));
   }
 
   /**
@@ -60,15 +61,14 @@ export class BullJobQueue implements JobQueue {
     }
   }
 
-  private async add(uploadId: string, priority: number, tenantId: string | undefined): Promise<void> {
+  private async add(uploadId: string, priority: number | undefined, tenantId: string | undefined): Promise<void> {
     await this.queue.add(
       'upload',
       tenantId === undefined ? { uploadId } : { uploadId, tenantId },
       {
         jobId: uploadId,
-        // See fairPriority. Priority 1 (a tenant's only unfinished upload) goes in BullMQ's plain wait
-        // list, which is served before every prioritized job and needs no priority bookkeeping.
-        ...(priority > 1 ? { priority } : {}),
+        // See fairPriority.
+        ...bullPriority(priority),
         attempts: this.options.attempts,
         backoff: { type: JITTER_BACKOFF },
         removeOnComplete: { age: this.options.keepCompletedSeconds ?? 86_400 },

@@ -1,6 +1,7 @@
 import type { JobState, Logger, WebhookJobQueue } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE, type JobRegistry } from './jobs.js';
+import { bullPriority } from './priority.js';
 import type { Redis } from './redis.js';
 
 type DeliverJob = JobRegistry['deliver'];
@@ -28,7 +29,6 @@ export class BullWebhookQueue implements WebhookJobQueue {
 
   /** @throws when Redis does not take the job within `enqueueTimeoutMs`. */
   async enqueueDelivery(deliveryId: string, options: { priority?: number | undefined } = {}): Promise<void> {
-    const priority = options.priority ?? 1;
     const timeoutMs = this.options.enqueueTimeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -41,8 +41,8 @@ export class BullWebhookQueue implements WebhookJobQueue {
           { deliveryId },
           {
             jobId: deliveryId,
-            // Fair share (deliveryPriorities); 1 goes in the plain wait list, served before all prioritized jobs.
-            ...(priority > 1 ? { priority } : {}),
+            // Fair share (deliveryPriorities).
+            ...bullPriority(options.priority),
             attempts: this.options.attempts,
             backoff: { type: WEBHOOK_BACKOFF },
             removeOnComplete: { age: 86_400 },

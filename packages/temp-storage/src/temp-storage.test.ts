@@ -2,10 +2,9 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { describeTempStorage } from '@hoist/core/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalTempStorage } from './local-temp-storage.js';
-import { MemoryTempStorage } from './memory-temp-storage.js';
-import { describeTempStorage } from './temp-storage.conformance.js';
 
 const dirs: string[] = [];
 async function freshDir(): Promise<string> {
@@ -18,7 +17,6 @@ afterAll(async () => {
 });
 
 describeTempStorage('LocalTempStorage', async () => new LocalTempStorage({ directory: await freshDir() }).init());
-describeTempStorage('MemoryTempStorage', () => Promise.resolve(new MemoryTempStorage()));
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

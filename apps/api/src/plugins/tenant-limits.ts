@@ -42,7 +42,7 @@ export const tenantLimitsPlugin = fp<TenantLimitsOptions>(
     }
     if (options.maxUnfinishedUploads > 0) {
       // Only a fast refusal before the body is read: the cap itself is enforced per file where the
-      // row is created (UploadRepository.create / markRetrying), which concurrent requests cannot race.
+      // row is created (UploadRepository.create / reopenForRetry), which concurrent requests cannot race.
       app.addHook('preHandler', async (request) => {
         // New uploads, and failed ones sent back to the queue: both add to the tenant's backlog.
         if (request.method !== 'POST' || (request.routeOptions.url !== '/v1/uploads' && request.routeOptions.url !== '/v1/uploads/:id/retry')) return;

@@ -9,7 +9,8 @@ import type { WebhookRepository } from './webhook.repository.js';
 export interface WebhookJobQueue {
   /**
    * Enqueues one delivery. Idempotent: the job id is the delivery id.
-   * `priority`: lower runs first (1, the default, is the highest); see {@link deliveryPriorities}.
+   * `priority`: a rank as for uploads (EnqueueOptions.priority: lower runs first, 1, the default, is
+   * the highest; unbounded, the adapter maps it into its range); see {@link deliveryPriorities}.
    */
   enqueueDelivery(deliveryId: string, options?: { priority?: number | undefined }): Promise<void>;
   deliveryJobState(deliveryId: string): Promise<JobState>;

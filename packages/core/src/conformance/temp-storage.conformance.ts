@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { TempObjectMissingError, type TempStorage } from '@hoist/core';
+import { TempObjectMissingError } from '../errors.js';
+import type { TempStorage } from '../temp-storage.js';
 import { describe, expect, it } from 'vitest';
 
 async function readAll(stream: Readable): Promise<Buffer> {

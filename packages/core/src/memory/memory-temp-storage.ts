@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
+import { TempObjectMissingError } from '../errors.js';
+import type { ByteRange, StoredObject, TempStorage } from '../temp-storage.js';
 
-/** TempStorage in memory, for unit tests. Same contract as the local adapter. */
+/** TempStorage in memory, for unit tests: passes the same conformance suite as LocalTempStorage (packages/temp-storage). */
 export class MemoryTempStorage implements TempStorage {
   readonly objects = new Map<string, Buffer>();
   private readonly writtenAt = new Map<string, Date>();

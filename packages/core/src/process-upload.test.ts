@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentProviderError, RateLimitedError, RetryableProviderError } from './errors.js';
+import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
+import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
+import { processUpload, type ProcessUploadDeps } from './process-upload.js';
+import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
+import type { ProviderUploadRequest } from './upload-provider.js';
+
+// One run of one upload, on the in-memory adapters: what a client sees afterwards (status,
+// attempts, error) and what is left behind (temp bytes, the provider's asset).
+
+function deps(world: MemoryWorld, extra: Partial<ProcessUploadDeps> = {}): ProcessUploadDeps {
+  return { uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger, ...extra };
+}
+
+const run = (world: MemoryWorld, uploadId: string, options: { isFinalAttempt?: boolean; extra?: Partial<ProcessUploadDeps> } = {}) =>
+  processUpload(deps(world, options.extra), { uploadId, isFinalAttempt: options.isFinalAttempt ?? false });
+
+describe('processUpload', () => {
+  it('stores the bytes at the upload’s public id, records success and frees the temp bytes', async () => {
+    const world = memoryWorld();
+    const body = Buffer.from('a picture');
+    const upload = await world.accept({ body });
+    expect(await run(world, upload.id)).toEqual({ kind: 'succeeded' });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 1, error: null, result: { publicId: upload.publicId, bytes: body.length } });
+    expect(world.provider.assets.get(upload.publicId)?.equals(body)).toBe(true);
+    expect(await world.hasBytes(upload)).toBe(false);
+  });
+
+  it('puts the upload back, attempt spent and bytes kept, when the provider fails transiently; the next attempt succeeds', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    world.provider.failNext(new RetryableProviderError('HTTP 503', { status: 503 }));
+    await expect(run(world, upload.id)).rejects.toBeInstanceOf(RetryableProviderError);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 1, error: null });
+    expect(await world.hasBytes(upload)).toBe(true);
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+    await run(world, upload.id);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('fails with attempts_exhausted on the last attempt, keeping the bytes for a retry unless retention is off', async () => {
+    const world = memoryWorld();
+    const kept = await world.accept();
+    const dropped = await world.accept();
+    world.provider.failNext(new RetryableProviderError('HTTP 503', { status: 503 }), new RetryableProviderError('HTTP 503', { status: 503 }));
+    expect(await run(world, kept.id, { isFinalAttempt: true })).toMatchObject({ kind: 'failed', failure: { code: ATTEMPTS_EXHAUSTED } });
+    expect(await run(world, dropped.id, { isFinalAttempt: true, extra: { retainFailedBytes: false } })).toMatchObject({ kind: 'failed' });
+    expect(await world.current(kept.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: ATTEMPTS_EXHAUSTED, message: 'Gave up after the last attempt: HTTP 503' } });
+    expect(await world.hasBytes(kept)).toBe(true);
+    expect(await world.hasBytes(dropped)).toBe(false);
+  });
+
+  it('fails at once when the provider refuses the file, and frees its bytes', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    world.provider.failNext(new PermanentProviderError('Invalid image file', { status: 400 }));
+    expect(await run(world, upload.id)).toMatchObject({ kind: 'failed', failure: { code: 'provider_rejected' } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'provider_rejected', message: 'Invalid image file' } });
+    expect(await world.hasBytes(upload)).toBe(false);
+  });
+
+  it('gives the attempt back when the provider rate-limits the call', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    world.provider.failNext(new RateLimitedError('420', { status: 420 }));
+    await expect(run(world, upload.id)).rejects.toBeInstanceOf(RateLimitedError);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(await world.hasBytes(upload)).toBe(true);
+  });
+
+  it('fails with temp_file_missing when the bytes are gone', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    await world.storage.delete(upload.storageKey!);
+    expect(await run(world, upload.id)).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_missing' } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_missing' } });
+  });
+
+  it('does nothing for a job whose upload is already final or unknown (a duplicate or late job)', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    await run(world, upload.id);
+    const done = await world.current(upload.id);
+    world.provider.assets.set(upload.publicId, Buffer.from('what the first run stored'));
+    expect(await run(world, upload.id)).toEqual({ kind: 'skipped' });
+    expect(await world.current(upload.id)).toEqual(done);
+    expect(world.provider.assets.get(upload.publicId)?.toString()).toBe('what the first run stored');
+    expect(await run(world, '0190a0a0-0000-7000-8000-000000000000')).toEqual({ kind: 'skipped' });
+  });
+
+  it('stops between chunks once the upload is cancelled: no asset, no bytes', async () => {
+    const world = memoryWorld({ provider: { limits: { ...MEMORY_PROVIDER_LIMITS, chunking: { thresholdBytes: 10, chunkBytes: 10 } } } });
+    const upload = await world.accept({ body: Buffer.alloc(45, 1) });
+    let chunks = 0;
+    const provider = {
+      name: world.provider.name,
+      limits: world.provider.limits,
+      destroy: world.provider.destroy.bind(world.provider),
+      upload: async (request: ProviderUploadRequest) => {
+        // The client cancels while the first chunk is on its way.
+        await world.uploads.markCancelled(request.uploadId);
+        return world.provider.upload({ ...request, open: (range) => ((chunks += 1), request.open(range)) });
+      },
+    };
+    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(chunks).toBe(1);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+    expect(await world.hasBytes(upload)).toBe(false);
+  });
+
+  it('removes the asset it stored when the upload was cancelled during the provider call', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    const provider = {
+      name: world.provider.name,
+      limits: world.provider.limits,
+      destroy: world.provider.destroy.bind(world.provider),
+      upload: async (request: ProviderUploadRequest) => {
+        const result = await world.provider.upload(request);
+        await world.uploads.markCancelled(request.uploadId);
+        return result;
+      },
+    };
+    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+    expect(await world.hasBytes(upload)).toBe(false);
+  });
+
+  it('records nothing when another run took the upload over meanwhile, and leaves it the bytes', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    const provider = {
+      name: world.provider.name,
+      limits: world.provider.limits,
+      destroy: world.provider.destroy.bind(world.provider),
+      upload: async (request: ProviderUploadRequest) => {
+        // This worker's job lock lapsed: the queue handed the job to another, whose claim fences this run out.
+        await world.uploads.claim(request.uploadId);
+        return world.provider.upload(request);
+      },
+    };
+    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1 });
+    expect(await world.hasBytes(upload)).toBe(true);
+    // The asset is at the same public id, so it is the new run's too: nothing undone.
+    expect(world.provider.assets.has(upload.publicId)).toBe(true);
+  });
+
+  it('fails with reclaims_exhausted, bytes kept, once workers died running it more than maxReclaims times', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    // Three workers claimed it and died without recording anything.
+    for (let i = 0; i < 3; i++) await world.uploads.claim(upload.id);
+    expect(await run(world, upload.id, { extra: { maxReclaims: 2 } })).toMatchObject({ kind: 'failed', failure: { code: RECLAIMS_EXHAUSTED } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'failed', attempts: 1, reclaimCount: 3, error: { code: RECLAIMS_EXHAUSTED } });
+    expect(await world.hasBytes(upload)).toBe(true);
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+  });
+});
