@@ -1,32 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { inject } from 'vitest';
-import { withDatabase } from './services.js';
+import { createDatabase, type OwnDatabase } from './databases.js';
+import { deleteKeys } from './redis-keys.js';
 
 /** A database of this test file's own, cloned from the run's migrated template. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = inject('adminDatabaseUrl');
+export async function createTestDatabase(): Promise<OwnDatabase> {
   const name = `${inject('runId')}_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(inject('templateDatabase'))}`);
-  } finally {
-    await client.end();
-  }
-  return {
-    url: withDatabase(admin, name),
-    drop: async () => {
-      const dropper = new pg.Client({ connectionString: admin });
-      await dropper.connect();
-      try {
-        await dropper.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
+  return createDatabase(inject('adminDatabaseUrl'), name, { template: inject('templateDatabase') });
 }
 
 /** A BullMQ key prefix of this test's own, and a function that deletes every key under it. */
@@ -37,17 +17,7 @@ export function createQueuePrefix(): { prefix: string; redisUrl: string; clear: 
     prefix,
     redisUrl,
     clear: async () => {
-      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
+      await deleteKeys(redisUrl, `${prefix}:*`);
     },
   };
 }
