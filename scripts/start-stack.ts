@@ -81,7 +81,7 @@ function start(name: string, script: string, extraEnv: Record<string, string>, {
   const pretty = prettify ? prettyFactory({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', colorize: Boolean(process.stdout.isTTY) }) : undefined;
   const child = new TestProcess(name, script, { ...env, ...extraEnv }, {
     keepLines: 50,
-    onLine: (line) => process.stdout.write(pretty && line.startsWith('{') ? pretty(line) : `${line}\n`),
+    onLine: (line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(pretty && line.startsWith('{') ? pretty(line) : `${line}\n`),
   });
   void child.exited.then(({ code, signal }) => {
     if (!stopping) {

@@ -38,14 +38,25 @@ export function rgbHeader(width: number, height: number): Buffer {
 }
 
 /**
- * A valid RGB PNG of the given size; `seed` varies the pixels so files differ. `text` adds a tEXt
- * comment, which makes any number of files distinct (the drills post hundreds, each with its own MD5).
+ * A valid RGB PNG of the given size; `seed` varies the pixels so files differ. `noisy` makes the
+ * pixel data incompressible, for files big enough to need several chunks; `text` adds a tEXt comment,
+ * which makes any number of files distinct (the drills post hundreds, each with its own MD5).
  */
-export function makePng(width: number, height: number, seed = 0, options: { text?: string } = {}): Buffer {
+export function makePng(width: number, height: number, seed = 0, options: { noisy?: boolean; text?: string } = {}): Buffer {
   const rows: Buffer[] = [];
+  let state = (seed * 2654435761) >>> 0 || 1;
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width * 3; x++) row[1 + x] = (x * 7 + y * 13 + seed) & 0xff;
+    for (let x = 0; x < width * 3; x++) {
+      if (options.noisy) {
+        // xorshift32: cheap bytes deflate cannot shrink
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        state >>>= 0;
+      }
+      row[1 + x] = options.noisy ? state & 0xff : (x * 7 + y * 13 + seed) & 0xff;
+    }
     rows.push(row);
   }
   return Buffer.concat([

@@ -32,8 +32,8 @@ export interface ProcessOptions {
   logFile?: string;
   /** Keep only the last this many lines in `output` (default: all of them). */
   keepLines?: number;
-  /** Called with every line of output as it arrives (e.g. to echo it). */
-  onLine?: (line: string) => void;
+  /** Called with every line of output as it arrives, and which stream it came on (e.g. to echo it). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** Children still running, so a script's exit hook can SIGKILL whatever it started. */
@@ -100,24 +100,27 @@ export class TestProcess {
     );
     this.child.once('error', (error) => {
       live.delete(this.child);
-      this.line(`[spawn error] ${error.message}`);
+      this.line(`[spawn error] ${error.message}`, 'stderr');
     });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
+    for (const [name, stream] of [
+      ['stdout', this.child.stdout],
+      ['stderr', this.child.stderr],
+    ] as const) {
       let partial = '';
       stream?.setEncoding('utf8');
       stream?.on('data', (text: string) => {
         this.log?.write(text);
         const lines = (partial + text).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) if (line) this.line(line);
+        for (const line of lines) if (line) this.line(line, name);
       });
     }
   }
 
-  private line(line: string): void {
+  private line(line: string, stream: 'stdout' | 'stderr'): void {
     this.output.push(line);
     if (this.options.keepLines !== undefined && this.output.length > this.options.keepLines) this.output.shift();
-    this.options.onLine?.(line);
+    this.options.onLine?.(line, stream);
     for (const waiter of this.waiters) if (waiter.pattern.test(line)) waiter.resolve(line);
   }
 
