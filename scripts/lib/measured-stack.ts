@@ -1,8 +1,7 @@
 // The stack a drill or benchmark measures: test/support's Stack on a migrated database and a queue
 // prefix of its own (or a private redis-server), every piece registered with the script's cleanup,
 // plus a monitoring connection straight to Postgres (never through the proxy) to watch progress.
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { StatsSnapshot } from '@hoist/emulator';
@@ -54,6 +53,8 @@ async function getJson<T>(url: string, timeoutMs = 10_000): Promise<{ status: nu
 export class MeasuredStack {
   readonly databaseName: string;
   readonly pool: pg.Pool;
+  /** Closes the pool, stops the processes and removes what the stack created; set by `start()`. */
+  private release: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     readonly stack: Stack,
@@ -105,8 +106,6 @@ export class MeasuredStack {
     };
     return measured;
   }
-
-  private release: () => Promise<void> = () => Promise.resolve();
 
   /** Stops the processes and removes the database, keys and dirs (now rather than at the script's end). */
   stop(): Promise<void> {

@@ -89,18 +89,21 @@ export class TestProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(this.child);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
-        live.delete(this.child);
-        this.exitInfo = { code, signal };
-        for (const waiter of this.waiters) waiter.reject(new Error(`${name} exited (code ${code}, signal ${signal}) before printing ${waiter.pattern}:\n${this.tail()}`));
-        this.waiters.clear();
-        resolve(this.exitInfo);
-      }),
-    );
-    this.child.once('error', (error) => {
+    let settle: (exit: ExitInfo) => void = () => undefined;
+    this.exited = new Promise((resolve) => (settle = resolve));
+    const finish = (exit: ExitInfo) => {
+      if (this.exitInfo) return;
       live.delete(this.child);
+      this.exitInfo = exit;
+      for (const waiter of this.waiters) waiter.reject(new Error(`${name} exited (code ${exit.code}, signal ${exit.signal}) before printing ${waiter.pattern}:\n${this.tail()}`));
+      this.waiters.clear();
+      settle(exit);
+    };
+    this.child.once('exit', (code, signal) => finish({ code, signal }));
+    this.child.once('error', (error) => {
       this.line(`[spawn error] ${error.message}`, 'stderr');
+      // A program that could not be started never exits: it is over now.
+      if (this.child.pid === undefined) finish({ code: null, signal: null });
     });
     for (const [name, stream] of [
       ['stdout', this.child.stdout],
