@@ -7,10 +7,10 @@
 import { connect } from 'node:net';
 import { loadConfig, type Config, type HoistEnv } from '@hoist/config';
 import { migrateToLatest } from '@hoist/db';
+import { cloudinaryUrlFor, DEFAULTS as EMULATOR_DEFAULTS } from '@hoist/emulator/config';
 import { redactUrl } from '@hoist/logger';
 import { prettyFactory } from 'pino-pretty';
 import { TestProcess } from '../test/support/processes.js';
-import { EMULATOR_CLOUD, EMULATOR_KEY, EMULATOR_SECRET } from '../test/support/stack.js';
 
 const say = (line: string) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\n`);
 function fail(line: string): never {
@@ -107,10 +107,10 @@ process.on('SIGTERM', () => stop(0));
 
 let cloudinaryUrl = config.CLOUDINARY_URL;
 if (!cloudinaryUrl) {
-  const port = process.env.EMULATOR_PORT || '9400';
-  const host = process.env.EMULATOR_HOST || '127.0.0.1';
+  const port = process.env.EMULATOR_PORT || String(EMULATOR_DEFAULTS.port);
+  const host = process.env.EMULATOR_HOST || EMULATOR_DEFAULTS.host;
   start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: port, EMULATOR_HOST: host }, { prettify: true });
-  cloudinaryUrl = `cloudinary://${EMULATOR_KEY}:${EMULATOR_SECRET}@${EMULATOR_CLOUD}?upload_prefix=http://${host}:${port}`;
+  cloudinaryUrl = cloudinaryUrlFor(`http://${host}:${port}`);
   say(`CLOUDINARY_URL is unset: using the local Cloudinary emulator at http://${host}:${port}`);
 } else {
   say(`uploading to Cloudinary via ${redactUrl(cloudinaryUrl)}`);

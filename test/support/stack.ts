@@ -3,16 +3,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HoistEnv } from '@hoist/config';
-import type { EmulatorEnvName, FaultSettings } from '@hoist/emulator';
-import { LISTENING_MESSAGE } from '@hoist/emulator';
+import type { FaultSettings } from '@hoist/emulator';
+import { cloudinaryUrlFor, LISTENING_MESSAGE, type EmulatorEnvName } from '@hoist/emulator/config';
 import { LOG_MESSAGES } from '@hoist/logger';
 import type { OwnDatabase } from './databases.js';
 import { PgProxy } from './pg-proxy.js';
 import { freePort, TestProcess } from './processes.js';
-
-export const EMULATOR_KEY = 'hoist-local-key';
-export const EMULATOR_SECRET = 'hoist-local-secret';
-export const EMULATOR_CLOUD = 'hoist-local';
 
 /** Where a stack keeps its data: a database and a queue prefix of its own, each with its removal. */
 export interface StackResources {
@@ -150,7 +146,6 @@ export class Stack {
       EMULATOR_STORAGE_DIR: emulatorDir,
       ...this.options.emulatorEnv,
     });
-    const cloudinaryUrl = `cloudinary://${EMULATOR_KEY}:${EMULATOR_SECRET}@${EMULATOR_CLOUD}?upload_prefix=${this.emulatorUrl}`;
     this.env = {
       LOG_FORMAT: 'json',
       DATABASE_URL: this.proxy ? this.proxy.urlFor(database.url) : database.url,
@@ -159,7 +154,7 @@ export class Stack {
       AUTH: 'off',
       QUEUE_PREFIX: queue.prefix,
       UPLOAD_TMP_DIR: this.tmpDir,
-      CLOUDINARY_URL: this.options.cloudinaryUrl ? this.options.cloudinaryUrl(this.emulatorUrl) : cloudinaryUrl,
+      CLOUDINARY_URL: this.options.cloudinaryUrl ? this.options.cloudinaryUrl(this.emulatorUrl) : cloudinaryUrlFor(this.emulatorUrl),
       ...this.options.env,
     };
     const api = this.spawn('api', 'apps/api/dist/main.js', { ...this.env, ...this.options.apiEnv, HOST: '127.0.0.1', PORT: String(apiPort) });

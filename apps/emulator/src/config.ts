@@ -81,6 +81,11 @@ export const EMULATOR_ENV_NAMES = [
 ] as const;
 export type EmulatorEnvName = (typeof EMULATOR_ENV_NAMES)[number];
 
+/** The CLOUDINARY_URL that points Hoist at an emulator listening at `url` with these credentials (by default the emulator's own defaults). */
+export function cloudinaryUrlFor(url: string, credentials: Pick<EmulatorConfig, 'apiKey' | 'apiSecret' | 'cloudName'> = DEFAULTS): string {
+  return `cloudinary://${credentials.apiKey}:${credentials.apiSecret}@${credentials.cloudName}?upload_prefix=${url}`;
+}
+
 /** The start of the line the emulator logs once it listens (what scripts and tests wait for). */
 export const LISTENING_MESSAGE = 'emulator listening on';
 
