@@ -16,7 +16,7 @@ const MAY_IMPORT = {
   'packages/remote-fetch': [],
   'packages/runtime': ['packages/core'],
   'packages/db': ['packages/core', 'packages/config', 'packages/logger'],
-  'packages/queue': ['packages/core', 'packages/runtime'],
+  'packages/queue': ['packages/core', 'packages/logger', 'packages/runtime'],
   'packages/temp-storage': ['packages/core'],
   'packages/provider-cloudinary': ['packages/core'],
   'packages/intake': ['packages/core', 'packages/remote-fetch'],

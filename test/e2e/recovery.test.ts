@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { deleteKeys } from '../support/redis-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntilSettled, uploadFile } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
@@ -22,15 +22,7 @@ describe('Redis loses every job mid-run', () => {
     expect(accepted.every((a) => a.status === 202)).toBe(true);
 
     // What FLUSHALL or a failover to an empty replica does to this deployment: every key is gone.
-    const redis = new Redis(stack.env.REDIS_URL!);
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${stack.env.QUEUE_PREFIX}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
+    const deleted = await deleteKeys(stack.env.REDIS_URL!, `${stack.env.QUEUE_PREFIX}:*`);
     expect(deleted).toBeGreaterThan(0);
     await stack.setFaults({ latencyMs: 0 });
 

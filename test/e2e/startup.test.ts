@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDatabase } from '../support/services.js';
+import { withDatabase } from '../support/databases.js';
 import { makePng } from '../support/fixtures.js';
 
 // The processes refuse to start on a bad configuration or an old schema, and say why.

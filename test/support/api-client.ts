@@ -49,3 +49,21 @@ export function pollUntilSettled(apiUrl: string, id: string, timeoutMs = 30_000,
     { timeoutMs, intervalMs: 100, what: `upload ${id} to settle` },
   );
 }
+
+/** POSTs `bytes` as one multipart file; resolves with the status and the body (JSON when it parses), never rejecting on an HTTP error. */
+export async function postUpload(
+  apiUrl: string,
+  bytes: Uint8Array,
+  filename: string,
+  { type = 'image/png', timeoutMs = 30_000 }: { type?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; body: unknown }> {
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type }), filename);
+  const response = await fetch(`${apiUrl}/v1/uploads`, { method: 'POST', body: form, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -15,41 +15,55 @@ export function fixturePath(name: string): string {
   return join(here, '..', 'fixtures', name);
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
+/** The eight bytes every PNG starts with. */
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** One PNG chunk: length, type, data and the CRC of type and data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body));
   return Buffer.concat([length, body, crc]);
 }
 
-/** A valid RGB PNG of the given size; `seed` varies the pixels so files differ. */
-export function makePng(width: number, height: number, seed = 0): Buffer {
+/** The 13 bytes of an IHDR chunk for an 8-bit RGB image (deflate, no filter, no interlace). */
+export function rgbHeader(width: number, height: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8);
+  return header;
+}
+
+/**
+ * A valid RGB PNG of the given size; `seed` varies the pixels so files differ. `noisy` makes the
+ * pixel data incompressible, for files big enough to need several chunks; `text` adds a tEXt comment,
+ * which makes any number of files distinct (the drills post hundreds, each with its own MD5).
+ */
+export function makePng(width: number, height: number, seed = 0, options: { noisy?: boolean; text?: string } = {}): Buffer {
   const rows: Buffer[] = [];
+  let state = (seed * 2654435761) >>> 0 || 1;
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width * 3; x++) row[1 + x] = (x * 7 + y * 13 + seed) & 0xff;
+    for (let x = 0; x < width * 3; x++) {
+      if (options.noisy) {
+        // xorshift32: cheap bytes deflate cannot shrink
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        state >>>= 0;
+      }
+      row[1 + x] = options.noisy ? state & 0xff : (x * 7 + y * 13 + seed) & 0xff;
+    }
     rows.push(row);
   }
   return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
+    PNG_SIGNATURE,
+    pngChunk('IHDR', rgbHeader(width, height)),
+    ...(options.text === undefined ? [] : [pngChunk('tEXt', Buffer.from(`Comment\0${options.text}`, 'latin1'))]),
+    pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }

@@ -3,7 +3,9 @@ import { migrateToLatest } from '@hoist/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startTestServices, withDatabase } from './services.js';
+import { withDatabase } from './databases.js';
+import { deleteKeys } from './redis-keys.js';
+import { startTestServices } from './services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await dropRunDatabases(adminDatabaseUrl, runId);
-    await deleteRunKeys(services.redisUrl, runId);
+    await deleteKeys(services.redisUrl, `${runId}*`);
     await services.stop();
   };
 }
@@ -76,19 +78,5 @@ async function dropRunDatabases(adminUrl: string, runId: string): Promise<void> 
     for (const { datname } of rows) await client.query(`drop database if exists ${pg.escapeIdentifier(datname)} with (force)`);
   } finally {
     await client.end();
-  }
-}
-
-async function deleteRunKeys(redisUrl: string, runId: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${runId}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

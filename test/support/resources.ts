@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { inject, type ProvidedContext } from 'vitest';
-import { withDatabase } from './services.js';
+import { createDatabase, dropDatabase, withDatabase, type OwnDatabase } from './databases.js';
+import { deleteKeys } from './redis-keys.js';
 
 /**
  * What the integration project's global setup provides. Anywhere else (a unit test) it is missing,
@@ -21,24 +20,17 @@ export function testDatabase(): { url: string; create: () => Promise<void>; drop
   const admin = provided('adminDatabaseUrl');
   const name = `${provided('runId')}_${randomBytes(4).toString('hex')}`;
   const template = provided('templateDatabase');
-  const run = async (statement: string) => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
   return {
     url: withDatabase(admin, name),
-    create: () => run(`create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(template)}`),
-    drop: () => run(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`),
+    create: async () => {
+      await createDatabase(admin, name, { template });
+    },
+    drop: () => dropDatabase(admin, name),
   };
 }
 
 /** A database of this test's own, created now (see `useTestDatabase()` for one per file). */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(): Promise<OwnDatabase> {
   const database = testDatabase();
   await database.create();
   return { url: database.url, drop: database.drop };
@@ -52,17 +44,7 @@ export function createQueuePrefix(): { prefix: string; redisUrl: string; clear: 
     prefix,
     redisUrl,
     clear: async () => {
-      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
+      await deleteKeys(redisUrl, `${prefix}:*`);
     },
   };
 }

@@ -52,10 +52,3 @@ export async function startTestServices(): Promise<TestServices> {
     stop: () => Promise.resolve(),
   };
 }
-
-/** The same server as `url`, database `name`. */
-export function withDatabase(url: string, name: string): string {
-  const next = new URL(url);
-  next.pathname = `/${name}`;
-  return next.toString();
-}

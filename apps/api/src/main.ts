@@ -1,6 +1,6 @@
 import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
-import { createLogger } from '@hoist/logger';
+import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents } from '@hoist/queue';
@@ -84,5 +84,5 @@ runMain('api', logger, async () => {
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
-  logger.info({ tmpDir: config.UPLOAD_TMP_DIR, maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix: config.QUEUE_PREFIX }, 'api ready');
+  logger.info({ tmpDir: config.UPLOAD_TMP_DIR, maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix: config.QUEUE_PREFIX }, LOG_MESSAGES.apiReady);
 });

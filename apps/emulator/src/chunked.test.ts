@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLOUD, download, loadSdk, startEmulator, uploadLarge } from './test-support/harness.js';
 import type { RunningEmulator, Sdk } from './test-support/harness.js';
-import { makePng } from './test-support/png.js';
+import { makePng } from '../../../test/support/fixtures.js';
 
 let sdk: Sdk;
 let emulator: RunningEmulator;
@@ -33,7 +33,7 @@ async function stats(): Promise<{ requests: number; uploads: number; byStatus: R
 
 describe('upload_large with the real SDK', () => {
   it('sends several chunks and the assembled asset serves identical bytes', async () => {
-    const png = makePng(160, 120, 3, true); // ~58 KB of incompressible pixels
+    const png = makePng(160, 120, 3, { noisy: true }); // ~58 KB of incompressible pixels
     const path = join(workDir, 'noisy.png');
     await writeFile(path, png);
     const chunkSize = 16 * 1024;
@@ -58,7 +58,7 @@ describe('upload_large with the real SDK', () => {
 
   it('reports a failed chunk to the caller and stores nothing', async () => {
     const path = join(workDir, 'fail.png');
-    await writeFile(path, makePng(100, 100, 4, true));
+    await writeFile(path, makePng(100, 100, 4, { noisy: true }));
     await emulator.setFaults({ script: [{ kind: 'error', status: 500, count: 1 }] });
     const attempt = uploadLarge(sdk, path, emulator.options({ resource_type: 'image', public_id: 'fail', chunk_size: 10_000 }));
     await expect(attempt).rejects.toMatchObject({ http_code: 500 });
@@ -83,7 +83,7 @@ describe('chunk protocol', () => {
   }
 
   it('treats a resent range as a no-op and survives a failed final chunk', async () => {
-    const png = makePng(80, 60, 5, true);
+    const png = makePng(80, 60, 5, { noisy: true });
     const [a, b] = [Math.floor(png.length / 3), Math.floor((2 * png.length) / 3)];
 
     expect(await sendChunk(png, 0, a - 1, -1)).toEqual({ status: 200, body: { done: false, bytes_received: a } });

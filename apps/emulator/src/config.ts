@@ -65,12 +65,36 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function read(env: Env, name: string): string | undefined {
+/** Every environment variable the emulator reads (a typo in a reader, or in a script that sets them, fails to compile). */
+export const EMULATOR_ENV_NAMES = [
+  'EMULATOR_HOST',
+  'EMULATOR_PORT',
+  'EMULATOR_STORAGE_DIR',
+  'EMULATOR_CLOUD_NAME',
+  'EMULATOR_API_KEY',
+  'EMULATOR_API_SECRET',
+  'EMULATOR_PUBLIC_URL',
+  'EMULATOR_LATENCY_MS',
+  'EMULATOR_RATE_LIMIT_PER_SECOND',
+  'EMULATOR_RATE_LIMIT_STYLE',
+  'LOG_LEVEL',
+] as const;
+export type EmulatorEnvName = (typeof EMULATOR_ENV_NAMES)[number];
+
+/** The CLOUDINARY_URL that points Hoist at an emulator listening at `url` with these credentials (by default the emulator's own defaults). */
+export function cloudinaryUrlFor(url: string, credentials: Pick<EmulatorConfig, 'apiKey' | 'apiSecret' | 'cloudName'> = DEFAULTS): string {
+  return `cloudinary://${credentials.apiKey}:${credentials.apiSecret}@${credentials.cloudName}?upload_prefix=${url}`;
+}
+
+/** The start of the line the emulator logs once it listens (what scripts and tests wait for). */
+export const LISTENING_MESSAGE = 'emulator listening on';
+
+function read(env: Env, name: EmulatorEnvName): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+function integer(env: Env, name: EmulatorEnvName, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -80,7 +104,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function positiveNumberOrNull(env: Env, name: string): number | null {
+function positiveNumberOrNull(env: Env, name: EmulatorEnvName): number | null {
   const raw = read(env, name);
   if (raw === undefined) return null;
   const value = Number(raw);
@@ -90,7 +114,7 @@ function positiveNumberOrNull(env: Env, name: string): number | null {
   return value;
 }
 
-function httpUrl(env: Env, name: string): string | undefined {
+function httpUrl(env: Env, name: EmulatorEnvName): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
   let url: URL;
@@ -105,7 +129,7 @@ function httpUrl(env: Env, name: string): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
-function token(env: Env, name: string, fallback: string, pattern: RegExp, expected: string): string {
+function token(env: Env, name: EmulatorEnvName, fallback: string, pattern: RegExp, expected: string): string {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   if (!pattern.test(raw)) throw new ConfigError(name, `expected ${expected}, got '${raw}'`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadSdk, rawUpload, startEmulator, uploadBuffer } from './test-support/harness.js';
 import type { RunningEmulator, Sdk } from './test-support/harness.js';
-import { makePng } from './test-support/png.js';
+import { makePng } from '../../../test/support/fixtures.js';
 
 let sdk: Sdk;
 let emulator: RunningEmulator;

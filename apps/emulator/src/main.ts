@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { ConfigError, loadConfig, urlHost } from './config.js';
+import { cloudinaryUrlFor, ConfigError, LISTENING_MESSAGE, loadConfig, urlHost } from './config.js';
 import { buildEmulator } from './emulator.js';
 
 async function main(): Promise<void> {
@@ -28,8 +28,8 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const listening = `http://${urlHost(config.host)}:${port}`;
   // How to point Hoist at it, without the secret: logs travel further than the secret should.
-  const cloudinaryUrl = `cloudinary://${config.apiKey}:***@${config.cloudName}?upload_prefix=${listening}`;
-  logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `emulator listening on ${listening}`);
+  const cloudinaryUrl = cloudinaryUrlFor(listening, { ...config, apiSecret: '***' });
+  logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `${LISTENING_MESSAGE} ${listening}`);
   logger.info(`CLOUDINARY_URL=${cloudinaryUrl} (*** is the API secret, EMULATOR_API_SECRET)`);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PdfPageCounter, sniff } from './media.js';
-import { makePng } from './test-support/png.js';
+import { makePng } from '../../../test/support/fixtures.js';
 
 describe('sniff', () => {
   it('reads image dimensions and recognises PDF and video signatures', () => {

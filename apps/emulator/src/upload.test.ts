@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { download, loadSdk, startEmulator, uploadBuffer } from './test-support/harness.js';
 import type { RunningEmulator, Sdk } from './test-support/harness.js';
-import { makePng } from './test-support/png.js';
+import { makePng } from '../../../test/support/fixtures.js';
 
 let sdk: Sdk;
 let emulator: RunningEmulator;

@@ -2,7 +2,7 @@ import { loadConfig } from '@hoist/config';
 import { limitFetches, RECONCILE_CONCURRENCY } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
-import { createLogger } from '@hoist/logger';
+import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
@@ -169,7 +169,7 @@ runMain('worker', logger, async () => {
 
   logger.info(
     { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tmpDir: config.UPLOAD_TMP_DIR, metricsPort: health ? config.WORKER_METRICS_PORT : null },
-    'worker ready',
+    LOG_MESSAGES.workerReady,
   );
   await worker.run();
 });

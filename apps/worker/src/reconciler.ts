@@ -9,6 +9,7 @@ import {
   type UploadRepository,
 } from '@hoist/core';
 import { startPeriodic, type PeriodicTask } from '@hoist/runtime';
+import { LOG_MESSAGES } from '@hoist/logger';
 
 export interface ReconcilerDeps {
   uploads: UploadRepository;
@@ -75,7 +76,7 @@ export async function recoverFromQueueLoss(deps: Omit<ReconcilerDeps, 'intervalM
   if (!outcome.ran) return { lost: true, recovered: false };
   if (deps.onQueueLoss && !(await deps.onQueueLoss())) return { lost: true, recovered: false };
   await deps.marker.recovered(state.generation);
-  deps.logger.warn({ ...outcome.result, generation: state.generation }, 'queue store was new or had lost its data; every unfinished upload checked against it');
+  deps.logger.warn({ ...outcome.result, generation: state.generation }, LOG_MESSAGES.queueStoreLost);
   return { lost: true, recovered: true };
 }
 

@@ -193,6 +193,11 @@ const schema = z.object({
 
 export type Config = Readonly<z.output<typeof schema>>;
 
+/** The name of an environment variable Hoist reads. */
+export type EnvName = keyof z.input<typeof schema>;
+/** Settings for a Hoist process's environment, by variable name (a misspelt name fails to compile). */
+export type HoistEnv = Partial<Record<EnvName, string>>;
+
 /** Thrown when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

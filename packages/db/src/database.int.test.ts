@@ -1,40 +1,25 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { StoreUnavailableError } from '@hoist/core';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgProxy } from '../../../test/support/pg-proxy.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
 import { createDatabase } from './database.js';
 import { isConnectionError } from './connection-errors.js';
 
 // A TCP proxy between the pool and Postgres that the test can cut, as a network failure or a
 // Postgres crash would: the connection just goes, with no goodbye from the server.
-let proxy: Server;
+let proxy: PgProxy;
 let proxyUrl: string;
-const sockets = new Set<Socket>();
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
-  const target = new URL(inject('adminDatabaseUrl'));
-  proxy = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  const url = new URL(database.url);
-  url.host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  proxyUrl = url.toString();
+  proxy = await PgProxy.start(database.url);
+  proxyUrl = proxy.urlFor(database.url);
 });
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => proxy.close(resolve));
+  await proxy.shutdown();
   await drop();
 });
 
@@ -47,7 +32,8 @@ describe('createDatabase', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Reset, not close: what a crashed server or a broken network looks like to the client.
-    for (const socket of sockets) socket.resetAndDestroy();
+    await proxy.cut();
+    await proxy.resume();
     const outcome = await running;
     // Already the domain's error: no caller has to translate it.
     expect(outcome).toBeInstanceOf(StoreUnavailableError);

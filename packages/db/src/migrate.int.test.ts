@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { withDatabase } from '../../../test/support/services.js';
+import { withDatabase } from '../../../test/support/databases.js';
 import { createDatabase } from './database.js';
 import { assertSchemaCurrent, migrateToLatest, SchemaBehindError } from './migrate.js';
 import { migrations } from './migrations/index.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RateLimitedError, type Logger, type ProviderThrottle, type RateLimitHint } from '@hoist/core';
 import { rateLimitPause } from './backoff.js';
 import type { Redis } from './redis.js';
+import { LOG_MESSAGES } from '@hoist/logger';
 
 /**
  * The cluster's shared pace, in one Redis hash. `rate` is requests per second (0: nothing learned
@@ -307,7 +308,7 @@ export class RedisThrottle implements ProviderThrottle {
         hint.remaining === 0 && hint.resetAt ? hint.resetAt.getTime() : 0,
       ),
     );
-    this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, 'provider rate limit: pausing and slowing down');
+    this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, LOG_MESSAGES.providerRateLimitPause);
     return new Date(Date.now() + remainingMs);
   }
 

@@ -6,6 +6,7 @@ import type { Redis } from './redis.js';
 import { closeWorker } from './close-worker.js';
 import { deferJob, jittered } from './defer.js';
 import { within } from '@hoist/runtime';
+import { LOG_MESSAGES } from '@hoist/logger';
 
 type UploadJob = JobRegistry['upload'];
 
@@ -147,7 +148,7 @@ export class UploadWorker {
       if (error instanceof StoreUnavailableError) {
         // Postgres is down: wait and try again without spending an attempt, however long it takes.
         const delayMs = jittered(this.options.storeRetryMs ?? 2_000);
-        this.options.logger.warn({ ...logFields(job), delayMs }, 'database unavailable; job will try again');
+        this.options.logger.warn({ ...logFields(job), delayMs }, LOG_MESSAGES.databaseUnavailable);
         await this.note(job, line);
         // The run stopped for the database, not because a worker died: the next run resumes it.
         if (claimToken) await job.updateData({ ...job.data, resuming: claimToken });

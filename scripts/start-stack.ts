@@ -1,35 +1,32 @@
-#!/usr/bin/env node
 // `pnpm start`: the whole local stack in one terminal — migrations, the API, one worker and, when
 // CLOUDINARY_URL is unset, the Cloudinary emulator. Ctrl-C stops everything.
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+//
+// Unlike test/support's Stack (a throwaway stack on a database, prefix and ports of its own), this
+// runs your configuration: your database, ports and Cloudinary account, in your terminal. It shares
+// the process helper with the tests and reads the configuration through the product's own schema.
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config, type HoistEnv } from '@hoist/config';
+import { migrateToLatest } from '@hoist/db';
+import { cloudinaryUrlFor, DEFAULTS as EMULATOR_DEFAULTS } from '@hoist/emulator/config';
+import { redactUrl } from '@hoist/logger';
+import { prettyFactory } from 'pino-pretty';
+import { TestProcess } from '../test/support/processes.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { loadConfig } = await import(join(root, 'packages/config/dist/index.js'));
-const { migrateToLatest } = await import(join(root, 'packages/db/dist/index.js'));
-const { redactUrl } = await import(join(root, 'packages/logger/dist/index.js'));
-
-// The emulator logs JSON (it shares no code with Hoist); show it as readably as the rest.
-const pinoPretty = createRequire(join(root, 'packages/logger/package.json'))('pino-pretty');
-
-const say = (line) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\n`);
-const fail = (line) => {
+const say = (line: string) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\n`);
+function fail(line: string): never {
   process.stderr.write(`\x1b[1;31mhoist\x1b[0m ${line}\n`);
   process.exit(1);
-};
+}
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (error) {
-  fail(error.message);
+  fail(error instanceof Error ? error.message : String(error));
 }
 
 /** Resolves true when something accepts TCP connections at the URL's host and port. */
-function reachable(url, defaultPort) {
+function reachable(url: string, defaultPort: number): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || defaultPort) });
@@ -46,7 +43,7 @@ function reachable(url, defaultPort) {
   });
 }
 
-const problems = [];
+const problems: string[] = [];
 if (!(await reachable(config.DATABASE_URL, 5432))) {
   problems.push(
     `PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (DATABASE_URL).\n` +
@@ -65,41 +62,42 @@ try {
   const { applied } = await migrateToLatest(config.DATABASE_URL);
   say(applied.length ? `migrated ${redactUrl(config.DATABASE_URL)}: ${applied.join(', ')}` : `database ${redactUrl(config.DATABASE_URL)} is up to date`);
 } catch (error) {
-  fail(`migration failed: ${error.message}`);
+  fail(`migration failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-// Local development: no API keys unless you ask for them (AUTH=on pnpm start).
-const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', AUTH: process.env.AUTH || 'off' };
-const children = [];
+// Local development: no API keys unless you ask for them (AUTH=on pnpm start). The processes write
+// through pipes here, so their colours are asked for when this terminal shows them.
+const settings: HoistEnv = { LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', AUTH: process.env.AUTH || 'off' };
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+  ...settings,
+  ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}),
+};
+const children: TestProcess[] = [];
 let stopping = false;
 
-function start(name, script, extraEnv = {}, { prettify = false } = {}) {
-  const child = spawn(process.execPath, [join(root, script)], {
-    cwd: root,
-    env: { ...env, ...extraEnv },
-    stdio: ['ignore', prettify ? 'pipe' : 'inherit', 'inherit'],
+function start(name: string, script: string, extraEnv: Record<string, string>, { prettify = false } = {}): TestProcess {
+  // The emulator logs JSON (it shares no code with Hoist); show it as readably as the rest.
+  const pretty = prettify ? prettyFactory({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', colorize: Boolean(process.stdout.isTTY) }) : undefined;
+  const child = new TestProcess(name, script, { ...env, ...extraEnv }, {
+    keepLines: 50,
+    onLine: (line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(pretty && line.startsWith('{') ? pretty(line) : `${line}\n`),
   });
-  if (prettify) child.stdout.pipe(pinoPretty({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', colorize: process.stdout.isTTY }));
-  child.once('exit', (code, signal) => {
+  void child.exited.then(({ code, signal }) => {
     if (!stopping) {
       process.stderr.write(`hoist: ${name} exited (${signal ?? `code ${code}`}); stopping the stack\n`);
       stop(1);
     }
   });
-  children.push({ name, child });
+  children.push(child);
   return child;
 }
 
-function stop(code = 0) {
+function stop(code = 0): void {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-  const deadline = setTimeout(() => {
-    for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
-  }, config.SHUTDOWN_TIMEOUT_MS + 5000);
-  deadline.unref();
-  Promise.all(children.map(({ child }) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null))).then(() => {
+  void Promise.all(children.map((child) => child.stop(config.SHUTDOWN_TIMEOUT_MS + 5000))).then(() => {
     say('stopped');
     process.exit(code);
   });
@@ -109,10 +107,10 @@ process.on('SIGTERM', () => stop(0));
 
 let cloudinaryUrl = config.CLOUDINARY_URL;
 if (!cloudinaryUrl) {
-  const port = process.env.EMULATOR_PORT || '9400';
-  const host = process.env.EMULATOR_HOST || '127.0.0.1';
+  const port = process.env.EMULATOR_PORT || String(EMULATOR_DEFAULTS.port);
+  const host = process.env.EMULATOR_HOST || EMULATOR_DEFAULTS.host;
   start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: port, EMULATOR_HOST: host }, { prettify: true });
-  cloudinaryUrl = `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://${host}:${port}`;
+  cloudinaryUrl = cloudinaryUrlFor(`http://${host}:${port}`);
   say(`CLOUDINARY_URL is unset: using the local Cloudinary emulator at http://${host}:${port}`);
 } else {
   say(`uploading to Cloudinary via ${redactUrl(cloudinaryUrl)}`);
@@ -124,7 +122,10 @@ start('worker', 'apps/worker/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
 const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
 const localBase = base.replace('0.0.0.0', '127.0.0.1');
 for (let i = 0; i < 100 && !stopping; i++) {
-  const ready = await fetch(`${localBase}/readyz`).then((r) => r.ok, () => false);
+  const ready = await fetch(`${localBase}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (ready) break;
   await new Promise((r) => setTimeout(r, 200));
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Rate-limit benchmark: how close the workers get to a provider's rate limit, and how often they
 // trip it, for each way a provider may (or may not) say what its limit is.
 //
@@ -25,44 +24,31 @@
 // Everything created is removed at the end (process logs are kept, and their path printed, when a
 // target is missed; --keep-logs keeps them always).
 import { availableParallelism } from 'node:os';
-import {
-  abortSignal,
-  commandLine,
-  fmtPct,
-  fmtSeconds,
-  log,
-  makePng,
-  mapLimit,
-  md5,
-  parseArgs,
-  parseDuration,
-  parsePositive,
-  postUpload,
-  runPhases,
-  runScript,
-  setLogTag,
-  sleep,
-  summarizeLog,
-  table,
-  throwIfAborted,
-  UsageError,
-} from './lib/harness.mjs';
-import { assess, startStack, waitForSettled } from './lib/stack.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RateLimitStyle } from '@hoist/emulator';
+import { LOG_MESSAGES } from '@hoist/logger';
+import { postUpload } from '../test/support/api-client.js';
+import { makePng } from '../test/support/fixtures.js';
+import { commandLine, fmtPct, fmtSeconds, log, parseDuration, parseNames, parseOrExit, parsePositive, setLogTag, table } from './lib/cli.js';
+import { abortSignal, runPhases, runScript, throwIfAborted } from './lib/lifecycle.js';
+import { crashes, logEntries, logReport } from './lib/logs.js';
+import { mapLimit, MeasuredStack, md5 } from './lib/measured-stack.js';
+import { assess, exampleLines, waitForSettled, type Accepted, type Outcome } from './lib/outcome.js';
 
 setLogTag('bench:ratelimit');
 
 const USAGE = [
-  'usage: node scripts/bench-ratelimit.mjs [--runs=1] [--styles=hinted,retry-after,unhinted] [--rate=20] [--uploads=400]',
-  '                                        [--workers=4] [--concurrency=8] [--submit-concurrency=16] [--only=nohint] [--keep-logs]',
+  'usage: pnpm bench:ratelimit [--runs=1] [--styles=hinted,retry-after,unhinted] [--rate=20] [--uploads=400]',
+  '                            [--workers=4] [--concurrency=8] [--submit-concurrency=16] [--only=nohint] [--keep-logs]',
   '  --runs          runs of each style (and phase), one after the other',
-  '  --styles        how the emulator\'s 420s speak: hinted (Cloudinary\'s headers and message), retry-after, unhinted (bare)',
-  '  --rate          the emulator\'s limit, uploads per one-second window; also PROVIDER_RATE_LIMIT in phase (b)',
+  "  --styles        how the emulator's 420s speak: hinted (Cloudinary's headers and message), retry-after, unhinted (bare)",
+  "  --rate          the emulator's limit, uploads per one-second window; also PROVIDER_RATE_LIMIT in phase (b)",
   '  --uploads       uploads per run',
   '  --workers       worker processes; --concurrency: WORKER_CONCURRENCY of each',
   '  --submit-concurrency  POSTs in flight at once while submitting',
   '  --only          phases: nohint (the workers learn the limit; default) and/or limiter (PROVIDER_RATE_LIMIT=R)',
   '  --phase-timeout abandon a run after this long (default 2 × uploads/rate + 30 s)',
-  '  --keep-logs     keep the processes\' logs (they are kept anyway when a target is missed)',
+  "  --keep-logs     keep the processes' logs (they are kept anyway when a target is missed)",
   'Needs `pnpm build` first, Postgres (DATABASE_URL) and Redis (REDIS_URL) on loopback.',
 ].join('\n');
 
@@ -71,55 +57,45 @@ const PHASES = {
   nohint: { key: 'a', title: '(a) learn', limiter: false, max420: 0.05 },
   limiter: { key: 'b', title: '(b) PROVIDER_RATE_LIMIT=R', limiter: true, max420: 0.02 },
 };
+type PhaseName = keyof typeof PHASES;
 /** --styles names → EMULATOR_RATE_LIMIT_STYLE. */
-const STYLES = { hinted: 'cloudinary', 'retry-after': 'retry-after', unhinted: 'bare' };
-const STYLE_ALIASES = { cloudinary: 'hinted', bare: 'unhinted' };
+const STYLES = { hinted: 'cloudinary', 'retry-after': 'retry-after', unhinted: 'bare' } satisfies Record<string, RateLimitStyle>;
+type StyleName = keyof typeof STYLES;
+const STYLE_ALIASES: Record<string, StyleName> = { cloudinary: 'hinted', bare: 'unhinted' };
 
-let options;
-try {
-  options = parseArgs(
-    process.argv.slice(2),
-    {
-      runs: { default: 1, parse: (v, f) => parsePositive(v, f, { max: 50 }) },
-      styles: {
-        default: Object.keys(STYLES),
-        parse: (v, f) => {
-          const names = v.split(',').map((s) => STYLE_ALIASES[s.trim()] ?? s.trim()).filter(Boolean);
-          for (const name of names) if (!STYLES[name]) throw new UsageError(`${f}: unknown style "${name}" (${Object.keys(STYLES).join(', ')})`);
-          return [...new Set(names)];
-        },
-      },
-      rate: { default: 20, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
-      uploads: { default: 400, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
-      workers: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
-      concurrency: { default: 8, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
-      'submit-concurrency': { default: 16, parse: (v, f) => parsePositive(v, f, { max: 256 }) },
-      only: {
-        default: ['nohint'],
-        parse: (v, f) => {
-          const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-          for (const name of names) if (!PHASES[name]) throw new UsageError(`${f}: unknown phase "${name}" (nohint, limiter)`);
-          return names;
-        },
-      },
-      'phase-timeout': { default: undefined, parse: parseDuration },
-      'keep-logs': { default: false, boolean: true },
-    },
-    USAGE,
-  );
-} catch (error) {
-  process.stderr.write(`bench:ratelimit: ${error.message}\n`);
-  process.exit(2);
-}
+const options = parseOrExit(
+  'bench:ratelimit',
+  {
+    runs: { default: 1, parse: (v, f) => parsePositive(v, f, { max: 50 }) },
+    styles: { default: Object.keys(STYLES) as StyleName[], parse: (v, f) => parseNames(v, f, Object.keys(STYLES) as StyleName[], 'style', STYLE_ALIASES) },
+    rate: { default: 20, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
+    uploads: { default: 400, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
+    workers: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
+    concurrency: { default: 8, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
+    'submit-concurrency': { default: 16, parse: (v, f) => parsePositive(v, f, { max: 256 }) },
+    only: { default: ['nohint'] as PhaseName[], parse: (v, f) => parseNames(v, f, Object.keys(PHASES) as PhaseName[], 'phase') },
+    'phase-timeout': { default: undefined as number | undefined, parse: parseDuration },
+    'keep-logs': { default: false, boolean: true },
+  },
+  USAGE,
+);
 
 const idealMs = (options.uploads / options.rate) * 1000;
 const phaseTimeoutMs = options.phaseTimeout ?? 2 * idealMs + 30_000;
 
 // ------------------------------------------------------------------------------------------ phase
 
+interface Sample {
+  t: number;
+  ok: number;
+  limited: number;
+  uploads: number;
+}
+type Counter = 'ok' | 'limited';
+
 /** Samples the emulator's counters until stopped; each sample is stamped at the middle of its request. */
-function startSampler(stack, origin) {
-  const samples = [];
+function startSampler(stack: MeasuredStack, origin: number): { samples: Sample[]; stop: () => Promise<void> } {
+  const samples: Sample[] = [];
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
@@ -129,8 +105,8 @@ function startSampler(stack, origin) {
         const received = performance.now();
         samples.push({
           t: (sent + received) / 2 - origin,
-          ok: stats.byStatus?.['200'] ?? 0,
-          limited: (stats.byStatus?.['420'] ?? 0) + (stats.byStatus?.['429'] ?? 0),
+          ok: stats.byStatus['200'] ?? 0,
+          limited: (stats.byStatus['420'] ?? 0) + (stats.byStatus['429'] ?? 0),
           uploads: stats.uploads,
         });
         await sleep(Math.max(0, SAMPLE_EVERY_MS - (received - sent)));
@@ -149,14 +125,15 @@ function startSampler(stack, origin) {
 }
 
 /** When the counter first reached `value`: midway between the sample before and the one that saw it. */
-function reachedAt(samples, field, value) {
+function reachedAt(samples: Sample[], field: Counter, value: number): number | undefined {
   for (let i = 0; i < samples.length; i++) {
-    if (samples[i][field] >= value) return i === 0 ? samples[0].t : (samples[i - 1].t + samples[i].t) / 2;
+    const sample = samples[i]!;
+    if (sample[field] >= value) return i === 0 ? sample.t : (samples[i - 1]!.t + sample.t) / 2;
   }
   return undefined;
 }
 
-function valueAt(samples, field, t) {
+function valueAt(samples: Sample[], field: Counter, t: number): number {
   let value = 0;
   for (const sample of samples) {
     if (sample.t > t) break;
@@ -165,14 +142,56 @@ function valueAt(samples, field, t) {
   return value;
 }
 
+interface Check {
+  what: string;
+  value: string | number;
+  pass: boolean;
+}
+
+interface ThrottleEvent {
+  t: number;
+  rate: number;
+  pauseMs: number;
+}
+
+interface RunResult {
+  name: PhaseName;
+  style: StyleName;
+  run: number;
+  phase: (typeof PHASES)[PhaseName] & { title: string };
+  accepted: number;
+  rejected: Record<string, number>;
+  submittedMs: number;
+  settled: boolean;
+  settledMs: number;
+  stats: Awaited<ReturnType<MeasuredStack['emulatorStats']>>;
+  ok: number;
+  limited: number;
+  limitedShare: number;
+  firstMs: number | undefined;
+  lastMs: number | undefined;
+  spanMs: number | undefined;
+  throughput: number | undefined;
+  steadyThroughput: number | undefined;
+  timeline: { ok: number[]; limited: number[] };
+  throttleEvents: ThrottleEvent[];
+  crashes: ReturnType<typeof crashes>;
+  outcome: Outcome;
+  attempts: number;
+  checks: Check[];
+  logReport?: string;
+}
+
 /** One run: `phase:style:run`. */
-async function runPhase(id, logDir) {
-  const [name, style, runText] = id.split(':');
+async function runPhase(id: string, logDir: string): Promise<RunResult> {
+  const [nameText, styleText, runText] = id.split(':');
+  const name = nameText as PhaseName;
+  const style = styleText as StyleName;
   const run = Number(runText);
   const phase = { ...PHASES[name], title: `${PHASES[name].title}, ${style}, run ${run}` };
   const R = options.rate;
   log(`${phase.title}: starting a stack (emulator at ${R} uploads/s, ${style}; ${options.workers} workers × ${options.concurrency})`);
-  const stack = await startStack({
+  const stack = await MeasuredStack.start({
     label: `bench_rl_${name}_${STYLES[style].replace('-', '')}_${run}`,
     logDir,
     workers: options.workers,
@@ -180,42 +199,48 @@ async function runPhase(id, logDir) {
     env: { SHUTDOWN_TIMEOUT_MS: '5000' },
     workerEnv: { WORKER_CONCURRENCY: String(options.concurrency), ...(phase.limiter ? { PROVIDER_RATE_LIMIT: String(R) } : {}) },
   });
+  const processes = stack.stack;
   try {
-    log(`${phase.title}: database ${stack.databaseName}, queue prefix ${stack.queuePrefix}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl}`);
-    const files = Array.from({ length: options.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
+    log(`${phase.title}: database ${stack.databaseName}, queue prefix ${processes.queuePrefix}, api ${processes.apiUrl}, emulator ${processes.emulatorUrl}`);
+    const files = Array.from({ length: options.uploads }, (_, i) => makePng(16, 16, i, { text: `hoist measurement upload ${processes.queuePrefix}-${i}` }));
 
     const origin = performance.now();
     const wallOrigin = Date.now() - (performance.now() - origin);
     const deadline = Date.now() + phaseTimeoutMs;
     const sampler = startSampler(stack, origin);
-    const responses = await mapLimit(files, options.submitConcurrency, async (bytes, i) => {
+    const responses = await mapLimit(files, options.submitConcurrency, async (bytes, i): Promise<{ status: number | string; body?: unknown }> => {
       if (abortSignal.aborted || Date.now() > deadline) return { status: 'not sent' };
       try {
-        return await postUpload(stack.apiUrl, bytes, `bench-${i}.png`);
+        return await postUpload(processes.apiUrl, bytes, `bench-${i}.png`);
       } catch (error) {
         return { status: `error: ${error instanceof Error ? error.message : String(error)}` };
       }
     });
     const submittedMs = performance.now() - origin;
-    const accepted = [];
-    const rejected = {};
+    const accepted: Accepted[] = [];
+    const rejected: Record<string, number> = {};
     responses.forEach((response, i) => {
-      if (response.status === 202 && typeof response.body?.id === 'string') accepted.push({ id: response.body.id, md5: md5(files[i]) });
+      const body = response.body as { id?: unknown } | undefined;
+      if (response.status === 202 && typeof body?.id === 'string') accepted.push({ id: body.id, md5: md5(files[i]!) });
       else rejected[response.status] = (rejected[response.status] ?? 0) + 1;
     });
     log(`${phase.title}: ${accepted.length} of ${files.length} accepted in ${fmtSeconds(submittedMs)}; waiting for them to settle (at most ${fmtSeconds(deadline - Date.now())})`);
 
     let lastReport = 0;
-    const { settled } = await waitForSettled(stack, accepted.map((u) => u.id), {
-      deadline,
-      signal: abortSignal,
-      onTick: (counts) => {
-        if (Date.now() - lastReport < 5_000) return;
-        lastReport = Date.now();
-        const last = sampler.samples.at(-1);
-        log(`  ${fmtSeconds(performance.now() - origin)}: ${JSON.stringify(counts)}; provider: ${last?.ok ?? 0} ok, ${last?.limited ?? 0} rate-limited`);
+    const { settled } = await waitForSettled(
+      stack,
+      accepted.map((u) => u.id),
+      {
+        deadline,
+        signal: abortSignal,
+        onTick: (counts) => {
+          if (Date.now() - lastReport < 5_000) return;
+          lastReport = Date.now();
+          const last = sampler.samples.at(-1);
+          log(`  ${fmtSeconds(performance.now() - origin)}: ${JSON.stringify(counts)}; provider: ${last?.ok ?? 0} ok, ${last?.limited ?? 0} rate-limited`);
+        },
       },
-    });
+    );
     const settledMs = performance.now() - origin;
     await sleep(3 * SAMPLE_EVERY_MS); // one more sample after the last success
     await sampler.stop();
@@ -225,28 +250,27 @@ async function runPhase(id, logDir) {
     const assets = await stack.emulatorAssets();
     const views = await stack.views(accepted.map((u) => u.id));
     const outcome = assess({ accepted, views, assets });
-    const crashes = stack.crashes();
 
     // What the workers' shared throttle did: each 420 logs the pace it set and the pause.
-    const throttleEvents = (await stack.workerLogEntries((e) => e.msg === 'provider rate limit: pausing and slowing down')).map((e) => ({
-      t: Date.parse(e.time) - wallOrigin,
-      rate: Number(e.rate),
-      pauseMs: Number.isFinite(Number(e.pauseMs)) ? Number(e.pauseMs) : Date.parse(e.pauseUntil) - Date.parse(e.time),
-    }));
+    const throttleEvents = (await logEntries(processes.workers))
+      .filter((e) => e.msg === LOG_MESSAGES.providerRateLimitPause)
+      .map((e) => ({ t: Date.parse(String(e.time)) - wallOrigin, rate: Number(e.rate), pauseMs: Number(e.pauseMs) }))
+      .sort((a, b) => a.t - b.t);
 
     const samples = sampler.samples;
-    const ok = stats.byStatus?.['200'] ?? 0;
-    const limited = (stats.byStatus?.['420'] ?? 0) + (stats.byStatus?.['429'] ?? 0);
+    const ok = stats.byStatus['200'] ?? 0;
+    const limited = (stats.byStatus['420'] ?? 0) + (stats.byStatus['429'] ?? 0);
     const first = reachedAt(samples, 'ok', 1);
     const last = reachedAt(samples, 'ok', ok);
     const spanMs = first !== undefined && last !== undefined ? last - first : undefined;
-    const throughput = spanMs > 0 ? ok / (spanMs / 1000) : undefined;
+    const throughput = spanMs !== undefined && spanMs > 0 ? ok / (spanMs / 1000) : undefined;
     // Without the bucket's initial burst of R: from one second after the first success.
-    const steadyFrom = first + 1000;
-    const steadyThroughput = last > steadyFrom ? (ok - valueAt(samples, 'ok', steadyFrom)) / ((last - steadyFrom) / 1000) : undefined;
+    const steadyFrom = first === undefined ? undefined : first + 1000;
+    const steadyThroughput =
+      steadyFrom !== undefined && last !== undefined && last > steadyFrom ? (ok - valueAt(samples, 'ok', steadyFrom)) / ((last - steadyFrom) / 1000) : undefined;
 
     // Per-second provider answers from the first success on.
-    const timeline = { ok: [], limited: [] };
+    const timeline: RunResult['timeline'] = { ok: [], limited: [] };
     if (first !== undefined) {
       for (let second = 0; first + second * 1000 <= (last ?? first); second++) {
         const from = first + second * 1000;
@@ -256,7 +280,7 @@ async function runPhase(id, logDir) {
       }
     }
 
-    const result = {
+    const result: RunResult = {
       name,
       style,
       run,
@@ -277,16 +301,17 @@ async function runPhase(id, logDir) {
       steadyThroughput,
       timeline,
       throttleEvents,
-      crashes,
+      crashes: crashes(processes.processes),
       outcome,
       attempts: [...views.values()].reduce((sum, view) => sum + (Number(view.attempts) || 0), 0),
+      checks: [],
     };
     result.checks = checksOf(result);
-    if (!result.checks.every((check) => check.pass)) result.logReport = stack.logReport(summarizeLog);
+    if (!result.checks.every((check) => check.pass)) result.logReport = logReport(processes.processes);
     log(`${phase.title}: ${runLine(result)}`);
     return result;
   } catch (error) {
-    if (!abortSignal.aborted) log(`${phase.title} broke off; the processes' logs:\n${stack.logReport(summarizeLog)}`);
+    if (!abortSignal.aborted) log(`${phase.title} broke off; the processes' logs:\n${logReport(processes.processes)}`);
     throw error;
   } finally {
     log(`${phase.title}: stopping the stack and removing its database, keys and dirs`);
@@ -294,7 +319,7 @@ async function runPhase(id, logDir) {
   }
 }
 
-function checksOf(result) {
+function checksOf(result: RunResult): Check[] {
   const R = options.rate;
   const { outcome } = result;
   const ratio = result.throughput === undefined ? 0 : result.throughput / R;
@@ -324,20 +349,20 @@ function checksOf(result) {
 
 // ----------------------------------------------------------------------------------------- report
 
-function throttleText(result) {
+function throttleText(result: RunResult): string {
   const events = result.throttleEvents;
   if (!events.length) return 'no rate-limit events';
   const paces = [...new Set(events.map((e) => e.rate.toFixed(2)))];
-  const since = (t) => (result.firstMs === undefined ? fmtSeconds(t) : `+${fmtSeconds(t - result.firstMs)}`);
+  const since = (t: number) => (result.firstMs === undefined ? fmtSeconds(t) : `+${fmtSeconds(t - result.firstMs)}`);
   const pauses = events.map((e) => e.pauseMs).filter(Number.isFinite);
   return (
-    `${events.length} events, ${since(events[0].t)} to ${since(events.at(-1).t)} after the first success; pace set to ${paces.join(', ')} uploads/s ` +
+    `${events.length} events, ${since(events[0]!.t)} to ${since(events.at(-1)!.t)} after the first success; pace set to ${paces.join(', ')} uploads/s ` +
     `(${paces.map((p) => `${(Number(p) / options.rate).toFixed(2)} R`).join(', ')}); pauses ${pauses.length ? `${Math.min(...pauses)}–${Math.max(...pauses)} ms` : 'n/a'}`
   );
 }
 
 /** One line per run: what a reader compares across runs. */
-function runLine(r) {
+function runLine(r: RunResult): string {
   const ratio = r.throughput === undefined ? 'n/a' : `${(r.throughput / options.rate).toFixed(2)} R`;
   const pass = r.checks.every((check) => check.pass);
   return (
@@ -346,14 +371,13 @@ function runLine(r) {
   );
 }
 
-function report(results, logDir) {
+function report(results: RunResult[], logDir: string): boolean {
   const R = options.rate;
-  const ratioOf = (r) => (r.throughput === undefined ? 0 : r.throughput / R);
-  const groups = new Map();
+  const ratioOf = (r: RunResult) => (r.throughput === undefined ? 0 : r.throughput / R);
+  const groups = new Map<string, RunResult[]>();
   for (const r of results) {
     const key = `${r.phase.key}|${r.style}`;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(r);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const runRows = results.map((r) => [
     PHASES[r.name].title,
@@ -371,8 +395,8 @@ function report(results, logDir) {
     const slowest = runs.reduce((a, b) => (ratioOf(b) < ratioOf(a) ? b : a));
     const most420 = runs.reduce((a, b) => (b.limitedShare > a.limitedShare ? b : a));
     return [
-      PHASES[runs[0].name].title,
-      runs[0].style,
+      PHASES[slowest.name].title,
+      slowest.style,
       String(runs.length),
       `${ratioOf(slowest).toFixed(2)} R (run ${slowest.run})`,
       `${fmtPct(most420.limited, most420.stats.uploads)} (run ${most420.run})`,
@@ -383,22 +407,22 @@ function report(results, logDir) {
   });
   const lines = [
     '',
-    'Hoist rate-limit benchmark (measured at the provider: the emulator\'s counters, sampled every 100 ms)',
-    `  command   ${commandLine('bench-ratelimit.mjs', process.argv.slice(2))}`,
+    "Hoist rate-limit benchmark (measured at the provider: the emulator's counters, sampled every 100 ms)",
+    `  command   ${commandLine('bench:ratelimit', process.argv.slice(2))}`,
     `  setup     emulator admits ${R} uploads per one-second window; ${options.uploads} distinct ~0.9 KB PNGs posted ${options.submitConcurrency} at a time; ` +
       `${options.workers} workers × WORKER_CONCURRENCY ${options.concurrency}; node ${process.version}, ${availableParallelism()} CPUs`,
     '  styles    hinted = Cloudinary\'s X-FeatureRateLimit-* headers and "Try again on" message, no Retry-After; retry-after = Retry-After only; unhinted = bare 420',
     '',
     '  every run',
-    table(
-      [['phase', 'style', 'run', 'ok/failed/lost', 'requests', '420 share', 'throughput', 'after 1st s', 'duplicates', 'result'], ...runRows],
-      { indent: '    ', align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
-    ),
+    table([['phase', 'style', 'run', 'ok/failed/lost', 'requests', '420 share', 'throughput', 'after 1st s', 'duplicates', 'result'], ...runRows], {
+      indent: '    ',
+      align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    }),
     '',
     '  per-second provider answers from the first success (200 | 420):',
     ...results.flatMap((r) => [`    ${r.phase.title}`, `      200: ${r.timeline.ok.join(' ')}`, `      420: ${r.timeline.limited.join(' ')}`]),
     '',
-    '  the workers\' shared throttle (from their logs: each 420 makes it pause and set a pace):',
+    "  the workers' shared throttle (from their logs: each 420 makes it pause and set a pace):",
     ...results.map((r) => `    ${r.phase.title}: ${throttleText(r)}`),
     '',
     `  WORST run per style (targets: ≥ 0.9 R; 420s ≤ ${PHASES.nohint.max420 * 100} % learning, ≤ ${PHASES.limiter.max420 * 100} % with the limiter; 0 failed; 0 duplicates)`,
@@ -410,15 +434,7 @@ function report(results, logDir) {
   for (const r of results) {
     const failedChecks = r.checks.filter((check) => !check.pass);
     if (failedChecks.length) lines.push('', `  missed, ${r.phase.title}: ${failedChecks.map((check) => `${check.what} (${check.value})`).join('; ')}`);
-    const { examples } = r.outcome;
-    const notes = [
-      ...examples.failed.map((e) => `failed: ${e}`),
-      ...examples.lost.map((e) => `lost: ${e}`),
-      ...examples.duplicate.map((e) => `duplicate: ${e}`),
-      ...examples.missing.map((e) => `succeeded without asset: ${e}`),
-      ...examples.corrupt.map((e) => `asset bytes differ: ${e}`),
-      ...examples.stray.map((e) => `stray asset: ${e}`),
-    ];
+    const notes = exampleLines(r.outcome);
     if (notes.length) lines.push('', `  examples, ${r.phase.title}:`, ...notes.map((n) => `    ${n}`));
     if (r.logReport) lines.push('', `  process logs, ${r.phase.title} (kept in ${logDir}):`, r.logReport.replace(/^/gm, '  '));
   }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Failure drills: uploads that got a 202 must end succeeded, as exactly one asset each, whatever
 // fails while they are in flight.
 //
@@ -37,31 +36,20 @@
 // a margin. Everything created is removed at the end; process logs are kept (path printed) when a
 // target is missed, or always with --keep-logs.
 import { availableParallelism } from 'node:os';
-import { readdir, readFile } from 'node:fs/promises';
-import {
-  abortSignal,
-  commandLine,
-  fmtSeconds,
-  log,
-  makePng,
-  md5,
-  parseArgs,
-  parseDuration,
-  parsePositive,
-  postUpload,
-  requireFromRoot,
-  runPhases,
-  runScript,
-  setLogTag,
-  sleep,
-  summarizeLog,
-  table,
-  throwIfAborted,
-  UsageError,
-} from './lib/harness.mjs';
-import { assess, deletePrefixedKeys, startPrivateRedis, startStack, waitForSettled } from './lib/stack.mjs';
-
-const { Redis } = requireFromRoot('ioredis');
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HoistEnv } from '@hoist/config';
+import { LOG_MESSAGES } from '@hoist/logger';
+import { Redis } from 'ioredis';
+import { postUpload } from '../test/support/api-client.js';
+import { makePng } from '../test/support/fixtures.js';
+import type { TestProcess } from '../test/support/processes.js';
+import { deleteKeys } from '../test/support/redis-keys.js';
+import { commandLine, fmtSeconds, log, parseDuration, parseNames, parseOrExit, parsePositive, setLogTag, table, UsageError } from './lib/cli.js';
+import { abortSignal, runPhases, runScript, throwIfAborted } from './lib/lifecycle.js';
+import { crashes, logEntries, logReport, summarizeLog, type LogEntry } from './lib/logs.js';
+import { MeasuredStack, md5 } from './lib/measured-stack.js';
+import { assess, exampleLines, waitForSettled, type Accepted, type Outcome } from './lib/outcome.js';
+import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.js';
 
 setLogTag('drill');
 
@@ -71,11 +59,13 @@ const DRILLS = {
   crashflush: 'crashflush: workers in a crash loop, and FLUSHALL Redis mid-run',
   postgres: 'postgres: cut Postgres mid-run',
 };
+type DrillName = keyof typeof DRILLS;
+const DRILL_NAMES = Object.keys(DRILLS) as DrillName[];
 
 const USAGE = [
-  'usage: node scripts/drill.mjs [--uploads=200] [--only=kill,flush,crashflush,postgres] [--workers=3] [--concurrency=4]',
-  '                              [--latency=1s] [--submit-rate=40] [--kill-every=3s] [--crash-after=2s-5s] [--outage=5s] [--cut=busy]',
-  '                              [--drill-timeout=150s] [--keep-logs]',
+  'usage: pnpm drill [--uploads=200] [--only=kill,flush,crashflush,postgres] [--workers=3] [--concurrency=4]',
+  '                  [--latency=1s] [--submit-rate=40] [--kill-every=3s] [--crash-after=2s-5s] [--outage=5s] [--cut=busy]',
+  '                  [--drill-timeout=150s] [--keep-logs]',
   '  --uploads        uploads per drill (default 200; crashflush 300)',
   '  --only           which drills, comma-separated (default all four)',
   '  --workers        worker processes; --concurrency: WORKER_CONCURRENCY of each',
@@ -91,54 +81,41 @@ const USAGE = [
   'starts its own redis-server when there is one.',
 ].join('\n');
 
-let options;
-try {
-  options = parseArgs(
-    process.argv.slice(2),
-    {
-      uploads: { default: 200, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
-      only: {
-        default: Object.keys(DRILLS),
-        parse: (v, f) => {
-          const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-          for (const name of names) if (!DRILLS[name]) throw new UsageError(`${f}: unknown drill "${name}" (${Object.keys(DRILLS).join(', ')})`);
-          return names;
-        },
+const options = parseOrExit(
+  'drill',
+  {
+    uploads: { default: 200, parse: (v, f) => parsePositive(v, f, { max: 100_000 }) },
+    only: { default: DRILL_NAMES, parse: (v, f) => parseNames(v, f, DRILL_NAMES, 'drill') },
+    workers: { default: 3, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
+    concurrency: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
+    latency: { default: 1_000, parse: parseDuration },
+    'submit-rate': { default: 40, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
+    'kill-every': { default: 3_000, parse: parseDuration },
+    'crash-after': {
+      default: [2_000, 5_000] as [number, number],
+      parse: (v, f): [number, number] => {
+        const [low = 0, high = low] = v.split('-').map((part) => parseDuration(part, f));
+        if (high < low) throw new UsageError(`${f}: a range low-high, e.g. 2s-5s`);
+        return [low, high];
       },
-      workers: { default: 3, parse: (v, f) => parsePositive(v, f, { max: 32 }) },
-      concurrency: { default: 4, parse: (v, f) => parsePositive(v, f, { max: 1000 }) },
-      latency: { default: 1_000, parse: parseDuration },
-      'submit-rate': { default: 40, parse: (v, f) => parsePositive(v, f, { integer: false, max: 10_000 }) },
-      'kill-every': { default: 3_000, parse: parseDuration },
-      'crash-after': {
-        default: [2_000, 5_000],
-        parse: (v, f) => {
-          const [low, high = low] = v.split('-').map((part) => parseDuration(part, f));
-          if (high < low) throw new UsageError(`${f}: a range low-high, e.g. 2s-5s`);
-          return [low, high];
-        },
-      },
-      outage: { default: 5_000, parse: parseDuration },
-      cut: {
-        default: 'busy',
-        parse: (v, f) => {
-          if (v !== 'busy' && v !== 'any') throw new UsageError(`${f}: busy or any`);
-          return v;
-        },
-      },
-      'drill-timeout': { default: 150_000, parse: parseDuration },
-      'keep-logs': { default: false, boolean: true },
     },
-    USAGE,
-  );
-} catch (error) {
-  process.stderr.write(`drill: ${error.message}\n`);
-  process.exit(2);
-}
+    outage: { default: 5_000, parse: parseDuration },
+    cut: {
+      default: 'busy',
+      parse: (v, f) => {
+        if (v !== 'busy' && v !== 'any') throw new UsageError(`${f}: busy or any`);
+        return v;
+      },
+    },
+    'drill-timeout': { default: 150_000, parse: parseDuration },
+    'keep-logs': { default: false, boolean: true },
+  },
+  USAGE,
+);
 
 // The environment every Hoist process of a drill gets: fast recovery so a drill takes seconds, not
 // the production minutes.
-const HOIST_ENV = {
+const HOIST_ENV: HoistEnv = {
   RECONCILE_INTERVAL_MS: '1000',
   RECONCILE_STALE_AFTER_MS: '2000',
   WORKER_LOCK_DURATION_MS: '2000',
@@ -151,25 +128,59 @@ const HOIST_ENV = {
 
 // The crashflush drill keeps the reconciler's production schedule: a worker that lives a few seconds
 // never reaches its first periodic run, so only the start-up run and the queue-loss marker can help.
-const CRASHFLUSH_ENV = { RECONCILE_INTERVAL_MS: '30000', RECONCILE_STALE_AFTER_MS: '120000' };
+const CRASHFLUSH_ENV = { RECONCILE_INTERVAL_MS: '30000', RECONCILE_STALE_AFTER_MS: '120000' } satisfies HoistEnv;
 /** Uploads per drill when --uploads is not given. */
-const DEFAULT_UPLOADS = { crashflush: 300 };
+const DEFAULT_UPLOADS: Partial<Record<DrillName, number>> = { crashflush: 300 };
 const uploadsGiven = process.argv.slice(2).some((arg) => arg.startsWith('--uploads'));
-const uploadsFor = (name) => (uploadsGiven ? options.uploads : (DEFAULT_UPLOADS[name] ?? options.uploads));
+const uploadsFor = (name: DrillName) => (uploadsGiven ? options.uploads : (DEFAULT_UPLOADS[name] ?? options.uploads));
 /** How soon after the flush every unfinished accepted upload must have a job again (issue 10). */
 const RECOVERY_TARGET_MS = 60_000;
 
-// Log lines worth counting in a drill's report (the product's own messages).
-const EVIDENCE = [
+// Log lines worth counting in a drill's report. The messages logged outside packages/core come from
+// LOG_MESSAGES, so a rename there changes them here too.
+const EVIDENCE: Array<[string, (entry: LogEntry) => boolean]> = [
   ['succeeded on a later attempt', (e) => e.msg === 'upload succeeded' && Number(e.attempt) > 1],
   ['re-enqueued by the reconciler', (e) => e.msg === 'upload re-enqueued: its job was gone'],
-  ['queue losses recovered (marker)', (e) => typeof e.msg === 'string' && e.msg.startsWith('queue store was new or had lost its data') && Number(e.requeued) > 0],
+  ['queue losses recovered (marker)', (e) => e.msg === LOG_MESSAGES.queueStoreLost && Number(e.requeued) > 0],
   ['runs taken over after a worker died', (e) => e.msg === 'upload taken over from a run that stopped (worker died or lost its lock)'],
-  ['waits for the database', (e) => e.msg === 'database unavailable; job will try again'],
+  ['waits for the database', (e) => e.msg === LOG_MESSAGES.databaseUnavailable],
   ['provider calls retried', (e) => e.msg === 'provider call failed; will retry'],
   ['runs that lost their upload to another', (e) => typeof e.msg === 'string' && e.msg.startsWith('this run no longer owns the upload')],
   ['errors (level >= 50)', (e) => e.level >= 50],
 ];
+
+interface Kill {
+  at: number;
+  worker: string;
+  pid: number;
+  livedMs?: number;
+}
+interface FlushFault {
+  at: number;
+  accepted: number;
+  keys: number;
+  how: string;
+  maxMissing?: number;
+  recoveredMs?: number;
+}
+type Fault =
+  | { kind: 'kill'; kills: Kill[]; replacementsReady: number; replacementFailures: string[] }
+  | ({ kind: 'flush' } & FlushFault)
+  | { kind: 'crashflush'; kills: Kill[]; flush?: FlushFault }
+  | { kind: 'postgres'; at: number; timing: string; endedAt: number; dropped: number; acceptedBefore: number; acceptedDuring: number; refusedDuring: number };
+
+interface DrillState {
+  uploads: number;
+  origin: number;
+  posted: number;
+  accepted: Array<Accepted & { index: number; at: number }>;
+  refused: number;
+  refusedFiles: Set<number>;
+  rejected: Record<string, number>;
+  done: boolean;
+  outage: boolean;
+  fault: Fault | undefined;
+}
 
 // ------------------------------------------------------------------------------------- submission
 
@@ -177,12 +188,16 @@ const EVIDENCE = [
  * Posts the files at `rate` per second, at most `concurrency` at a time. A 503 (a dependency is down)
  * is retried every second until `retryUntil`, as a client should; anything else is final.
  */
-function startSubmitting(stack, files, { rate, concurrency = 16, retryUntil, state }) {
+function startSubmitting(
+  stack: MeasuredStack,
+  files: Buffer[],
+  { rate, concurrency = 16, retryUntil, state }: { rate: number; concurrency?: number; retryUntil: () => number; state: DrillState },
+): Promise<void> {
   const origin = Date.now();
   let running = 0;
-  const slots = [];
+  const slots: Array<() => void> = [];
   const acquire = async () => {
-    while (running >= concurrency) await new Promise((resolve) => slots.push(resolve));
+    while (running >= concurrency) await new Promise<void>((resolve) => slots.push(resolve));
     running += 1;
   };
   const release = () => {
@@ -190,16 +205,17 @@ function startSubmitting(stack, files, { rate, concurrency = 16, retryUntil, sta
     slots.shift()?.();
   };
 
-  const submitOne = async (bytes, index) => {
+  const submitOne = async (bytes: Buffer, index: number) => {
     for (;;) {
-      let response;
+      let response: { status: number | string; body?: unknown };
       try {
-        response = await postUpload(stack.apiUrl, bytes, `drill-${index}.png`);
+        response = await postUpload(stack.stack.apiUrl, bytes, `drill-${index}.png`);
       } catch (error) {
         response = { status: `error: ${error instanceof Error ? error.message : String(error)}` };
       }
-      if (response.status === 202 && typeof response.body?.id === 'string') {
-        state.accepted.push({ id: response.body.id, md5: md5(bytes), index, at: Date.now() });
+      const id = acceptedId(response);
+      if (id) {
+        state.accepted.push({ id, md5: md5(bytes), index, at: Date.now() });
         return;
       }
       if (response.status === 503) {
@@ -217,26 +233,32 @@ function startSubmitting(stack, files, { rate, concurrency = 16, retryUntil, sta
   };
 
   return (async () => {
-    const tasks = [];
+    const tasks: Array<Promise<void>> = [];
     for (let i = 0; i < files.length; i++) {
       const due = origin + (i * 1000) / rate;
       if (due > Date.now()) await sleep(due - Date.now());
       if (abortSignal.aborted) break;
       await acquire();
       state.posted += 1;
-      tasks.push(submitOne(files[i], i).finally(release));
+      tasks.push(submitOne(files[i]!, i).finally(release));
     }
     await Promise.all(tasks);
   })();
 }
 
-async function succeededCount(stack) {
-  const { rows } = await stack.pool.query("select count(*)::int as n from upload where status = 'succeeded'");
-  return rows[0].n;
+/** The upload id of a 202 answer, else undefined. */
+function acceptedId(response: { status: number | string; body?: unknown }): string | undefined {
+  const body = response.body as { id?: unknown } | undefined;
+  return response.status === 202 && typeof body?.id === 'string' ? body.id : undefined;
+}
+
+async function succeededCount(stack: MeasuredStack): Promise<number> {
+  const { rows } = await stack.pool.query<{ n: number }>("select count(*)::int as n from upload where status = 'succeeded'");
+  return rows[0]?.n ?? 0;
 }
 
 /** Resolves once about half the uploads are accepted and some have succeeded (or after `maxMs`). */
-async function midRun(stack, state, { maxMs = 30_000 } = {}) {
+async function midRun(stack: MeasuredStack, state: DrillState, { maxMs = 30_000 } = {}): Promise<void> {
   const until = Date.now() + maxMs;
   while (Date.now() < until && !abortSignal.aborted) {
     const half = state.accepted.length >= Math.ceil(state.uploads / 2);
@@ -248,36 +270,35 @@ async function midRun(stack, state, { maxMs = 30_000 } = {}) {
 // ----------------------------------------------------------------------------------------- faults
 
 /** Kill drill: SIGKILL a random live worker every `killEvery`, start a replacement, until `state.done`. */
-async function killLoop(stack, state) {
-  state.fault = { kills: [], replacementsReady: 0, replacementFailures: [] };
+async function killLoop(stack: MeasuredStack, state: DrillState): Promise<void> {
+  const fault: Fault & { kind: 'kill' } = { kind: 'kill', kills: [], replacementsReady: 0, replacementFailures: [] };
+  state.fault = fault;
   while (!state.done && !abortSignal.aborted) {
     const until = Date.now() + options.killEvery;
     while (Date.now() < until && !state.done && !abortSignal.aborted) await sleep(100);
     if (state.done || abortSignal.aborted) break;
-    const live = stack.liveWorkers;
-    if (!live.length) continue;
+    const live = stack.stack.liveWorkers;
     const victim = live[Math.floor(Math.random() * live.length)];
-    victim.killedOnPurpose = true;
+    if (!victim) continue;
     victim.kill('SIGKILL');
-    state.fault.kills.push({ at: Date.now() - state.origin, worker: victim.name, pid: victim.pid });
+    fault.kills.push({ at: Date.now() - state.origin, worker: victim.name, pid: victim.pid });
     log(`  ${fmtSeconds(Date.now() - state.origin)}: SIGKILL ${victim.name} (pid ${victim.pid}); starting a replacement`);
-    const replacement = stack.addWorker();
     try {
-      await replacement.waitFor(/worker ready/, 30_000);
-      state.fault.replacementsReady += 1;
+      await stack.stack.addWorker();
+      fault.replacementsReady += 1;
     } catch (error) {
-      state.fault.replacementFailures.push(error instanceof Error ? error.message : String(error));
+      fault.replacementFailures.push(error instanceof Error ? error.message : String(error));
     }
   }
 }
 
-/** Flush drills: FLUSHALL on the private Redis (or delete the drill's keys) once mid-run; what happened goes to `record`. */
-async function flushOnce(stack, state, privateRedis, record = (fault) => (state.fault = fault)) {
+/** Flush drills: FLUSHALL on the private Redis (or delete the drill's keys) once mid-run. */
+async function flushOnce(stack: MeasuredStack, state: DrillState, privateRedis: PrivateRedis | undefined): Promise<FlushFault | undefined> {
   await midRun(stack, state);
   if (abortSignal.aborted) return undefined;
   const at = Date.now() - state.origin;
   const accepted = state.accepted.length;
-  let fault;
+  let fault: FlushFault;
   if (privateRedis) {
     const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
     redis.on('error', () => undefined);
@@ -289,10 +310,10 @@ async function flushOnce(stack, state, privateRedis, record = (fault) => (state.
       redis.disconnect();
     }
   } else {
-    const keys = await deletePrefixedKeys(stack.redisUrl, stack.queuePrefix);
-    fault = { at, accepted, keys, how: `no redis-server binary: deleted every key under ${stack.queuePrefix}:* in ${stack.redisUrl} instead of FLUSHALL` };
+    const { redisUrl, queuePrefix } = stack.stack;
+    const keys = await deleteKeys(redisUrl, `${queuePrefix}:*`);
+    fault = { at, accepted, keys, how: `no redis-server binary: deleted every key under ${queuePrefix}:* in ${redisUrl} instead of FLUSHALL` };
   }
-  record(fault);
   log(`  ${fmtSeconds(at)}: ${fault.how}: ${fault.keys} keys gone (${accepted} uploads accepted so far)`);
   return fault;
 }
@@ -301,20 +322,19 @@ async function flushOnce(stack, state, privateRedis, record = (fault) => (state.
  * Crashflush drill: every worker is SIGKILLed a random --crash-after after it started and replaced at
  * once, until `state.done`; so no worker lives long enough for a periodic reconciler run.
  */
-async function crashLoop(stack, state) {
+async function crashLoop(stack: MeasuredStack, state: DrillState, kills: Kill[]): Promise<void> {
   const [low, high] = options.crashAfter;
   const lifetime = () => low + Math.random() * (high - low);
-  const deadlines = new Map(stack.liveWorkers.map((worker) => [worker, Date.now() + lifetime()]));
+  const deadlines = new Map<TestProcess, number>(stack.stack.liveWorkers.map((worker) => [worker, Date.now() + lifetime()]));
   while (!state.done && !abortSignal.aborted) {
     await sleep(100);
     for (const [worker, killAt] of deadlines) {
       if (state.done || abortSignal.aborted || Date.now() < killAt) continue;
       deadlines.delete(worker);
       if (!worker.running) continue;
-      worker.killedOnPurpose = true;
       worker.kill('SIGKILL');
-      state.fault.kills.push({ at: Date.now() - state.origin, worker: worker.name, pid: worker.pid, livedMs: Date.now() - worker.startedAt });
-      const replacement = stack.addWorker();
+      kills.push({ at: Date.now() - state.origin, worker: worker.name, pid: worker.pid, livedMs: Date.now() - worker.startedAt });
+      const replacement = await stack.stack.startWorker();
       deadlines.set(replacement, Date.now() + lifetime());
     }
   }
@@ -325,17 +345,22 @@ async function crashLoop(stack, state) {
  * (its BullMQ job hash exists), polled every 250 ms. Sets `fault.recoveredMs` (from the flush), or
  * leaves it undefined when that never happened before `deadline`.
  */
-async function watchRecovery(stack, state, fault, deadline) {
-  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+async function watchRecovery(stack: MeasuredStack, state: DrillState, fault: FlushFault, deadline: number): Promise<void> {
+  const redis = new Redis(stack.stack.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
   redis.on('error', () => undefined);
   const flushedAt = state.origin + fault.at;
   try {
     while (Date.now() < deadline && !abortSignal.aborted) {
       const ids = state.accepted.map((upload) => upload.id);
-      const { rows } = await stack.pool.query("select id from upload where id = any($1::uuid[]) and status in ('queued', 'processing')", [ids]).catch(() => ({ rows: undefined }));
+      const rows = await stack.pool
+        .query<{ id: string }>("select id from upload where id = any($1::uuid[]) and status in ('queued', 'processing')", [ids])
+        .then(
+          (result) => result.rows,
+          () => undefined,
+        );
       if (rows) {
         const pipeline = redis.pipeline();
-        for (const row of rows) pipeline.exists(`${stack.queuePrefix}:uploads:${row.id}`);
+        for (const row of rows) pipeline.exists(`${stack.stack.queuePrefix}:uploads:${row.id}`);
         const answers = rows.length ? await pipeline.exec().catch(() => undefined) : [];
         const missing = answers?.filter(([error, exists]) => error || exists !== 1).length;
         if (missing !== undefined) {
@@ -355,22 +380,25 @@ async function watchRecovery(stack, state, fault, deadline) {
 }
 
 /** Postgres drill: cut the proxy for `outage`, then resume. */
-async function cutPostgres(stack, state) {
+async function cutPostgres(stack: MeasuredStack, state: DrillState): Promise<void> {
+  const proxy = stack.stack.proxy;
+  if (!proxy) throw new Error('the postgres drill needs a stack behind a PgProxy');
   await midRun(stack, state);
   if (abortSignal.aborted) return;
   const at = Date.now() - state.origin;
   const acceptedBefore = state.accepted.length;
   const refusedBefore = state.refused;
   state.outage = true;
-  const timing = await stack.proxy.cut({ whenBusy: options.cut === 'busy' });
-  const dropped = stack.proxy.destroyedAtCut;
+  const timing = await proxy.cut({ whenBusy: options.cut === 'busy' });
+  const dropped = proxy.destroyedAtCut;
   log(`  ${fmtSeconds(at)}: Postgres cut ${timing} (${dropped} connections reset, new ones refused) for ${fmtSeconds(options.outage)}`);
   const until = Date.now() + options.outage;
   while (Date.now() < until && !abortSignal.aborted) await sleep(100);
-  await stack.proxy.resume();
+  await proxy.resume();
   state.outage = false;
   const endedAt = Date.now() - state.origin;
   state.fault = {
+    kind: 'postgres',
     at,
     timing,
     endedAt,
@@ -379,29 +407,63 @@ async function cutPostgres(stack, state) {
     acceptedDuring: state.accepted.length - acceptedBefore,
     refusedDuring: state.refused - refusedBefore,
   };
-  log(`  ${fmtSeconds(endedAt)}: Postgres back (proxy listening again on ${stack.proxy.port})`);
+  log(`  ${fmtSeconds(endedAt)}: Postgres back (proxy listening again on ${proxy.port})`);
 }
 
 // ------------------------------------------------------------------------------------------ drill
 
-async function runDrill(name, logDir) {
+interface Check {
+  what: string;
+  value: string | number;
+  pass: boolean;
+}
+
+interface DrillResult {
+  name: DrillName;
+  accepted: number;
+  posted: number;
+  refused: number;
+  refusedFiles: number;
+  rejected: Record<string, number>;
+  submittedMs: number;
+  settled: boolean;
+  settledMs: number;
+  outcome: Outcome;
+  fault: Fault | undefined;
+  privateRedis: boolean;
+  stats: Awaited<ReturnType<MeasuredStack['emulatorStats']>>;
+  unacceptedRows: number;
+  tempFilesLeft: number;
+  evidence: Record<string, number>;
+  warnings: Array<[string, number]>;
+  crashes: ReturnType<typeof crashes>;
+  statusesFromPostgres: number;
+  attempts: number;
+  workersStarted: number;
+  reclaims: number;
+  checks: Check[];
+  logReport?: string;
+}
+
+async function runDrill(name: DrillName, logDir: string): Promise<DrillResult> {
   log(`drill ${DRILLS[name]}: starting`);
-  let privateRedis;
+  let privateRedis: PrivateRedis | undefined;
   if (name === 'flush' || name === 'crashflush') {
     privateRedis = await startPrivateRedis({ logDir });
     if (!privateRedis) log('no redis-server binary: the flush drill deletes the keys under its own prefix instead of FLUSHALL');
   }
-  const stack = await startStack({
+  const stack = await MeasuredStack.start({
     label: `drill_${name}`,
     logDir,
     workers: options.workers,
-    redis: privateRedis ? { url: privateRedis.url, private: true } : undefined,
+    privateRedisUrl: privateRedis?.url,
     pgProxy: name === 'postgres',
     emulatorEnv: { EMULATOR_LATENCY_MS: String(options.latency) },
     env: name === 'crashflush' ? { ...HOIST_ENV, ...CRASHFLUSH_ENV } : HOIST_ENV,
     workerEnv: { WORKER_CONCURRENCY: String(options.concurrency) },
   });
-  const state = {
+  const { stack: processes } = stack;
+  const state: DrillState = {
     uploads: uploadsFor(name),
     origin: Date.now(),
     posted: 0,
@@ -415,33 +477,45 @@ async function runDrill(name, logDir) {
   };
   try {
     log(
-      `drill ${name}: database ${stack.databaseName}${stack.proxy ? ` (via proxy 127.0.0.1:${stack.proxy.port})` : ''}, queue prefix ${stack.queuePrefix}, ` +
-        `redis ${stack.redisUrl}, api ${stack.apiUrl}, emulator ${stack.emulatorUrl} (latency ${options.latency} ms)`,
+      `drill ${name}: database ${stack.databaseName}${processes.proxy ? ` (via proxy 127.0.0.1:${processes.proxy.port})` : ''}, queue prefix ${processes.queuePrefix}, ` +
+        `redis ${processes.redisUrl}, api ${processes.apiUrl}, emulator ${processes.emulatorUrl} (latency ${options.latency} ms)`,
     );
-    const files = Array.from({ length: state.uploads }, (_, i) => makePng(`${stack.queuePrefix}-${i}`));
+    const files = Array.from({ length: state.uploads }, (_, i) => makePng(16, 16, i, { text: `hoist measurement upload ${processes.queuePrefix}-${i}` }));
     const deadline = Date.now() + options.drillTimeout;
     state.origin = Date.now();
 
     // Refused uploads are posted again until the fault is over (plus a margin), never past the deadline.
-    let faultOverAt;
+    let faultOverAt: number | undefined;
     const submitting = startSubmitting(stack, files, {
       rate: options.submitRate,
       retryUntil: () => Math.min(deadline - 10_000, faultOverAt === undefined ? Infinity : faultOverAt + 30_000),
       state,
     });
     const fault = (async () => {
-      if (name === 'kill') await killLoop(stack, state);
-      if (name === 'flush') await flushOnce(stack, state, privateRedis);
-      if (name === 'crashflush') {
-        state.fault = { kills: [] };
-        const crashing = crashLoop(stack, state);
-        const flushed = await flushOnce(stack, state, privateRedis, (flush) => (state.fault.flush = flush));
-        // The crash loop goes on until everything settled; the fault counts as over once the lost jobs are back.
-        if (flushed) await watchRecovery(stack, state, flushed, deadline);
-        faultOverAt = Date.now();
-        await crashing;
+      switch (name) {
+        case 'kill':
+          await killLoop(stack, state);
+          break;
+        case 'flush': {
+          const flushed = await flushOnce(stack, state, privateRedis);
+          if (flushed) state.fault = { kind: 'flush', ...flushed };
+          break;
+        }
+        case 'crashflush': {
+          const crashFault: Fault & { kind: 'crashflush' } = { kind: 'crashflush', kills: [] };
+          state.fault = crashFault;
+          const crashing = crashLoop(stack, state, crashFault.kills);
+          crashFault.flush = await flushOnce(stack, state, privateRedis);
+          // The crash loop goes on until everything settled; the fault counts as over once the lost jobs are back.
+          if (crashFault.flush) await watchRecovery(stack, state, crashFault.flush, deadline);
+          faultOverAt = Date.now();
+          await crashing;
+          break;
+        }
+        case 'postgres':
+          await cutPostgres(stack, state);
+          break;
       }
-      if (name === 'postgres') await cutPostgres(stack, state);
       faultOverAt = Date.now();
     })();
     fault.catch(() => undefined);
@@ -476,12 +550,10 @@ async function runDrill(name, logDir) {
     const rowIds = new Set(await stack.allRowIds());
     const acceptedIds = new Set(ids);
     const unacceptedRows = [...rowIds].filter((id) => !acceptedIds.has(id)).length;
-    const tempFilesLeft = (await readdir(stack.tmpDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).length;
-    const crashes = stack.crashes();
-    const evidence = await collectEvidence(stack);
-    const warnings = topWarnings(stack);
+    const tempFilesLeft = (await processes.tempFiles()).length;
+    const viewList = [...views.values()];
 
-    const result = {
+    const result: DrillResult = {
       name,
       accepted: state.accepted.length,
       posted: files.length,
@@ -497,19 +569,20 @@ async function runDrill(name, logDir) {
       stats,
       unacceptedRows,
       tempFilesLeft,
-      evidence,
-      warnings,
-      crashes,
-      statusesFromPostgres: [...views.values()].filter((view) => view.source === 'postgres').length,
-      attempts: [...views.values()].reduce((sum, view) => sum + (Number(view.attempts) || 0), 0),
-      workersStarted: stack.workers.length,
-      reclaims: [...views.values()].reduce((sum, view) => sum + (Number(view.reclaims) || 0), 0),
+      evidence: await collectEvidence(processes.processes),
+      warnings: topWarnings(processes.processes),
+      crashes: crashes(processes.processes),
+      statusesFromPostgres: viewList.filter((view) => view.source === 'postgres').length,
+      attempts: viewList.reduce((sum, view) => sum + (Number(view.attempts) || 0), 0),
+      workersStarted: processes.workers.length,
+      reclaims: viewList.reduce((sum, view) => sum + (Number(view.reclaims) || 0), 0),
+      checks: [],
     };
     result.checks = checksOf(result);
-    if (!result.checks.every((check) => check.pass)) result.logReport = stack.logReport(summarizeLog);
+    if (!result.checks.every((check) => check.pass)) result.logReport = logReport(processes.processes);
     return result;
   } catch (error) {
-    if (!abortSignal.aborted) log(`drill ${name} broke off; the processes' logs:\n${stack.logReport(summarizeLog)}`);
+    if (!abortSignal.aborted) log(`drill ${name} broke off; the processes' logs:\n${logReport(processes.processes)}`);
     throw error;
   } finally {
     state.done = true;
@@ -519,36 +592,20 @@ async function runDrill(name, logDir) {
   }
 }
 
-/** Counts of telling log lines across the stack's processes (whole log files, JSON lines). */
-async function collectEvidence(stack) {
-  const counts = Object.fromEntries(EVIDENCE.map(([label]) => [label, 0]));
-  for (const child of stack.processes) {
-    await child.flushLog();
-    let text;
-    try {
-      text = await readFile(child.logFile, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      let entry;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      for (const [label, test] of EVIDENCE) if (test(entry)) counts[label] += 1;
-    }
+/** Counts of telling log lines across the stack's processes (whole log files). */
+async function collectEvidence(processes: TestProcess[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = Object.fromEntries(EVIDENCE.map(([label]) => [label, 0]));
+  for (const entry of await logEntries(processes)) {
+    for (const [label, test] of EVIDENCE) if (test(entry)) counts[label] = (counts[label] ?? 0) + 1;
   }
   return counts;
 }
 
 /** The most frequent warnings and errors, by kind of process (all workers together). */
-function topWarnings(stack, top = 6) {
-  const merged = new Map();
-  for (const child of stack.processes) {
-    const kind = child.shortName.replace(/-\d+$/, '');
+function topWarnings(processes: TestProcess[], top = 6): Array<[string, number]> {
+  const merged = new Map<string, number>();
+  for (const child of processes) {
+    const kind = child.name.replace(/-\d+$/, '');
     for (const [message, count] of summarizeLog(child.logFile, { top: 1000 }).counts) {
       const key = `${kind}: ${message}`;
       merged.set(key, (merged.get(key) ?? 0) + count);
@@ -557,22 +614,27 @@ function topWarnings(stack, top = 6) {
   return [...merged.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
 }
 
-function checksOf(result) {
-  const { outcome } = result;
-  const faulted =
-    result.name === 'kill' ? (result.fault?.kills.length ?? 0) > 0 : result.name === 'crashflush' ? (result.fault?.kills.length ?? 0) > 0 && result.fault?.flush !== undefined : result.fault !== undefined;
-  const recovery =
+function killsOf(fault: Fault | undefined): Kill[] {
+  return fault?.kind === 'kill' || fault?.kind === 'crashflush' ? fault.kills : [];
+}
+
+function checksOf(result: DrillResult): Check[] {
+  const { outcome, fault } = result;
+  const kills = killsOf(fault);
+  const flush = fault?.kind === 'crashflush' ? fault.flush : undefined;
+  const faulted = result.name === 'kill' ? kills.length > 0 : result.name === 'crashflush' ? kills.length > 0 && flush !== undefined : fault !== undefined;
+  const recovery: Check[] =
     result.name === 'crashflush'
       ? [
           {
             what: `lost jobs back within ${fmtSeconds(RECOVERY_TARGET_MS)} of the flush`,
-            value: result.fault?.flush?.recoveredMs === undefined ? 'never' : fmtSeconds(result.fault.flush.recoveredMs),
-            pass: result.fault?.flush?.recoveredMs !== undefined && result.fault.flush.recoveredMs <= RECOVERY_TARGET_MS,
+            value: flush?.recoveredMs === undefined ? 'never' : fmtSeconds(flush.recoveredMs),
+            pass: flush?.recoveredMs !== undefined && flush.recoveredMs <= RECOVERY_TARGET_MS,
           },
           {
             what: 'no worker lived to a periodic reconciler run',
-            value: `longest ${fmtSeconds(Math.max(0, ...(result.fault?.kills ?? []).map((k) => k.livedMs)))}`,
-            pass: (result.fault?.kills ?? []).every((k) => k.livedMs < Number(CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS) * 0.8),
+            value: `longest ${fmtSeconds(Math.max(0, ...kills.map((k) => k.livedMs ?? 0)))}`,
+            pass: kills.every((k) => (k.livedMs ?? 0) < Number(CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS) * 0.8),
           },
         ]
       : [];
@@ -597,35 +659,45 @@ function checksOf(result) {
 
 // ----------------------------------------------------------------------------------------- report
 
-function faultShort(result) {
+function faultShort(result: DrillResult): string {
   const f = result.fault;
   if (!f) return 'did not happen';
-  if (result.name === 'kill') return `${f.kills.length} SIGKILLs`;
-  if (result.name === 'crashflush') return `${f.kills.length} SIGKILLs; ${f.flush ? `FLUSHALL at ${fmtSeconds(f.flush.at)}` : 'no flush'}`;
-  if (result.name === 'flush') return `${result.privateRedis ? 'FLUSHALL' : 'keys deleted'} at ${fmtSeconds(f.at)}`;
-  return `cut ${fmtSeconds(f.at)} → ${fmtSeconds(f.endedAt)}`;
+  switch (f.kind) {
+    case 'kill':
+      return `${f.kills.length} SIGKILLs`;
+    case 'crashflush':
+      return `${f.kills.length} SIGKILLs; ${f.flush ? `FLUSHALL at ${fmtSeconds(f.flush.at)}` : 'no flush'}`;
+    case 'flush':
+      return `${result.privateRedis ? 'FLUSHALL' : 'keys deleted'} at ${fmtSeconds(f.at)}`;
+    case 'postgres':
+      return `cut ${fmtSeconds(f.at)} → ${fmtSeconds(f.endedAt)}`;
+  }
 }
 
-function faultText(result) {
+function faultText(result: DrillResult): string {
   const f = result.fault;
   if (!f) return 'did not happen';
-  if (result.name === 'kill') {
-    const kills = f.kills.map((k) => `${fmtSeconds(k.at)} ${k.worker}`).join(', ');
-    return `${f.kills.length} SIGKILLs every ${fmtSeconds(options.killEvery)} (${kills}), ${f.replacementsReady} replacements started and ready${f.replacementFailures.length ? `, ${f.replacementFailures.length} did not start: ${f.replacementFailures.join('; ')}` : ''}`;
+  switch (f.kind) {
+    case 'kill': {
+      const kills = f.kills.map((k) => `${fmtSeconds(k.at)} ${k.worker}`).join(', ');
+      return `${f.kills.length} SIGKILLs every ${fmtSeconds(options.killEvery)} (${kills}), ${f.replacementsReady} replacements started and ready${f.replacementFailures.length ? `, ${f.replacementFailures.length} did not start: ${f.replacementFailures.join('; ')}` : ''}`;
+    }
+    case 'flush':
+      return `${f.how} at ${fmtSeconds(f.at)}: ${f.keys} keys gone; ${f.accepted} uploads accepted by then`;
+    case 'crashflush': {
+      const lived = f.kills.map((k) => k.livedMs ?? 0);
+      const flush = f.flush
+        ? `${f.flush.how} at ${fmtSeconds(f.flush.at)}: ${f.flush.keys} keys gone, ${f.flush.accepted} uploads accepted by then; ${f.flush.maxMissing ?? '?'} unfinished uploads without a job at most, all back ${f.flush.recoveredMs === undefined ? 'never' : `${fmtSeconds(f.flush.recoveredMs)} after the flush`}`
+        : 'no flush';
+      return `${f.kills.length} SIGKILLs, each worker ${fmtSeconds(Math.min(...lived))}–${fmtSeconds(Math.max(...lived))} after it started (RECONCILE_INTERVAL_MS ${CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS}); ${flush}`;
+    }
+    case 'postgres':
+      return `proxy cut at ${fmtSeconds(f.at)} ${f.timing}, back at ${fmtSeconds(f.endedAt)}: ${f.dropped} connections reset, new ones refused meanwhile; ${f.acceptedBefore} accepted before the cut, ${f.acceptedDuring} during it, ${f.refusedDuring} answers 503 during it`;
   }
-  if (result.name === 'flush') return `${f.how} at ${fmtSeconds(f.at)}: ${f.keys} keys gone; ${f.accepted} uploads accepted by then`;
-  if (result.name === 'crashflush') {
-    const lived = f.kills.map((k) => k.livedMs);
-    const flush = f.flush
-      ? `${f.flush.how} at ${fmtSeconds(f.flush.at)}: ${f.flush.keys} keys gone, ${f.flush.accepted} uploads accepted by then; ${f.flush.maxMissing ?? '?'} unfinished uploads without a job at most, all back ${f.flush.recoveredMs === undefined ? 'never' : `${fmtSeconds(f.flush.recoveredMs)} after the flush`}`
-      : 'no flush';
-    return `${f.kills.length} SIGKILLs, each worker ${fmtSeconds(Math.min(...lived))}–${fmtSeconds(Math.max(...lived))} after it started (RECONCILE_INTERVAL_MS ${CRASHFLUSH_ENV.RECONCILE_INTERVAL_MS}); ${flush}`;
-  }
-  return `proxy cut at ${fmtSeconds(f.at)} ${f.timing}, back at ${fmtSeconds(f.endedAt)}: ${f.dropped} connections reset, new ones refused meanwhile; ${f.acceptedBefore} accepted before the cut, ${f.acceptedDuring} during it, ${f.refusedDuring} answers 503 during it`;
 }
 
-function report(results, logDir) {
-  const col = (fn) => results.map((r) => fn(r));
+function report(results: DrillResult[], logDir: string): boolean {
+  const col = (fn: (r: DrillResult) => string | number) => results.map((r) => fn(r));
   const rows = [
     ['', ...col((r) => r.name)],
     ['fault', ...col(faultShort)],
@@ -641,21 +713,21 @@ function report(results, logDir) {
     ['missing/corrupt assets', ...col((r) => `${r.outcome.missingAssets}/${r.outcome.corruptAssets}`)],
     ['stray assets (no 202 for them)', ...col((r) => r.outcome.strayAssets)],
     ['rows with no 202', ...col((r) => r.unacceptedRows)],
-    ['processes crashed', ...col((r) => (r.crashes.length ? r.crashes.map((c) => `${c.name.replace(/^drill_\w+?-/, '')} (${c.exit.code ?? c.exit.signal})`).join(', ') : 0))],
+    ['processes crashed', ...col((r) => (r.crashes.length ? r.crashes.map((c) => `${c.name.replace(/^drill_\w+?-/, '')} (${c.exit?.code ?? c.exit?.signal})`).join(', ') : 0))],
     ['final statuses read from', ...col((r) => (r.statusesFromPostgres ? `Postgres for ${r.statusesFromPostgres} (API down)` : 'the API'))],
     ['temp files left', ...col((r) => r.tempFilesLeft)],
     ['attempts recorded (sum)', ...col((r) => r.attempts)],
     ['re-claims recorded (sum)', ...col((r) => r.reclaims)],
-    ['provider answers', ...col((r) => JSON.stringify(r.stats.byStatus ?? {}))],
+    ['provider answers', ...col((r) => JSON.stringify(r.stats.byStatus))],
     ['worker processes started', ...col((r) => r.workersStarted)],
-    ...EVIDENCE.map(([label]) => [`log: ${label}`, ...col((r) => r.evidence[label])]),
+    ...EVIDENCE.map(([label]) => [`log: ${label}`, ...col((r) => r.evidence[label] ?? 0)]),
     ['all accepted after', ...col((r) => fmtSeconds(r.submittedMs))],
     ['time taken (all settled)', ...col((r) => (r.settled ? fmtSeconds(r.settledMs) : `NOT SETTLED (gave up at ${fmtSeconds(r.settledMs)})`))],
   ];
   const lines = [
     '',
     'Hoist failure drills',
-    `  command   ${commandLine('drill.mjs', process.argv.slice(2))}`,
+    `  command   ${commandLine('drill', process.argv.slice(2))}`,
     `  setup     per drill: fresh database, queue prefix, temp dirs; emulator latency ${options.latency} ms; API; ${options.workers} workers × WORKER_CONCURRENCY ${options.concurrency}; ` +
       `${results.map((r) => `${r.posted} (${r.name})`).join(', ')} distinct ~0.9 KB PNGs posted at ${options.submitRate}/s; node ${process.version}, ${availableParallelism()} CPUs`,
     `  env       ${Object.entries(HOIST_ENV)
@@ -680,15 +752,7 @@ function report(results, logDir) {
     }
   }
   for (const r of results) {
-    const { examples } = r.outcome;
-    const notes = [
-      ...examples.failed.map((e) => `failed: ${e}`),
-      ...examples.lost.map((e) => `lost: ${e}`),
-      ...examples.duplicate.map((e) => `duplicate: ${e}`),
-      ...examples.missing.map((e) => `succeeded without asset: ${e}`),
-      ...examples.corrupt.map((e) => `asset bytes differ: ${e}`),
-      ...examples.stray.map((e) => `stray asset: ${e}`),
-    ];
+    const notes = exampleLines(r.outcome);
     if (notes.length) lines.push('', `  examples, ${r.name}:`, ...notes.map((n) => `    ${n}`));
     if (r.logReport) lines.push('', `  process logs, ${r.name} (kept in ${logDir}):`, r.logReport.replace(/^/gm, '  '));
   }
