@@ -5,6 +5,7 @@ import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDat
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
@@ -32,6 +33,7 @@ beforeAll(async () => {
     storage: await new LocalTempStorage({ directory: tmpDir }).init(),
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+    providerLimits: CLOUDINARY_LIMITS,
     maxUploadBytes: MAX_BYTES,
     allowedContentTypes: ['image/png', 'image/jpeg', 'image/svg+xml', 'application/pdf'],
     auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -452,6 +454,7 @@ describe('health', () => {
         storage: new LocalTempStorage({ directory: tmpDir }),
         checks,
         logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+        providerLimits: CLOUDINARY_LIMITS,
         maxUploadBytes: MAX_BYTES,
         allowedContentTypes: ['image/png'],
         auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -481,6 +484,7 @@ describe('health', () => {
       storage: new LocalTempStorage({ directory: tmpDir }),
       checks: {},
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      providerLimits: CLOUDINARY_LIMITS,
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
       auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -507,6 +511,7 @@ describe('health', () => {
       storage: new LocalTempStorage({ directory: tmpDir }),
       checks: {},
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      providerLimits: CLOUDINARY_LIMITS,
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
       auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },

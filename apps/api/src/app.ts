@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
-import type { ApiKeyRepository, JobQueue, TempStorage, UploadProvider, UploadRepository } from '@hoist/core';
+import type { ApiKeyRepository, JobQueue, ProviderLimits, TempStorage, UploadProvider, UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
@@ -33,6 +33,11 @@ export interface AppDeps {
   storage: TempStorage;
   /** Deletes provider assets (DELETE /v1/uploads/:id); without one, deleting answers 503. */
   provider?: UploadProvider | undefined;
+  /**
+   * What the workers' provider accepts (`provider.limits`, or the provider package's constant when
+   * this API has no provider credentials): an upload it would refuse is refused at submit time.
+   */
+  providerLimits: ProviderLimits;
   /** Outbound policy for URL uploads (`URL_FETCH_ALLOW`), checked when they are submitted; default: public servers only. */
   urlFetchAllow?: readonly string[];
   /** Webhook endpoints and their deliveries (/v1/webhooks); without it those routes are not served. */

@@ -7,6 +7,7 @@ import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,7 @@ beforeAll(async () => {
     storage: await new LocalTempStorage({ directory: tmpDir }).init(),
     checks: {},
     logger: pino(pinoOptions({ name: 'api-test', level: 'debug', format: 'json' }), sink),
+    providerLimits: CLOUDINARY_LIMITS,
     maxUploadBytes: 1024 * 1024,
     allowedContentTypes: ['image/png'],
     auth: {

@@ -1,7 +1,7 @@
 import { loadConfig } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
-import { CloudinaryProvider } from '@hoist/provider-cloudinary';
+import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
@@ -37,6 +37,7 @@ runMain('api', logger, async () => {
     queue,
     storage,
     provider,
+    providerLimits: provider?.limits ?? CLOUDINARY_LIMITS,
     urlFetchAllow: config.URL_FETCH_ALLOW,
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger,

@@ -1,12 +1,13 @@
 import { handToQueueOrOutbox } from './hand-to-queue.js';
 import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from './errors.js';
-import { derivePublicId, MAX_PUBLIC_ID_LENGTH, newUploadId } from './ids.js';
+import { derivePublicId, newUploadId } from './ids.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { FetchedBytes, Upload } from './upload.js';
 import type { AcceptObserver } from './observer.js';
 import type { UploadOptions } from './upload-options.js';
+import type { ProviderLimits } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
 
@@ -14,6 +15,8 @@ export interface AcceptUploadDeps {
   uploads: UploadRepository;
   queue: JobQueue;
   storage: TempStorage;
+  /** What the provider that will store the upload accepts (UploadProvider.limits). */
+  limits: Pick<ProviderLimits, 'maxPublicIdLength'>;
   /** The request's logger; each accepted upload logs on a child bound to it. */
   logger: Logger;
   /** Counts accepted uploads and bytes, when given. */
@@ -83,7 +86,8 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
   }
   const id = newUploadId();
   const publicId = derivePublicId(id, tenantId, options);
-  if (publicId.length > MAX_PUBLIC_ID_LENGTH) return { kind: 'public_id_too_long', publicId, maxLength: MAX_PUBLIC_ID_LENGTH };
+  const { maxPublicIdLength } = deps.limits;
+  if (publicId.length > maxPublicIdLength) return { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength };
 
   let upload: Upload;
   try {

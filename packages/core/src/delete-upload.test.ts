@@ -37,9 +37,9 @@ describe('deleteUpload', () => {
 
   it('keeps the asset when a later upload to the same public id overwrote it', async () => {
     const world = memoryWorld();
-    const first = await succeeded(world, 'acme/avatar');
+    const first = await succeeded(world, 'avatar');
     await new Promise((resolve) => setTimeout(resolve, 2));
-    const second = await succeeded(world, 'acme/avatar');
+    const second = await succeeded(world, 'avatar');
     expect(await deleteUpload(deps(world), first.id)).toMatchObject({ kind: 'deleted' });
     expect(world.provider.assets.has('acme/avatar')).toBe(true);
     expect(await deleteUpload(deps(world), second.id)).toMatchObject({ kind: 'deleted' });

@@ -21,13 +21,6 @@ export function isUploadId(value: string): boolean {
 }
 
 /**
- * Longest public id Cloudinary accepts.
- * @deprecated A provider states its own: `provider.limits.maxPublicIdLength` (UploadProvider.limits),
- * or `CLOUDINARY_LIMITS.maxPublicIdLength` (@hoist/provider-cloudinary) where there is no provider instance.
- */
-export const MAX_PUBLIC_ID_LENGTH = 255;
-
-/**
  * The provider public id an upload writes to: the client's `publicId` if given, else the upload id,
  * under the client's `folder` if given, all under a folder named after the tenant. Deterministic, so
  * every retry of the job targets one asset; tenant-scoped, so one tenant can never overwrite (or,

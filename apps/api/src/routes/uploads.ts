@@ -1,4 +1,4 @@
-import { acceptUpload, FINAL_STATUSES, requestFingerprint, type AcceptUploadDeps, type JobQueue, type TempStorage, type UploadRepository, type UploadSource } from '@hoist/core';
+import { acceptUpload, FINAL_STATUSES, requestFingerprint, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository, type UploadSource } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptAnswer } from '../accept-answer.js';
@@ -26,6 +26,8 @@ export interface UploadRoutesOptions {
   waitForChange?: WaitForChange | undefined;
   queue: JobQueue;
   storage: TempStorage;
+  /** What the workers' provider accepts (public-id length), checked when an upload is accepted. */
+  providerLimits: ProviderLimits;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
   /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
@@ -80,6 +82,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     uploads,
     queue,
     storage,
+    limits: options.providerLimits,
     logger: request.log,
     observer: options.metrics?.acceptObserver,
     maxUnfinished: options.limits?.maxUnfinishedUploads,

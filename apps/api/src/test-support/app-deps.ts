@@ -1,5 +1,6 @@
 import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { Kysely } from 'kysely';
 import { nullQueue } from '../../../../test/support/null-queue.js';
@@ -11,6 +12,7 @@ export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = 
     uploads: new KyselyUploadRepository(db),
     queue: nullQueue,
     storage: new MemoryTempStorage(),
+    providerLimits: CLOUDINARY_LIMITS,
     checks: {},
     logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
     maxUploadBytes: 1024 * 1024,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { enqueueFairly } from '../fair-share.js';
-import { newUploadId } from '../ids.js';
-import { MemoryJobQueue, MemoryTempStorage, MemoryUploadProvider, MemoryUploadRepository, SILENT_LOGGER, type MemoryUploadProviderOptions } from '../memory/index.js';
+import { acceptUpload } from '../accept-upload.js';
+import { QueueUnavailableError } from '../errors.js';
+import type { JobQueue } from '../job-queue.js';
+import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue, MemoryTempStorage, MemoryUploadProvider, MemoryUploadRepository, SILENT_LOGGER, type MemoryUploadProviderOptions } from '../memory/index.js';
 import type { Upload } from '../upload.js';
 
 /**
@@ -17,30 +18,24 @@ export function memoryWorld(options: { provider?: MemoryUploadProviderOptions } 
   const logger = SILENT_LOGGER;
 
   /**
-   * What the API does with a posted file: bytes into temp storage, a queued row, the job enqueued at
-   * its fair-share priority (unless `enqueue` is false: the queue was down, the row stays in the outbox).
+   * What the API does with a posted file, through the same use case: bytes into temp storage, then
+   * acceptUpload (a queued row, the job enqueued at its fair-share priority). With `enqueue` false
+   * the queue is down, so the row stays in the outbox.
    */
   async function accept(upload: { tenantId?: string; publicId?: string; body?: Buffer; enqueue?: boolean } = {}): Promise<Upload> {
     const body = upload.body ?? Buffer.from('the bytes of a small image');
     const { key, bytes } = await storage.write(Readable.from([body]));
-    const id = newUploadId();
-    const tenantId = upload.tenantId ?? 'acme';
-    const created = await uploads.create({
-      id,
-      tenantId,
-      filename: 'cat.png',
-      bytes,
-      contentType: 'image/png',
-      sha256: createHash('sha256').update(body).digest('hex'),
-      storageKey: key,
-      publicId: upload.publicId ?? `${tenantId}/${id}`,
-      tags: [],
-    });
-    if (upload.enqueue !== false) {
-      await enqueueFairly({ uploads, queue }, created);
-      await uploads.markEnqueued(id);
-    }
-    return created;
+    const stored = { storageKey: key, bytes, contentType: 'image/png', sha256: createHash('sha256').update(body).digest('hex') };
+    const outcome = await acceptUpload(
+      { uploads, queue: upload.enqueue === false ? downQueue(queue) : queue, storage, logger, limits: MEMORY_PROVIDER_LIMITS },
+      {
+        tenantId: upload.tenantId ?? 'acme',
+        source: { kind: 'stored', filename: 'cat.png', stored },
+        options: { tags: [], eager: [], dedupe: false, ...(upload.publicId === undefined ? {} : { publicId: upload.publicId }) },
+      },
+    );
+    if (outcome.kind !== 'accepted') throw new Error(`not accepted: ${outcome.kind}`);
+    return outcome.upload;
   }
 
   /** True while the upload's bytes are in temp storage. */
@@ -59,3 +54,13 @@ export function memoryWorld(options: { provider?: MemoryUploadProviderOptions } 
 }
 
 export type MemoryWorld = ReturnType<typeof memoryWorld>;
+
+/** `queue` with Redis down: enqueueing fails as the BullMQ adapter's would. */
+export function downQueue(queue: JobQueue): JobQueue {
+  return {
+    jobState: (id) => queue.jobState(id),
+    removeJob: (id) => queue.removeJob(id),
+    removeFinishedJob: (id) => queue.removeFinishedJob(id),
+    enqueueUpload: () => Promise.reject(new QueueUnavailableError('The job queue is unavailable (test)')),
+  };
+}
