@@ -20,15 +20,3 @@ export function isConnectionError(error: unknown): boolean {
 export function toStoreError(error: unknown): unknown {
   return isConnectionError(error) && !(error instanceof StoreUnavailableError) ? new StoreUnavailableError(error) : error;
 }
-
-/**
- * Runs a query, turning "Postgres is unreachable" into the domain's StoreUnavailableError. Databases
- * made by createDatabase already do this for every query; this is for connections made elsewhere.
- */
-export async function unlessUnavailable<T>(query: () => Promise<T>): Promise<T> {
-  try {
-    return await query();
-  } catch (error) {
-    throw toStoreError(error);
-  }
-}

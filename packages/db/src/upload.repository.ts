@@ -1,6 +1,5 @@
 import { FINAL_STATUSES, IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { unlessUnavailable } from './connection-errors.js';
 import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
@@ -17,152 +16,137 @@ export class KyselyUploadRepository implements UploadRepository {
 
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
-    return unlessUnavailable(async () => {
-      const insert = async (db: Kysely<Database> | Transaction<Database>) =>
-        db
-          .insertInto('upload')
-          .values({
-            id: upload.id,
-            tenantId: upload.tenantId,
-            status: 'queued',
-            filename: upload.filename,
-            ...(typeof upload.sourceUrl !== 'string'
-              ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
-              : { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }),
-            publicId: upload.publicId,
-            tags: upload.tags,
-            metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
-            resourceType: upload.resourceType ?? 'auto',
-            eager: upload.eager ?? [],
-            result: null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-      const { idempotency } = options;
-      const maxUnfinished = options.maxUnfinished ?? 0;
-      if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
-      const write = async (trx: Transaction<Database>) => {
-        const row = await insert(trx);
-        if (idempotency) {
-          await trx
-            .insertInto('idempotencyKey')
-            .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
-            .execute();
-        }
-        return toUpload(row);
-      };
-      try {
-        if (maxUnfinished <= 0) return await inTransaction(this.db, write);
-        return await this.unfinishedLock.run(this.db, upload.tenantId, async (trx) => {
-          // A replay of an accepted request gets its original answer, even with the tenant now at
-          // its cap; under the lock no request with the same key can slip in between.
-          if (idempotency) {
-            const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
-            if (used) throw used;
-          }
-          await refuseAtCap(trx, upload.tenantId, maxUnfinished);
-          return write(trx);
-        });
-      } catch (error) {
-        if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
-        throw (await usedIdempotencyKey(this.db, upload.tenantId, idempotency)) ?? error;
+  async create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+    const insert = async (db: Kysely<Database> | Transaction<Database>) =>
+      db
+        .insertInto('upload')
+        .values({
+          id: upload.id,
+          tenantId: upload.tenantId,
+          status: 'queued',
+          filename: upload.filename,
+          ...(typeof upload.sourceUrl !== 'string'
+            ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
+            : { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }),
+          publicId: upload.publicId,
+          tags: upload.tags,
+          metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
+          resourceType: upload.resourceType ?? 'auto',
+          eager: upload.eager ?? [],
+          result: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    const { idempotency } = options;
+    const maxUnfinished = options.maxUnfinished ?? 0;
+    if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
+    const write = async (trx: Transaction<Database>) => {
+      const row = await insert(trx);
+      if (idempotency) {
+        await trx
+          .insertInto('idempotencyKey')
+          .values({ tenantId: upload.tenantId, key: idempotency.key, fingerprint: idempotency.fingerprint, uploadId: upload.id })
+          .execute();
       }
-    });
+      return toUpload(row);
+    };
+    try {
+      if (maxUnfinished <= 0) return await inTransaction(this.db, write);
+      return await this.unfinishedLock.run(this.db, upload.tenantId, async (trx) => {
+        // A replay of an accepted request gets its original answer, even with the tenant now at
+        // its cap; under the lock no request with the same key can slip in between.
+        if (idempotency) {
+          const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
+          if (used) throw used;
+        }
+        await refuseAtCap(trx, upload.tenantId, maxUnfinished);
+        return write(trx);
+      });
+    } catch (error) {
+      if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
+      throw (await usedIdempotencyKey(this.db, upload.tenantId, idempotency)) ?? error;
+    }
   }
 
-
-  list(query: UploadListQuery): Promise<Upload[]> {
-    return unlessUnavailable(async () => {
-      let select = this.db.selectFrom('upload').selectAll().where('tenantId', '=', query.tenantId);
-      if (query.beforeId) select = select.where('id', '<', query.beforeId);
-      if (query.status) select = select.where('status', '=', query.status);
-      if (query.createdAfter) select = select.where('createdAt', '>', query.createdAfter);
-      if (query.createdBefore) select = select.where('createdAt', '<', query.createdBefore);
-      if (query.tag) select = select.where(sql<boolean>`${query.tag} = any(tags)`);
-      const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
-      return rows.map(toUpload);
-    });
+  async list(query: UploadListQuery): Promise<Upload[]> {
+    let select = this.db.selectFrom('upload').selectAll().where('tenantId', '=', query.tenantId);
+    if (query.beforeId) select = select.where('id', '<', query.beforeId);
+    if (query.status) select = select.where('status', '=', query.status);
+    if (query.createdAfter) select = select.where('createdAt', '>', query.createdAfter);
+    if (query.createdBefore) select = select.where('createdAt', '<', query.createdBefore);
+    if (query.tag) select = select.where(sql<boolean>`${query.tag} = any(tags)`);
+    const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(toUpload);
   }
 
-  findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined> {
-    return unlessUnavailable(async () => {
-      const row = await this.db
-        .selectFrom('upload')
-        .selectAll()
-        .where('tenantId', '=', tenantId)
-        .where('sha256', '=', sha256)
-        .where('status', '=', 'succeeded')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row && toUpload(row);
-    });
+  async findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined> {
+    const row = await this.db
+      .selectFrom('upload')
+      .selectAll()
+      .where('tenantId', '=', tenantId)
+      .where('sha256', '=', sha256)
+      .where('status', '=', 'succeeded')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toUpload(row);
   }
 
   countUnfinished(tenantId: string): Promise<number> {
-    return unlessUnavailable(() => countUnfinished(this.db, tenantId));
+    return countUnfinished(this.db, tenantId);
   }
 
-  find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
-    return unlessUnavailable(async () => {
-      let query = this.db.selectFrom('upload').selectAll().where('id', '=', id);
-      if (scope) query = query.where('tenantId', '=', scope.tenantId);
-      const row = await query.executeTakeFirst();
-      return row && toUpload(row);
-    });
+  async find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
+    let query = this.db.selectFrom('upload').selectAll().where('id', '=', id);
+    if (scope) query = query.where('tenantId', '=', scope.tenantId);
+    const row = await query.executeTakeFirst();
+    return row && toUpload(row);
   }
 
-  claim(id: string, options: { resuming?: string | undefined } = {}): Promise<ClaimedUpload | undefined> {
-    return unlessUnavailable(async () => {
-      const resuming = options.resuming ?? null;
-      const row = await this.db
-        .updateTable('upload')
-        .set({
-          status: 'processing',
-          // SET expressions read the row as it was: `status` here is the status before this claim.
-          attempts: sql`case when status = 'processing' then attempts else attempts + 1 end`,
-          reclaimCount: sql`case when status = 'processing' and claim_token is distinct from ${resuming}::uuid then reclaim_count + 1 else reclaim_count end`,
-          claimToken: sql`gen_random_uuid()`,
-          updatedAt: sql`now()`,
-        })
-        .where('id', '=', id)
-        .where('status', 'in', UNFINISHED_STATUSES)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row?.claimToken) return undefined;
-      return { ...toUpload(row), claimToken: row.claimToken };
-    });
+  async claim(id: string, options: { resuming?: string | undefined } = {}): Promise<ClaimedUpload | undefined> {
+    const resuming = options.resuming ?? null;
+    const row = await this.db
+      .updateTable('upload')
+      .set({
+        status: 'processing',
+        // SET expressions read the row as it was: `status` here is the status before this claim.
+        attempts: sql`case when status = 'processing' then attempts else attempts + 1 end`,
+        reclaimCount: sql`case when status = 'processing' and claim_token is distinct from ${resuming}::uuid then reclaim_count + 1 else reclaim_count end`,
+        claimToken: sql`gen_random_uuid()`,
+        updatedAt: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', UNFINISHED_STATUSES)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row?.claimToken) return undefined;
+    return { ...toUpload(row), claimToken: row.claimToken };
   }
 
-  requeue(run: UploadRun, options: { refundAttempt: boolean }): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      const result = await this.db
-        .updateTable('upload')
-        .set({
-          status: 'queued',
-          attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
-          updatedAt: sql`now()`,
-        })
-        .where('id', '=', run.id)
-        .where('status', '=', 'processing')
-        .where('claimToken', '=', run.claimToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+  async requeue(run: UploadRun, options: { refundAttempt: boolean }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upload')
+      .set({
+        status: 'queued',
+        attempts: options.refundAttempt ? sql`greatest(attempts - 1, 0)` : sql`attempts`,
+        updatedAt: sql`now()`,
+      })
+      .where('id', '=', run.id)
+      .where('status', '=', 'processing')
+      .where('claimToken', '=', run.claimToken)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  markSucceeded(run: UploadRun, result: UploadResult): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      const updated = await this.db
-        .updateTable('upload')
-        .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
-        .where('id', '=', run.id)
-        .where('status', '=', 'processing')
-        .where('claimToken', '=', run.claimToken)
-        .executeTakeFirst();
-      return updated.numUpdatedRows > 0n;
-    });
+  async markSucceeded(run: UploadRun, result: UploadResult): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('upload')
+      .set({ status: 'succeeded', result: JSON.stringify(result), updatedAt: sql`now()`, completedAt: sql`now()` })
+      .where('id', '=', run.id)
+      .where('status', '=', 'processing')
+      .where('claimToken', '=', run.claimToken)
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
   }
 
   markFailed(run: UploadRun, failure: UploadFailure): Promise<boolean> {
@@ -174,49 +158,43 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 
   /** Fails the upload: only under `claimToken` while `processing` when one is given, else from any unfinished status. */
-  private fail(id: string, failure: UploadFailure, claimToken?: string): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      let update = this.db
-        .updateTable('upload')
-        .set({
-          status: 'failed',
-          errorCode: failure.code,
-          errorMessage: failure.message,
-          updatedAt: sql`now()`,
-          completedAt: sql`now()`,
-        })
-        .where('id', '=', id);
-      update = claimToken === undefined ? update.where('status', 'in', UNFINISHED_STATUSES) : update.where('status', '=', 'processing').where('claimToken', '=', claimToken);
-      const updated = await update.executeTakeFirst();
-      return updated.numUpdatedRows > 0n;
-    });
+  private async fail(id: string, failure: UploadFailure, claimToken?: string): Promise<boolean> {
+    let update = this.db
+      .updateTable('upload')
+      .set({
+        status: 'failed',
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        updatedAt: sql`now()`,
+        completedAt: sql`now()`,
+      })
+      .where('id', '=', id);
+    update = claimToken === undefined ? update.where('status', 'in', UNFINISHED_STATUSES) : update.where('status', '=', 'processing').where('claimToken', '=', claimToken);
+    const updated = await update.executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
   }
 
-  markCancelled(id: string, options: { from: readonly ('queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      if (options.from.length === 0) return false;
-      const result = await this.db
-        .updateTable('upload')
-        .set({ status: 'cancelled', updatedAt: sql`now()`, completedAt: sql`now()` })
-        .where('id', '=', id)
-        .where('status', 'in', [...options.from])
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+  async markCancelled(id: string, options: { from: readonly ('queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
+    if (options.from.length === 0) return false;
+    const result = await this.db
+      .updateTable('upload')
+      .set({ status: 'cancelled', updatedAt: sql`now()`, completedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', 'in', [...options.from])
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  reopenForRetry(id: string, options: { maxUnfinished?: number | undefined } = {}): Promise<boolean> {
+  async reopenForRetry(id: string, options: { maxUnfinished?: number | undefined } = {}): Promise<boolean> {
     const maxUnfinished = options.maxUnfinished ?? 0;
-    return unlessUnavailable(async () => {
-      if (maxUnfinished <= 0) return retry(this.db);
-      // Only a failed upload can be retried: anything else is `false` (not "over the cap"), as without
-      // a cap. The guarded update below settles a change between this read and the lock.
-      const row = await this.db.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
-      if (row?.status !== 'failed') return false;
-      return this.unfinishedLock.run(this.db, row.tenantId, async (trx) => {
-        await refuseAtCap(trx, row.tenantId, maxUnfinished);
-        return retry(trx);
-      });
+    if (maxUnfinished <= 0) return retry(this.db);
+    // Only a failed upload can be retried: anything else is `false` (not "over the cap"), as without
+    // a cap. The guarded update below settles a change between this read and the lock.
+    const row = await this.db.selectFrom('upload').select(['tenantId', 'status']).where('id', '=', id).executeTakeFirst();
+    if (row?.status !== 'failed') return false;
+    return this.unfinishedLock.run(this.db, row.tenantId, async (trx) => {
+      await refuseAtCap(trx, row.tenantId, maxUnfinished);
+      return retry(trx);
     });
 
     async function retry(db: Kysely<Database> | Transaction<Database>): Promise<boolean> {
@@ -244,115 +222,99 @@ export class KyselyUploadRepository implements UploadRepository {
     }
   }
 
-  markDeleted(id: string): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      const result = await this.db
-        .updateTable('upload')
-        // Keeps the first deletion time when repeated.
-        .set({ status: 'deleted', deletedAt: sql`coalesce(deleted_at, now())`, updatedAt: sql`now()` })
-        .where('id', '=', id)
-        .where('status', 'in', FINAL_STATUSES)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+  async markDeleted(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upload')
+      // Keeps the first deletion time when repeated.
+      .set({ status: 'deleted', deletedAt: sql`coalesce(deleted_at, now())`, updatedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', 'in', FINAL_STATUSES)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      // core's holdsAssetAgainst, in SQL.
-      const row = await this.db
-        .selectFrom('upload')
-        .select('id')
-        .where('publicId', '=', publicId)
-        .where('id', '<>', id)
-        .where((eb) => eb.or([eb.and([eb('status', '=', 'succeeded'), eb('completedAt', '>', since)]), eb('status', '=', 'processing')]))
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
-    });
+  async otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
+    // core's holdsAssetAgainst, in SQL.
+    const row = await this.db
+      .selectFrom('upload')
+      .select('id')
+      .where('publicId', '=', publicId)
+      .where('id', '<>', id)
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'succeeded'), eb('completedAt', '>', since)]), eb('status', '=', 'processing')]))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
-  recordFetched(run: UploadRun, fetched: FetchedBytes): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      const result = await this.db
-        .updateTable('upload')
-        // New bytes: any chunked session of earlier bytes must not be resumed with them.
-        .set({ ...fetched, chunkSession: null, chunkOffset: 0, updatedAt: sql`now()` })
-        .where('id', '=', run.id)
-        .where('status', '=', 'processing')
-        .where('claimToken', '=', run.claimToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+  async recordFetched(run: UploadRun, fetched: FetchedBytes): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upload')
+      // New bytes: any chunked session of earlier bytes must not be resumed with them.
+      .set({ ...fetched, chunkSession: null, chunkOffset: 0, updatedAt: sql`now()` })
+      .where('id', '=', run.id)
+      .where('status', '=', 'processing')
+      .where('claimToken', '=', run.claimToken)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  markEnqueued(id: string): Promise<void> {
-    return unlessUnavailable(async () => {
-      await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
-    });
+  async markEnqueued(id: string): Promise<void> {
+    await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
   }
 
-  listOutbox(options: { before: Date; limit: number }): Promise<Upload[]> {
-    return unlessUnavailable(async () => {
-      const rows = await this.db
-        .selectFrom('upload')
-        .selectAll()
-        .where('enqueuedAt', 'is', null)
-        .where('status', '=', 'queued')
-        .where('createdAt', '<', options.before)
-        .orderBy('createdAt')
-        .limit(options.limit)
-        .execute();
-      return rows.map(toUpload);
-    });
+  async listOutbox(options: { before: Date; limit: number }): Promise<Upload[]> {
+    const rows = await this.db
+      .selectFrom('upload')
+      .selectAll()
+      .where('enqueuedAt', 'is', null)
+      .where('status', '=', 'queued')
+      .where('createdAt', '<', options.before)
+      .orderBy('createdAt')
+      .limit(options.limit)
+      .execute();
+    return rows.map(toUpload);
   }
 
-  listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]> {
-    return unlessUnavailable(async () => {
-      let query = this.db
-        .selectFrom('upload')
-        .selectAll()
-        .where('status', 'in', UNFINISHED_STATUSES)
-        .where('updatedAt', '<', options.before);
-      if (options.afterId) query = query.where('id', '>', options.afterId);
-      const rows = await query.orderBy('id').limit(options.limit).execute();
-      return rows.map(toUpload);
-    });
+  async listUnfinished(options: { before: Date; limit: number; afterId?: string | undefined }): Promise<Upload[]> {
+    let query = this.db
+      .selectFrom('upload')
+      .selectAll()
+      .where('status', 'in', UNFINISHED_STATUSES)
+      .where('updatedAt', '<', options.before);
+    if (options.afterId) query = query.where('id', '>', options.afterId);
+    const rows = await query.orderBy('id').limit(options.limit).execute();
+    return rows.map(toUpload);
   }
 
-  saveChunkProgress(run: UploadRun, progress: ChunkProgress): Promise<boolean> {
-    return unlessUnavailable(async () => {
-      const result = await this.db
-        .updateTable('upload')
-        .set({ chunkSession: progress.sessionId, chunkOffset: progress.offset, updatedAt: sql`now()` })
-        .where('id', '=', run.id)
-        .where('status', '=', 'processing')
-        .where('claimToken', '=', run.claimToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+  async saveChunkProgress(run: UploadRun, progress: ChunkProgress): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upload')
+      .set({ chunkSession: progress.sessionId, chunkOffset: progress.offset, updatedAt: sql`now()` })
+      .where('id', '=', run.id)
+      .where('status', '=', 'processing')
+      .where('claimToken', '=', run.claimToken)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  storageKeysInUse(keys: readonly string[], options: { keepFailedSince?: Date | undefined } = {}): Promise<Set<string>> {
-    return unlessUnavailable(async () => {
-      if (keys.length === 0) return new Set<string>();
-      const { keepFailedSince } = options;
-      // core's needsStoredBytes, in SQL.
-      const rows = await this.db
-        .selectFrom('upload')
-        .select('storageKey')
-        .where('storageKey', 'in', [...keys])
-        .where((eb) =>
-          eb.or([
-            eb('status', 'in', UNFINISHED_STATUSES),
-            ...(keepFailedSince
-              ? [eb.and([eb('status', '=', 'failed'), eb('errorCode', 'in', [...RETRYABLE_FAILURE_CODES]), eb('completedAt', '>=', keepFailedSince)])]
-              : []),
-          ]),
-        )
-        .execute();
-      return new Set(rows.flatMap((row) => (row.storageKey === null ? [] : [row.storageKey])));
-    });
+  async storageKeysInUse(keys: readonly string[], options: { keepFailedSince?: Date | undefined } = {}): Promise<Set<string>> {
+    if (keys.length === 0) return new Set<string>();
+    const { keepFailedSince } = options;
+    // core's needsStoredBytes, in SQL.
+    const rows = await this.db
+      .selectFrom('upload')
+      .select('storageKey')
+      .where('storageKey', 'in', [...keys])
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', UNFINISHED_STATUSES),
+          ...(keepFailedSince
+            ? [eb.and([eb('status', '=', 'failed'), eb('errorCode', 'in', [...RETRYABLE_FAILURE_CODES]), eb('completedAt', '>=', keepFailedSince)])]
+            : []),
+        ]),
+      )
+      .execute();
+    return new Set(rows.flatMap((row) => (row.storageKey === null ? [] : [row.storageKey])));
   }
 }
 
