@@ -38,6 +38,7 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HoistEnv } from '@hoist/config';
+import { UPLOAD_LOG_MESSAGES } from '@hoist/core';
 import { LOG_MESSAGES } from '@hoist/logger';
 import { Redis } from 'ioredis';
 import { postUpload } from '../test/support/api-client.js';
@@ -136,16 +137,16 @@ const uploadsFor = (name: DrillName) => (uploadsGiven ? options.uploads : (DEFAU
 /** How soon after the flush every unfinished accepted upload must have a job again (issue 10). */
 const RECOVERY_TARGET_MS = 60_000;
 
-// Log lines worth counting in a drill's report. The messages logged outside packages/core come from
-// LOG_MESSAGES, so a rename there changes them here too.
+// Log lines worth counting in a drill's report, spelled where they are logged (LOG_MESSAGES,
+// UPLOAD_LOG_MESSAGES), so a rename there changes them here too.
 const EVIDENCE: Array<[string, (entry: LogEntry) => boolean]> = [
-  ['succeeded on a later attempt', (e) => e.msg === 'upload succeeded' && Number(e.attempt) > 1],
-  ['re-enqueued by the reconciler', (e) => e.msg === 'upload re-enqueued: its job was gone'],
+  ['succeeded on a later attempt', (e) => e.msg === UPLOAD_LOG_MESSAGES.succeeded && Number(e.attempt) > 1],
+  ['re-enqueued by the reconciler', (e) => e.msg === UPLOAD_LOG_MESSAGES.reEnqueued],
   ['queue losses recovered (marker)', (e) => e.msg === LOG_MESSAGES.queueStoreLost && Number(e.requeued) > 0],
-  ['runs taken over after a worker died', (e) => e.msg === 'upload taken over from a run that stopped (worker died or lost its lock)'],
+  ['runs taken over after a worker died', (e) => e.msg === UPLOAD_LOG_MESSAGES.takenOver],
   ['waits for the database', (e) => e.msg === LOG_MESSAGES.databaseUnavailable],
-  ['provider calls retried', (e) => e.msg === 'provider call failed; will retry'],
-  ['runs that lost their upload to another', (e) => typeof e.msg === 'string' && e.msg.startsWith('this run no longer owns the upload')],
+  ['provider calls retried', (e) => e.msg === UPLOAD_LOG_MESSAGES.providerCallRetried],
+  ['runs that lost their upload to another', (e) => e.msg === UPLOAD_LOG_MESSAGES.noLongerOwned],
   ['errors (level >= 50)', (e) => e.level >= 50],
 ];
 

@@ -21,6 +21,7 @@ import type { TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
+import { UPLOAD_LOG_MESSAGES } from './upload-log.js';
 
 export interface ProcessUploadDeps {
   uploads: UploadRepository;
@@ -101,7 +102,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const log = deps.logger.child({ uploadId: upload.id, tenantId: upload.tenantId, jobId: job.jobId ?? upload.id, attempt: upload.attempts });
   const maxReclaims = deps.maxReclaims ?? DEFAULT_MAX_RECLAIMS;
   if (upload.reclaimCount > maxReclaims) return giveUpAfterReclaims(deps, upload, maxReclaims, log);
-  if (upload.reclaimCount > 0) log.warn({ reclaims: upload.reclaimCount }, 'upload taken over from a run that stopped (worker died or lost its lock)');
+  if (upload.reclaimCount > 0) log.warn({ reclaims: upload.reclaimCount }, UPLOAD_LOG_MESSAGES.takenOver);
   const throttle = deps.throttle ?? UNTHROTTLED;
 
   let callStarted: number | undefined;
@@ -145,7 +146,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     await deps.storage.delete(bytes.storageKey);
-    log.info({ publicId: result.publicId }, 'upload succeeded');
+    log.info({ publicId: result.publicId }, UPLOAD_LOG_MESSAGES.succeeded);
     return { kind: 'succeeded' };
   } catch (error) {
     if (error instanceof ProviderError) {
@@ -179,7 +180,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     }
     if (isRetryable(error) && !job.isFinalAttempt) {
       if (!(await deps.uploads.requeue(upload, { refundAttempt: false }))) return withdrawn(deps, upload, log);
-      log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : 'provider call failed; will retry');
+      log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : UPLOAD_LOG_MESSAGES.providerCallRetried);
       throw error;
     }
     const failure = toFailure(error, job.isFinalAttempt);
@@ -228,7 +229,7 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
     log.info({}, `upload ${current.status} while running; stopped`);
   } else {
-    log.warn({ status: current?.status }, 'this run no longer owns the upload (another run took it over, or it became final); stopped without recording an outcome');
+    log.warn({ status: current?.status }, UPLOAD_LOG_MESSAGES.noLongerOwned);
   }
   return { kind: 'skipped' };
 }

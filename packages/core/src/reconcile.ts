@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import type { Upload } from './upload.js';
 import type { UploadRepository } from './upload.repository.js';
-import { bindLogger } from './upload-log.js';
+import { bindLogger, UPLOAD_LOG_MESSAGES } from './upload-log.js';
 
 /** What one reconciler run did; every count is also logged. */
 export interface ReconcileReport {
@@ -145,7 +145,7 @@ async function repair(deps: ReconcileDeps, upload: Upload, report: ReconcileRepo
   if (state === 'completed') await deps.queue.removeFinishedJob(upload.id);
   await handToQueue(deps, upload);
   report.requeued += 1;
-  log.warn({}, 'upload re-enqueued: its job was gone');
+  log.warn({}, UPLOAD_LOG_MESSAGES.reEnqueued);
 }
 
 async function hasBytesOrSource(storage: TempStorage, upload: Upload): Promise<boolean> {

@@ -21,3 +21,20 @@ export function bindLogger(logger: Logger, fields: UploadLogFields): Logger {
   const missing = Object.fromEntries(Object.entries(fields).filter(([key, value]) => value !== undefined && !(key in bound)));
   return Object.keys(missing).length > 0 ? logger.child(missing) : logger;
 }
+
+/**
+ * Log lines of the upload use cases that other programs count (the drills' evidence, `pnpm drill`),
+ * spelled once: renaming one changes what they look for.
+ */
+export const UPLOAD_LOG_MESSAGES = {
+  /** A run recorded success (with `attempt`). */
+  succeeded: 'upload succeeded',
+  /** A provider call failed transiently; the job goes back with a backoff. */
+  providerCallRetried: 'provider call failed; will retry',
+  /** A claim found the upload still `processing`: the run before died or lost its lock. */
+  takenOver: 'upload taken over from a run that stopped (worker died or lost its lock)',
+  /** A run's fenced write matched nothing: another run owns the upload now, or it became final. */
+  noLongerOwned: 'this run no longer owns the upload (another run took it over, or it became final); stopped without recording an outcome',
+  /** The reconciler found an unfinished upload's job gone and enqueued it again. */
+  reEnqueued: 'upload re-enqueued: its job was gone',
+} as const;
