@@ -1,10 +1,9 @@
 import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
-import { MEMORY_PROVIDER_LIMITS } from '@hoist/core/memory';
+import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 import { buildApp } from './app.js';
-import { nullQueue } from '../../../test/support/null-queue.js';
 import { testAppDeps } from './test-support/app-deps.js';
 import { useTestApp } from './test-support/use-test-app.js';
 
@@ -106,10 +105,14 @@ describe('DELETE guards', () => {
 
 describe('POST /v1/uploads/:id/retry', () => {
   it('asks to come back in a moment while the failed job is still being wound up', async () => {
-    const settlingApp = await buildApp(testAppDeps(db, { uploads, provider, queue: { ...nullQueue, jobState: () => Promise.resolve('live') } }));
+    const queue = new MemoryJobQueue();
+    const settlingApp = await buildApp(testAppDeps(db, { uploads, provider, queue }));
     try {
       const id = newUploadId();
       await uploads.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
+      await queue.enqueueUpload(id);
+      queue.take(id);
+      // Failed in Postgres, while the queue is still winding its job up (it is still active).
       await uploads.failUnfinished(id, { code: 'attempts_exhausted', message: 'gave up' });
       const settling = await settlingApp.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
       expect(settling.statusCode).toBe(409);
@@ -117,7 +120,9 @@ describe('POST /v1/uploads/:id/retry', () => {
       expect(settling.headers['retry-after']).toBe('1');
       expect((await uploads.find(id))?.status).toBe('failed');
       // Once the job has settled, the same URL upload goes back to the queue.
-      expect((await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` })).statusCode).toBe(202);
+      queue.finish(id, 'failed');
+      expect((await settlingApp.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` })).statusCode).toBe(202);
+      expect(await queue.jobState(id)).toBe('live');
     } finally {
       await settlingApp.close();
     }

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryJobQueue } from '@hoist/core/memory';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,12 +19,14 @@ const { db } = useTestDatabase();
 let app: FastifyInstance;
 let base: string;
 let directory: string;
+/** No worker runs: the test plays the queue giving up on jobs. */
+const queue = new MemoryJobQueue();
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'hoist-cap-'));
   const storage = await new LocalTempStorage({ directory }).init();
   const { prefix } = createQueuePrefix();
-  app = await buildApp(testAppDeps(db, { storage, limits: { requestsPerMinute: 0, maxUnfinishedUploads: CAP, keyPrefix: prefix } }));
+  app = await buildApp(testAppDeps(db, { storage, queue, limits: { requestsPerMinute: 0, maxUnfinishedUploads: CAP, keyPrefix: prefix } }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -114,7 +117,19 @@ describe(`TENANT_MAX_UNFINISHED_UPLOADS (${CAP}) under races`, () => {
   });
 
   it('refuses simultaneous retries past the cap with 429 and Retry-After; the refused uploads stay failed', async () => {
-    const failAll = () => db.updateTable('upload').set({ status: 'failed', errorCode: 'attempts_exhausted', errorMessage: 'x', completedAt: new Date() }).execute();
+    // As the queue leaves them when it gives up: the rows failed, their jobs finished as failed.
+    const failAll = async () => {
+      const failed = await db
+        .updateTable('upload')
+        .set({ status: 'failed', errorCode: 'attempts_exhausted', errorMessage: 'x', completedAt: new Date() })
+        .where('status', '!=', 'failed')
+        .returning('id')
+        .execute();
+      for (const { id } of failed) {
+        queue.take(id);
+        queue.finish(id, 'failed');
+      }
+    };
     const ids: string[] = [];
     for (const batch of [CAP, 3]) {
       for (let i = 0; i < batch; i++) {

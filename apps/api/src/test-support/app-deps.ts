@@ -1,16 +1,16 @@
+import { MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { Kysely } from 'kysely';
-import { nullQueue } from '../../../../test/support/null-queue.js';
 import type { AppDeps } from '../app.js';
 
-/** Everything buildApp needs for a test on `db`: real repositories (webhooks too), no queue, memory storage, silent logs, AUTH=off. */
+/** Everything buildApp needs for a test on `db`: real repositories (webhooks too), an in-memory queue no worker takes from, memory storage, silent logs, AUTH=off. */
 export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = {}): AppDeps {
   return {
     uploads: new KyselyUploadRepository(db),
-    queue: nullQueue,
+    queue: new MemoryJobQueue(),
     storage: new MemoryTempStorage(),
     providerLimits: CLOUDINARY_LIMITS,
     checks: {},
