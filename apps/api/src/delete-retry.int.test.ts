@@ -1,4 +1,4 @@
-import { newUploadId, RateLimitedError, type UploadProvider } from '@hoist/core';
+import { newUploadId, PermanentProviderError, RateLimitedError, RetryableProviderError, type UploadProvider } from '@hoist/core';
 import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,18 @@ describe('DELETE /v1/uploads/:id', () => {
     expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(limited.json()).toMatchObject({ type: 'urn:hoist:problem:provider-rate-limited' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(29);
+    expect((await uploads.find(id))?.status).toBe('succeeded');
+  });
+
+  it.each([
+    ['refuses (502)', () => new PermanentProviderError('Invalid credentials', { status: 401 }), 502, 'provider-refused'],
+    ['is down (503)', () => new RetryableProviderError('HTTP 503', { status: 503 }), 503, 'provider-unavailable'],
+  ] as const)('changes nothing when the provider %s', async (_when, error, status, slug) => {
+    const id = await succeededUpload();
+    nextDestroyError = error();
+    const answer = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
+    expect(answer.statusCode).toBe(status);
+    expect(answer.json()).toMatchObject({ type: `urn:hoist:problem:${slug}` });
     expect((await uploads.find(id))?.status).toBe('succeeded');
   });
 

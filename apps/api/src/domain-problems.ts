@@ -29,10 +29,16 @@ export function domainProblem(error: unknown): HttpProblem | undefined {
 function providerProblem(error: ProviderError): HttpProblem {
   if (error instanceof RateLimitedError) {
     const seconds = error.resetAt ? Math.max(1, Math.ceil((error.resetAt.getTime() - Date.now()) / 1000)) : 60;
-    return new HttpProblem(503, 'provider-rate-limited', 'Provider rate limited', 'The media provider is rate limiting; try again later.', {}, { 'retry-after': String(seconds) });
+    return withCause(new HttpProblem(503, 'provider-rate-limited', 'Provider rate limited', 'The media provider is rate limiting; try again later.', {}, { 'retry-after': String(seconds) }), error);
   }
-  if (error instanceof PermanentProviderError) return new HttpProblem(502, 'provider-refused', 'Provider refused the request', error.message);
-  return new HttpProblem(503, 'provider-unavailable', 'Provider unavailable', 'The media provider is unavailable; try again shortly.');
+  if (error instanceof PermanentProviderError) return withCause(new HttpProblem(502, 'provider-refused', 'Provider refused the request', error.message), error);
+  return withCause(new HttpProblem(503, 'provider-unavailable', 'Provider unavailable', 'The media provider is unavailable; try again shortly.'), error);
+}
+
+/** The error handler logs a 5xx problem's cause: the provider's own error, not this translation. */
+function withCause(problem: HttpProblem, cause: unknown): HttpProblem {
+  problem.cause = cause;
+  return problem;
 }
 
 /** 429 for a tenant at `TENANT_MAX_UNFINISHED_UPLOADS`, with a Retry-After. */

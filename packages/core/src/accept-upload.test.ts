@@ -124,6 +124,14 @@ describe('acceptUpload', () => {
     expect(await world.uploads.countUnfinished('acme')).toBe(0);
   });
 
+  it('keeps an accepted upload’s bytes even when counting it fails', async () => {
+    const world = memoryWorld();
+    const bytes = await stored(world);
+    const outcome = await acceptUpload(deps(world, { observer: { accepted: () => { throw new Error('metrics broke'); } } }), fileRequest(bytes));
+    expect(outcome).toMatchObject({ kind: 'accepted', enqueued: true });
+    expect(await world.storage.exists(bytes.storageKey)).toBe(true);
+  });
+
   it('throws when the store is down, after deleting the bytes: the client retries the whole upload', async () => {
     const world = memoryWorld();
     const bytes = await stored(world);

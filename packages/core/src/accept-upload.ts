@@ -69,16 +69,17 @@ export type AcceptOutcome =
 export async function acceptUpload(deps: AcceptUploadDeps, request: AcceptUploadRequest): Promise<AcceptOutcome> {
   const { source } = request;
   const stored = source.kind === 'stored' ? source.stored : undefined;
-  let outcome: AcceptOutcome | undefined;
+  // Once the row exists, its bytes are the upload's, whatever happens after (a logger or a metric
+  // failing must not leave a queued upload without its bytes).
+  const state = { recorded: false };
   try {
-    outcome = await decide(deps, request, stored);
-    return outcome;
+    return await decide(deps, request, stored, state);
   } finally {
-    if (stored && outcome?.kind !== 'accepted') await discard(deps, stored.storageKey);
+    if (stored && !state.recorded) await discard(deps, stored.storageKey);
   }
 }
 
-async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stored: FetchedBytes | undefined): Promise<AcceptOutcome> {
+async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stored: FetchedBytes | undefined, state: { recorded: boolean }): Promise<AcceptOutcome> {
   const { tenantId, source, options } = request;
   if (options.dedupe && stored) {
     const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256);
@@ -113,11 +114,16 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
     if (error instanceof TooManyUnfinishedUploadsError) return { kind: 'too_many_unfinished', limit: error.limit };
     throw error;
   }
+  state.recorded = true;
 
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
   const enqueued = await handToQueueOrOutbox(deps, upload, log, 'upload accepted; the outbox relay will enqueue it');
   log.info({ bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null }, 'upload accepted');
-  deps.observer?.accepted?.(upload.bytes ?? 0);
+  try {
+    deps.observer?.accepted?.(upload.bytes ?? 0);
+  } catch (error) {
+    log.warn({ err: error }, 'could not count an accepted upload');
+  }
   return { kind: 'accepted', upload, enqueued };
 }
 

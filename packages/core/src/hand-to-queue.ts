@@ -26,7 +26,7 @@ export async function handToQueueOrOutbox(
   deps: { uploads: UploadRepository; queue: JobQueue },
   upload: { id: string; tenantId: string },
   log: Logger,
-  message = 'not enqueued yet; the outbox relay will enqueue it',
+  message: string,
 ): Promise<boolean> {
   try {
     await handToQueue(deps, upload);

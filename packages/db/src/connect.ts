@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@hoist/core';
 import { redactUrl } from '@hoist/logger';
 import type { Kysely } from 'kysely';
 import { createDatabase, type DatabaseOptions } from './database.js';
@@ -14,7 +15,9 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Kysely<
     await assertSchemaCurrent(db);
   } catch (error) {
     await db.destroy();
-    throw new Error(`Postgres at ${redactUrl(options.url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // The driver's own words ("connect ECONNREFUSED …"), not the domain's "the database is unavailable" around them.
+    const reason = error instanceof StoreUnavailableError && error.cause instanceof Error ? error.cause : error;
+    throw new Error(`Postgres at ${redactUrl(options.url)}: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: error });
   }
   return db;
 }

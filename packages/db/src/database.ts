@@ -36,7 +36,8 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
  * The pool as Kysely sees it, where "Postgres cannot be reached" is the domain's
  * StoreUnavailableError wherever it happens — connecting, any query, a transaction's begin or
  * commit — so no repository method has to wrap itself for it, and none can forget to. Every other
- * error (a constraint, a query Postgres refuses) passes unchanged.
+ * error (a constraint, a query Postgres refuses) passes unchanged. (Streamed queries through a
+ * cursor are the exception; nothing streams today, and Kysely has no cursor configured here.)
  */
 function reportingUnavailability(pool: pg.Pool): PostgresPool {
   // One wrapper per pg client: Kysely keeps its connection objects in a map keyed by the client.
@@ -61,6 +62,8 @@ function reportingUnavailability(pool: pg.Pool): PostgresPool {
   };
   return {
     options: pool.options,
+    // What Kysely opens its own control connection with to cancel an aborted query.
+    Client: pg.Client,
     connect: async () => wrap(await pool.connect().catch(rethrowAsStoreError)),
     end: () => pool.end(),
   };

@@ -8,6 +8,7 @@ export const BULLMQ_MAX_PRIORITY = 2_097_151;
  * BullMQ's range share its lowest priority, which BullMQ would otherwise refuse.
  */
 export function bullPriority(rank: number | undefined): { priority?: number } {
-  const priority = Math.min(Math.max(Math.floor(rank ?? 1), 1), BULLMQ_MAX_PRIORITY);
+  // Not a number (a bug upstream): the lowest priority, never the front of the queue.
+  const priority = rank === undefined ? 1 : Number.isFinite(rank) ? Math.min(Math.max(Math.floor(rank), 1), BULLMQ_MAX_PRIORITY) : BULLMQ_MAX_PRIORITY;
   return priority > 1 ? { priority } : {};
 }

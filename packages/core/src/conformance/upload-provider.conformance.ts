@@ -97,7 +97,7 @@ export function describeUploadProvider(name: string, make: () => Promise<UploadP
       ['rate_limited', RateLimitedError],
       ['retryable', RetryableProviderError],
       ['permanent', PermanentProviderError],
-    ] as const)('reports a %s failure as its kind, and stores nothing', async (kind, type) => {
+    ] as const)('reports a %s failure as its kind, and a retry at the same public id leaves exactly its bytes', async (kind, type) => {
       const { provider, read, fault, image: png } = await make();
       const image = png(5);
       await fault(kind);
@@ -105,7 +105,7 @@ export function describeUploadProvider(name: string, make: () => Promise<UploadP
       const error = await provider.upload(req).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(type);
       const result = await provider.upload(request(image, { publicId: req.publicId }));
-      // The failed call left nothing the next one did not replace.
+      // Whatever the failed call may have left, the retry (the worker's next attempt) replaced it.
       expect((await read(result))?.equals(image)).toBe(true);
     });
 
