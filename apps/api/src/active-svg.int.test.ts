@@ -1,4 +1,4 @@
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { multipartBody } from '../../../test/support/multipart.js';

@@ -3,7 +3,7 @@ import { enqueueFairly, newUploadId } from '@hoist/core';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis } from '@hoist/queue';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';

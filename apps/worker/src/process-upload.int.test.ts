@@ -8,10 +8,9 @@ import {
   type RateLimitHint,
   type UploadProvider,
 } from '@hoist/core';
-import { MEMORY_PROVIDER_LIMITS } from '@hoist/core/memory';
+import { MEMORY_PROVIDER_LIMITS, MemoryTempStorage } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { MemoryTempStorage } from '@hoist/temp-storage';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 

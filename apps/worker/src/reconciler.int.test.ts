@@ -3,7 +3,7 @@ import { newUploadId, type Upload } from '@hoist/core';
 import { AdvisoryLockRunner, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, RedisQueueLossMarker, UPLOAD_QUEUE, type Redis } from '@hoist/queue';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

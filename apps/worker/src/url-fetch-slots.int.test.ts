@@ -8,7 +8,7 @@ import { createLogger } from '@hoist/logger';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
 import type { MinTransferRate } from '@hoist/remote-fetch';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';

@@ -15,7 +15,7 @@ import {
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, rateLimitedForMs, type Redis, type UploadWorker } from '@hoist/queue';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 import { createQueuePrefix } from '../../../test/support/resources.js';

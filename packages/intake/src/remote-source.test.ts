@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SourceFetchError } from '@hoist/core';
-import { MemoryTempStorage } from '@hoist/temp-storage';
+import { MemoryTempStorage } from '@hoist/core/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { RemoteSourceFetcher } from './remote-source.js';

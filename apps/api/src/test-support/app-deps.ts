@@ -1,8 +1,7 @@
-import { MemoryJobQueue } from '@hoist/core/memory';
+import { MemoryJobQueue, MemoryTempStorage } from '@hoist/core/memory';
 import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
-import { MemoryTempStorage } from '@hoist/temp-storage';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from '../app.js';
 
