@@ -4,8 +4,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * Where a test file runs is decided by its name alone:
  * - `*.int.test.ts` beside the code, and every test under `test/` (cross-process end-to-end tests),
  *   run in the `integration` project against real Postgres and Redis;
- * - every other `*.test.ts` beside the code is a `unit` test: no Postgres, no Redis, no network
- *   beyond loopback servers the test starts itself.
+ * - every other `*.test.ts` beside the code (and the tooling's, under `scripts/`) is a `unit` test:
+ *   no Postgres, no Redis, no network beyond loopback servers the test starts itself.
  */
 const INTEGRATION = ['apps/*/src/**/*.int.test.ts', 'packages/*/src/**/*.int.test.ts', 'test/**/*.test.ts'];
 
@@ -39,7 +39,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
+          include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...INTEGRATION],
           env: CLOSED_PORT_ENV,
         },

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Runs the vitest suite and ends with the plain summary line CI reads: "N passed, N failed[, N skipped]".
 // Extra arguments go to vitest (e.g. a path filter). HOIST_TEST_REPORT moves vitest's JSON report
-// (default .reports/vitest.json).
+// (default .reports/vitest.json). HOIST_SUMMARY_FILE: also write the summary line there (.ci/run
+// reads it to tell a failed test run from a step that failed before any test ran).
+// HOIST_TEST_GATE=1 (a gate before the real run, as in .ci/run): a passing run says so in words
+// instead, so that if a later step fails before printing its own line, CI cannot read this one as
+// the run's verdict; a failing run prints the usual line.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,5 +44,8 @@ if (run.status !== 0 && failed === 0) {
   process.stderr.write(`run-tests: vitest exited with status ${run.status ?? run.signal} though no test failed (unhandled errors, or a crash in setup); counted as a failure\n`);
 }
 const code = run.status === 0 && failed === 0 ? 0 : 1;
-process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+if (process.env.HOIST_SUMMARY_FILE) writeFileSync(process.env.HOIST_SUMMARY_FILE, `${summary}\n`);
+const gatePassed = process.env.HOIST_TEST_GATE === '1' && code === 0;
+process.stdout.write(gatePassed ? `\ngate passed: all ${passed} tests${skipped ? ` (and ${skipped} skipped)` : ''}\n` : `\n${summary}\n`);
 process.exit(code);
