@@ -31,7 +31,7 @@ const MAY_IMPORT = {
  * Tests wire things together as apps do (an adapter's test may start the emulator or use another
  * adapter and test/support): the table binds the code they test, not them.
  */
-const TESTS = '(\\.test\\.ts$|/test-support/|\\.conformance\\.ts$)';
+const TESTS = '(\\.test\\.ts$|/test-support/)';
 
 const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const WORKSPACE = ['test', ...Object.keys(MAY_IMPORT)];
@@ -52,6 +52,13 @@ export default {
       to: { path: [reach(WORKSPACE), '^@hoist/'], pathNot: reach([folder, ...allowed]) },
     })),
     {
+      name: 'boundary:scripts',
+      comment: 'scripts/ (pnpm start, drills, benchmarks) may import test/support, config, core, db, logger and the emulator (docs/architecture.md)',
+      severity: 'error',
+      from: { path: '^scripts/', pathNot: TESTS },
+      to: { path: [reach(WORKSPACE), '^@hoist/'], pathNot: reach(['test', 'packages/config', 'packages/core', 'packages/db', 'packages/logger', 'apps/emulator']) },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import that resolves to no file (a typo, or a package missing from package.json)',
       severity: 'error',
@@ -68,7 +75,7 @@ export default {
   ],
   options: {
     // Our own files, and imports of our packages that did not resolve (see reach()).
-    includeOnly: '^((apps|packages|test)/|@hoist/)',
+    includeOnly: '^((apps|packages|test|scripts)/|@hoist/)',
     exclude: { path: '(/dist/|/node_modules/)' },
     // Type-only imports are dependencies too (the cycle this rule was added for was one).
     tsPreCompilationDeps: true,

@@ -2,7 +2,6 @@
 // what happened (final statuses, the provider's assets).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UploadView } from '../../test/support/api-client.js';
-import type { MeasuredStack } from './measured-stack.js';
 
 /** An upload the API answered 202 for, with the MD5 of the bytes sent. */
 export interface Accepted {
@@ -136,7 +135,7 @@ export type StatusCounts = Record<'queued' | 'processing' | 'succeeded' | 'faile
 
 /** Polls until every id is final (succeeded or failed) or the deadline; calls `onTick` each round. */
 export async function waitForSettled(
-  stack: MeasuredStack,
+  stack: { statusCounts(ids: string[]): Promise<StatusCounts> },
   ids: string[],
   { deadline, signal, everyMs = 250, onTick }: { deadline: number; signal?: AbortSignal; everyMs?: number; onTick?: (counts: StatusCounts) => void },
 ): Promise<{ settled: boolean; counts: StatusCounts | undefined }> {
