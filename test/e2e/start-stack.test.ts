@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pollUntilSettled, postUpload } from '../support/api-client.js';
+import { makePng } from '../support/fixtures.js';
+import { freePort, repoRoot, TestProcess } from '../support/processes.js';
+import { createQueuePrefix, createTestDatabase } from '../support/resources.js';
+
+// `pnpm start`, the README's one command, as a newcomer runs it (after `pnpm build`, which it does
+// first): it comes up with the emulator, takes an upload to `succeeded`, and Ctrl-C stops it all.
+// Here on a database, queue prefix, ports and directories of its own.
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('pnpm start (scripts/start-stack.ts)', () => {
+  it('serves an upload end to end against the emulator, and stops every process on SIGINT', async () => {
+    const database = await createTestDatabase();
+    cleanups.push(database.drop);
+    const queue = createQueuePrefix();
+    cleanups.push(queue.clear);
+    const dir = await mkdtemp(join(tmpdir(), 'hoist-start-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const [apiPort, emulatorPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+
+    const stack = new TestProcess('pnpm-start', { command: process.execPath, args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start-stack.ts'] }, {
+      DATABASE_URL: database.url,
+      REDIS_URL: queue.redisUrl,
+      QUEUE_PREFIX: queue.prefix,
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      EMULATOR_HOST: '127.0.0.1',
+      EMULATOR_PORT: String(emulatorPort),
+      EMULATOR_STORAGE_DIR: join(dir, 'emulator'),
+      WORKER_METRICS_PORT: String(metricsPort),
+      UPLOAD_TMP_DIR: join(dir, 'tmp'),
+      LOG_FORMAT: 'json',
+    });
+    cleanups.push(() => stack.stop());
+    await stack.waitForOutput(/ready\. API on/, 60_000);
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
+    expect(accepted.status).toBe(202);
+    const { id } = accepted.body as { id: string };
+    const done = await pollUntilSettled(apiUrl, id);
+    expect(done).toMatchObject({ status: 'succeeded', result: { secureUrl: expect.stringContaining(`127.0.0.1:${emulatorPort}`) } });
+
+    stack.kill('SIGINT');
+    const exit = await stack.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(stack.output.some((line) => /stopped$/.test(line))).toBe(true);
+    // Nothing answers on the API's port any more.
+    await expect(fetch(`${apiUrl}/healthz`)).rejects.toThrow();
+  });
+});
