@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createDatabase } from '../test/support/databases.js';
-import { PNG_SIGNATURE, pngChunk, rgbHeader } from '../test/support/fixtures.js';
+import { pngHead } from '../test/support/fixtures.js';
 import { freePort, TestProcess } from '../test/support/processes.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { log, parseBytes, parseDuration, parseOrExit, setLogTag, UsageError } from './lib/cli.js';
@@ -115,19 +115,6 @@ function parseBody(text: string): unknown {
 }
 
 // ------------------------------------------------------------------------------------ upload body
-
-/**
- * The start of a PNG: the 8-byte signature, a valid IHDR chunk and the header of an IDAT chunk that
- * claims the rest of the file. The API's sniffer (file-type) walks PNG chunk headers until it meets
- * IDAT; without that header it would read random filler as a chunk length and give up.
- */
-function pngHead(size: number): Buffer {
-  const ihdr = pngChunk('IHDR', rgbHeader(4096, 4096));
-  const idat = Buffer.alloc(8);
-  idat.writeUInt32BE(Math.min(2 ** 31 - 1, Math.max(0, size - PNG_SIGNATURE.length - ihdr.length - idat.length)), 0);
-  idat.write('IDAT', 4, 'latin1');
-  return Buffer.concat([PNG_SIGNATURE, ihdr, idat]);
-}
 
 /** Random bytes without CR, so no run of them can ever contain the multipart delimiter "\r\n--boundary". */
 function filler(): Buffer {

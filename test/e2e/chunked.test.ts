@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntilSettled, uploadFile, type UploadView } from '../support/api-client.js';
+import { pngHead } from '../support/fixtures.js';
 import { Stack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -16,25 +16,9 @@ const SIZE = 16 * MB;
 /** 5 + 5 + 5 + 1 MB. */
 const CHUNKS = 4;
 
-/**
- * A file the API accepts as a PNG: signature, a valid IHDR and the header of an IDAT chunk that
- * claims the rest of the file, which is random filler (as scripts/bench-memory.mjs builds it).
- */
+/** A file the API accepts as a PNG: a PNG head (pngHead), then random filler. */
 function largePng(size: number): Buffer {
-  const ihdrData = Buffer.alloc(13);
-  ihdrData.writeUInt32BE(2048, 0);
-  ihdrData.writeUInt32BE(2048, 4);
-  ihdrData.set([8, 2, 0, 0, 0], 8);
-  const ihdrBody = Buffer.concat([Buffer.from('IHDR', 'latin1'), ihdrData]);
-  const ihdr = Buffer.alloc(4 + ihdrBody.length + 4);
-  ihdr.writeUInt32BE(ihdrData.length, 0);
-  ihdrBody.copy(ihdr, 4);
-  ihdr.writeUInt32BE(crc32(ihdrBody), 4 + ihdrBody.length);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const idat = Buffer.alloc(8);
-  idat.writeUInt32BE(size - signature.length - ihdr.length - idat.length, 0);
-  idat.write('IDAT', 4, 'latin1');
-  const head = Buffer.concat([signature, ihdr, idat]);
+  const head = pngHead(size);
   const filler = randomBytes(size - head.length);
   // No CR in the filler, so no run of it can look like a multipart delimiter ("\r\n--boundary").
   for (let i = 0; i < filler.length; i++) if (filler[i] === 0x0d) filler[i] = 0x0e;

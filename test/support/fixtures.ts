@@ -38,6 +38,20 @@ export function rgbHeader(width: number, height: number): Buffer {
 }
 
 /**
+ * The start of a PNG file of `size` bytes: the signature, a valid IHDR and the header of an IDAT
+ * chunk that claims the rest, for large files whose body is filler. The API's sniffer (file-type)
+ * walks PNG chunk headers until it meets IDAT; without that header it would read the filler as a
+ * chunk length and give up.
+ */
+export function pngHead(size: number): Buffer {
+  const ihdr = pngChunk('IHDR', rgbHeader(4096, 4096));
+  const idat = Buffer.alloc(8);
+  idat.writeUInt32BE(Math.min(2 ** 31 - 1, Math.max(0, size - PNG_SIGNATURE.length - ihdr.length - idat.length)), 0);
+  idat.write('IDAT', 4, 'latin1');
+  return Buffer.concat([PNG_SIGNATURE, ihdr, idat]);
+}
+
+/**
  * A valid RGB PNG of the given size; `seed` varies the pixels so files differ. `noisy` makes the
  * pixel data incompressible, for files big enough to need several chunks; `text` adds a tEXt comment,
  * which makes any number of files distinct (the drills post hundreds, each with its own MD5).

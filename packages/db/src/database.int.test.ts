@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgProxy } from '../../../test/support/pg-proxy.js';
 import { createTestDatabase } from '../../../test/support/resources.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { createDatabase } from './database.js';
 import { isConnectionError } from './connection-errors.js';
 
@@ -10,11 +11,13 @@ import { isConnectionError } from './connection-errors.js';
 // Postgres crash would: the connection just goes, with no goodbye from the server.
 let proxy: PgProxy;
 let proxyUrl: string;
+let directUrl: string;
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
+  directUrl = database.url;
   proxy = await PgProxy.start(database.url);
   proxyUrl = proxy.urlFor(database.url);
 });
@@ -30,7 +33,16 @@ describe('createDatabase', () => {
       () => 'finished',
       (error: unknown) => error,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cut only once Postgres is running it: cut earlier, on a slow machine, it would just be a refused connect.
+    const direct = createDatabase({ url: directUrl });
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(5)' and state = 'active'`.execute(direct);
+        return (rows[0]?.n ?? 0) > 0 ? true : undefined;
+      },
+      { timeoutMs: 10_000, what: 'pg_sleep to be running' },
+    );
+    await direct.destroy();
     // Reset, not close: what a crashed server or a broken network looks like to the client.
     await proxy.cut();
     await proxy.resume();
