@@ -3,6 +3,7 @@ import { pollUntilSettled, uploadFile } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
 import type { TestProcess } from '../support/processes.js';
 import { Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 // "One grep follows an upload": every JSON line the API or a worker writes that mentions an upload
 // id carries uploadId, tenantId and (in the worker, where a job runs) jobId and attempt.
@@ -25,6 +26,14 @@ function grep(process: TestProcess, id: string): LogLine[] {
       expect(() => JSON.parse(raw) as unknown, `not a JSON log line: ${raw}`).not.toThrow();
       return { ...(JSON.parse(raw) as Omit<LogLine, 'raw'>), raw };
     });
+}
+
+/**
+ * Waits until `process` has logged `msg` about upload `id`: a status read as final can come before
+ * the worker's line about it has crossed the pipe to this process.
+ */
+async function logged(process: TestProcess, id: string, msg: string): Promise<void> {
+  await waitFor(async () => (grep(process, id).some((line) => line.msg === msg) ? true : undefined), { timeoutMs: 10_000, what: `"${msg}" logged for ${id}` });
 }
 
 /** Every field once: pino writes a key twice when a child logger binds it again, which strict JSON readers refuse. */
@@ -74,6 +83,7 @@ describe('correlated logs', () => {
     expect(apiLines.find((line) => line.msg === 'request completed' && line.req?.method === 'POST')).toMatchObject({ req: { url: '/v1/uploads' } });
     expect(apiLines.some((line) => line.msg === 'request completed' && line.req?.url === `/v1/uploads/${id}`)).toBe(true);
 
+    await logged(worker, id, 'upload succeeded');
     const workerLines = grep(worker, id);
     expectWorkerLines(workerLines, id);
     expect(workerLines.find((line) => line.msg === 'upload succeeded')).toMatchObject({ attempt: 1 });
@@ -86,6 +96,7 @@ describe('correlated logs', () => {
     expect(await pollUntilSettled(stack.apiUrl, id)).toMatchObject({ status: 'succeeded', attempts: 2 });
 
     expectApiLines(grep(api, id), id);
+    await logged(worker, id, 'upload succeeded');
     const workerLines = grep(worker, id);
     expectWorkerLines(workerLines, id);
     expect(workerLines.find((line) => line.msg === 'provider call failed; will retry')).toMatchObject({ attempt: 1 });
@@ -109,6 +120,7 @@ describe('correlated logs', () => {
     expectEachFieldOnce(sentBack!, ['jobId']);
     expect(apiLines.some((line) => line.msg === 'request completed' && line.req?.url === `/v1/uploads/${id}/retry`)).toBe(true);
 
+    await logged(worker, id, 'upload succeeded');
     const workerLines = grep(worker, id);
     expectWorkerLines(workerLines, id);
     expect(workerLines.filter((line) => line.msg === 'upload failed')).toHaveLength(1);
