@@ -33,7 +33,7 @@ function grep(process: TestProcess, id: string): LogLine[] {
  * the worker's line about it has crossed the pipe to this process.
  */
 async function logged(process: TestProcess, id: string, msg: string): Promise<void> {
-  await waitFor(async () => (grep(process, id).some((line) => line.msg === msg) ? true : undefined), { timeoutMs: 10_000, what: `"${msg}" logged for ${id}` });
+  await waitFor(() => Promise.resolve(grep(process, id).some((line) => line.msg === msg) ? true : undefined), { timeoutMs: 10_000, what: `"${msg}" logged for ${id}` });
 }
 
 /** Every field once: pino writes a key twice when a child logger binds it again, which strict JSON readers refuse. */
