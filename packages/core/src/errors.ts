@@ -54,6 +54,19 @@ export class TempObjectMissingError extends Error {
 }
 
 /**
+ * Temp storage (an object store, or the disk under it) could not be reached, timed out, throttled or
+ * refused us. Nothing half-written is left visible; the caller may try again later: the API answers
+ * 503, a worker retries the upload with backoff (an attempt is spent, the bytes are kept).
+ */
+export class TempStorageUnavailableError extends Error {
+  readonly code = 'temp_storage_unavailable';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'TempStorageUnavailableError';
+  }
+}
+
+/**
  * The source of truth (Postgres) could not be reached. Nothing is known to have changed; the work
  * should wait and try again without spending one of the upload's attempts.
  */
