@@ -17,7 +17,7 @@ const MAY_IMPORT = {
   'packages/runtime': ['packages/core'],
   'packages/db': ['packages/core', 'packages/config', 'packages/logger'],
   'packages/queue': ['packages/core', 'packages/logger', 'packages/runtime'],
-  'packages/temp-storage': ['packages/core'],
+  'packages/temp-storage': ['packages/core', 'packages/temp-storage-s3'],
   'packages/temp-storage-s3': ['packages/core'],
   'packages/provider-cloudinary': ['packages/core'],
   'packages/intake': ['packages/core', 'packages/remote-fetch'],
