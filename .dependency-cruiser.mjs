@@ -2,7 +2,7 @@
 // import to the file it resolves to, type-only imports included, so a relative path into another
 // package is caught like its package name.
 
-const PACKAGES = ['config', 'core', 'db', 'intake', 'logger', 'metrics', 'provider-cloudinary', 'queue', 'remote-fetch', 'runtime', 'temp-storage'];
+const PACKAGES = ['config', 'core', 'db', 'intake', 'logger', 'metrics', 'provider-cloudinary', 'queue', 'remote-fetch', 'runtime', 'temp-storage', 'temp-storage-s3'];
 
 /**
  * Who may import whom: the "depends on" column of docs/architecture.md's package table, exactly
@@ -17,7 +17,8 @@ const MAY_IMPORT = {
   'packages/runtime': ['packages/core'],
   'packages/db': ['packages/core', 'packages/config', 'packages/logger'],
   'packages/queue': ['packages/core', 'packages/logger', 'packages/runtime'],
-  'packages/temp-storage': ['packages/core'],
+  'packages/temp-storage': ['packages/core', 'packages/temp-storage-s3'],
+  'packages/temp-storage-s3': ['packages/core'],
   'packages/provider-cloudinary': ['packages/core'],
   'packages/intake': ['packages/core', 'packages/remote-fetch'],
   'packages/metrics': ['packages/core'],

@@ -1,15 +1,17 @@
 // `pnpm start`: the whole local stack in one terminal — migrations, the API, one worker and, when
-// CLOUDINARY_URL is unset, the Cloudinary emulator. Ctrl-C stops everything.
+// CLOUDINARY_URL is unset, the Cloudinary emulator; with TEMP_STORAGE_URL=s3://… and no S3_ENDPOINT,
+// a local S3 (s3rver) holding that bucket. Ctrl-C stops everything.
 //
 // Unlike test/support's Stack (a throwaway stack on a database, prefix and ports of its own), this
 // runs your configuration: your database, ports and Cloudinary account, in your terminal. It shares
 // the process helper with the tests and reads the configuration through the product's own schema.
 import { connect } from 'node:net';
-import { loadConfig, type Config, type HoistEnv } from '@hoist/config';
+import { loadConfig, tempStorageLocation, type Config, type HoistEnv } from '@hoist/config';
 import { migrateToLatest } from '@hoist/db';
 import { cloudinaryUrlFor, DEFAULTS as EMULATOR_DEFAULTS } from '@hoist/emulator/config';
 import { redactUrl } from '@hoist/logger';
 import { prettyFactory } from 'pino-pretty';
+import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../test/support/local-s3.js';
 import { TestProcess } from '../test/support/processes.js';
 
 const say = (line: string) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\n`);
@@ -75,6 +77,7 @@ const env = {
 };
 const children: TestProcess[] = [];
 let stopping = false;
+let localS3: LocalS3 | undefined;
 
 function start(name: string, script: string, extraEnv: Record<string, string>, { prettify = false } = {}): TestProcess {
   // The emulator logs JSON (it shares no code with Hoist); show it as readably as the rest.
@@ -97,7 +100,8 @@ function stop(code = 0): void {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  void Promise.all(children.map((child) => child.stop(config.SHUTDOWN_TIMEOUT_MS + 5000))).then(() => {
+  void Promise.all(children.map((child) => child.stop(config.SHUTDOWN_TIMEOUT_MS + 5000))).then(async () => {
+    await localS3?.stop();
     say('stopped');
     process.exit(code);
   });
@@ -114,6 +118,16 @@ if (!cloudinaryUrl) {
   say(`CLOUDINARY_URL is unset: using the local Cloudinary emulator at http://${host}:${port}`);
 } else {
   say(`uploading to Cloudinary via ${redactUrl(cloudinaryUrl)}`);
+}
+const tempStorage = tempStorageLocation(config);
+if (tempStorage.kind === 's3' && !tempStorage.endpoint) {
+  // s3:// without an endpoint would mean AWS itself; for local runs a bucket of that name is served
+  // here instead (its objects are temp bytes: they go when the stack stops).
+  localS3 = await startLocalS3([tempStorage.bucket]);
+  Object.assign(env, { S3_ENDPOINT: localS3.endpoint, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey });
+  say(`TEMP_STORAGE_URL is s3://${tempStorage.bucket}/${tempStorage.prefix} with no S3_ENDPOINT: using a local S3 (s3rver) at ${localS3.endpoint}`);
+} else {
+  say(`temp storage: ${tempStorage.kind === 'file' ? tempStorage.directory : `s3://${tempStorage.bucket}/${tempStorage.prefix} at ${tempStorage.endpoint}`}`);
 }
 // The API needs the provider too: DELETE /v1/uploads/:id destroys assets.
 start('api', 'apps/api/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });

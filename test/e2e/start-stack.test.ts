@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,43 @@ describe('pnpm start (scripts/start-stack.ts)', () => {
     expect(stack.output.some((line) => /stopped$/.test(line))).toBe(true);
     // Nothing answers on the API's port any more.
     await expect(fetch(`${apiUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it('serves temp storage from a local S3 (s3rver) when TEMP_STORAGE_URL names a bucket and S3_ENDPOINT is unset', async () => {
+    const database = await createTestDatabase();
+    cleanups.push(database.drop);
+    const queue = createQueuePrefix();
+    cleanups.push(queue.clear);
+    const dir = await mkdtemp(join(tmpdir(), 'hoist-start-s3-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const [apiPort, emulatorPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const stack = new TestProcess('pnpm-start-s3', { command: process.execPath, args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start-stack.ts'] }, {
+      DATABASE_URL: database.url,
+      REDIS_URL: queue.redisUrl,
+      QUEUE_PREFIX: queue.prefix,
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      EMULATOR_HOST: '127.0.0.1',
+      EMULATOR_PORT: String(emulatorPort),
+      EMULATOR_STORAGE_DIR: join(dir, 'emulator'),
+      WORKER_METRICS_PORT: String(metricsPort),
+      UPLOAD_TMP_DIR: join(dir, 'tmp'),
+      TEMP_STORAGE_URL: 's3://hoist-local/tmp/',
+      LOG_FORMAT: 'json',
+    });
+    cleanups.push(() => stack.stop());
+    await stack.waitForOutput(/ready\. API on/, 60_000);
+    expect(stack.output.some((line) => /using a local S3 \(s3rver\) at http:\/\/127\.0\.0\.1:\d+/.test(line))).toBe(true);
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
+    expect(accepted.status).toBe(202);
+    const done = await pollUntilSettled(apiUrl, (accepted.body as { id: string }).id);
+    expect(done).toMatchObject({ status: 'succeeded' });
+    // The bytes went through the bucket, not the directory.
+    expect(await readdir(join(dir, 'tmp')).catch(() => [])).toEqual([]);
+
+    stack.kill('SIGINT');
+    expect(await stack.exited).toEqual({ code: 0, signal: null });
   });
 });

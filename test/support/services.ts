@@ -11,7 +11,8 @@ export interface TestServices {
 const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
-async function dockerReachable(): Promise<boolean> {
+/** A Docker engine answers (and HOIST_TEST_SERVICES is not `local`): tests may start containers. */
+export async function dockerReachable(): Promise<boolean> {
   if (process.env.HOIST_TEST_SERVICES === 'local') return false;
   try {
     await getContainerRuntimeClient();

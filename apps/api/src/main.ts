@@ -1,4 +1,4 @@
-import { loadConfig } from '@hoist/config';
+import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
@@ -6,7 +6,7 @@ import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
-import { LocalTempStorage } from '@hoist/temp-storage';
+import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
 import { buildApp } from './app.js';
 
 const config = loadConfig();
@@ -16,7 +16,8 @@ runMain('api', logger, async () => {
   const db = await connectDatabase({ url: config.DATABASE_URL, applicationName: 'hoist-api' });
   const redis = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: redis, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
-  const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
+  const tempStorage = tempStorageLocation(config);
+  const storage = await openTempStorage(tempStorage);
   const uploads = new KyselyUploadRepository(db);
   // Long-polls hear of finished uploads from any worker through Redis pub/sub.
   const events = new RedisUploadEvents({ publisher: redis, prefix: config.QUEUE_PREFIX, logger });
@@ -85,5 +86,5 @@ runMain('api', logger, async () => {
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
-  logger.info({ tmpDir: config.UPLOAD_TMP_DIR, maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix: config.QUEUE_PREFIX }, LOG_MESSAGES.apiReady);
+  logger.info({ tempStorage: describeTempStorageLocation(tempStorage), maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix: config.QUEUE_PREFIX }, LOG_MESSAGES.apiReady);
 });

@@ -3,7 +3,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FetchedBytes, TempStorage } from '@hoist/core';
 import { ActiveSvgError, IntakeError, UploadInspector, type InspectorPolicy } from '@hoist/intake';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DependencyUnavailableError, HttpProblem } from './problem.js';
+import { dependencyProblem, DependencyUnavailableError, HttpProblem } from './problem.js';
 import { assertStorable } from './storable-input.js';
 import { sanitizeFilename } from './upload-options.js';
 
@@ -155,6 +155,9 @@ function toIntakeProblem(error: unknown): unknown {
   }
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return error;
+  // Temp storage said it cannot be reached (an object store's adapter): the error handler's 503.
+  if (dependencyProblem(error)) return error;
+  // The local directory's adapter lets the file system's errors through.
   if ((error as { syscall?: unknown }).syscall !== undefined) return new DependencyUnavailableError('Temporary storage', error);
   // busboy reports a malformed or truncated body as a plain Error.
   return new HttpProblem(400, 'malformed-multipart', 'Malformed multipart body', (error as Error).message || 'The multipart body could not be parsed.');

@@ -1,4 +1,4 @@
-import { QueueUnavailableError, StoreUnavailableError } from '@hoist/core';
+import { QueueUnavailableError, StoreUnavailableError, TempStorageUnavailableError } from '@hoist/core';
 
 /**
  * RFC 9457 problem details. Every error the API returns is one of these, with
@@ -53,14 +53,15 @@ export class DependencyUnavailableError extends HttpProblem {
 }
 
 /**
- * The one rule for a 503: the repositories and the queue said their store could not be reached
- * (`StoreUnavailableError`, `QueueUnavailableError`). Anything else that goes wrong talking to them
+ * The one rule for a 503: the repositories, the queue and temp storage said their store could not be
+ * reached (`StoreUnavailableError`, `QueueUnavailableError`, `TempStorageUnavailableError`). Anything else that goes wrong talking to them
  * is a bug — a query Postgres refuses, a broken invariant — and must be a 500 that gets fixed, not a
  * 503 that sends clients and on-call to wait for a healthy dependency.
  */
 export function dependencyProblem(error: unknown): DependencyUnavailableError | undefined {
   if (error instanceof StoreUnavailableError) return new DependencyUnavailableError('The database', error);
   if (error instanceof QueueUnavailableError) return new DependencyUnavailableError('The job queue', error);
+  if (error instanceof TempStorageUnavailableError) return new DependencyUnavailableError('Temporary storage', error);
   return undefined;
 }
 

@@ -4,9 +4,12 @@ import { KyselyUploadRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis } from '@hoist/queue';
 import { sql } from 'kysely';
+import { S3TempStorage } from '@hoist/temp-storage-s3';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { makePng } from '../../../test/support/fixtures.js';
 import { useTestDatabase } from '../../../test/support/hooks.js';
+import { multipartBody } from '../../../test/support/multipart.js';
 import { buildApp } from './app.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
@@ -66,5 +69,20 @@ describe('unexpected errors', () => {
     dead.disconnect();
     expect(response.statusCode, response.body).toBe(503);
     expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:service-unavailable' });
+  });
+
+  it('answers 503, recording nothing, when temp storage (an object store) cannot be reached', async () => {
+    const storage = new S3TempStorage({ bucket: 'hoist-temp', endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    const app = await buildApp(testAppDeps(db, { storage }));
+    const { payload, headers } = await multipartBody([{ name: 'file', file: makePng(4, 4), filename: 'a.png', type: 'image/png' }]);
+    const count = async () => (await app.inject({ method: 'GET', url: '/v1/uploads' })).json<{ uploads: unknown[] }>().uploads.length;
+    const before = await count();
+    const response = await app.inject({ method: 'POST', url: '/v1/uploads', payload, headers });
+    const after = await count();
+    await app.close();
+    expect(response.statusCode, response.body).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ type: 'urn:hoist:problem:service-unavailable', detail: 'Temporary storage is unavailable; try again shortly.' });
+    expect(after).toBe(before);
   });
 });

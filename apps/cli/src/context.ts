@@ -1,9 +1,9 @@
-import type { Config } from '@hoist/config';
+import { tempStorageLocation, type Config } from '@hoist/config';
 import type { Logger, TempStorage, UploadRepository } from '@hoist/core';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { redactUrl } from '@hoist/logger';
 import { BullJobQueue, createRedis, QueueAdmin, type Redis } from '@hoist/queue';
-import { LocalTempStorage } from '@hoist/temp-storage';
+import { openTempStorage } from '@hoist/temp-storage';
 import { CommandFailed } from './command.js';
 
 /** How long the CLI waits for Redis before saying it is unreachable, ms. */
@@ -13,7 +13,7 @@ type Db = Awaited<ReturnType<typeof connectDatabase>>;
 
 /**
  * The connections a command needs, opened on first use from the same environment the services read
- * (DATABASE_URL, REDIS_URL, QUEUE_PREFIX, UPLOAD_TMP_DIR) and all closed by `close`, so the process
+ * (DATABASE_URL, REDIS_URL, QUEUE_PREFIX, TEMP_STORAGE_URL or UPLOAD_TMP_DIR) and all closed by `close`, so the process
  * exits as soon as the command is done. `keys list` never touches Redis, `queue pause` never Postgres.
  */
 export class CliContext {
@@ -60,7 +60,7 @@ export class CliContext {
   }
 
   async storage(): Promise<TempStorage> {
-    return new LocalTempStorage({ directory: this.config.UPLOAD_TMP_DIR }).init();
+    return openTempStorage(tempStorageLocation(this.config));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { loadConfig } from '@hoist/config';
+import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { limitFetches, RECONCILE_CONCURRENCY } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
@@ -7,7 +7,7 @@ import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
-import { LocalTempStorage } from '@hoist/temp-storage';
+import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
 import { startReconciler } from './reconciler.js';
 import { startWebhookService } from './webhooks.js';
@@ -38,7 +38,8 @@ runMain('worker', logger, async () => {
     maxConnections: Math.min(config.WORKER_CONCURRENCY + 2 + 1 + RECONCILE_CONCURRENCY, 60),
   });
   const redis = createRedis(config.REDIS_URL, 'worker');
-  const storage = await new LocalTempStorage({ directory: config.UPLOAD_TMP_DIR }).init();
+  const tempStorage = tempStorageLocation(config);
+  const storage = await openTempStorage(tempStorage);
   const uploads = new KyselyUploadRepository(db);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
@@ -168,7 +169,7 @@ runMain('worker', logger, async () => {
   });
 
   logger.info(
-    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tmpDir: config.UPLOAD_TMP_DIR, metricsPort: health ? config.WORKER_METRICS_PORT : null },
+    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tempStorage: describeTempStorageLocation(tempStorage), metricsPort: health ? config.WORKER_METRICS_PORT : null },
     LOG_MESSAGES.workerReady,
   );
   await worker.run();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, tempStorageLocation } from './config.js';
 
 describe('loadConfig', () => {
   it('applies documented defaults to an empty environment', () => {
@@ -61,5 +61,27 @@ describe('loadConfig', () => {
     expect(loadConfig({}).ALLOW_ACTIVE_SVG).toBe(false);
     expect(loadConfig({ ALLOW_ACTIVE_SVG: 'true' }).ALLOW_ACTIVE_SVG).toBe(true);
     expect(() => loadConfig({ ALLOW_ACTIVE_SVG: '1' })).toThrow(/ALLOW_ACTIVE_SVG/);
+  });
+
+  it('keeps temp storage in UPLOAD_TMP_DIR unless TEMP_STORAGE_URL names a directory or a bucket', () => {
+    expect(tempStorageLocation(loadConfig({ UPLOAD_TMP_DIR: '/var/hoist' }))).toEqual({ kind: 'file', directory: '/var/hoist' });
+    expect(tempStorageLocation(loadConfig({ UPLOAD_TMP_DIR: '/var/hoist', TEMP_STORAGE_URL: 'file:///srv/hoist%20tmp' }))).toEqual({ kind: 'file', directory: '/srv/hoist tmp' });
+    expect(tempStorageLocation(loadConfig({ TEMP_STORAGE_URL: 's3://hoist-temp/uploads/tmp/', S3_ENDPOINT: 'http://127.0.0.1:9000', AWS_REGION: 'eu-west-1' }))).toEqual({
+      kind: 's3',
+      bucket: 'hoist-temp',
+      prefix: 'uploads/tmp/',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+    });
+    expect(tempStorageLocation(loadConfig({ TEMP_STORAGE_URL: 's3://hoist-temp' }))).toMatchObject({ bucket: 'hoist-temp', prefix: '', endpoint: undefined });
+  });
+
+  it('refuses a TEMP_STORAGE_URL it cannot use, naming the variable', () => {
+    for (const bad of ['https://bucket/x', 's3://Bad_Bucket/x', 's3://key:secret@bucket/x', 'file://host/dir', 'not a url']) {
+      expect(() => loadConfig({ TEMP_STORAGE_URL: bad }), bad).toThrow(/TEMP_STORAGE_URL/);
+    }
+    expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+    expect(() => loadConfig({ AWS_REGION: 'Not A Region' })).toThrow(/AWS_REGION/);
+    expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toThrow(/set both, or neither/);
   });
 });

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllowList } from '@hoist/remote-fetch';
 import { z } from 'zod';
 
@@ -69,6 +70,27 @@ const schema = z.object({
   PORT: integer(0, 65535).default(3000),
   /** Directory for upload bytes between accept and provider upload. */
   UPLOAD_TMP_DIR: z.string().min(1).default(join(tmpdir(), 'hoist-uploads')),
+  // --- Temp storage on S3-compatible object storage (read by tempStorageLocation) ---
+  /**
+   * Where upload bytes wait between accept and provider upload: `file:///absolute/dir`, or
+   * `s3://BUCKET/PREFIX` (AWS S3, MinIO, Cloudflare R2…). Unset: the directory UPLOAD_TMP_DIR.
+   */
+  TEMP_STORAGE_URL: z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      if (value === undefined) return;
+      const problem = tempStorageUrlProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
+  /** An S3-compatible endpoint for `s3://` temp storage (MinIO, R2, a local s3rver), e.g. `http://127.0.0.1:9000`; requests then use path-style addressing. Unset: AWS S3. */
+  S3_ENDPOINT: url(/^https?:$/).optional(),
+  /** The bucket's region for `s3://` temp storage; default `us-east-1` (R2: `auto`). */
+  AWS_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region name such as eu-west-1').optional(),
+  /** Credentials for `s3://` temp storage; unset, the AWS SDK's default chain (profile, SSO, instance or task role). Set both or neither. */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  // --- end of temp storage on S3 ---
   /** Largest accepted file, bytes. */
   MAX_UPLOAD_BYTES: integer(1).default(100 * MiB),
   /** Comma-separated content types accepted (sniffed from the bytes). */
@@ -228,7 +250,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.WEBHOOK_RETRY_MAX_DELAY_MS < parsed.data.WEBHOOK_RETRY_BASE_DELAY_MS) {
     throw new ConfigError(['WEBHOOK_RETRY_MAX_DELAY_MS: must be at least WEBHOOK_RETRY_BASE_DELAY_MS']);
   }
+  if ((parsed.data.AWS_ACCESS_KEY_ID === undefined) !== (parsed.data.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(['AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both, or neither (the AWS SDK credential chain)']);
+  }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * Where temp storage lives, as `openTempStorage` (@hoist/temp-storage) takes it: TEMP_STORAGE_URL
+ * when set (a bucket with S3_ENDPOINT and AWS_REGION, or a directory), else UPLOAD_TMP_DIR.
+ * Credentials are not in it: the AWS SDK reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or its
+ * chain) from the environment itself, so they are never passed around or logged.
+ */
+export type TempStorageLocation =
+  | { kind: 'file'; directory: string }
+  | { kind: 's3'; bucket: string; prefix: string; endpoint: string | undefined; region: string | undefined };
+
+export function tempStorageLocation(config: Config): TempStorageLocation {
+  if (config.TEMP_STORAGE_URL === undefined) return { kind: 'file', directory: config.UPLOAD_TMP_DIR };
+  const url = new URL(config.TEMP_STORAGE_URL);
+  if (url.protocol === 'file:') return { kind: 'file', directory: fileURLToPath(url) };
+  return { kind: 's3', bucket: url.hostname, prefix: decodeURIComponent(url.pathname.replace(/^\//, '')), endpoint: config.S3_ENDPOINT, region: config.AWS_REGION };
+}
+
+/** Why a TEMP_STORAGE_URL cannot be used, or undefined when it can. */
+function tempStorageUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be file:///absolute/dir or s3://BUCKET/PREFIX';
+  }
+  if (url.protocol === 'file:') return url.host === '' ? undefined : 'a file: URL names a local directory: file:///absolute/dir';
+  if (url.protocol !== 's3:') return 'must be file:///absolute/dir or s3://BUCKET/PREFIX';
+  if (url.username || url.password) return 'credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, not in the URL';
+  if (url.search || url.hash) return 'an s3: URL is s3://BUCKET/PREFIX, with no query or fragment';
+  // S3's bucket naming rules (3–63 lower-case letters, digits, dots and hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) return 'the bucket name must be 3–63 lower-case letters, digits, dots and hyphens';
+  return undefined;
 }
 
 /** Connection strings carry passwords and tokens are secrets; error messages must show neither. */

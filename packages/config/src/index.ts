@@ -1,2 +1,2 @@
-export { ConfigError, loadConfig } from './config.js';
-export type { Config, EnvName, HoistEnv } from './config.js';
+export { ConfigError, loadConfig, tempStorageLocation } from './config.js';
+export type { Config, EnvName, HoistEnv, TempStorageLocation } from './config.js';

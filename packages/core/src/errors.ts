@@ -54,6 +54,35 @@ export class TempObjectMissingError extends Error {
 }
 
 /**
+ * The object in temp storage is not the one accepted: its size differs from what the API recorded
+ * (truncated, or replaced). Sending it would publish other bytes than the client's, so the upload fails.
+ */
+export class TempObjectChangedError extends Error {
+  readonly code = 'temp_file_changed';
+  constructor(
+    readonly key: string,
+    readonly expectedBytes: number,
+    readonly storedBytes: number,
+  ) {
+    super(`Temporary file for this upload changed after it was accepted (key ${key}: ${storedBytes} bytes stored, ${expectedBytes} accepted); it will not be sent.`);
+    this.name = 'TempObjectChangedError';
+  }
+}
+
+/**
+ * Temp storage (an object store, or the disk under it) could not be reached, timed out, throttled or
+ * refused us. Nothing half-written is left visible; the caller may try again later: the API answers
+ * 503, a worker retries the upload with backoff (an attempt is spent, the bytes are kept).
+ */
+export class TempStorageUnavailableError extends Error {
+  readonly code = 'temp_storage_unavailable';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'TempStorageUnavailableError';
+  }
+}
+
+/**
  * The source of truth (Postgres) could not be reached. Nothing is known to have changed; the work
  * should wait and try again without spending one of the upload's attempts.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentProviderError, RateLimitedError, RetryableProviderError } from './errors.js';
+import { PermanentProviderError, RateLimitedError, RetryableProviderError, TempStorageUnavailableError } from './errors.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
@@ -75,6 +75,29 @@ describe('processUpload', () => {
     await world.storage.delete(upload.storageKey!);
     expect(await run(world, upload.id)).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_missing' } });
     expect(await world.current(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_missing' } });
+  });
+
+  it('fails with temp_file_changed, sending nothing, when the stored object is no longer the size accepted', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept({ body: Buffer.from('the accepted bytes') });
+    world.storage.objects.set(upload.storageKey!, Buffer.from('other'));
+    expect(await run(world, upload.id)).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_changed' } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_changed' } });
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+  });
+
+  it('puts the upload back, attempt spent and bytes kept, when temp storage cannot be reached; the next attempt succeeds', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    const down = Object.assign(Object.create(world.storage) as typeof world.storage, {
+      stat: () => Promise.reject(new TempStorageUnavailableError('Temp storage failed reading: TimeoutError')),
+    });
+    await expect(run(world, upload.id, { extra: { storage: down } })).rejects.toBeInstanceOf(TempStorageUnavailableError);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 1, error: null });
+    expect(await world.hasBytes(upload)).toBe(true);
+    expect(await run(world, upload.id, { isFinalAttempt: true, extra: { storage: down } })).toMatchObject({ kind: 'failed', failure: { code: ATTEMPTS_EXHAUSTED } });
+    // Out of attempts during an outage: the bytes stay, so the upload can be retried once the store is back.
+    expect(await world.hasBytes(upload)).toBe(true);
   });
 
   it('does nothing for a job whose upload is already final or unknown (a duplicate or late job)', async () => {

@@ -5,7 +5,9 @@ import {
   RetryableProviderError,
   SourceFetchError,
   StoreUnavailableError,
+  TempObjectChangedError,
   TempObjectMissingError,
+  TempStorageUnavailableError,
 } from './errors.js';
 import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
 import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
@@ -111,6 +113,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   try {
     const bytes = await ensureBytes(deps, upload, log);
     upload = { ...upload, ...bytes };
+    await checkUnchanged(deps, bytes);
     await throttle.acquire();
     callStarted = performance.now();
     const result = await deps.provider.upload({
@@ -180,7 +183,14 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     }
     if (isRetryable(error) && !job.isFinalAttempt) {
       if (!(await deps.uploads.requeue(upload, { refundAttempt: false }))) return withdrawn(deps, upload, log);
-      log.warn({ err: error }, error instanceof SourceFetchError ? 'fetching the source failed; will retry' : UPLOAD_LOG_MESSAGES.providerCallRetried);
+      log.warn(
+        { err: error },
+        error instanceof SourceFetchError
+          ? 'fetching the source failed; will retry'
+          : error instanceof TempStorageUnavailableError
+            ? 'temp storage unavailable; will retry'
+            : UPLOAD_LOG_MESSAGES.providerCallRetried,
+      );
       throw error;
     }
     const failure = toFailure(error, job.isFinalAttempt);
@@ -285,6 +295,17 @@ async function ensureBytes(deps: ProcessUploadDeps, upload: ClaimedUpload, log: 
 }
 
 /**
+ * The stored object is still the size accepted: temp storage may live on another host (an object
+ * store), where something else can overwrite or truncate it. The sha256 is not re-read here: that
+ * would cost a second full read of every file; the size costs one metadata request.
+ * @throws TempObjectMissingError, TempObjectChangedError
+ */
+async function checkUnchanged(deps: ProcessUploadDeps, bytes: FetchedBytes): Promise<void> {
+  const stored = await deps.storage.stat(bytes.storageKey);
+  if (stored.bytes !== bytes.bytes) throw new TempObjectChangedError(bytes.storageKey, bytes.bytes, stored.bytes);
+}
+
+/**
  * The provider stored the asset but this run no longer owned the upload: cancelled or deleted while
  * this worker ran it (or taken over, or finished, by another run). A cancelled or deleted upload must not leave an
  * asset behind, so it is destroyed; best effort, logged when it fails.
@@ -302,8 +323,9 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
   }
 }
 
+/** Worth another attempt after a backoff: the provider or the source failed transiently, or temp storage could not be reached. */
 function isRetryable(error: unknown): boolean {
-  return error instanceof RetryableProviderError || (error instanceof SourceFetchError && error.retryable);
+  return error instanceof RetryableProviderError || error instanceof TempStorageUnavailableError || (error instanceof SourceFetchError && error.retryable);
 }
 
 function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined): void {
@@ -319,11 +341,11 @@ async function announce(deps: ProcessUploadDeps, event: UploadStatusEvent, log: 
 
 /** The failure to record, or undefined when the error should be retried as it is. */
 function toFailure(error: unknown, isFinalAttempt: boolean): UploadFailure | undefined {
-  if (error instanceof PermanentProviderError || error instanceof TempObjectMissingError) {
+  if (error instanceof PermanentProviderError || error instanceof TempObjectMissingError || error instanceof TempObjectChangedError) {
     return { code: error.code, message: error.message };
   }
   if (error instanceof SourceFetchError && !error.retryable) return { code: error.code, message: error.message };
-  if ((error instanceof ProviderError || error instanceof SourceFetchError) && isFinalAttempt) {
+  if ((error instanceof ProviderError || error instanceof SourceFetchError || error instanceof TempStorageUnavailableError) && isFinalAttempt) {
     return { code: ATTEMPTS_EXHAUSTED, message: `Gave up after the last attempt: ${error.message}` };
   }
   return undefined;

@@ -26,6 +26,13 @@ export interface TempStorage {
   exists(key: string): Promise<boolean>;
 
   /**
+   * What is stored under `key` now: its size in bytes. The worker compares it with the size
+   * recorded at accept before sending, so an object changed or truncated in between is caught.
+   * @throws TempObjectMissingError when there is no object under `key`.
+   */
+  stat(key: string): Promise<{ bytes: number }>;
+
+  /**
    * Every object last written before `olderThan`, including partial ones left by a writer that died
    * mid-stream (`partial: true`), so a sweeper can remove what no upload refers to. `delete(key)`
    * removes partial objects too.

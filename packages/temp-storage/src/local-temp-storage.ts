@@ -82,6 +82,15 @@ export class LocalTempStorage implements TempStorage {
     }
   }
 
+  async stat(key: string): Promise<{ bytes: number }> {
+    try {
+      return { bytes: (await stat(this.pathOf(key))).size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TempObjectMissingError(key);
+      throw error;
+    }
+  }
+
   async *list(options: { olderThan: Date }): AsyncIterable<StoredObject> {
     let shards: string[];
     try {

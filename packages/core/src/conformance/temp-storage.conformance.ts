@@ -18,6 +18,7 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       const { key, bytes } = await storage.write(Readable.from([body.subarray(0, 1000), body.subarray(1000)]));
       expect(bytes).toBe(body.length);
       expect(await storage.exists(key)).toBe(true);
+      expect(await storage.stat(key)).toEqual({ bytes: body.length });
       expect((await readAll(await storage.openRead(key))).equals(body)).toBe(true);
     });
 
@@ -35,6 +36,7 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       await storage.delete(key);
       expect(await storage.exists(key)).toBe(false);
       await expect(storage.openRead(key)).rejects.toBeInstanceOf(TempObjectMissingError);
+      await expect(storage.stat(key)).rejects.toBeInstanceOf(TempObjectMissingError);
     });
 
     it('rejects the write when the source fails midway', async () => {
@@ -74,6 +76,7 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       const storage = await make();
       await expect(storage.openRead('../../etc/passwd')).rejects.toBeInstanceOf(TempObjectMissingError);
       expect(await storage.exists('../../etc/passwd')).toBe(false);
+      await expect(storage.stat('../../etc/passwd')).rejects.toBeInstanceOf(TempObjectMissingError);
     });
   });
 }

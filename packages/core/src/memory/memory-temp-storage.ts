@@ -37,6 +37,11 @@ export class MemoryTempStorage implements TempStorage {
     }
   }
 
+  stat(key: string): Promise<{ bytes: number }> {
+    const body = this.objects.get(key);
+    return body ? Promise.resolve({ bytes: body.length }) : Promise.reject(new TempObjectMissingError(key));
+  }
+
   exists(key: string): Promise<boolean> {
     return Promise.resolve(this.objects.has(key));
   }
