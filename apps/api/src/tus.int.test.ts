@@ -7,6 +7,7 @@ import { generateApiKey, type Upload as HoistUpload } from '@hoist/core';
 import { MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyApiKeyRepository } from '@hoist/db';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { FileStore } from '@tus/file-store';
 import type { FastifyInstance } from 'fastify';
 import { Upload } from 'tus-js-client';
@@ -164,6 +165,13 @@ describe('tus ingest', () => {
     expect(await view('acme', id)).toMatchObject({ status: 'failed', error: { code: 'bytes_refused', message: expect.stringMatching(/type/i) as unknown }, bytes: null });
     const head = await fetch(`${baseUrl}${location}`, { method: 'HEAD', headers: { ...auth('acme'), 'tus-resumable': '1.0.0' } });
     expect(head.status).toBe(410);
+  });
+
+  it('is in the OpenAPI document, which stays valid', async () => {
+    const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect((await new Validator().validate(document)).errors ?? []).toEqual([]);
+    expect(Object.keys(document.paths['/v1/tus'] ?? {})).toEqual(['post']);
+    expect(Object.keys(document.paths['/v1/tus/{id}'] ?? {}).sort()).toEqual(['delete', 'head', 'patch']);
   });
 
   it('terminates (DELETE) a receiving upload: cancelled', async () => {

@@ -8,7 +8,7 @@ import { acceptAnswer } from '../accept-answer.js';
 import type { IntakeRules } from '../multipart-intake.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
-import { HttpProblem } from '../problem.js';
+import { HttpProblem, problemResponses } from '../problem.js';
 import { inspectReceived } from '../tus-intake.js';
 import { parseTusMetadata, readTusMetadata } from '../tus-metadata.js';
 
@@ -131,6 +131,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
         description:
           'tus creation (and creation-with-upload): `Upload-Length` (at most MAX_UPLOAD_BYTES) and `Upload-Metadata` with `filename`, `publicId`, `folder`, `tags`, `metadata`, `resourceType`, `eager`, `dedupe`, validated as the multipart fields. Answers 201 with `Location: /v1/tus/<uploadId>`; the upload is `receiving` until its last byte, then inspected and queued (GET /v1/uploads/<uploadId>).',
         tags: ['uploads'],
+        response: problemResponses(400, 401, 413, 429, 503),
       },
     },
     async (request, reply) => {
@@ -159,6 +160,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       summary: 'Resume (HEAD, PATCH) or terminate (DELETE) a tus upload',
       tags: ['uploads'],
       params: { type: 'object', properties: { id: { type: 'string' } } },
+      response: problemResponses(401, 404, 410, 503),
     },
     handler: async (request, reply) => {
       const upload = await findOwnUpload(uploads, request.tenantId, request.params.id);
