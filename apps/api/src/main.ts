@@ -5,11 +5,12 @@ import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
-import { expireReceiving, relayOutbox } from '@hoist/core';
+import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { FileStore } from '@tus/file-store';
 import { buildApp } from './app.js';
+import { expireTusUploads } from './routes/tus.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -82,10 +83,7 @@ runMain('api', logger, async () => {
     name: 'tus expiry',
     intervalMs: config.TUS_EXPIRY_INTERVAL_MS,
     logger,
-    task: async () => {
-      await tusStore.deleteExpired();
-      await expireReceiving({ uploads, logger }, { createdBefore: new Date(Date.now() - config.TUS_EXPIRATION_MS), limit: 500 });
-    },
+    task: () => expireTusUploads({ datastore: tusStore, uploads, logger }, config.TUS_EXPIRATION_MS),
   });
 
   onShutdownSignal(logger, async (signal) => {

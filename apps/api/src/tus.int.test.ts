@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey, type Upload as HoistUpload } from '@hoist/core';
-import { MemoryJobQueue } from '@hoist/core/memory';
-import { KyselyApiKeyRepository } from '@hoist/db';
+import { MemoryJobQueue, SILENT_LOGGER } from '@hoist/core/memory';
+import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { LocalTempStorage } from '@hoist/temp-storage';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { FileStore } from '@tus/file-store';
@@ -16,6 +16,7 @@ import { makePng } from '../../../test/support/fixtures.js';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { buildApp } from './app.js';
+import { expireTusUploads } from './routes/tus.js';
 import { testAppDeps } from './test-support/app-deps.js';
 
 // Resumable uploads (tus 1.0) at /v1/tus, through tus-js-client against a listening API on real
@@ -172,6 +173,24 @@ describe('tus ingest', () => {
     expect((await new Validator().validate(document)).errors ?? []).toEqual([]);
     expect(Object.keys(document.paths['/v1/tus'] ?? {})).toEqual(['post']);
     expect(Object.keys(document.paths['/v1/tus/{id}'] ?? {}).sort()).toEqual(['delete', 'head', 'patch']);
+  });
+
+  it('expires an abandoned upload: its partial bytes are deleted and it ends failed with upload_expired', async () => {
+    const location = (await create('acme', 100)).headers.get('location')!;
+    const id = location.split('/').pop()!;
+    const patched = await fetch(`${baseUrl}${location}`, {
+      method: 'PATCH',
+      headers: { ...auth('acme'), 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.alloc(40),
+    });
+    expect(patched.status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // A store whose uploads expire after 10 ms, over the same directory, stands for time passing.
+    const expiring = new FileStore({ directory: tusDir, expirationPeriodInMilliseconds: 10 });
+    const uploads = new KyselyUploadRepository(db);
+    expect(await expireTusUploads({ datastore: expiring, uploads, logger: SILENT_LOGGER }, 10)).toBeGreaterThanOrEqual(1);
+    expect(await view('acme', id)).toMatchObject({ status: 'failed', error: { code: 'upload_expired' } });
+    expect((await readdir(tusDir)).filter((name) => name.startsWith(id))).toEqual([]);
   });
 
   it('terminates (DELETE) a receiving upload: cancelled', async () => {

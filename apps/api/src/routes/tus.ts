@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { beginReceiving, cancelUpload, finishReceiving, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
+import { beginReceiving, cancelUpload, expireReceiving, finishReceiving, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import { EVENTS, Server, type DataStore, type Locker, type Upload as TusUpload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -174,6 +174,17 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       await handOver(request, { tenantId: request.tenantId, log: request.log }, reply);
     },
   });
+}
+
+/**
+ * Expires abandoned tus uploads: the store deletes partial bytes older than its expiration period,
+ * and core fails the rows still `receiving` past `expirationMs` (`upload_expired`), so neither
+ * outlives a client that went away. Safe to run from every API process at once.
+ * @returns how many uploads it failed.
+ */
+export async function expireTusUploads(deps: { datastore: DataStore; uploads: UploadRepository; logger: Logger }, expirationMs: number): Promise<number> {
+  await deps.datastore.deleteExpired();
+  return expireReceiving(deps, { createdBefore: new Date(Date.now() - expirationMs), limit: 500 });
 }
 
 /** The Node request under the web request @tus/server wraps it in (srvx's `runtime.node.req`). */
