@@ -137,6 +137,20 @@ describe('tus ingest', () => {
     expect(after.n).toBe(before.n);
   });
 
+  it('does not keep a recorded upload whose creation tus refused', async () => {
+    // creation-with-upload with a body larger than Upload-Length: only tus can tell.
+    const response = await fetch(`${baseUrl}/v1/tus`, {
+      method: 'POST',
+      headers: { ...auth('acme'), 'tus-resumable': '1.0.0', 'upload-length': '4', 'upload-metadata': `filename ${b64('a.png')}`, 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.alloc(64),
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    const row = await db.selectFrom('upload').select(['status', 'errorCode']).where('tenantId', '=', 'acme').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'failed', errorCode: 'creation_failed' });
+    const unversioned = await fetch(`${baseUrl}/v1/tus`, { method: 'POST', headers: { ...auth('acme'), 'upload-length': '4' } });
+    expect(unversioned.status).toBe(412);
+  });
+
   it('refuses an Upload-Length over MAX_UPLOAD_BYTES with 413 file-too-large', async () => {
     const response = await create('acme', MAX_BYTES + 1);
     expect(response.status).toBe(413);

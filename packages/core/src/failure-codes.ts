@@ -18,3 +18,6 @@ export const BYTES_REFUSED = 'bytes_refused';
 
 /** A tus upload with `dedupe` whose bytes a succeeded upload of the tenant already holds (named in the message). */
 export const DUPLICATE_CONTENT = 'duplicate_content';
+
+/** A tus creation recorded the upload but the tus server then refused to create its resource (a protocol error): no bytes can ever arrive. */
+export const CREATION_FAILED = 'creation_failed';

@@ -5,7 +5,7 @@ import { acceptUpload, type AcceptUploadDeps } from './accept-upload.js';
 import { cancelUpload } from './cancel-upload.js';
 import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
 import { processUpload } from './process-upload.js';
-import { beginReceiving, expireReceiving, finishReceiving } from './receive-upload.js';
+import { abandonReceiving, beginReceiving, expireReceiving, finishReceiving } from './receive-upload.js';
 import { downQueue, memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { FetchedBytes } from './upload.js';
 import type { UploadOptions } from './upload-options.js';
@@ -103,6 +103,17 @@ describe('finishReceiving', () => {
     expect(await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: bytes } })).toMatchObject({ kind: 'not_receiving', upload: { status: 'cancelled' } });
     expect(await world.storage.exists(bytes.storageKey)).toBe(false);
     expect(world.queue.waiting()).toEqual([]);
+  });
+});
+
+describe('abandonReceiving', () => {
+  it('fails an upload whose tus resource was never created, freeing its place; a later completion changes nothing', async () => {
+    const world = memoryWorld();
+    const upload = await begin(world, NO_OPTIONS, { maxUnfinished: 1 });
+    expect(await abandonReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', reason: 'tus answered 412' })).toBe(true);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'failed', error: { code: 'creation_failed', message: 'tus answered 412' } });
+    await begin(world, NO_OPTIONS, { maxUnfinished: 1 });
+    expect(await abandonReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', reason: 'again' })).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { checkedPublicId, handOver, recordOrRefuse, type AcceptUploadDeps, type RecordRefusal } from './accept-upload.js';
-import { BYTES_REFUSED, DUPLICATE_CONTENT, UPLOAD_EXPIRED } from './failure-codes.js';
+import { BYTES_REFUSED, CREATION_FAILED, DUPLICATE_CONTENT, UPLOAD_EXPIRED } from './failure-codes.js';
 import { newUploadId } from './ids.js';
 import type { FetchedBytes, Upload } from './upload.js';
 import type { UploadOptions } from './upload-options.js';
@@ -104,6 +104,17 @@ async function fail(deps: ReceiveUploadDeps, uploadId: string, tenantId: string,
   if (!failed) return { kind: 'not_receiving', upload };
   bindLogger(deps.logger, { uploadId, tenantId }).info({ code: failure.code, reason: failure.message }, 'received upload refused');
   return upload ? { kind: 'failed', upload } : { kind: 'not_receiving', upload };
+}
+
+/**
+ * Fails a `receiving` upload whose tus resource was never created (the tus server refused the
+ * creation after beginReceiving recorded it), so it does not hold a place against the cap until it
+ * expires. @returns false when it was no longer `receiving`.
+ */
+export async function abandonReceiving(deps: Pick<ReceiveUploadDeps, 'uploads' | 'logger'>, request: { uploadId: string; tenantId: string; reason: string }): Promise<boolean> {
+  const abandoned = await deps.uploads.failReceiving(request.uploadId, { code: CREATION_FAILED, message: request.reason });
+  if (abandoned) bindLogger(deps.logger, { uploadId: request.uploadId, tenantId: request.tenantId }).info({ reason: request.reason }, 'receiving upload abandoned at creation');
+  return abandoned;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { beginReceiving, cancelUpload, expireReceiving, finishReceiving, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
+import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import { EVENTS, Server, type DataStore, type Locker, type Upload as TusUpload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -131,10 +131,16 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
         description:
           'tus creation (and creation-with-upload): `Upload-Length` (at most MAX_UPLOAD_BYTES) and `Upload-Metadata` with `filename`, `publicId`, `folder`, `tags`, `metadata`, `resourceType`, `eager`, `dedupe`, validated as the multipart fields. Answers 201 with `Location: /v1/tus/<uploadId>`; the upload is `receiving` until its last byte, then inspected and queued (GET /v1/uploads/<uploadId>).',
         tags: ['uploads'],
-        response: problemResponses(400, 401, 413, 429, 503),
+        response: problemResponses(400, 401, 412, 413, 429, 503),
       },
     },
     async (request, reply) => {
+      if (header(request, 'tus-resumable') !== '1.0.0') {
+        throw new HttpProblem(412, 'unsupported-tus-version', 'Unsupported tus version', 'Send Tus-Resumable: 1.0.0.', {}, { 'tus-version': '1.0.0' });
+      }
+      if (header(request, 'upload-concat') !== undefined) {
+        throw new HttpProblem(400, 'invalid-header', 'Invalid header', 'Upload-Concat: the concatenation extension is not supported.', { header: 'Upload-Concat' });
+      }
       const { filename, options: uploadOptions } = parseTusMetadata(header(request, 'upload-metadata'));
       const length = header(request, 'upload-length');
       if (length === undefined ? header(request, 'upload-defer-length') !== '1' : !/^\d{1,16}$/.test(length)) {
@@ -148,8 +154,14 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
         const answer = acceptAnswer(outcome, request.tenantId);
         throw answer instanceof HttpProblem ? answer : new Error(`unexpected outcome of a tus creation: ${outcome.kind}`);
       }
-      bindUploadLog(request, reply, { uploadId: outcome.upload.id, tenantId: request.tenantId });
-      await handOver(request, { tenantId: request.tenantId, log: request.log, uploadId: outcome.upload.id }, reply);
+      const { id } = outcome.upload;
+      bindUploadLog(request, reply, { uploadId: id, tenantId: request.tenantId });
+      await handOver(request, { tenantId: request.tenantId, log: request.log, uploadId: id }, reply);
+      // tus refused what the checks above do not cover (a protocol error): no bytes can come for
+      // the recorded upload, which must not hold a place against the cap until it expires.
+      if (reply.raw.statusCode >= 400) {
+        await abandonReceiving({ uploads, logger: request.log }, { uploadId: id, tenantId: request.tenantId, reason: `The tus creation was refused (HTTP ${reply.raw.statusCode}).` });
+      }
     },
   );
 
