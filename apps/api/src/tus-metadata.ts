@@ -9,9 +9,10 @@ export const TUS_METADATA_KEYS = ['filename', ...OPTION_FIELDS] as const;
 /**
  * Reads a tus creation's `Upload-Metadata` (comma-separated `key base64value` pairs) into the
  * filename and the upload options, by the same rules and with the same 400 problems as multipart
- * fields (parseUploadOptions). An unknown key is refused, as an unknown field is.
+ * fields (parseUploadOptions). An unknown key is refused, as an unknown field is. `fields`: the
+ * option keys as sent, for the Idempotency-Key fingerprint.
  */
-export function parseTusMetadata(header: string | undefined): { filename: string; options: UploadOptions } {
+export function parseTusMetadata(header: string | undefined): { filename: string; options: UploadOptions; fields: ReadonlyMap<string, string> } {
   let pairs: Record<string, string | null>;
   try {
     pairs = Metadata.parse(header);
@@ -22,7 +23,7 @@ export function parseTusMetadata(header: string | undefined): { filename: string
 }
 
 /** {@link parseTusMetadata} of metadata already decoded (as the tus store keeps it). */
-export function readTusMetadata(pairs: Readonly<Record<string, string | null>>): { filename: string; options: UploadOptions } {
+export function readTusMetadata(pairs: Readonly<Record<string, string | null>>): { filename: string; options: UploadOptions; fields: ReadonlyMap<string, string> } {
   const fields = new Map<string, string>();
   let filename: string | undefined;
   for (const [key, value] of Object.entries(pairs)) {
@@ -35,5 +36,5 @@ export function readTusMetadata(pairs: Readonly<Record<string, string | null>>):
     if (key === 'filename') filename = text;
     else fields.set(key, text);
   }
-  return { filename: sanitizeFilename(filename), options: parseUploadOptions(fields) };
+  return { filename: sanitizeFilename(filename), options: parseUploadOptions(fields), fields };
 }

@@ -61,11 +61,11 @@ const auth = (tenant: string) => ({ authorization: `Bearer ${keys[tenant]}` });
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** A tus creation without data, as a client sends it. */
-function create(tenant: string, length: number, metadata: Record<string, string> = { filename: 'a.png' }): Promise<Response> {
+function create(tenant: string, length: number, metadata: Record<string, string> = { filename: 'a.png' }, headers: Record<string, string> = {}): Promise<Response> {
   const header = Object.entries(metadata)
     .map(([key, value]) => `${key} ${b64(value)}`)
     .join(',');
-  return fetch(`${baseUrl}/v1/tus`, { method: 'POST', headers: { ...auth(tenant), 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': header } });
+  return fetch(`${baseUrl}/v1/tus`, { method: 'POST', headers: { ...auth(tenant), 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': header, ...headers } });
 }
 
 async function view(tenant: string, id: string): Promise<HoistUpload> {
@@ -149,6 +149,26 @@ describe('tus ingest', () => {
     expect(row).toEqual({ status: 'failed', errorCode: 'creation_failed' });
     const unversioned = await fetch(`${baseUrl}/v1/tus`, { method: 'POST', headers: { ...auth('acme'), 'upload-length': '4' } });
     expect(unversioned.status).toBe(412);
+  });
+
+  it('answers a repeated creation under its Idempotency-Key with the original upload and its offset; another request under the key is 422', async () => {
+    const key = { 'idempotency-key': `tus-${Date.now()}` };
+    const first = await create('acme', 100, { filename: 'a.png', tags: 'x' }, key);
+    expect(first.status).toBe(201);
+    const location = first.headers.get('location')!;
+    await fetch(`${baseUrl}${location}`, {
+      method: 'PATCH',
+      headers: { ...auth('acme'), 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.alloc(40),
+    });
+    const again = await create('acme', 100, { tags: 'x', filename: 'a.png' }, key);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('location')).toBe(location);
+    expect(again.headers.get('upload-offset')).toBe('40');
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await create('acme', 101, { filename: 'a.png', tags: 'x' }, key);
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({ type: 'urn:hoist:problem:idempotency-key-reused' });
   });
 
   it('refuses an Upload-Length over MAX_UPLOAD_BYTES with 413 file-too-large', async () => {

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
+import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, requestFingerprint, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import { EVENTS, Server, type DataStore, type Locker, type Upload as TusUpload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptAnswer } from '../accept-answer.js';
 import type { IntakeRules } from '../multipart-intake.js';
+import { parseIdempotencyKey } from '../idempotency-key.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { HttpProblem, problemResponses } from '../problem.js';
@@ -123,15 +124,34 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     await server.handle(request.raw, reply.raw);
   }
 
+  /**
+   * A repeated creation under its Idempotency-Key: the original upload's resource, and how much of
+   * it the server has (all of it once it is no longer receiving), so the client resumes from there.
+   * A body sent with the repeat is not stored; the client sends it again from `Upload-Offset`.
+   */
+  async function replayCreation(request: FastifyRequest, reply: FastifyReply, uploadId: string): Promise<FastifyReply> {
+    const upload = await uploads.find(uploadId, { tenantId: request.tenantId });
+    const stored = upload?.status === 'receiving' ? await tus.datastore.getUpload(uploadId).catch(() => undefined) : undefined;
+    const offset = stored?.offset ?? upload?.bytes ?? 0;
+    bindUploadLog(request, reply, { uploadId, tenantId: request.tenantId });
+    // The unread body must not be taken for the next request on this connection.
+    if (request.headers['content-length'] !== '0' && request.headers['content-length'] !== undefined) reply.header('connection', 'close');
+    return reply
+      .code(201)
+      .headers({ location: `${TUS_PATH}/${uploadId}`, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'idempotent-replayed': 'true' })
+      .send();
+  }
+
   app.post(
     '/tus',
     {
       schema: {
         summary: 'Create a resumable (tus 1.0) upload',
         description:
-          'tus creation (and creation-with-upload): `Upload-Length` (at most MAX_UPLOAD_BYTES) and `Upload-Metadata` with `filename`, `publicId`, `folder`, `tags`, `metadata`, `resourceType`, `eager`, `dedupe`, validated as the multipart fields. Answers 201 with `Location: /v1/tus/<uploadId>`; the upload is `receiving` until its last byte, then inspected and queued (GET /v1/uploads/<uploadId>).',
+          'tus creation (and creation-with-upload): `Upload-Length` (at most MAX_UPLOAD_BYTES) and `Upload-Metadata` with `filename`, `publicId`, `folder`, `tags`, `metadata`, `resourceType`, `eager`, `dedupe`, validated as the multipart fields. Answers 201 with `Location: /v1/tus/<uploadId>`; the upload is `receiving` until its last byte, then inspected and queued (GET /v1/uploads/<uploadId>). A repeated Idempotency-Key answers 201 with the original upload\'s Location and Upload-Offset (`Idempotent-Replayed: true`).',
         tags: ['uploads'],
-        response: problemResponses(400, 401, 412, 413, 429, 503),
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: '1–255 visible ASCII characters' } } },
+        response: problemResponses(400, 401, 412, 413, 422, 429, 503),
       },
     },
     async (request, reply) => {
@@ -141,7 +161,8 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       if (header(request, 'upload-concat') !== undefined) {
         throw new HttpProblem(400, 'invalid-header', 'Invalid header', 'Upload-Concat: the concatenation extension is not supported.', { header: 'Upload-Concat' });
       }
-      const { filename, options: uploadOptions } = parseTusMetadata(header(request, 'upload-metadata'));
+      const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+      const { filename, options: uploadOptions, fields } = parseTusMetadata(header(request, 'upload-metadata'));
       const length = header(request, 'upload-length');
       if (length === undefined ? header(request, 'upload-defer-length') !== '1' : !/^\d{1,16}$/.test(length)) {
         throw new HttpProblem(400, 'invalid-header', 'Invalid header', 'Upload-Length: must be the size in bytes (or send Upload-Defer-Length: 1).', { header: 'Upload-Length' });
@@ -149,7 +170,11 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       if (length !== undefined && Number(length) > options.maxUploadBytes) {
         throw new HttpProblem(413, 'file-too-large', 'File too large', `The file is larger than the limit of ${options.maxUploadBytes} bytes (Upload-Length: ${length}).`);
       }
-      const outcome = await beginReceiving(deps(request.log), { tenantId: request.tenantId, filename, options: uploadOptions });
+      const idempotency = idempotencyKey
+        ? { key: idempotencyKey, fingerprint: requestFingerprint({ fields, filename, content: { declaredLength: length === undefined ? 'deferred' : Number(length) } }) }
+        : undefined;
+      const outcome = await beginReceiving(deps(request.log), { tenantId: request.tenantId, filename, options: uploadOptions, idempotency });
+      if (outcome.kind === 'replayed') return replayCreation(request, reply, outcome.uploadId);
       if (outcome.kind !== 'receiving') {
         const answer = acceptAnswer(outcome, request.tenantId);
         throw answer instanceof HttpProblem ? answer : new Error(`unexpected outcome of a tus creation: ${outcome.kind}`);
