@@ -81,6 +81,7 @@ export class Stack {
   env: HoistEnv = {};
   proxy: PgProxy | undefined;
   private workerSeq = 0;
+  private apiSeq = 1;
   private cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(private readonly options: LaunchOptions) {}
@@ -183,6 +184,19 @@ export class Stack {
     const worker = await this.startWorker();
     await worker.waitForOutput(readyLine(LOG_MESSAGES.workerReady), 30_000);
     return worker;
+  }
+
+  /**
+   * Starts one more API process on the same database, Redis, queue prefix and temp dir (another
+   * replica behind the same load balancer) and waits until it is ready.
+   * @returns its base URL.
+   */
+  async addApi(): Promise<string> {
+    const port = await freePort();
+    this.apiSeq += 1;
+    const api = this.spawn(`api-${this.apiSeq}`, 'apps/api/dist/main.js', { ...this.env, ...this.options.apiEnv, HOST: '127.0.0.1', PORT: String(port) });
+    await api.waitForOutput(readyLine(LOG_MESSAGES.apiReady), 30_000);
+    return `http://127.0.0.1:${port}`;
   }
 
   get liveWorkers(): TestProcess[] {

@@ -25,6 +25,7 @@ import { listUploadsRoute } from './routes/list-uploads.js';
 import { uploadEventsRoute } from './routes/upload-events.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { pollingWait, type WaitForChange } from './long-poll.js';
+import { tusRoutes, type TusOptions } from './routes/tus.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export interface AppDeps {
@@ -67,6 +68,8 @@ export interface AppDeps {
   admin?: AdminDashboardOptions;
   /** Per-tenant cap on open SSE streams and long-polls, and their API key re-check; default: no cap, re-checked every 30 s. */
   streams?: StreamLimits;
+  /** Resumable uploads at /v1/tus (their store and locks); without it /v1/tus is not served. */
+  tus?: TusOptions | undefined;
 }
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -137,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deleteUploadRoute(v1, deps);
       uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, streams);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
+      if (deps.tus) tusRoutes(v1, { ...deps, tus: deps.tus });
     },
     { prefix: '/v1' },
   );

@@ -1,13 +1,16 @@
+import { join } from 'node:path';
 import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
+import { FileStore } from '@tus/file-store';
 import { buildApp } from './app.js';
+import { expireTusUploads } from './routes/tus.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -28,6 +31,14 @@ runMain('api', logger, async () => {
   // Handles on every queue (uploads, webhooks), sharing the producer connection: the metrics' queue
   // gauges read them at scrape time, and the dashboard uses them (without ADMIN_TOKEN there is none).
   const queueHandles = openQueues(redis, config.QUEUE_PREFIX, logger);
+
+  // Resumable uploads (tus): partial bytes beside temp storage, shared by every API process like it
+  // (the temp-storage sweeper skips the directory: its names are not temp keys); an upload's
+  // requests are serialised across processes by Redis locks, whose release requests share the
+  // subscriber connection.
+  const tusStore = new FileStore({ directory: join(config.UPLOAD_TMP_DIR, 'tus'), expirationPeriodInMilliseconds: config.TUS_EXPIRATION_MS });
+  const tusLocks = new RedisUploadLocks({ redis, prefix: config.QUEUE_PREFIX, logger });
+  void tusLocks.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no tus lock release requests; a resume waits for the earlier request to end'));
 
   // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
   const provider = config.CLOUDINARY_URL ? await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : undefined;
@@ -54,6 +65,7 @@ runMain('api', logger, async () => {
     limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
     streams: { leases: new RedisLeases({ redis, prefix: config.QUEUE_PREFIX }), maxPerTenant: config.TENANT_MAX_STREAMS, recheckMs: config.STREAM_AUTH_RECHECK_MS },
     admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: queueHandles, readOnly: config.ADMIN_READ_ONLY } : undefined,
+    tus: { datastore: tusStore, locker: tusLocks },
   });
   if (config.ADMIN_TOKEN) logger.info({ path: '/admin/queues', readOnly: config.ADMIN_READ_ONLY }, 'queue dashboard enabled at /admin/queues');
   else logger.info('queue dashboard disabled: set ADMIN_TOKEN to serve it at /admin/queues');
@@ -67,6 +79,14 @@ runMain('api', logger, async () => {
     task: () => relayOutbox({ uploads, queue, storage, logger }),
   });
 
+  // Abandoned tus uploads: their partial bytes go, and their rows end `failed` (upload_expired).
+  const tusExpiry = startPeriodic({
+    name: 'tus expiry',
+    intervalMs: config.TUS_EXPIRY_INTERVAL_MS,
+    logger,
+    task: () => expireTusUploads({ datastore: tusStore, uploads, logger }, config.TUS_EXPIRATION_MS),
+  });
+
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests');
     // Uploads in progress get SHUTDOWN_TIMEOUT_MS to finish; after that the process exits anyway.
@@ -76,6 +96,7 @@ runMain('api', logger, async () => {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await app.close();
     await relay.stop();
+    await tusExpiry.stop();
     // Closing a subscription or a queue waits for Redis; during an outage it never would.
     await within(Promise.all(queueHandles.map((q) => q.close())), 2_000);
     await within(events.close(), 1_000);

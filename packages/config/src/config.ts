@@ -208,6 +208,11 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: integer(1_000).default(10 * 60_000),
   /** How long SIGTERM waits for in-flight work before closing anyway, ms. */
   SHUTDOWN_TIMEOUT_MS: integer(0).default(30_000),
+  // Resumable ingest (tus, /v1/tus).
+  /** A tus upload whose last byte has not arrived this long after its creation expires (its partial bytes are deleted, it ends `failed` with `upload_expired`), ms. */
+  TUS_EXPIRATION_MS: integer(60_000).default(24 * 60 * 60_000),
+  /** How often the API looks for expired tus uploads, ms. */
+  TUS_EXPIRY_INTERVAL_MS: integer(1_000).default(5 * 60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pretty` for human-readable logs (pnpm start sets it), `json` for production. */
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),

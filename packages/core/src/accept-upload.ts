@@ -86,13 +86,11 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
     if (existing) return { kind: 'deduplicated', upload: existing };
   }
   const id = newUploadId();
-  const publicId = derivePublicId(id, tenantId, options);
-  const { maxPublicIdLength } = deps.limits;
-  if (publicId.length > maxPublicIdLength) return { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength };
+  const publicId = checkedPublicId(deps, id, tenantId, options);
+  if (typeof publicId !== 'string') return publicId;
 
-  let upload: Upload;
-  try {
-    upload = await deps.uploads.create(
+  const created = await recordOrRefuse(deps, tenantId, () =>
+    deps.uploads.create(
       {
         id,
         tenantId,
@@ -105,16 +103,19 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
         eager: options.eager,
       },
       { idempotency: request.idempotency, maxUnfinished: deps.maxUnfinished },
-    );
-  } catch (error) {
-    if (error instanceof IdempotencyKeyUsedError) {
-      if (!error.sameRequest) return { kind: 'idempotency_key_reused', uploadId: error.uploadId };
-      return { kind: 'replayed', uploadId: error.uploadId, upload: await deps.uploads.find(error.uploadId, { tenantId }) };
-    }
-    if (error instanceof TooManyUnfinishedUploadsError) return { kind: 'too_many_unfinished', limit: error.limit };
-    throw error;
-  }
+    ),
+  );
+  if ('kind' in created) return created;
+  const upload = created;
   state.recorded = true;
+  return { kind: 'accepted', upload, enqueued: await handOver(deps, upload) };
+}
+
+/**
+ * Hands a just-recorded `queued` upload to the queue, with the outbox as fallback, and counts it.
+ * @returns whether it reached the queue (false: it waits in the outbox).
+ */
+export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' | 'logger' | 'observer'>, upload: Upload): Promise<boolean> {
 
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
   const enqueued = await handToQueueOrOutbox(deps, upload, log, 'upload accepted; the outbox relay will enqueue it');
@@ -124,7 +125,37 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
   } catch (error) {
     log.warn({ err: error }, 'could not count an accepted upload');
   }
-  return { kind: 'accepted', upload, enqueued };
+  return enqueued;
+}
+
+/** How recording an upload can be refused before anything is written. */
+export type RecordRefusal = Extract<AcceptOutcome, { kind: 'replayed' | 'idempotency_key_reused' | 'too_many_unfinished' | 'public_id_too_long' }>;
+
+/**
+ * The public id upload `id` writes to (see derivePublicId), or the refusal when, with the tenant
+ * folder and the folder, it is longer than the provider allows. Shared by every ingest.
+ */
+export function checkedPublicId(deps: Pick<AcceptUploadDeps, 'limits'>, id: string, tenantId: string, options: UploadOptions): string | RecordRefusal {
+  const publicId = derivePublicId(id, tenantId, options);
+  const { maxPublicIdLength } = deps.limits;
+  return publicId.length > maxPublicIdLength ? { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength } : publicId;
+}
+
+/**
+ * Runs `create` (a repository create under the Idempotency-Key and the tenant's cap) and turns a
+ * used key or the cap into their outcomes. Shared by every ingest.
+ */
+export async function recordOrRefuse(deps: Pick<AcceptUploadDeps, 'uploads'>, tenantId: string, create: () => Promise<Upload>): Promise<Upload | RecordRefusal> {
+  try {
+    return await create();
+  } catch (error) {
+    if (error instanceof IdempotencyKeyUsedError) {
+      if (!error.sameRequest) return { kind: 'idempotency_key_reused', uploadId: error.uploadId };
+      return { kind: 'replayed', uploadId: error.uploadId, upload: await deps.uploads.find(error.uploadId, { tenantId }) };
+    }
+    if (error instanceof TooManyUnfinishedUploadsError) return { kind: 'too_many_unfinished', limit: error.limit };
+    throw error;
+  }
 }
 
 /**

@@ -21,6 +21,7 @@ export type CancelOutcome =
 
 /**
  * Cancels an upload that has not finished. Idempotent.
+ * - Receiving (tus, bytes still arriving): the row becomes `cancelled`; no job or stored bytes exist yet.
  * - Queued (waiting, or waiting for a retry or a rate limit): its job is removed and its bytes deleted.
  * - Running: the row becomes `cancelled` at once; the worker finds out at its next step (between
  *   chunks, or when it tries to record its result), stops, and destroys the asset it may have
@@ -32,8 +33,19 @@ export async function cancelUpload(deps: CancelUploadDeps, uploadId: string, sco
   const upload = await deps.uploads.find(uploadId, scope);
   if (!upload) return { kind: 'not_found' };
   if (upload.status === 'cancelled') return { kind: 'cancelled', upload, stopping: false };
-  if (upload.status !== 'queued' && upload.status !== 'processing') return { kind: 'final', upload };
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
+  if (upload.status === 'receiving') {
+    // Bytes still arriving (tus): no job and no stored bytes exist yet. The completion finds the
+    // upload no longer `receiving` and discards the bytes; the partial file expires with the tus upload.
+    if (await deps.uploads.markCancelled(upload.id, { from: ['receiving'] })) {
+      log.info({ stopping: false }, 'upload cancelled while receiving');
+      return { kind: 'cancelled', upload: (await deps.uploads.find(upload.id)) ?? upload, stopping: false };
+    }
+    // Its last byte arrived meanwhile (or it ended): decide again on what it is now. It never
+    // becomes `receiving` again, so this recurses at most once.
+    return cancelUpload(deps, uploadId, scope);
+  }
+  if (upload.status !== 'queued' && upload.status !== 'processing') return { kind: 'final', upload };
 
   // A job that is not running goes first, so no worker can pick the upload up while it is cancelled.
   // A running job cannot be removed (its worker holds the lock); that is what the second case is for.

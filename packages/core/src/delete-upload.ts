@@ -1,7 +1,7 @@
 import { assetHeldSince } from './asset-ownership.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
-import type { Upload } from './upload.js';
+import { isOpen, type Upload } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
@@ -33,7 +33,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   const upload = await deps.uploads.find(uploadId, scope);
   if (!upload) return { kind: 'not_found' };
   if (upload.status === 'deleted') return { kind: 'deleted', upload };
-  if (upload.status === 'queued' || upload.status === 'processing') return { kind: 'unfinished', upload };
+  if (isOpen(upload.status)) return { kind: 'unfinished', upload };
 
   const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker

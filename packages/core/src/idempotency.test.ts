@@ -15,6 +15,14 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint({ fields, filename: 'photo.jpg', content: { url: 'https://example.com/photo.jpg' } })).toBe('21576be14b4c8ca45d9c015aa6c2ef64e4c9a42f38e536f38173141213b1fcb5');
   });
 
+  it('tells a tus creation (its declared length) from a file or URL request, and one length from another', () => {
+    const fields = new Map([['tags', 'a']]);
+    const tus = requestFingerprint({ fields, filename: 'f', content: { declaredLength: 100 } });
+    expect(requestFingerprint({ fields, filename: 'f', content: { declaredLength: 100 } })).toBe(tus);
+    expect(requestFingerprint({ fields, filename: 'f', content: { declaredLength: 101 } })).not.toBe(tus);
+    expect(requestFingerprint({ fields, filename: 'f', content: { declaredLength: 'deferred' } })).not.toBe(tus);
+  });
+
   it('does not depend on the order fields were sent in, and tells any other difference apart', () => {
     const content = { sha256: 'cd'.repeat(32) };
     const base = requestFingerprint({ fields: new Map([['a', '1'], ['b', '2']]), filename: 'f', content });

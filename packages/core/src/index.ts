@@ -20,6 +20,7 @@ export type * from './job-queue.js';
 export type * from './logger.js';
 export type * from './observer.js';
 export * from './process-upload.js';
+export * from './receive-upload.js';
 export * from './provider-throttle.js';
 export type * from './queue-loss-marker.js';
 export * from './rate-limit-hint.js';

@@ -1,4 +1,4 @@
-import type { ClaimedUpload, FetchedBytes, NewUpload, Upload, UploadFailure, UploadResult, UploadRun, UploadStatus } from './upload.js';
+import type { ClaimedUpload, FetchedBytes, NewReceivingUpload, NewUpload, Upload, UploadFailure, UploadResult, UploadRun, UploadStatus } from './upload.js';
 import type { ChunkProgress } from './chunk-progress.js';
 
 /** Filters and page for {@link UploadRepository.list}. */
@@ -22,7 +22,7 @@ export interface UploadRepository {
   /**
    * Inserts a `queued` upload. Throws if the id already exists. With `idempotency`, the key is
    * recorded in the same transaction, so two concurrent requests with one key make one upload.
-   * With `maxUnfinished` (> 0), the tenant's unfinished uploads are counted and the row inserted
+   * With `maxUnfinished` (> 0), the tenant's open uploads (`OPEN_STATUSES`) are counted and the row inserted
    * atomically with respect to every other create and retry of the tenant, so concurrent requests
    * can never take it past the cap. A used Idempotency-Key is answered before the cap is checked: a
    * replay of an accepted request gets its original upload even at the cap.
@@ -30,6 +30,33 @@ export interface UploadRepository {
    * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` unfinished uploads (nothing is written).
    */
   create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined }): Promise<Upload>;
+
+  /**
+   * Inserts a `receiving` upload (a tus upload whose bytes have not all arrived; no byte facts yet,
+   * not in the outbox). Idempotency-Key and the tenant's cap as for {@link create}: `receiving`
+   * counts against the cap.
+   * @throws IdempotencyKeyUsedError when the tenant already used the key (nothing is written).
+   * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` open uploads (nothing is written).
+   */
+  createReceiving(upload: NewReceivingUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined }): Promise<Upload>;
+
+  /**
+   * receiving → queued with the facts of its bytes, in the outbox (`enqueuedAt` null) until
+   * {@link markEnqueued}. Fenced by the status: of two completions of one upload only the first
+   * changes anything.
+   * @returns the queued upload, or undefined when it was not `receiving` (completed already,
+   * cancelled, expired, unknown): the bytes are the caller's to delete.
+   */
+  completeReceiving(id: string, stored: FetchedBytes): Promise<Upload | undefined>;
+
+  /**
+   * receiving → failed with a reason: its bytes were refused, or it expired unfinished.
+   * @returns false when it was not `receiving`.
+   */
+  failReceiving(id: string, failure: UploadFailure): Promise<boolean>;
+
+  /** `receiving` uploads created before `createdBefore`, oldest first: candidates for expiry. */
+  listReceiving(options: { createdBefore: Date; limit: number }): Promise<Upload[]>;
 
   /**
    * A tenant's uploads, newest first (by id: UUIDv7 ids sort by creation), older than the keyset
@@ -40,7 +67,7 @@ export interface UploadRepository {
   /** The tenant's most recent succeeded upload of exactly these bytes, if any (content dedup). */
   findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined>;
 
-  /** How many uploads of the tenant are queued or processing. */
+  /** How many uploads of the tenant are open (`OPEN_STATUSES`: receiving, queued or processing). */
   countUnfinished(tenantId: string): Promise<number>;
 
   /**
@@ -89,11 +116,11 @@ export interface UploadRepository {
   failUnfinished(id: string, failure: UploadFailure): Promise<boolean>;
 
   /**
-   * queued|processing → cancelled. A `processing` upload's worker finds out when it tries to record
+   * queued|processing (or, when `from` names it, receiving) → cancelled. A `processing` upload's worker finds out when it tries to record
    * its outcome (or its next chunk) and undoes what it did.
    * @returns false when it was already final.
    */
-  markCancelled(id: string, options?: { from: readonly ('queued' | 'processing')[] }): Promise<boolean>;
+  markCancelled(id: string, options?: { from: readonly ('receiving' | 'queued' | 'processing')[] }): Promise<boolean>;
 
   /**
    * failed → queued for another round of attempts: attempts and re-claims back to 0, error cleared, retry count + 1,

@@ -2,7 +2,7 @@ import type { ChunkProgress } from './chunk-progress.js';
 import type { EagerPreset, ResourceType, UploadMetadata } from './upload-options.js';
 
 /** Where an upload is in its life. See docs/architecture.md for the transitions. */
-export const UPLOAD_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'cancelled', 'deleted'] as const;
+export const UPLOAD_STATUSES = ['receiving', 'queued', 'processing', 'succeeded', 'failed', 'cancelled', 'deleted'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
 /**
@@ -12,18 +12,31 @@ export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
  * needs a migration there too.
  */
 export const FINAL_STATUSES: readonly UploadStatus[] = ['succeeded', 'failed', 'cancelled', 'deleted'];
-export type FinalStatus = Exclude<UploadStatus, UnfinishedStatus>;
+export type FinalStatus = Exclude<UploadStatus, OpenStatus>;
 
 /**
- * Statuses of uploads that still hold a place in their tenant's backlog: what
- * `TENANT_MAX_UNFINISHED_UPLOADS` counts, the reconciler checks and fair share weighs.
+ * Statuses of uploads whose job is (or should be) in the queue: what workers claim and the
+ * reconciler checks against the queue.
  */
 export const UNFINISHED_STATUSES = ['queued', 'processing'] as const satisfies readonly UploadStatus[];
 export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
 
+/**
+ * Statuses of uploads that hold a place in their tenant's backlog: the unfinished ones and
+ * `receiving` (a tus upload whose bytes still arrive: it holds disk, and becomes `queued`). What
+ * `TENANT_MAX_UNFINISHED_UPLOADS` counts and fair share weighs.
+ */
+export const OPEN_STATUSES = ['receiving', ...UNFINISHED_STATUSES] as const satisfies readonly UploadStatus[];
+export type OpenStatus = (typeof OPEN_STATUSES)[number];
+
 /** True for {@link FINAL_STATUSES}. */
 export function isFinal(status: UploadStatus): status is FinalStatus {
   return FINAL_STATUSES.includes(status);
+}
+
+/** True for {@link OPEN_STATUSES}. */
+export function isOpen(status: UploadStatus): status is OpenStatus {
+  return (OPEN_STATUSES as readonly UploadStatus[]).includes(status);
 }
 
 /** True for {@link UNFINISHED_STATUSES}. */
@@ -71,7 +84,7 @@ export interface Upload {
   reclaimCount: number;
   /** The client's filename, sanitised for display; never used as a path. */
   filename: string;
-  /** Null only for a URL upload whose URL has not been fetched yet (as are the next three). */
+  /** Null only for a URL upload whose URL has not been fetched yet, and while `receiving` (as are the next three). */
   bytes: number | null;
   /** Sniffed from the bytes, never taken from the client. */
   contentType: string | null;
@@ -120,6 +133,9 @@ export interface ClaimedUpload extends Upload, UploadRun {}
 export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> &
   Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>> &
   ((FetchedBytes & { sourceUrl?: undefined }) | { sourceUrl: string });
+
+/** What the API knows when a tus upload is created, before any byte of it. */
+export type NewReceivingUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> & Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>>;
 
 /** What a worker learns by fetching a URL upload's source. */
 export interface FetchedBytes {

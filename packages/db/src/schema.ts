@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 /** Row shapes as Kysely sees them (camelCase via CamelCasePlugin). */
 export interface UploadTable {
   id: string;
-  status: 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled' | 'deleted';
+  status: 'receiving' | 'queued' | 'processing' | 'succeeded' | 'failed' | 'cancelled' | 'deleted';
   attempts: Generated<number>;
   filename: string;
   /** bigint: node-pg returns it as a string, the repository converts. */

@@ -1,4 +1,4 @@
-import { FINAL_STATUSES, IdempotencyKeyUsedError, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
@@ -16,18 +16,66 @@ export class KyselyUploadRepository implements UploadRepository {
 
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  async create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+    const bytes =
+      typeof upload.sourceUrl !== 'string'
+        ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
+        : { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null };
+    return this.insert(upload, 'queued', bytes, options);
+  }
+
+  createReceiving(upload: NewReceivingUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+    return this.insert(upload, 'receiving', { bytes: null, contentType: null, sha256: null, storageKey: null }, options);
+  }
+
+  async completeReceiving(id: string, stored: FetchedBytes): Promise<Upload | undefined> {
+    const row = await this.db
+      .updateTable('upload')
+      .set({ status: 'queued', bytes: stored.bytes, contentType: stored.contentType, sha256: stored.sha256, storageKey: stored.storageKey, enqueuedAt: null, updatedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'receiving')
+      .returningAll()
+      .executeTakeFirst();
+    return row && toUpload(row);
+  }
+
+  async failReceiving(id: string, failure: UploadFailure): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('upload')
+      .set({ status: 'failed', errorCode: failure.code, errorMessage: failure.message, updatedAt: sql`now()`, completedAt: sql`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'receiving')
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  }
+
+  async listReceiving(options: { createdBefore: Date; limit: number }): Promise<Upload[]> {
+    const rows = await this.db
+      .selectFrom('upload')
+      .selectAll()
+      .where('status', '=', 'receiving')
+      .where('createdAt', '<', options.createdBefore)
+      .orderBy('createdAt')
+      .limit(options.limit)
+      .execute();
+    return rows.map(toUpload);
+  }
+
+  private async insert(
+    upload: NewReceivingUpload,
+    status: 'queued' | 'receiving',
+    bytes: { sourceUrl?: string; bytes: number | null; contentType: string | null; sha256: string | null; storageKey: string | null },
+    options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined },
+  ): Promise<Upload> {
     const insert = async (db: Kysely<Database> | Transaction<Database>) =>
       db
         .insertInto('upload')
         .values({
           id: upload.id,
           tenantId: upload.tenantId,
-          status: 'queued',
+          status,
           filename: upload.filename,
-          ...(typeof upload.sourceUrl !== 'string'
-            ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
-            : { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }),
+          ...bytes,
           publicId: upload.publicId,
           tags: upload.tags,
           metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
@@ -174,7 +222,7 @@ export class KyselyUploadRepository implements UploadRepository {
     return updated.numUpdatedRows > 0n;
   }
 
-  async markCancelled(id: string, options: { from: readonly ('queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
+  async markCancelled(id: string, options: { from: readonly ('receiving' | 'queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
     if (options.from.length === 0) return false;
     const result = await this.db
       .updateTable('upload')
@@ -318,13 +366,13 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 }
 
-/** How many of the tenant's uploads are unfinished (queued or processing). */
+/** How many of the tenant's uploads are open (receiving, queued or processing). */
 async function countUnfinished(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<number> {
   const row = await db
     .selectFrom('upload')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('tenantId', '=', tenantId)
-    .where('status', 'in', UNFINISHED_STATUSES)
+    .where('status', 'in', OPEN_STATUSES)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -21,3 +21,5 @@ export { rateLimitedForMs, UploadWorker } from './upload-worker.js';
 export type { UploadWorkerOptions } from './upload-worker.js';
 export { WebhookWorker, webhookRetryDelay } from './webhook-worker.js';
 export type { WebhookWorkerOptions } from './webhook-worker.js';
+export { RedisUploadLock, RedisUploadLocks, UploadLockTimeoutError } from './redis-upload-locks.js';
+export type { RedisUploadLocksOptions } from './redis-upload-locks.js';

@@ -1,4 +1,4 @@
-import { deleteUpload, type DeleteUploadDeps } from '@hoist/core';
+import { deleteUpload, isOpen, type DeleteUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses } from '../problem.js';
@@ -32,7 +32,7 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
       if (!provider) {
         // What needs no provider is answered as usual: already deleted, or not finished.
         if (upload.status === 'deleted') return toUploadView(upload);
-        if (upload.status === 'queued' || upload.status === 'processing') throw notFinished(upload.status);
+        if (isOpen(upload.status)) throw notFinished(upload.status);
         throw new HttpProblem(503, 'provider-not-configured', 'Deleting is not available', 'This API has no CLOUDINARY_URL, so it cannot delete assets.');
       }
       // The provider's refusal or outage becomes its problem in the error handler (domain-problems.ts).

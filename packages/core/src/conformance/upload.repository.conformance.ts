@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from '../errors.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from '../failure-codes.js';
 import { newUploadId } from '../ids.js';
-import type { ClaimedUpload, NewUpload, UploadResult } from '../upload.js';
+import type { ClaimedUpload, NewReceivingUpload, NewUpload, UploadResult } from '../upload.js';
 import type { UploadRepository } from '../upload.repository.js';
 
 /** What {@link describeUploadRepository} needs of one adapter. */
@@ -44,6 +44,11 @@ function newUpload(tenantId: string, overrides: Partial<NewUpload> = {}): NewUpl
     tags: ['a', 'b'],
     ...overrides,
   };
+}
+
+function newReceiving(tenantId: string, overrides: Partial<NewReceivingUpload> = {}): NewReceivingUpload {
+  const id = newUploadId();
+  return { id, tenantId, filename: 'movie.mp4', publicId: `${tenantId}/${id}`, tags: ['t'], ...overrides };
 }
 
 /** A minute after and before now: after every upload created so far, and before every one. */
@@ -257,6 +262,103 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         // Not failed is still "not retried", not "over the cap".
         const [queued] = await uploads.list({ tenantId, limit: 1, status: 'queued' });
         expect(await uploads.reopenForRetry(queued!.id, { maxUnfinished: 2 })).toBe(false);
+      });
+    });
+
+    describe('receiving (tus: bytes still arriving)', () => {
+      const stored = () => ({ bytes: 1234, contentType: 'video/mp4', sha256: 'c'.repeat(64), storageKey: storageKey() });
+
+      it('creates a receiving upload with no byte facts, outside the outbox and out of the workers\u2019 and reconciler\u2019s reach', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const created = await uploads.createReceiving(newReceiving(tenantId, { metadata: { a: 1 }, resourceType: 'video', eager: ['thumbnail'] }));
+        expect(await uploads.find(created.id)).toEqual(created);
+        expect(created).toMatchObject({ status: 'receiving', bytes: null, contentType: null, sha256: null, storageKey: null, sourceUrl: null, metadata: { a: 1 }, resourceType: 'video', eager: ['thumbnail'], completedAt: null, enqueuedAt: null });
+        expect(await uploads.claim(created.id)).toBeUndefined();
+        expect(await uploads.listOutbox({ before: later(), limit: 100 })).toEqual([]);
+        expect(await uploads.listUnfinished({ before: later(), limit: 100 })).toEqual([]);
+        expect(await uploads.failUnfinished(created.id, { code: ATTEMPTS_EXHAUSTED, message: 'x' })).toBe(false);
+        expect(await uploads.markCancelled(created.id)).toBe(false);
+        expect(await uploads.find(created.id)).toMatchObject({ status: 'receiving' });
+      });
+
+      it('counts receiving uploads against the cap, with idempotency keys as for create', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const idempotency = { key: 'tus', fingerprint: 'f' };
+        const first = await uploads.createReceiving(newReceiving(tenantId), { idempotency, maxUnfinished: 1 });
+        expect(await uploads.countUnfinished(tenantId)).toBe(1);
+        await expect(uploads.create(newUpload(tenantId), { maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
+        await expect(uploads.createReceiving(newReceiving(tenantId), { maxUnfinished: 1 })).rejects.toBeInstanceOf(TooManyUnfinishedUploadsError);
+        const replay = await uploads.createReceiving(newReceiving(tenantId), { idempotency, maxUnfinished: 1 }).catch((error: unknown) => error);
+        expect(replay).toBeInstanceOf(IdempotencyKeyUsedError);
+        expect(replay).toMatchObject({ uploadId: first.id, sameRequest: true });
+        const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => uploads.createReceiving(newReceiving(tenantId), { maxUnfinished: 4 })));
+        expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+        expect(await uploads.countUnfinished(tenantId)).toBe(4);
+      });
+
+      it('completes once: receiving → queued with the bytes\u2019 facts, into the outbox; a second completion changes nothing', async () => {
+        const { uploads, newTenant } = await make();
+        const { id } = await uploads.createReceiving(newReceiving(await newTenant()));
+        const bytes = stored();
+        const completed = await uploads.completeReceiving(id, bytes);
+        expect(completed).toMatchObject({ id, status: 'queued', ...bytes, enqueuedAt: null, completedAt: null });
+        expect(await uploads.find(id)).toEqual(completed);
+        expect((await uploads.listOutbox({ before: later(), limit: 100 })).map((upload) => upload.id)).toEqual([id]);
+        expect(await uploads.completeReceiving(id, stored())).toBeUndefined();
+        expect(await uploads.find(id)).toMatchObject({ storageKey: bytes.storageKey });
+        expect(await uploads.completeReceiving(newUploadId(), stored())).toBeUndefined();
+        const run = (await uploads.claim(id))!;
+        expect(run).toMatchObject({ status: 'processing', attempts: 1 });
+      });
+
+      it('of simultaneous completions exactly one wins', async () => {
+        const { uploads, newTenant } = await make();
+        const { id } = await uploads.createReceiving(newReceiving(await newTenant()));
+        const outcomes = await Promise.all(Array.from({ length: 6 }, () => uploads.completeReceiving(id, stored())));
+        const winners = outcomes.filter((outcome) => outcome !== undefined);
+        expect(winners).toHaveLength(1);
+        expect(await uploads.find(id)).toMatchObject({ status: 'queued', storageKey: winners[0]!.storageKey });
+      });
+
+      it('fails a receiving upload with its reason (refused bytes, expiry) and frees its place; nothing else', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const { id } = await uploads.createReceiving(newReceiving(tenantId));
+        expect(await uploads.failReceiving(id, { code: 'upload_expired', message: 'gone' })).toBe(true);
+        expect(await uploads.find(id)).toMatchObject({ status: 'failed', error: { code: 'upload_expired', message: 'gone' }, bytes: null, storageKey: null });
+        expect((await uploads.find(id))?.completedAt).toBeInstanceOf(Date);
+        expect(await uploads.countUnfinished(tenantId)).toBe(0);
+        expect(await uploads.failReceiving(id, { code: 'again', message: 'x' })).toBe(false);
+        expect(await uploads.completeReceiving(id, stored())).toBeUndefined();
+        const queued = await uploads.create(newUpload(tenantId));
+        expect(await uploads.failReceiving(queued.id, { code: 'x', message: 'x' })).toBe(false);
+        // Failed without bytes: deletable like any final upload.
+        expect(await uploads.markDeleted(id)).toBe(true);
+      });
+
+      it('cancels a receiving upload only when asked for receiving; its completion then changes nothing', async () => {
+        const { uploads, newTenant } = await make();
+        const { id } = await uploads.createReceiving(newReceiving(await newTenant()));
+        expect(await uploads.markCancelled(id, { from: ['queued', 'processing'] })).toBe(false);
+        expect(await uploads.markCancelled(id, { from: ['receiving'] })).toBe(true);
+        expect(await uploads.find(id)).toMatchObject({ status: 'cancelled' });
+        expect(await uploads.completeReceiving(id, stored())).toBeUndefined();
+      });
+
+      it('lists receiving uploads created before a time, oldest first', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const first = await uploads.createReceiving(newReceiving(tenantId));
+        await tick();
+        const second = await uploads.createReceiving(newReceiving(tenantId));
+        await uploads.create(newUpload(tenantId));
+        const done = await uploads.createReceiving(newReceiving(tenantId));
+        await uploads.completeReceiving(done.id, stored());
+        expect((await uploads.listReceiving({ createdBefore: later(), limit: 10 })).map((upload) => upload.id)).toEqual([first.id, second.id]);
+        expect((await uploads.listReceiving({ createdBefore: later(), limit: 1 })).map((upload) => upload.id)).toEqual([first.id]);
+        expect(await uploads.listReceiving({ createdBefore: earlier(), limit: 10 })).toEqual([]);
       });
     });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { holdsAssetAgainst } from '../asset-ownership.js';
 import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from '../errors.js';
 import { needsStoredBytes } from '../retention.js';
-import { isFinal, isUnfinished, type ClaimedUpload, type FetchedBytes, type NewUpload, type Upload, type UploadFailure, type UploadResult, type UploadRun } from '../upload.js';
+import { isFinal, isOpen, isUnfinished, type ClaimedUpload, type FetchedBytes, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadResult, type UploadRun } from '../upload.js';
 import type { ChunkProgress } from '../chunk-progress.js';
 import type { UploadListQuery, UploadRepository } from '../upload.repository.js';
 
@@ -21,6 +21,46 @@ export class MemoryUploadRepository implements UploadRepository {
   private readonly idempotencyKeys = new Map<string, { uploadId: string; fingerprint: string }>();
 
   create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+    const bytes =
+      typeof upload.sourceUrl === 'string'
+        ? { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }
+        : { sourceUrl: null, bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey };
+    return this.insert(upload, 'queued', bytes, options);
+  }
+
+  createReceiving(upload: NewReceivingUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+    return this.insert(upload, 'receiving', { sourceUrl: null, bytes: null, contentType: null, sha256: null, storageKey: null }, options);
+  }
+
+  completeReceiving(id: string, stored: FetchedBytes): Promise<Upload | undefined> {
+    return settle(() => {
+      const row = this.rows.get(id);
+      if (row?.status !== 'receiving') return undefined;
+      Object.assign(row, { status: 'queued', bytes: stored.bytes, contentType: stored.contentType, sha256: stored.sha256, storageKey: stored.storageKey, enqueuedAt: null, updatedAt: new Date() });
+      return toUpload(row);
+    });
+  }
+
+  failReceiving(id: string, failure: UploadFailure): Promise<boolean> {
+    return this.update(id, (row) => row.status === 'receiving', (row) => fail(row, failure));
+  }
+
+  listReceiving(options: { createdBefore: Date; limit: number }): Promise<Upload[]> {
+    return settle(() =>
+      [...this.rows.values()]
+        .filter((row) => row.status === 'receiving' && row.createdAt < options.createdBefore)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .slice(0, options.limit)
+        .map(toUpload),
+    );
+  }
+
+  private insert(
+    upload: NewReceivingUpload,
+    status: 'queued' | 'receiving',
+    bytes: Pick<Upload, 'sourceUrl' | 'bytes' | 'contentType' | 'sha256' | 'storageKey'>,
+    options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined },
+  ): Promise<Upload> {
     return settle(() => {
       const { idempotency } = options;
       const keyId = idempotency && `${upload.tenantId}\u0000${idempotency.key}`;
@@ -30,14 +70,10 @@ export class MemoryUploadRepository implements UploadRepository {
       this.refuseAtCap(upload.tenantId, options.maxUnfinished);
       if (this.rows.has(upload.id)) throw new Error(`An upload with id ${upload.id} already exists (upload_pkey).`);
       const now = new Date();
-      const bytes =
-        typeof upload.sourceUrl === 'string'
-          ? { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }
-          : { sourceUrl: null, bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey };
       const row: Row = {
         id: upload.id,
         tenantId: upload.tenantId,
-        status: 'queued',
+        status,
         attempts: 0,
         reclaimCount: 0,
         filename: upload.filename,
@@ -90,7 +126,7 @@ export class MemoryUploadRepository implements UploadRepository {
   }
 
   countUnfinished(tenantId: string): Promise<number> {
-    return settle(() => this.unfinishedOf(tenantId));
+    return settle(() => this.openOf(tenantId));
   }
 
   find(id: string, scope?: { tenantId: string }): Promise<Upload | undefined> {
@@ -133,7 +169,7 @@ export class MemoryUploadRepository implements UploadRepository {
     return this.update(id, (row) => isUnfinished(row.status), (row) => fail(row, failure));
   }
 
-  markCancelled(id: string, options: { from: readonly ('queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
+  markCancelled(id: string, options: { from: readonly ('receiving' | 'queued' | 'processing')[] } = { from: ['queued', 'processing'] }): Promise<boolean> {
     return this.update(
       id,
       (row) => (options.from as readonly string[]).includes(row.status),
@@ -228,12 +264,12 @@ export class MemoryUploadRepository implements UploadRepository {
 
   /** Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished` (> 0). */
   private refuseAtCap(tenantId: string, maxUnfinished = 0): void {
-    if (maxUnfinished > 0 && this.unfinishedOf(tenantId) >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+    if (maxUnfinished > 0 && this.openOf(tenantId) >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
   }
 
-  private unfinishedOf(tenantId: string): number {
+  private openOf(tenantId: string): number {
     let count = 0;
-    for (const row of this.rows.values()) if (row.tenantId === tenantId && isUnfinished(row.status)) count += 1;
+    for (const row of this.rows.values()) if (row.tenantId === tenantId && isOpen(row.status)) count += 1;
     return count;
   }
 

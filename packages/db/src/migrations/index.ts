@@ -12,6 +12,7 @@ import * as tenantUnfinishedIndex from './0010-tenant-unfinished-index.js';
 import * as webhookEventCreatedAtIndex from './0011-webhook-event-created-at-index.js';
 import * as publicIdIndex from './0012-public-id-index.js';
 import * as claimTokenAndReclaims from './0013-claim-token-and-reclaims.js';
+import * as receivingStatus from './0014-receiving-status.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-webhook-event-created-at-index': webhookEventCreatedAtIndex,
   '0012-public-id-index': publicIdIndex,
   '0013-claim-token-and-reclaims': claimTokenAndReclaims,
+  '0014-receiving-status': receivingStatus,
 };
