@@ -110,6 +110,29 @@ export class LocalRedisCluster {
   }
 
   /**
+   * Kills (SIGKILL) the master serving `key`, as a crashed host would: its replica takes over once the
+   * others have marked it failed (cluster-node-timeout). Replication is asynchronous, so writes the
+   * master acknowledged just before may be gone. Resolves with the dead master and the new one once
+   * the cluster serves every slot again.
+   */
+  async killMaster(key: string): Promise<{ from: number; to: number }> {
+    const { master, replicas } = await this.shardOf(key);
+    if (replicas.length === 0) throw new Error(`master ${master} has no replica to take over`);
+    this.clients.get(master)?.disconnect();
+    this.clients.delete(master);
+    this.servers.get(master)?.kill('SIGKILL');
+    const to = await waitFor(
+      async () => {
+        const now = (await this.shardOf(key)).master;
+        return now !== master ? now : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `a replica of ${master} to take over` },
+    );
+    await this.waitUntilSettled();
+    return { from: master, to };
+  }
+
+  /**
    * Waits until every live node says the cluster is whole (every slot served, every node known) and
    * every live replica is in sync with its master.
    */
