@@ -20,10 +20,12 @@ describe('Hoist on a Redis Cluster', () => {
   let stack: Stack;
   let redis: RedisConnection;
   const prefix = `cluster-${randomBytes(4).toString('hex')}`;
-  const taggedPrefix = `{${prefix}}`;
+  let taggedPrefix = '';
 
   beforeAll(async () => {
     cluster = await LocalRedisCluster.start();
+    // The prefix the services derive from QUEUE_PREFIX on this cluster.
+    taggedPrefix = keyPrefix(prefix, { url: 'redis://127.0.0.1:1', clusterNodes: cluster.nodes });
     stack = await Stack.launch({
       resources: {
         database: createTestDatabase,
