@@ -1,14 +1,19 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createRedis, keyPrefix, type RedisConnection } from '@hoist/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getUpload, pollUntilSettled, uploadFile } from '../support/api-client.js';
+import { getUpload, pollUntilSettled, uploadFile, type UploadView } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
+import { repoRoot } from '../support/processes.js';
 import { LocalRedisCluster } from '../support/redis-cluster.js';
 import { createTestDatabase } from '../support/resources.js';
 import { Stack } from '../support/stack.js';
 
 const FILES = ['logo.png', 'photo.jpg', 'document.pdf'];
+const run = promisify(execFile);
 
 /**
  * The whole stack (API, two workers, emulator) on a real Redis Cluster of three masters with a
@@ -104,6 +109,25 @@ describe('Hoist on a Redis Cluster', () => {
       expect(Number(await redis.call('CLUSTER', 'KEYSLOT', key))).toBe(slot);
     }
   }, 90_000);
+
+  it('answers a long-poll as soon as the worker finishes, announced over the cluster’s pub/sub', async () => {
+    await stack.setFaults({ latencyMs: 1_500 });
+    const accepted = await uploadFile(stack.apiUrl, fixturePath('logo.png'));
+    const startedAt = Date.now();
+    const response = await fetch(`${stack.apiUrl}/v1/uploads/${accepted.body.id}?wait=20`);
+    const took = Date.now() - startedAt;
+    expect(((await response.json()) as UploadView).status).toBe('succeeded');
+    // As in long-poll.test.ts: the API re-reads Postgres only every 3 s, so an answer well before
+    // that came from the worker's announcement.
+    expect(took).toBeLessThan(2_800);
+  });
+
+  it('lets the CLI read the same queues from the cluster', async () => {
+    const { stdout } = await run(process.execPath, [join(repoRoot, 'apps/cli/dist/main.js'), 'queue', 'counts', '--json'], { env: { PATH: process.env.PATH ?? '', ...stack.env }, timeout: 20_000 });
+    const [uploads] = JSON.parse(stdout) as Array<{ name: string; counts: Record<string, number> }>;
+    // The thirteen uploads of the tests before.
+    expect(uploads).toMatchObject({ name: 'uploads', counts: { completed: 13, failed: 0 } });
+  });
 
   it('loses and repeats nothing when the master holding the queue fails over mid-run', async () => {
     // Slow enough that jobs are waiting, running and finishing while the master changes.
