@@ -8,19 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload, pollUntilSettled, uploadFile, type UploadView } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
 import { repoRoot } from '../support/processes.js';
-import { LocalRedisCluster } from '../support/redis-cluster.js';
+import { LocalRedisCluster, localRedisClusterUnavailable } from '../support/redis-cluster.js';
 import { createTestDatabase } from '../support/resources.js';
 import { Stack } from '../support/stack.js';
 
 const FILES = ['logo.png', 'photo.jpg', 'document.pdf'];
 const run = promisify(execFile);
+const unavailable = localRedisClusterUnavailable();
+if (unavailable) process.stderr.write(`test/e2e/redis-cluster.test.ts skipped: ${unavailable}.\n`);
 
 /**
  * The whole stack (API, two workers, emulator) on a real Redis Cluster of three masters with a
  * replica each, set up by REDIS_CLUSTER_NODES alone: REDIS_URL points at a closed port, so nothing
  * can quietly use a single server instead.
  */
-describe('Hoist on a Redis Cluster', () => {
+describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Cluster — SKIPPED: ${unavailable}` : 'Hoist on a Redis Cluster', () => {
   let cluster: LocalRedisCluster;
   let stack: Stack;
   let redis: RedisConnection;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,24 @@ const run = promisify(execFile);
 
 /** Redis Cluster's bus port is the client port + 10 000; both must be free. */
 const BUS_PORT_OFFSET = 10_000;
+
+/**
+ * Why no local cluster can be started on this machine (`redis-server` or `redis-cli` missing, or
+ * older than Redis 5, the first with `redis-cli --cluster create`); undefined when one can.
+ */
+export function localRedisClusterUnavailable(): string | undefined {
+  for (const program of ['redis-server', 'redis-cli']) {
+    let version: string;
+    try {
+      version = execFileSync(program, ['--version'], { encoding: 'utf8', timeout: 5_000 });
+    } catch {
+      return `${program} is not on PATH (apt-get install redis-server)`;
+    }
+    const major = Number(/(?:v=|redis-cli )(\d+)\./.exec(version)?.[1] ?? 0);
+    if (major < 5) return `${program} is older than Redis 5 (${version.trim()})`;
+  }
+  return undefined;
+}
 
 /** One line of CLUSTER NODES. */
 interface NodeEntry {
