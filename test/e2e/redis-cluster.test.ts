@@ -1,16 +1,18 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRedis, keyPrefix, type RedisConnection } from '@hoist/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload, pollUntilSettled, uploadFile, type UploadView } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
-import { repoRoot } from '../support/processes.js';
+import { freePort, repoRoot } from '../support/processes.js';
 import { LocalRedisCluster, localRedisClusterUnavailable } from '../support/redis-cluster.js';
 import { createTestDatabase } from '../support/resources.js';
 import { Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 const FILES = ['logo.png', 'photo.jpg', 'document.pdf'];
 const run = promisify(execFile);
@@ -26,10 +28,23 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
   let cluster: LocalRedisCluster;
   let stack: Stack;
   let redis: RedisConnection;
+  /** A webhook receiver: the upload id of every event it was sent. */
+  let receiver: Server;
+  const delivered: string[] = [];
   const prefix = `cluster-${randomBytes(4).toString('hex')}`;
   let taggedPrefix = '';
 
   beforeAll(async () => {
+    const receiverPort = await freePort();
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        delivered.push((JSON.parse(body) as { data: { upload: { id: string } } }).data.upload.id);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(receiverPort, '127.0.0.1', resolve));
     cluster = await LocalRedisCluster.start();
     // The prefix the services derive from QUEUE_PREFIX on this cluster.
     taggedPrefix = keyPrefix(prefix, { url: 'redis://127.0.0.1:1', clusterNodes: cluster.nodes });
@@ -41,6 +56,8 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
       },
       env: {
         REDIS_CLUSTER_NODES: cluster.nodesEnv,
+        // The webhook receiver below (the API checks the address when it is registered, workers when they send).
+        URL_FETCH_ALLOW: `127.0.0.1:${receiverPort}`,
         MAX_ATTEMPTS: '4',
         RETRY_BASE_DELAY_MS: '100',
         RETRY_MAX_DELAY_MS: '400',
@@ -48,9 +65,22 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
         SHUTDOWN_TIMEOUT_MS: '5000',
       },
       // Quick repairs of what a killed master took with it (see the last test).
-      workerEnv: { WORKER_CONCURRENCY: '4', RECONCILE_INTERVAL_MS: '1000', RECONCILE_STALE_AFTER_MS: '3000', WORKER_LOCK_DURATION_MS: '5000' },
+      workerEnv: {
+        WORKER_CONCURRENCY: '4',
+        RECONCILE_INTERVAL_MS: '1000',
+        RECONCILE_STALE_AFTER_MS: '3000',
+        WORKER_LOCK_DURATION_MS: '5000',
+        // Webhook deliveries run on the cluster too (their queue and their endpoint and tenant leases).
+        WEBHOOK_RELAY_INTERVAL_MS: '100',
+      },
       workers: 2,
     });
+    const registered = await fetch(`${stack.apiUrl}/v1/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hoist-events` }),
+    });
+    expect(registered.status).toBe(201);
     redis = createRedis({ url: 'redis://127.0.0.1:1', clusterNodes: cluster.nodes }, 'producer');
     await once(redis, 'ready');
   }, 120_000);
@@ -59,6 +89,8 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     redis?.disconnect();
     await stack?.stop();
     await cluster?.stop();
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
   });
 
   /** Uploads `count` files, three at a time, calling `midway` with the ids so far once half are accepted. */
@@ -104,9 +136,12 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     await stack.setFaults({ latencyMs: 20 });
     const ids = await uploadMany(12);
     await expectEachStoredOnce(ids);
-    // The queue, the provider throttle and the tenant rate limit all live on the cluster, in one slot.
+    // Each upload's webhook event, delivered once through the cluster's webhook queue.
+    await waitFor(async () => Promise.resolve(ids.every((id) => delivered.includes(id)) ? true : undefined), { timeoutMs: 15_000, what: 'a webhook event for every upload' });
+    expect(delivered.filter((id) => ids.includes(id))).toHaveLength(ids.length);
+    // The queues, the provider throttle and the tenant rate limit all live on the cluster, in one slot.
     const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', taggedPrefix));
-    for (const key of [`${taggedPrefix}:uploads:meta`, `${taggedPrefix}:hoist:throttle`, `${taggedPrefix}:rate-limit:tenant:default`]) {
+    for (const key of [`${taggedPrefix}:uploads:meta`, `${taggedPrefix}:webhooks:meta`, `${taggedPrefix}:hoist:throttle`, `${taggedPrefix}:rate-limit:tenant:default`]) {
       expect(await redis.exists(key), key).toBe(1);
       expect(Number(await redis.call('CLUSTER', 'KEYSLOT', key))).toBe(slot);
     }
@@ -138,12 +173,13 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     let failover: { from: number; to: number } | undefined;
     let unfinishedAtFailover = 0;
     const ids = await uploadMany(30, async (accepted) => {
-      failover = await cluster.failover(taggedPrefix);
       unfinishedAtFailover = await countUnfinished(accepted);
+      failover = await cluster.failover(taggedPrefix);
     });
     expect(failover).toEqual({ from: before.master, to: before.replicas[0] });
     expect((await cluster.shardOf(taggedPrefix)).master).toBe(failover?.to);
-    // The failover happened mid-run: jobs were still waiting or running when the new master took over.
+    // The failover happened mid-run: jobs were waiting or running when it began, and more uploads
+    // came in while it ran.
     expect(unfinishedAtFailover).toBeGreaterThan(0);
     await expectEachStoredOnce(ids);
     expect(stack.logs()).not.toMatch(/CROSSSLOT/);
@@ -154,8 +190,8 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     let crash: { from: number; to: number } | undefined;
     let unfinishedAtCrash = 0;
     const ids = await uploadMany(30, async (accepted) => {
-      crash = await cluster.killMaster(taggedPrefix);
       unfinishedAtCrash = await countUnfinished(accepted);
+      crash = await cluster.killMaster(taggedPrefix);
     });
     expect(crash?.to).not.toBe(crash?.from);
     expect(unfinishedAtCrash).toBeGreaterThan(0);
