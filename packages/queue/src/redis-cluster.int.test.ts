@@ -10,7 +10,7 @@ import { BullJobQueue } from './bull-job-queue.js';
 import { UPLOAD_QUEUE } from './jobs.js';
 import { QueueAdmin } from './queue-admin.js';
 import { describeQueueLossMarker } from './queue-loss-marker.conformance.js';
-import { createRedis, keyPrefix, type RedisConnection, type RedisEndpoint } from './redis.js';
+import { createRedis, isRedisConnectionError, keyPrefix, type RedisConnection, type RedisEndpoint } from './redis.js';
 import { RedisLeases } from './redis-leases.js';
 import { RedisQueueLossMarker } from './redis-queue-loss-marker.js';
 import { RedisThrottle } from './redis-throttle.js';
@@ -36,7 +36,8 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Redis adapters on a Re
   const ownPrefix = () => keyPrefix(`${base}:${++prefixes}`, endpoint);
 
   beforeAll(async () => {
-    cluster = await LocalRedisCluster.start();
+    // A master is declared dead after 5 s: longer than a producer retries (see the last test).
+    cluster = await LocalRedisCluster.start({ nodeTimeoutMs: 5_000 });
     endpoint = { url: 'redis://127.0.0.1:6379', clusterNodes: cluster.nodes };
     producer = createRedis(endpoint, 'producer');
     consumer = createRedis(endpoint, 'worker');
@@ -157,6 +158,24 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Redis adapters on a Re
       const overview = await admin.overview();
       expect(overview.find((entry) => entry.name === UPLOAD_QUEUE)).toMatchObject({ paused: true });
     });
+  });
+
+  // Last: it kills a master (its replica serves from then on).
+  describe('when a master dies', () => {
+    it('a worker connection waits for its replica to take over; a producer connection fails fast, as unavailable', async () => {
+      const key = `${ownPrefix()}:survivor`;
+      await consumer.set(key, 'before');
+      const killed = cluster.killMaster(key);
+      // Until the replica is elected (after the 5 s node timeout) nothing serves the key's slot.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const [fromProducer, fromWorker] = await Promise.allSettled([producer.get(key), consumer.set(key, 'during')]);
+      const { from, to } = await killed;
+      expect(to).not.toBe(from);
+      expect(fromProducer.status).toBe('rejected');
+      expect(isRedisConnectionError((fromProducer as PromiseRejectedResult).reason)).toBe(true);
+      expect(fromWorker).toEqual({ status: 'fulfilled', value: 'OK' });
+      expect(await producer.get(key)).toBe('during');
+    }, 60_000);
   });
 
   async function slotOf(key: string): Promise<number> {

@@ -67,11 +67,15 @@ function createCluster(url: string, nodes: readonly RedisNode[], role: Role, opt
     enableOfflineQueue: role === 'worker',
     enableReadyCheck: true,
     lazyConnect: false,
-    // A failover takes the cluster a moment to settle: retry a refused command (CLUSTERDOWN, TRYAGAIN,
-    // a master that went away) a few times, a little later each, before failing it.
+    // A command refused while the cluster settles (CLUSTERDOWN, TRYAGAIN, a master that went away) is
+    // retried every 200–300 ms. A producer gives up after ioredis's 16 tries (3–5 s), failing fast as
+    // on one server; a worker keeps trying for about two minutes, through a dead master's
+    // replacement (cluster-node-timeout, 15 s by default, and the election), as it would wait for one
+    // server to come back.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,
     retryDelayOnTryAgain: 200,
+    maxRedirections: role === 'worker' ? 500 : 16,
   };
   return new Cluster(
     nodes.map((node) => ({ host: node.host, port: node.port })),
