@@ -139,6 +139,10 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     // Each upload's webhook event, delivered once through the cluster's webhook queue.
     await waitFor(async () => Promise.resolve(ids.every((id) => delivered.includes(id)) ? true : undefined), { timeoutMs: 15_000, what: 'a webhook event for every upload' });
     expect(delivered.filter((id) => ids.includes(id))).toHaveLength(ids.length);
+    // Both services' readiness probes reach the cluster.
+    for (const base of [stack.apiUrl, `http://127.0.0.1:${stack.workerMetricsPorts[0]}`]) {
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+    }
     // The queues, the provider throttle and the tenant rate limit all live on the cluster, in one slot.
     const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', taggedPrefix));
     for (const key of [`${taggedPrefix}:uploads:meta`, `${taggedPrefix}:webhooks:meta`, `${taggedPrefix}:hoist:throttle`, `${taggedPrefix}:rate-limit:tenant:default`]) {
