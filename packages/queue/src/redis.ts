@@ -94,7 +94,7 @@ export function keyPrefix(prefix: string, endpoint: RedisEndpoint): string {
 }
 
 // ioredis's own words for "not connected": a producer connection fails fast (no offline queue, one
-// retry) instead of waiting, and says so in these; a cluster client says so in the last three.
+// retry) instead of waiting, and says so in these; a cluster client in the last four.
 const UNREACHABLE_MESSAGES =
   /Stream isn't writeable|Connection is closed|Reached the max retries per request limit|connect ETIMEDOUT|Command timed out|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/i;
 // Redis's own replies for "not now": loading its data after a restart, a replica after a failover,
