@@ -52,7 +52,12 @@ if (!(await reachable(config.DATABASE_URL, 5432))) {
       '      Start it with `docker compose up -d postgres`, or on Debian: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.',
   );
 }
-if (!(await reachable(config.REDIS_URL, 6379))) {
+const clusterNodes = config.REDIS_CLUSTER_NODES;
+if (clusterNodes) {
+  // A cluster client needs one seed node that answers; it learns the others from it.
+  const answers = await Promise.all(clusterNodes.map((node) => reachable(`redis://${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`, 6379)));
+  if (!answers.some(Boolean)) problems.push(`No Redis Cluster node is reachable (REDIS_CLUSTER_NODES=${process.env.REDIS_CLUSTER_NODES ?? ''}).`);
+} else if (!(await reachable(config.REDIS_URL, 6379))) {
   problems.push(
     `Redis is not reachable at ${redactUrl(config.REDIS_URL)} (REDIS_URL).\n` +
       '      Start it with `docker compose up -d redis`, or `redis-server --daemonize yes --port 6379`.',

@@ -4,7 +4,7 @@ import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, Kysely
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
+import { BullJobQueue, createRedis, keyPrefix, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
@@ -14,30 +14,33 @@ import { expireTusUploads } from './routes/tus.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+// One Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES), where the key prefix becomes a hash tag.
+const redisEndpoint = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES };
+const queuePrefix = keyPrefix(config.QUEUE_PREFIX, redisEndpoint);
 
 runMain('api', logger, async () => {
   const db = await connectDatabase({ url: config.DATABASE_URL, applicationName: 'hoist-api' });
-  const redis = createRedis(config.REDIS_URL, 'producer');
-  const queue = new BullJobQueue({ connection: redis, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
+  const redis = createRedis(redisEndpoint, 'producer');
+  const queue = new BullJobQueue({ connection: redis, prefix: queuePrefix, attempts: config.MAX_ATTEMPTS, logger });
   const tempStorage = tempStorageLocation(config);
   const storage = await openTempStorage(tempStorage);
   const uploads = new KyselyUploadRepository(db);
   // Long-polls hear of finished uploads from any worker through Redis pub/sub.
-  const events = new RedisUploadEvents({ publisher: redis, prefix: config.QUEUE_PREFIX, logger });
-  const subscriber = createRedis(config.REDIS_URL, 'worker');
+  const events = new RedisUploadEvents({ publisher: redis, prefix: queuePrefix, logger });
+  const subscriber = createRedis(redisEndpoint, 'worker');
   // Not awaited: with Redis down at start-up the API must still start (uploads wait in the outbox);
   // the subscription is made once Redis answers, and long-polls re-read Postgres until then.
   void events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events; long-polls re-read Postgres'));
   // Handles on every queue (uploads, webhooks), sharing the producer connection: the metrics' queue
   // gauges read them at scrape time, and the dashboard uses them (without ADMIN_TOKEN there is none).
-  const queueHandles = openQueues(redis, config.QUEUE_PREFIX, logger);
+  const queueHandles = openQueues(redis, queuePrefix, logger);
 
   // Resumable uploads (tus): partial bytes beside temp storage, shared by every API process like it
   // (the temp-storage sweeper skips the directory: its names are not temp keys); an upload's
   // requests are serialised across processes by Redis locks, whose release requests share the
   // subscriber connection.
   const tusStore = new FileStore({ directory: join(config.UPLOAD_TMP_DIR, 'tus'), expirationPeriodInMilliseconds: config.TUS_EXPIRATION_MS });
-  const tusLocks = new RedisUploadLocks({ redis, prefix: config.QUEUE_PREFIX, logger });
+  const tusLocks = new RedisUploadLocks({ redis, prefix: queuePrefix, logger });
   void tusLocks.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no tus lock release requests; a resume waits for the earlier request to end'));
 
   // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
@@ -62,8 +65,8 @@ runMain('api', logger, async () => {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     metrics: new HoistMetrics({ service: 'api', queues: queueHandles.map(queueGaugeSource) }),
     metricsToken: config.METRICS_TOKEN,
-    limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: config.QUEUE_PREFIX },
-    streams: { leases: new RedisLeases({ redis, prefix: config.QUEUE_PREFIX }), maxPerTenant: config.TENANT_MAX_STREAMS, recheckMs: config.STREAM_AUTH_RECHECK_MS },
+    limits: { requestsPerMinute: config.TENANT_RATE_LIMIT_PER_MINUTE, maxUnfinishedUploads: config.TENANT_MAX_UNFINISHED_UPLOADS, redis, keyPrefix: queuePrefix },
+    streams: { leases: new RedisLeases({ redis, prefix: queuePrefix }), maxPerTenant: config.TENANT_MAX_STREAMS, recheckMs: config.STREAM_AUTH_RECHECK_MS },
     admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: queueHandles, readOnly: config.ADMIN_READ_ONLY } : undefined,
     tus: { datastore: tusStore, locker: tusLocks },
   });
@@ -107,5 +110,5 @@ runMain('api', logger, async () => {
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
-  logger.info({ tempStorage: describeTempStorageLocation(tempStorage), maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix: config.QUEUE_PREFIX }, LOG_MESSAGES.apiReady);
+  logger.info({ tempStorage: describeTempStorageLocation(tempStorage), maxUploadBytes: config.MAX_UPLOAD_BYTES, queuePrefix }, LOG_MESSAGES.apiReady);
 });

@@ -182,6 +182,13 @@ describe('help and usage errors', () => {
     expect(postgres.stderr).toMatch(/^hoist: Postgres at postgres:\/\/\*\*\*@127\.0\.0\.1:1\/hoist: .+\n$/);
     expect(redis.stderr + postgres.stderr).not.toContain('sup3rsecret');
   });
+
+  it('the built CLI: exit 1 with one line naming the nodes, and no password, when no Redis Cluster node answers', async () => {
+    const cluster = await hoistProcess(['queue', 'counts'], { REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2', REDIS_URL: 'redis://:sup3rsecret@127.0.0.1:6379' });
+    expect(cluster.code).toBe(1);
+    expect(cluster.stderr).toMatch(/^hoist: the Redis Cluster at 127\.0\.0\.1:1,127\.0\.0\.1:2 is unreachable: .+\n$/);
+    expect(cluster.stderr).not.toContain('sup3rsecret');
+  });
 });
 
 describe('queue counts, pause and resume', () => {

@@ -2,7 +2,7 @@ import { tempStorageLocation, type Config } from '@hoist/config';
 import type { Logger, TempStorage, UploadRepository } from '@hoist/core';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { redactUrl } from '@hoist/logger';
-import { BullJobQueue, createRedis, QueueAdmin, type Redis } from '@hoist/queue';
+import { BullJobQueue, createRedis, keyPrefix, QueueAdmin, type RedisConnection, type RedisEndpoint } from '@hoist/queue';
 import { openTempStorage } from '@hoist/temp-storage';
 import { CommandFailed } from './command.js';
 
@@ -18,13 +18,21 @@ type Db = Awaited<ReturnType<typeof connectDatabase>>;
  */
 export class CliContext {
   private db: Promise<Db> | undefined;
-  private redisConnection: Promise<Redis> | undefined;
+  private redisConnection: Promise<RedisConnection> | undefined;
   private admin: QueueAdmin | undefined;
   private bullQueue: BullJobQueue | undefined;
   /** Warnings from the use cases (e.g. bytes that could not be deleted) go to stderr, never stdout. */
   readonly logger: Logger = stderrLogger();
 
-  constructor(readonly config: Config) {}
+  /** One Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  private readonly redisEndpoint: RedisEndpoint;
+  /** QUEUE_PREFIX as the services use it (a hash tag on a cluster). */
+  private readonly queuePrefix: string;
+
+  constructor(readonly config: Config) {
+    this.redisEndpoint = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES };
+    this.queuePrefix = keyPrefix(config.QUEUE_PREFIX, this.redisEndpoint);
+  }
 
   database(): Promise<Db> {
     // Three connections: the reconciler holds one for its advisory lock while it works on others.
@@ -40,22 +48,22 @@ export class CliContext {
     return new KyselyApiKeyRepository(await this.database());
   }
 
-  redis(): Promise<Redis> {
-    this.redisConnection ??= connectRedis(this.config.REDIS_URL);
+  redis(): Promise<RedisConnection> {
+    this.redisConnection ??= connectRedis(this.redisEndpoint);
     return this.redisConnection;
   }
 
   /** Every Hoist queue, for counts, pause, clean and job details. */
   async queues(): Promise<QueueAdmin> {
     const connection = await this.redis();
-    this.admin ??= new QueueAdmin({ connection, prefix: this.config.QUEUE_PREFIX });
+    this.admin ??= new QueueAdmin({ connection, prefix: this.queuePrefix });
     return this.admin;
   }
 
   /** The upload queue as the API and workers use it (enqueue with the configured attempts, remove jobs). */
   async jobQueue(): Promise<BullJobQueue> {
     const connection = await this.redis();
-    this.bullQueue ??= new BullJobQueue({ connection, prefix: this.config.QUEUE_PREFIX, attempts: this.config.MAX_ATTEMPTS, logger: this.logger });
+    this.bullQueue ??= new BullJobQueue({ connection, prefix: this.queuePrefix, attempts: this.config.MAX_ATTEMPTS, logger: this.logger });
     return this.bullQueue;
   }
 
@@ -73,9 +81,9 @@ export class CliContext {
   }
 }
 
-/** A producer connection that is ready, or a one-line error naming the (password-free) URL. */
-async function connectRedis(url: string): Promise<Redis> {
-  const redis = createRedis(url, 'producer');
+/** A producer connection that is ready, or a one-line error naming the (password-free) URL or the cluster's nodes. */
+async function connectRedis(endpoint: RedisEndpoint): Promise<RedisConnection> {
+  const redis = createRedis(endpoint, 'producer');
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`)), REDIS_CONNECT_TIMEOUT_MS);
@@ -90,7 +98,8 @@ async function connectRedis(url: string): Promise<Redis> {
     });
   } catch (error) {
     redis.disconnect();
-    throw new CommandFailed(`Redis at ${redactUrl(url)} is unreachable: ${error instanceof Error ? error.message : String(error)}`);
+    const where = endpoint.clusterNodes ? `the Redis Cluster at ${endpoint.clusterNodes.map((node) => `${node.host}:${node.port}`).join(',')}` : `Redis at ${redactUrl(endpoint.url)}`;
+    throw new CommandFailed(`${where} is unreachable: ${error instanceof Error ? error.message : String(error)}`);
   }
   return redis;
 }

@@ -5,7 +5,7 @@ import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { HoistMetrics } from '@hoist/metrics';
-import { BullJobQueue, createRedis, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
+import { BullJobQueue, createRedis, keyPrefix, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
 import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
 import { startHealthServer } from './health-server.js';
@@ -15,6 +15,9 @@ import { buildWorker } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+// One Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES), where the key prefix becomes a hash tag.
+const redisEndpoint = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES };
+const queuePrefix = keyPrefix(config.QUEUE_PREFIX, redisEndpoint);
 
 runMain('worker', logger, async () => {
   if (!config.CLOUDINARY_URL) {
@@ -37,14 +40,14 @@ runMain('worker', logger, async () => {
     // own (its lock plus its repairs in flight), so a reconcile never makes a job wait for one.
     maxConnections: Math.min(config.WORKER_CONCURRENCY + 2 + 1 + RECONCILE_CONCURRENCY, 60),
   });
-  const redis = createRedis(config.REDIS_URL, 'worker');
+  const redis = createRedis(redisEndpoint, 'worker');
   const tempStorage = tempStorageLocation(config);
   const storage = await openTempStorage(tempStorage);
   const uploads = new KyselyUploadRepository(db);
-  const producer = createRedis(config.REDIS_URL, 'producer');
-  const queue = new BullJobQueue({ connection: producer, prefix: config.QUEUE_PREFIX, attempts: config.MAX_ATTEMPTS, logger });
+  const producer = createRedis(redisEndpoint, 'producer');
+  const queue = new BullJobQueue({ connection: producer, prefix: queuePrefix, attempts: config.MAX_ATTEMPTS, logger });
   // Handles on every queue (uploads, webhooks) for the gauges read at scrape time.
-  const gaugeQueues = openQueues(producer, config.QUEUE_PREFIX, logger);
+  const gaugeQueues = openQueues(producer, queuePrefix, logger);
   const metrics = new HoistMetrics({ service: 'worker', queues: gaugeQueues.map(queueGaugeSource) });
   // Fetches never take every worker slot (one is always left for provider uploads), unless there is only one.
   const fetchSlots = Math.max(1, Math.min(config.URL_FETCH_CONCURRENCY, config.WORKER_CONCURRENCY - 1));
@@ -62,7 +65,7 @@ runMain('worker', logger, async () => {
   );
   const throttle = new RedisThrottle({
     redis,
-    prefix: config.QUEUE_PREFIX,
+    prefix: queuePrefix,
     ceiling: config.PROVIDER_RATE_LIMIT,
     fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS,
     logger,
@@ -76,10 +79,10 @@ runMain('worker', logger, async () => {
     storage,
     provider,
     logger,
-    events: new RedisUploadEvents({ publisher: producer, prefix: config.QUEUE_PREFIX, logger }),
+    events: new RedisUploadEvents({ publisher: producer, prefix: queuePrefix, logger }),
     throttle,
     connection: redis,
-    prefix: config.QUEUE_PREFIX,
+    prefix: queuePrefix,
     concurrency: config.WORKER_CONCURRENCY,
     retry: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
     rateLimitFallbackMs: config.RATE_LIMIT_FALLBACK_MS,
@@ -91,7 +94,7 @@ runMain('worker', logger, async () => {
     webhooks: new KyselyWebhookRepository(db),
     connection: redis,
     producer,
-    prefix: config.QUEUE_PREFIX,
+    prefix: queuePrefix,
     logger,
     exclusive: new AdvisoryLockRunner(db),
     allow: config.URL_FETCH_ALLOW,
@@ -101,7 +104,7 @@ runMain('worker', logger, async () => {
     concurrency: config.WEBHOOK_CONCURRENCY,
     endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
     tenantConcurrency: config.WEBHOOK_TENANT_CONCURRENCY,
-    leases: new RedisLeases({ redis: producer, prefix: config.QUEUE_PREFIX }),
+    leases: new RedisLeases({ redis: producer, prefix: queuePrefix }),
     relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
     repairIntervalMs: config.RECONCILE_INTERVAL_MS,
     repairStaleAfterMs: config.RECONCILE_STALE_AFTER_MS,
@@ -123,7 +126,7 @@ runMain('worker', logger, async () => {
           staleAfterMs: config.RECONCILE_STALE_AFTER_MS,
           orphanAgeMs: config.TEMP_ORPHAN_AGE_MS,
           failedRetentionMs: config.FAILED_UPLOAD_RETENTION_MS,
-          marker: new RedisQueueLossMarker({ redis: producer, prefix: config.QUEUE_PREFIX }),
+          marker: new RedisQueueLossMarker({ redis: producer, prefix: queuePrefix }),
           lossCheckIntervalMs: config.QUEUE_LOSS_CHECK_INTERVAL_MS,
           // Deliveries live in Redis too: a loss re-enqueues theirs as well.
           onQueueLoss: () => webhooks.repairLost(),
@@ -169,7 +172,7 @@ runMain('worker', logger, async () => {
   });
 
   logger.info(
-    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, tempStorage: describeTempStorageLocation(tempStorage), metricsPort: health ? config.WORKER_METRICS_PORT : null },
+    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix, tempStorage: describeTempStorageLocation(tempStorage), metricsPort: health ? config.WORKER_METRICS_PORT : null },
     LOG_MESSAGES.workerReady,
   );
   await worker.run();

@@ -11,7 +11,7 @@ import {
   type WebhookRepository,
   type WebhookSender,
 } from '@hoist/core';
-import { BullWebhookQueue, WebhookWorker, type Redis } from '@hoist/queue';
+import { BullWebhookQueue, WebhookWorker, type RedisConnection } from '@hoist/queue';
 import { postRemote, RemoteFetchError, type ResolveHost } from '@hoist/remote-fetch';
 import { startPeriodic, within } from '@hoist/runtime';
 import { FIRST_RUN_AFTER_MS } from './reconciler.js';
@@ -36,8 +36,8 @@ export function remoteWebhookSender(options: { allow: readonly string[]; timeout
 export interface WebhookServiceOptions {
   webhooks: WebhookRepository;
   /** A worker connection (blocking commands) and a producer connection (fail fast); neither is closed here. */
-  connection: Redis;
-  producer: Redis;
+  connection: RedisConnection;
+  producer: RedisConnection;
   prefix: string;
   logger: Logger;
   exclusive: ExclusiveRunner;

@@ -84,4 +84,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AWS_REGION: 'Not A Region' })).toThrow(/AWS_REGION/);
     expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toThrow(/set both, or neither/);
   });
+
+  it('reads Redis Cluster seed nodes, and names a bad one', () => {
+    expect(loadConfig({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).REDIS_CLUSTER_NODES).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b' })).toThrow(/REDIS_CLUSTER_NODES: must be host:port.*not: redis-b/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:0' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: ',' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
+  it('refuses a database number in REDIS_URL on a cluster, which has only database 0', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://:pw@ignored:6379' }).REDIS_URL).toBe('redis://:pw@ignored:6379');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://x:6379/0' }).REDIS_CLUSTER_NODES).toHaveLength(1);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://x:6379/3' })).toThrow(/REDIS_URL: a Redis Cluster has only database 0/);
+    expect(loadConfig({ REDIS_URL: 'redis://x:6379/3' }).REDIS_URL).toBe('redis://x:6379/3');
+  });
 });

@@ -25,6 +25,24 @@ const schema = z.object({
   DATABASE_URL: url(/^postgres(ql)?:$/).default('postgres://postgres@127.0.0.1:5432/hoist'),
   /** Redis connection string for the queues. */
   REDIS_URL: url(/^rediss?:$/).default('redis://127.0.0.1:6379'),
+  /**
+   * Redis Cluster: seed nodes as `host:port,host:port,…` (IPv6 as `[::1]:7000`). Set, every Redis user
+   * connects to the cluster instead, REDIS_URL supplies only the password, user and TLS (`rediss:`)
+   * for every node, and the key prefix becomes a hash tag (`{hoist}`). Unset: the one server at REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value, context) => {
+      const nodes = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const parsed = nodes.map(parseRedisNode);
+      const bad = nodes.filter((_, index) => parsed[index] === undefined);
+      if (bad.length > 0 || nodes.length === 0) {
+        context.addIssue({ code: 'custom', message: `must be host:port[,host:port…] with ports 1–65535${bad.length ? ` (not: ${bad.join(', ')})` : ''}` });
+        return z.NEVER;
+      }
+      return parsed.filter((node) => node !== undefined);
+    })
+    .optional(),
   /** Key prefix for every BullMQ key, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('hoist'),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
@@ -258,6 +276,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((parsed.data.AWS_ACCESS_KEY_ID === undefined) !== (parsed.data.AWS_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both, or neither (the AWS SDK credential chain)']);
   }
+  if (parsed.data.REDIS_CLUSTER_NODES && !/^\/?0?$/.test(new URL(parsed.data.REDIS_URL).pathname)) {
+    throw new ConfigError(['REDIS_URL: a Redis Cluster has only database 0; drop the database number when REDIS_CLUSTER_NODES is set']);
+  }
   return Object.freeze(parsed.data);
 }
 
@@ -293,6 +314,14 @@ function tempStorageUrlProblem(value: string): string | undefined {
   // S3's bucket naming rules (3–63 lower-case letters, digits, dots and hyphens).
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) return 'the bucket name must be 3–63 lower-case letters, digits, dots and hyphens';
   return undefined;
+}
+
+/** `host:port` or `[ipv6]:port`; undefined when it is neither. */
+function parseRedisNode(entry: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  return host && port >= 1 && port <= 65_535 ? { host, port } : undefined;
 }
 
 /** Connection strings carry passwords and tokens are secrets; error messages must show neither. */

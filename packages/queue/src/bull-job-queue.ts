@@ -2,11 +2,11 @@ import { QueueUnavailableError, type EnqueueOptions, type JobQueue, type JobStat
 import { Queue } from 'bullmq';
 import { JITTER_BACKOFF, UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
 import { bullPriority } from './priority.js';
-import { isRedisConnectionError, type Redis } from './redis.js';
+import { isRedisConnectionError, type RedisConnection } from './redis.js';
 
 export interface BullJobQueueOptions {
   /** A producer connection (see createRedis); the queue does not close it. */
-  connection: Redis;
+  connection: RedisConnection;
   /** BullMQ key prefix; default `hoist`. */
   prefix: string;
   /** Attempts per upload job, rate-limited runs excluded. */

@@ -2,13 +2,13 @@ import type { JobState, Logger, WebhookJobQueue } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE, type JobRegistry } from './jobs.js';
 import { bullPriority } from './priority.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 type DeliverJob = JobRegistry['deliver'];
 
 export interface BullWebhookQueueOptions {
   /** A producer connection (see createRedis); the queue does not close it. */
-  connection: Redis;
+  connection: RedisConnection;
   /** BullMQ key prefix. */
   prefix: string;
   /** Attempts per delivery (WEBHOOK_MAX_ATTEMPTS). */

@@ -1,7 +1,7 @@
 import type { Logger } from '@hoist/core';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES } from './jobs.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 import { rateLimitedForMs } from './upload-worker.js';
 
 export type { Queue };
@@ -12,7 +12,7 @@ export type { Queue };
  * leaves open, so the caller closes both. Connection errors go to `logger` (an "error" event with no
  * listener would crash the process).
  */
-export function openQueues(connection: Redis, prefix: string, logger?: Logger): Queue[] {
+export function openQueues(connection: RedisConnection, prefix: string, logger?: Logger): Queue[] {
   return QUEUE_NAMES.map((name) => {
     const queue = new Queue(name, { connection, prefix });
     queue.on('error', (error) => logger?.warn({ err: error, queue: name }, 'queue connection error'));

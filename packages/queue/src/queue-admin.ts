@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import { QUEUE_NAMES } from './jobs.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 import { rateLimitedForMs } from './upload-worker.js';
 
 /** Job states counted per queue, in the order operators read them. */
@@ -49,7 +49,7 @@ export interface JobDetails {
 
 export interface QueueAdminOptions {
   /** A producer connection (see createRedis), shared by every queue handle and not closed by `close`. */
-  connection: Redis;
+  connection: RedisConnection;
   /** BullMQ key prefix, as the workers use it. */
   prefix: string;
 }

@@ -1,5 +1,5 @@
 import type { ConcurrencyLeases } from '@hoist/core';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 /**
  * One sorted set per key: members are holders, scores their expiry (Redis's own clock, so hosts'
@@ -29,7 +29,7 @@ return 1
 
 /** ConcurrencyLeases in Redis, under `<prefix>:leases:<key>`. */
 export class RedisLeases implements ConcurrencyLeases {
-  constructor(private readonly options: { redis: Redis; prefix: string }) {}
+  constructor(private readonly options: { redis: RedisConnection; prefix: string }) {}
 
   async acquire(key: string, holder: string, options: { limit: number; ttlMs: number }): Promise<boolean> {
     const taken = await this.options.redis.eval(ACQUIRE, 1, this.key(key), holder, options.limit, Math.ceil(options.ttlMs));

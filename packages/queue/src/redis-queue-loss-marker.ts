@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QueueLossMarker, QueueLossState } from '@hoist/core';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 /** The marker's value while the store is known whole. */
 const WHOLE = 'whole';
@@ -31,7 +31,7 @@ export class RedisQueueLossMarker implements QueueLossMarker {
   private readonly key: string;
 
   /** `redis`: a producer connection (fails fast while Redis is down); not closed here. */
-  constructor(private readonly options: { redis: Redis; prefix: string }) {
+  constructor(private readonly options: { redis: RedisConnection; prefix: string }) {
     this.key = `${options.prefix}:queue-marker`;
   }
 

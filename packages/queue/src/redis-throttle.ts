@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RateLimitedError, type Logger, type ProviderThrottle, type RateLimitHint } from '@hoist/core';
 import { rateLimitPause } from './backoff.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 import { LOG_MESSAGES } from '@hoist/logger';
 
 /**
@@ -216,7 +216,7 @@ return pausedUntil - now
 `;
 
 export interface RedisThrottleOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix (the queue prefix), so deployments sharing a Redis don't share a pace. */
   prefix: string;
   /** Cluster-wide ceiling, requests per second (PROVIDER_RATE_LIMIT); undefined: learn from 420s only. */

@@ -1,5 +1,5 @@
 import type { Logger, UploadEvents, UploadStatusEvent } from '@hoist/core';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 type Listener = (event: UploadStatusEvent) => void;
 
@@ -11,9 +11,9 @@ type Listener = (event: UploadStatusEvent) => void;
 export class RedisUploadEvents implements UploadEvents {
   private readonly channel: string;
   private readonly listeners = new Map<string, Set<Listener>>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisConnection | undefined;
 
-  constructor(private readonly options: { publisher: Redis; prefix: string; logger: Logger }) {
+  constructor(private readonly options: { publisher: RedisConnection; prefix: string; logger: Logger }) {
     this.channel = `${options.prefix}:upload-events`;
   }
 
@@ -22,7 +22,7 @@ export class RedisUploadEvents implements UploadEvents {
   }
 
   /** Starts receiving announcements on a connection of its own (a subscribed connection can do nothing else). */
-  async subscribe(connection: Redis): Promise<void> {
+  async subscribe(connection: RedisConnection): Promise<void> {
     this.subscriber = connection;
     connection.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;

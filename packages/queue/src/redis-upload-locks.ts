@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@hoist/core';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 /** Renews the holder's lock while it is held (`PEXPIRE` only when the token is still ours). */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -19,7 +19,7 @@ export class UploadLockTimeoutError extends Error {
 
 export interface RedisUploadLocksOptions {
   /** Commands (a producer connection). */
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   logger: Logger;
   /** How long a lock outlives a holder that stopped renewing it (crashed), ms; default 30 000. Renewed every third of it. */
@@ -47,7 +47,7 @@ export class RedisUploadLocks {
   }
 
   /** Starts hearing release requests on a subscribed connection (shared: messages of other channels are ignored). */
-  async subscribe(connection: Redis): Promise<void> {
+  async subscribe(connection: RedisConnection): Promise<void> {
     connection.on('message', (channel: string, id: string) => {
       if (channel !== this.channel) return;
       const release = this.held.get(id);

@@ -2,7 +2,7 @@ import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, RateLimitedError, StoreUnava
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 import { closeWorker } from './close-worker.js';
 import { deferJob, jittered } from './defer.js';
 import { within } from '@hoist/runtime';
@@ -29,7 +29,7 @@ export async function rateLimitedForMs(queue: Pick<Queue, 'getRateLimitTtl'>): P
 
 export interface UploadWorkerOptions {
   /** A worker connection (see createRedis). Not closed by the worker. */
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   /** Jobs this process runs at once. */
   concurrency: number;

@@ -2,7 +2,7 @@ import { StoreUnavailableError, type DeliveryOutcome, type Logger } from '@hoist
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { BackoffOptions } from './backoff.js';
 import { WEBHOOK_QUEUE, type JobRegistry } from './jobs.js';
-import type { Redis } from './redis.js';
+import type { RedisConnection } from './redis.js';
 import { closeWorker } from './close-worker.js';
 import { deferJob, jittered } from './defer.js';
 
@@ -21,7 +21,7 @@ export function webhookRetryDelay(attemptsMade: number, options: BackoffOptions,
 
 export interface WebhookWorkerOptions {
   /** A worker connection (see createRedis). Not closed by the worker. */
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   /** Deliveries this process sends at once. */
   concurrency: number;

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import { TooManyUnfinishedUploadsError, type UploadRepository } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@hoist/queue';
 import { HttpProblem } from '../problem.js';
 
 export interface TenantLimitsOptions {
@@ -11,7 +11,7 @@ export interface TenantLimitsOptions {
   /** Unfinished (queued + processing) uploads a tenant may have before new ones are refused (0: no cap). */
   maxUnfinishedUploads: number;
   /** Shared counter store; without it each API process counts on its own. */
-  redis?: Redis | undefined;
+  redis?: RedisConnection | undefined;
   /** Prefix of the counters' Redis keys (the deployment's QUEUE_PREFIX). */
   keyPrefix: string;
   uploads: UploadRepository;
