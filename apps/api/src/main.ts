@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
@@ -39,6 +40,8 @@ runMain('api', logger, async () => {
   // (the temp-storage sweeper skips the directory: its names are not temp keys); an upload's
   // requests are serialised across processes by Redis locks, whose release requests share the
   // subscriber connection.
+  // Owner-only, as temp files are (FileStore would create it open to every local user).
+  await mkdir(join(config.UPLOAD_TMP_DIR, 'tus'), { recursive: true, mode: 0o700 });
   const tusStore = new FileStore({ directory: join(config.UPLOAD_TMP_DIR, 'tus'), expirationPeriodInMilliseconds: config.TUS_EXPIRATION_MS });
   const tusLocks = new RedisUploadLocks({ redis, prefix: queuePrefix, logger });
   void tusLocks.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no tus lock release requests; a resume waits for the earlier request to end'));

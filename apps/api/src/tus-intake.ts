@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReceivedBytes, TempStorage } from '@hoist/core';
+import { TempStorageUnavailableError, type ReceivedBytes, type TempStorage } from '@hoist/core';
 import { ActiveSvgError, IntakeError, UploadInspector } from '@hoist/intake';
 import type { IntakeRules } from './multipart-intake.js';
 
@@ -12,8 +12,15 @@ import type { IntakeRules } from './multipart-intake.js';
  */
 export async function inspectReceived(source: Readable, storage: TempStorage, intake: IntakeRules): Promise<ReceivedBytes> {
   const inspector = new UploadInspector(intake.maxBytes, intake.allowed, intake.policy);
-  // The write removes its partial object when its source (the inspector) errors.
-  const [piped, written] = await Promise.allSettled([pipeline(source, inspector), storage.write(inspector)]);
+  // The write removes its partial object when its source (the inspector) errors; a write that fails
+  // by itself stops the inspector too, or the pipeline would wait forever for it to be read.
+  const writing = storage.write(inspector).catch((error: unknown) => {
+    inspector.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  });
+  const [piped, written] = await Promise.allSettled([pipeline(source, inspector), writing]);
+  // Temp storage down is the answer (a 503, try again), not the premature close it caused upstream.
+  if (written.status === 'rejected' && written.reason instanceof TempStorageUnavailableError) throw written.reason;
   if (piped.status === 'rejected') {
     const error: unknown = piped.reason;
     if (error instanceof ActiveSvgError) return { ok: false, reason: `Active SVG refused: ${error.message}` };

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateApiKey, type Upload as HoistUpload } from '@hoist/core';
+import { generateApiKey, TempStorageUnavailableError, type TempStorage, type Upload as HoistUpload } from '@hoist/core';
 import { MemoryJobQueue, SILENT_LOGGER } from '@hoist/core/memory';
 import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { LocalTempStorage } from '@hoist/temp-storage';
@@ -29,6 +29,8 @@ let baseUrl: string;
 let tusDir: string;
 let tmpDir: string;
 const queue = new MemoryJobQueue();
+/** While true, temp storage refuses writes as an unreachable store does. */
+let storageDown = false;
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -43,7 +45,7 @@ beforeAll(async () => {
   app = await buildApp(
     testAppDeps(db, {
       queue,
-      storage: await new LocalTempStorage({ directory: tmpDir }).init(),
+      storage: flaky(await new LocalTempStorage({ directory: tmpDir }).init()),
       maxUploadBytes: MAX_BYTES,
       auth: { mode: 'on', apiKeys },
       tus: { datastore: new FileStore({ directory: tusDir, expirationPeriodInMilliseconds: 60 * 60_000 }) },
@@ -56,6 +58,14 @@ afterAll(async () => {
   await app?.close();
   await rm(tmpDir, { recursive: true, force: true });
 });
+
+/** `storage`, but down while `storageDown` is set. */
+function flaky(storage: TempStorage): TempStorage {
+  return Object.assign(Object.create(storage) as TempStorage, {
+    write: (source: Parameters<TempStorage['write']>[0]) =>
+      storageDown ? Promise.reject(new TempStorageUnavailableError('Temp storage failed writing s3://secret-bucket/tmp/: TimeoutError')) : storage.write(source),
+  });
+}
 
 const auth = (tenant: string) => ({ authorization: `Bearer ${keys[tenant]}` });
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -145,7 +155,11 @@ describe('tus ingest', () => {
       body: Buffer.alloc(64),
     });
     expect(response.status).toBeGreaterThanOrEqual(400);
-    const row = await db.selectFrom('upload').select(['status', 'errorCode']).where('tenantId', '=', 'acme').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    // Recorded as failed once tus's answer is out (a moment after the client reads it).
+    const row = await waitFor(async () => {
+      const newest = await db.selectFrom('upload').select(['status', 'errorCode']).where('tenantId', '=', 'acme').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      return newest.status === 'receiving' ? undefined : newest;
+    }, { timeoutMs: 5_000, what: 'the refused creation to be failed' });
     expect(row).toEqual({ status: 'failed', errorCode: 'creation_failed' });
     const unversioned = await fetch(`${baseUrl}/v1/tus`, { method: 'POST', headers: { ...auth('acme'), 'upload-length': '4' } });
     expect(unversioned.status).toBe(412);
@@ -192,6 +206,29 @@ describe('tus ingest', () => {
     expect(head.headers.get('upload-offset')).toBe('0');
   });
 
+  it("cannot reach another tenant's upload through its own upload's URL with the other id in the query string", async () => {
+    const victim = (await create('acme', 100)).headers.get('location')!;
+    const victimId = victim.split('/').pop()!;
+    const own = (await create('globex', 100)).headers.get('location')!;
+    const sneaky = `${baseUrl}${own}?x=/${victimId}`;
+    const head = await fetch(sneaky, { method: 'HEAD', headers: { ...auth('globex'), 'tus-resumable': '1.0.0' } });
+    // The answer is about globex's own upload, never acme's.
+    expect(head.headers.get('upload-metadata') ?? '').not.toContain(Buffer.from('acme').toString('base64'));
+    const patch = await fetch(sneaky, {
+      method: 'PATCH',
+      headers: { ...auth('globex'), 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.alloc(10),
+    });
+    expect(patch.status).toBe(204);
+    await fetch(sneaky, { method: 'DELETE', headers: { ...auth('globex'), 'tus-resumable': '1.0.0' } });
+    // acme's upload is untouched: still receiving, nothing written, still resumable.
+    const mine = await fetch(`${baseUrl}${victim}`, { method: 'HEAD', headers: { ...auth('acme'), 'tus-resumable': '1.0.0' } });
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('upload-offset')).toBe('0');
+    expect(await view('acme', victimId)).toMatchObject({ status: 'receiving' });
+    expect(await view('globex', own.split('/').pop()!)).toMatchObject({ status: 'cancelled' });
+  });
+
   it('ends an upload whose bytes are refused failed, with the reason, and takes no more bytes for it', async () => {
     const text = Buffer.from('just some text, not an image at all');
     const location = (await create('acme', text.length, { filename: 'notes.png' })).headers.get('location')!;
@@ -200,6 +237,31 @@ describe('tus ingest', () => {
     expect(await view('acme', id)).toMatchObject({ status: 'failed', error: { code: 'bytes_refused', message: expect.stringMatching(/type/i) as unknown }, bytes: null });
     const head = await fetch(`${baseUrl}${location}`, { method: 'HEAD', headers: { ...auth('acme'), 'tus-resumable': '1.0.0' } });
     expect(head.status).toBe(410);
+  });
+
+  it('answers 503 without internals when temp storage is down at the last byte, and finishes the upload when the client resumes', async () => {
+    const png = makePng(64, 64, 7);
+    const location = (await create('acme', png.length)).headers.get('location')!;
+    const id = location.split('/').pop()!;
+    storageDown = true;
+    let last: Response;
+    try {
+      last = await fetch(`${baseUrl}${location}`, {
+        method: 'PATCH',
+        headers: { ...auth('acme'), 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body: png,
+      });
+    } finally {
+      storageDown = false;
+    }
+    expect(last.status).toBe(503);
+    expect(await last.text()).not.toMatch(/secret-bucket|TimeoutError/);
+    expect(await view('acme', id)).toMatchObject({ status: 'receiving' });
+    // The client resumes: HEAD shows every byte in, and by then the upload is queued, not left to expire.
+    const head = await fetch(`${baseUrl}${location}`, { method: 'HEAD', headers: { ...auth('acme'), 'tus-resumable': '1.0.0' } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe(String(png.length));
+    expect(await view('acme', id)).toMatchObject({ status: 'queued', bytes: png.length, sha256: createHash('sha256').update(png).digest('hex') });
   });
 
   it('is in the OpenAPI document, which stays valid', async () => {

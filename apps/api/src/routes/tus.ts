@@ -9,7 +9,7 @@ import type { IntakeRules } from '../multipart-intake.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { dependencyProblem, HttpProblem, problemResponses } from '../problem.js';
 import { inspectReceived } from '../tus-intake.js';
 import { parseTusMetadata, readTusMetadata } from '../tus-metadata.js';
 
@@ -41,7 +41,13 @@ export interface TusRoutesOptions {
 interface TusRequestContext {
   tenantId: string;
   log: FastifyBaseLogger;
-  /** Set for a creation: the `receiving` upload recorded for it. */
+  /** The request's id, quoted in a 500's body. */
+  requestId: string;
+  /**
+   * The upload this request may touch: for a creation, the `receiving` upload recorded for it; for
+   * HEAD, PATCH and DELETE, the one found among the caller's tenant's. @tus/server is told to use
+   * this id, never to read one from the URL itself (its pattern would take one from a query string).
+   */
   uploadId?: string;
 }
 
@@ -100,7 +106,21 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       if (!uploadId) throw new Error('a tus creation without its recorded upload');
       return uploadId;
     },
+    getFileIdFromRequest: (request) => contextOf(request).uploadId,
     onUploadFinish: (request, upload) => finish(contextOf(request), upload),
+    onResponseError: (request, error) => {
+      // tus's own answers (an offset mismatch, a lock timeout, a missing file) go out as they are.
+      if (!(error instanceof Error) || 'status_code' in error) return undefined;
+      const raw = rawRequest(request);
+      const context = raw && contexts.get(raw);
+      const unavailable = dependencyProblem(error);
+      // Replies are hijacked for tus, so Fastify's error handler never sees these: log them here,
+      // and answer as it would — a dependency's outage is a 503, anything else a 500 with no internals.
+      context?.log.error({ err: unavailable ? error.cause ?? error : error }, unavailable ? unavailable.message : 'tus request failed');
+      return unavailable
+        ? { status_code: 503, body: `${unavailable.message}\n` }
+        : { status_code: 500, body: `Something went wrong on our side; it has been logged${context ? ` (request id ${context.requestId})` : ''}.\n` };
+    },
   });
 
   // The bytes are in temp storage now (or refused): the tus copy has served its purpose. Removed
@@ -111,6 +131,16 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       (raw && contexts.get(raw))?.log.warn({ err: error, uploadId: upload.id }, 'could not remove a finished tus upload; it expires later');
     });
   });
+
+  /** The stored tus upload when every byte is in but it is still `receiving` (its finish failed); else undefined. */
+  async function completeButUnfinished(uploadId: string): Promise<TusUpload | undefined> {
+    const stored = await tus.datastore.getUpload(uploadId).catch(() => undefined);
+    return stored?.size !== undefined && stored.offset === stored.size ? stored : undefined;
+  }
+
+  async function removeTusCopy(uploadId: string, log: FastifyBaseLogger): Promise<void> {
+    await tus.datastore.remove(uploadId).catch((error: unknown) => log.warn({ err: error, uploadId }, 'could not remove a finished tus upload; it expires later'));
+  }
 
   // tus bodies stream straight to the store: Fastify must leave them unread.
   app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => {
@@ -181,7 +211,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       }
       const { id } = outcome.upload;
       bindUploadLog(request, reply, { uploadId: id, tenantId: request.tenantId });
-      await handOver(request, { tenantId: request.tenantId, log: request.log, uploadId: id }, reply);
+      await handOver(request, { tenantId: request.tenantId, log: request.log, requestId: request.id, uploadId: id }, reply);
       // tus refused what the checks above do not cover (a protocol error): no bytes can come for
       // the recorded upload, which must not hold a place against the cap until it expires.
       if (reply.raw.statusCode >= 400) {
@@ -208,7 +238,17 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
         // tus: a resource the server no longer takes bytes for is 410 Gone.
         throw new HttpProblem(410, 'upload-not-receiving', 'Upload no longer receiving', `The upload is ${upload.status}; see /v1/uploads/${upload.id}.`);
       }
-      await handOver(request, { tenantId: request.tenantId, log: request.log }, reply);
+      const context: TusRequestContext = { tenantId: request.tenantId, log: request.log, requestId: request.id, uploadId: upload.id };
+      // Every byte arrived but finishing failed then (a store was down): the client, resuming, will
+      // read the full offset and call it done, so finish now, before answering — or fail this request
+      // (503) so that it tries again, rather than let the upload expire unnoticed.
+      const complete = request.method === 'HEAD' && upload.status === 'receiving' ? await completeButUnfinished(upload.id) : undefined;
+      if (complete) {
+        const { headers } = await finish(context, complete);
+        void reply.headers(headers);
+      }
+      await handOver(request, context, reply);
+      if (complete) await removeTusCopy(upload.id, request.log);
     },
   });
 }
@@ -220,7 +260,12 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
  * @returns how many uploads it failed.
  */
 export async function expireTusUploads(deps: { datastore: DataStore; uploads: UploadRepository; logger: Logger }, expirationMs: number): Promise<number> {
-  await deps.datastore.deleteExpired();
+  try {
+    // Another API process may have removed some of the same files already (FILE_NOT_FOUND).
+    await deps.datastore.deleteExpired();
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'tus: could not delete every expired upload; the next run tries again');
+  }
   return expireReceiving(deps, { createdBefore: new Date(Date.now() - expirationMs), limit: 500 });
 }
 
