@@ -32,8 +32,8 @@ function grep(process: TestProcess, id: string): LogLine[] {
  * Waits until `process` has logged `msg` about upload `id`: a status read as final can come before
  * the worker's line about it has crossed the pipe to this process.
  */
-async function logged(process: TestProcess, id: string, msg: string): Promise<void> {
-  await waitFor(() => Promise.resolve(grep(process, id).some((line) => line.msg === msg) ? true : undefined), { timeoutMs: 10_000, what: `"${msg}" logged for ${id}` });
+async function logged(process: TestProcess, id: string, msg: string, where: (line: LogLine) => boolean = () => true): Promise<void> {
+  await waitFor(() => Promise.resolve(grep(process, id).some((line) => line.msg === msg && where(line)) ? true : undefined), { timeoutMs: 10_000, what: `"${msg}" logged for ${id}` });
 }
 
 /** Every field once: pino writes a key twice when a child logger binds it again, which strict JSON readers refuse. */
@@ -76,6 +76,8 @@ describe('correlated logs', () => {
     const id = accepted.body.id;
     expect((await pollUntilSettled(stack.apiUrl, id)).status).toBe('succeeded');
 
+    // A poll's "request completed" is written as its answer goes out: it may still be on its way.
+    await logged(api, id, 'request completed', (line) => line.req?.url === `/v1/uploads/${id}`);
     const apiLines = grep(api, id);
     expectApiLines(apiLines, id);
     expect(apiLines.find((line) => line.msg === 'upload accepted')).toMatchObject({ jobId: id });
@@ -113,6 +115,7 @@ describe('correlated logs', () => {
     expect(retried.status).toBe(202);
     expect((await pollUntilSettled(stack.apiUrl, id)).status).toBe('succeeded');
 
+    await logged(api, id, 'request completed', (line) => line.req?.url === `/v1/uploads/${id}/retry`);
     const apiLines = grep(api, id);
     expectApiLines(apiLines, id);
     const sentBack = apiLines.find((line) => line.msg === 'failed upload sent back to the queue');
