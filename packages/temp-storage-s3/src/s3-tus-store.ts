@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { S3Store, type MetadataValue } from '@tus/s3-store';
-import { Upload, type KvStore } from '@tus/utils';
+import { ERRORS, Upload, type KvStore } from '@tus/utils';
 import { s3ClientConfig, type S3Endpoint } from './s3-client-config.js';
 
 export interface S3TusStoreOptions extends S3Endpoint {
@@ -58,8 +58,22 @@ export class S3TusStore extends S3Store {
     return super.declareUploadLength(this.objectKey(id), length);
   }
 
-  override remove(id: string): Promise<void> {
-    return super.remove(this.objectKey(id));
+  /**
+   * Deletes upload `id`'s objects, finished or not. `@tus/s3-store` stops at aborting the multipart
+   * upload, which S3 no longer knows once it is completed (NoSuchUpload): then the objects are
+   * deleted here. @throws ERRORS.FILE_NOT_FOUND when there is no such upload.
+   */
+  override async remove(id: string): Promise<void> {
+    const key = this.objectKey(id);
+    try {
+      await super.remove(key);
+      return;
+    } catch (error) {
+      if (error !== ERRORS.FILE_NOT_FOUND) throw error;
+    }
+    // Its `.info` is what makes it an upload; without one there is nothing of it to delete.
+    await this.getUpload(id);
+    await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }, { Key: this.infoKey(key) }, { Key: this.partKey(key, true) }] } });
   }
 
   /** The finished upload's bytes, streamed from the bucket (a GetObject; never held in memory). */
