@@ -128,6 +128,15 @@ describe('tus on S3 temp storage', () => {
     expect(listed.filter((key) => key.includes(id) || key.includes('tus'))).toEqual([]);
   });
 
+  it('terminates (DELETE) a receiving upload through the other process: cancelled, and its tus objects gone', async () => {
+    const location = await send({ endpoint: `${urls[0]}/v1/tus` }, Buffer.concat([pngHead(MiB), randomBytes(MiB - pngHead(MiB).length)]), 256 * 1024, 256 * 1024);
+    const id = location.split('/').pop()!;
+    const deleted = await fetch(`${urls[1]}${location}`, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } });
+    expect(deleted.status).toBe(204);
+    expect(await view(urls[1]!, id)).toMatchObject({ status: 'cancelled' });
+    expect((await tusObjects()).filter((key) => key.includes(id))).toEqual([]);
+  });
+
   it('expires an abandoned upload: its tus objects are deleted and it ends failed with upload_expired', async () => {
     const location = await send({ endpoint: `${urls[0]}/v1/tus` }, Buffer.concat([pngHead(MiB), randomBytes(MiB - pngHead(MiB).length)]), 256 * 1024, 256 * 1024);
     const id = location.split('/').pop()!;

@@ -60,20 +60,22 @@ export class S3TusStore extends S3Store {
 
   /**
    * Deletes upload `id`'s objects, finished or not. `@tus/s3-store` stops at aborting the multipart
-   * upload, which S3 no longer knows once it is completed (NoSuchUpload): then the objects are
-   * deleted here. @throws ERRORS.FILE_NOT_FOUND when there is no such upload.
+   * upload, which S3 no longer knows once it is completed (NoSuchUpload): then `<id>` and `<id>.info`
+   * are deleted here. It never deletes an unfinished upload's `<id>.part` tail: that is deleted here
+   * too (once the multipart upload is aborted, no expiry sweep would find it).
+   * @throws ERRORS.FILE_NOT_FOUND when there is no such upload.
    */
   override async remove(id: string): Promise<void> {
     const key = this.objectKey(id);
     try {
       await super.remove(key);
-      return;
     } catch (error) {
       if (error !== ERRORS.FILE_NOT_FOUND) throw error;
+      // Its `.info` is what makes it an upload; without one there is nothing of it to delete.
+      await this.getUpload(id);
+      await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }, { Key: this.infoKey(key) }] } });
     }
-    // Its `.info` is what makes it an upload; without one there is nothing of it to delete.
-    await this.getUpload(id);
-    await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }, { Key: this.infoKey(key) }, { Key: this.partKey(key, true) }] } });
+    await this.client.deleteObject({ Bucket: this.bucket, Key: this.partKey(key, true) });
   }
 
   /** The finished upload's bytes, streamed from the bucket (a GetObject; never held in memory). */
