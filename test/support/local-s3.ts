@@ -23,8 +23,9 @@ export interface LocalS3 {
 /**
  * Starts s3rver (npm) on a free loopback port with `buckets` created, for the S3 temp storage's tests
  * and `pnpm start` with `TEMP_STORAGE_URL=s3://…` and no `S3_ENDPOINT`. In-process: no Docker, no
- * network beyond loopback. s3rver has no ListMultipartUploads or AbortMultipartUpload; unless
- * `multipartListing` is false they are added here, read from s3rver's own store, as AWS S3 and MinIO answer them.
+ * network beyond loopback. s3rver has no ListMultipartUploads, AbortMultipartUpload or ListParts
+ * (which `@tus/s3-store` needs); unless `multipartListing` is false they are added here, read from
+ * s3rver's own store, as AWS S3 and MinIO answer them.
  */
 export async function startLocalS3(buckets: readonly string[], options: { port?: number; multipartListing?: boolean } = {}): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 'hoist-s3rver-'));
@@ -63,9 +64,10 @@ type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<voi
 const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * ListMultipartUploads (`GET /bucket?uploads&prefix=`, one page) and AbortMultipartUpload
- * (`DELETE /bucket/key?uploadId=`) over s3rver's store: an upload in progress is the directory
- * `<dir>/<bucket>/._S3rver_uploads/<uploadId>/` holding its key (s3rver 3.7's layout).
+ * ListMultipartUploads (`GET /bucket?uploads&prefix=`, one page), ListParts (`GET /bucket/key?uploadId=`,
+ * one page) and AbortMultipartUpload (`DELETE /bucket/key?uploadId=`) over s3rver's store: an upload in
+ * progress is the directory `<dir>/<bucket>/._S3rver_uploads/<uploadId>/` holding its key and its
+ * parts `<n>` with their `<n>.md5` (s3rver 3.7's layout).
  */
 function multipartCalls(directory: string): KoaMiddleware {
   const uploadsOf = (bucket: string) => join(directory, bucket, '._S3rver_uploads');
@@ -88,6 +90,27 @@ function multipartCalls(directory: string): KoaMiddleware {
       return;
     }
     const uploadId = ctx.query.uploadId;
+    if (ctx.method === 'GET' && key !== '' && typeof uploadId === 'string' && /^[0-9a-f]+$/.test(uploadId)) {
+      const path = join(uploadsOf(bucket), uploadId);
+      const names = await readdir(path).catch(() => undefined);
+      if (!names) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+        return;
+      }
+      const parts = [];
+      for (const number of names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b)) {
+        const md5 = await readFile(join(path, `${number}.md5`), 'utf8').catch(() => undefined);
+        // A part still being written has no checksum yet: not a part S3 would list.
+        if (md5 === undefined) continue;
+        const { size, mtime } = await stat(join(path, String(number)));
+        parts.push(`<Part><PartNumber>${number}</PartNumber><LastModified>${mtime.toISOString()}</LastModified><ETag>"${md5}"</ETag><Size>${size}</Size></Part>`);
+      }
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${xml(bucket)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+      return;
+    }
     if (ctx.method === 'DELETE' && key !== '' && typeof uploadId === 'string' && /^[0-9a-f]+$/.test(uploadId)) {
       const path = join(uploadsOf(bucket), uploadId);
       if (!(await stat(path).catch(() => undefined))) {

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
@@ -8,8 +6,7 @@ import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, keyPrefix, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
-import { describeTempStorageLocation, openTempStorage } from '@hoist/temp-storage';
-import { FileStore } from '@tus/file-store';
+import { describeTempStorageLocation, openTempStorage, openTusStore } from '@hoist/temp-storage';
 import { buildApp } from './app.js';
 import { expireTusUploads } from './routes/tus.js';
 
@@ -36,13 +33,12 @@ runMain('api', logger, async () => {
   // gauges read them at scrape time, and the dashboard uses them (without ADMIN_TOKEN there is none).
   const queueHandles = openQueues(redis, queuePrefix, logger);
 
-  // Resumable uploads (tus): partial bytes beside temp storage, shared by every API process like it
-  // (the temp-storage sweeper skips the directory: its names are not temp keys); an upload's
+  // Resumable uploads (tus): partial bytes beside temp storage (UPLOAD_TMP_DIR/tus, or tus/ under the
+  // bucket's prefix), shared by every API process like it (the temp-storage sweeper skips them: their
+  // names are not temp keys); an upload's
   // requests are serialised across processes by Redis locks, whose release requests share the
   // subscriber connection.
-  // Owner-only, as temp files are (FileStore would create it open to every local user).
-  await mkdir(join(config.UPLOAD_TMP_DIR, 'tus'), { recursive: true, mode: 0o700 });
-  const tusStore = new FileStore({ directory: join(config.UPLOAD_TMP_DIR, 'tus'), expirationPeriodInMilliseconds: config.TUS_EXPIRATION_MS });
+  const tusStore = await openTusStore(tempStorage, { expirationMs: config.TUS_EXPIRATION_MS });
   const tusLocks = new RedisUploadLocks({ redis, prefix: queuePrefix, logger });
   void tusLocks.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no tus lock release requests; a resume waits for the earlier request to end'));
 

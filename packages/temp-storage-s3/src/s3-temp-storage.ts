@@ -9,10 +9,10 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
+import { s3ClientConfig, type S3Endpoint } from './s3-client-config.js';
 import { isMissing, startupProblem, unavailable } from './s3-errors.js';
 
 const KEY_PATTERN = /^[0-9a-f-]{36}$/;
@@ -23,21 +23,11 @@ export const DEFAULT_PART_SIZE_BYTES = 5 * MiB;
 /** Default of {@link S3TempStorageOptions.partsInFlight}. */
 export const DEFAULT_PARTS_IN_FLIGHT = 2;
 
-export interface S3TempStorageOptions {
+export interface S3TempStorageOptions extends S3Endpoint {
   /** The bucket; it must exist (`init()` checks). */
   bucket: string;
   /** Key prefix every object is stored under, e.g. `hoist/tmp/`; default none. A missing trailing `/` is added. */
   prefix?: string;
-  /**
-   * An S3-compatible endpoint (MinIO, R2, s3rver), e.g. `http://127.0.0.1:9000`. With one, requests
-   * use path-style addressing (`endpoint/bucket/key`), which every S3-compatible store accepts.
-   * Unset: AWS S3 in `region`.
-   */
-  endpoint?: string | undefined;
-  /** AWS region; default `us-east-1` (R2 wants `auto`, MinIO and s3rver take anything). */
-  region?: string | undefined;
-  /** Explicit credentials; default the SDK's chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance roles…). */
-  credentials?: S3ClientConfig['credentials'];
   /**
    * Bytes per multipart part, at least 5 MiB; default {@link DEFAULT_PART_SIZE_BYTES}. A write holds
    * about `partSizeBytes × (partsInFlight + 1)` in memory (the parts being sent and the one filling),
@@ -65,22 +55,7 @@ export class S3TempStorage implements TempStorage {
   constructor(private readonly options: S3TempStorageOptions) {
     const prefix = options.prefix ?? '';
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-    this.client = new S3Client({
-      region: options.region ?? 'us-east-1',
-      ...(options.endpoint
-        ? {
-            endpoint: options.endpoint,
-            forcePathStyle: true,
-            // Checksums only where S3 requires them: several S3-compatible stores refuse the
-            // trailing checksums newer SDKs send by default.
-            requestChecksumCalculation: 'WHEN_REQUIRED',
-            responseChecksumValidation: 'WHEN_REQUIRED',
-          }
-        : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      // A store that does not answer must fail the request (503, or a retry) rather than hang it.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-    });
+    this.client = new S3Client(s3ClientConfig(options));
   }
 
   /** Where objects go, for logs: `s3://bucket/prefix` (no credentials in it). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
 import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, requestFingerprint, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
+import type { TusStore } from '@hoist/temp-storage';
 import { EVENTS, Server, type DataStore, type Locker, type Upload as TusUpload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptAnswer } from '../accept-answer.js';
@@ -18,8 +18,8 @@ export const TUS_PATH = '/v1/tus';
 
 /** The resumable-upload store and locks. */
 export interface TusOptions {
-  /** Partial uploads (`@tus/file-store` in `UPLOAD_TMP_DIR/tus`); must be shared by every API process. */
-  datastore: DataStore & { read(id: string): Readable };
+  /** Partial uploads, beside temp storage (`openTusStore` in @hoist/temp-storage); must be shared by every API process. */
+  datastore: TusStore;
   /** Locks an upload while a request writes it, across API processes (RedisUploadLocks); default: in this process only. */
   locker?: Locker | undefined;
 }
@@ -87,7 +87,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     // A repeated last PATCH, or an upload cancelled meanwhile: nothing to inspect or queue again.
     if (current?.status !== 'receiving') return { headers: { 'Hoist-Upload-Status': current?.status ?? 'unknown' } };
     const { options: uploadOptions } = readTusMetadata(upload.metadata ?? {});
-    const received = await inspectReceived(tus.datastore.read(upload.id), storage, intake);
+    const received = await inspectReceived(await tus.datastore.read(upload.id), storage, intake);
     const outcome = await finishReceiving(deps(log), { uploadId: upload.id, tenantId, dedupe: uploadOptions.dedupe, received });
     return { headers: { 'Hoist-Upload-Status': outcome.upload?.status ?? 'unknown' } };
   }
