@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Upload } from 'tus-js-client';
 import { pollUntilSettled, postUpload, type UploadView } from '../support/api-client.js';
-import { makePng, pngHead } from '../support/fixtures.js';
+import { largePng, makePng, pngHead } from '../support/fixtures.js';
 import { UPLOAD_LOG_MESSAGES } from '@hoist/core';
 import { HostsStack } from '../support/hosts-stack.js';
 import { netHostsUnavailable } from '../support/net-hosts.js';
+import { tusUpload } from '../support/tus-client.js';
 import { createQueuePrefix, createTestDatabase } from '../support/resources.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,14 +24,6 @@ const unavailable = await netHostsUnavailable();
 const TITLE = 'several hosts on one machine (network namespaces)';
 
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
-
-/** A file the API accepts as a PNG: a PNG head, then random filler without CR (never a multipart delimiter). */
-function largePng(size: number): Buffer {
-  const head = pngHead(size);
-  const filler = randomBytes(size - head.length);
-  for (let i = 0; i < filler.length; i++) if (filler[i] === 0x0d) filler[i] = 0x0e;
-  return Buffer.concat([head, filler]);
-}
 
 describe.skipIf(unavailable !== undefined)(unavailable ? `${TITLE} — SKIPPED: ${unavailable}` : TITLE, () => {
   let stack: HostsStack;
@@ -96,20 +88,6 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `${TITLE} — SKIPPED: 
     expect(md5(served)).toBe(md5(original));
   }
 
-  function tus(bytes: Buffer): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const upload: Upload = new Upload(bytes, {
-        endpoint: `${stack.apiUrl}/v1/tus`,
-        metadata: { filename: 'resumable.png' },
-        chunkSize: MB,
-        retryDelays: [],
-        onError: reject,
-        onSuccess: () => resolve(new URL(upload.url!).pathname.split('/').pop()!),
-      });
-      upload.start();
-    });
-  }
-
   it('takes small PNGs, a 30 MB file sent in chunks and a tus upload from the API host, and the worker hosts deliver identical bytes', async () => {
     const smalls = Array.from({ length: 6 }, (_, i) => makePng(16, 16, 100 + i));
     const large = largePng(LARGE);
@@ -120,7 +98,7 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `${TITLE} — SKIPPED: 
     await Promise.all([
       ...smalls.map(async (bytes, i) => sent.set(await post(bytes, `small-${i}.png`), bytes)),
       post(large, 'large.png').then((id) => sent.set(id, large)),
-      tus(resumable).then((id) => sent.set(id, resumable)),
+      tusUpload(stack.apiUrl, resumable, 'resumable.png').then((id) => sent.set(id, resumable)),
     ]);
     expect(sent.size).toBe(smalls.length + 2);
     for (const [id, bytes] of sent) await expectServed(await settle(id), bytes);

@@ -70,7 +70,8 @@ export class HostsStack {
     return Array.from({ length: this.options.workerHosts ?? 2 }, (_, i) => `w${i + 1}`);
   }
 
-  private async boot(): Promise<void> {
+  /** Starts everything and waits until it is ready. Call `stop()` afterwards, also when this throws. */
+  async boot(): Promise<void> {
     const net = await NetHosts.create(['api', ...this.workerHostNames]);
     this.net = net;
     this.cleanups.push(() => net.destroy());
