@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,14 @@ export function pngHead(size: number): Buffer {
   idat.writeUInt32BE(Math.min(2 ** 31 - 1, Math.max(0, size - PNG_SIGNATURE.length - ihdr.length - idat.length)), 0);
   idat.write('IDAT', 4, 'latin1');
   return Buffer.concat([PNG_SIGNATURE, ihdr, idat]);
+}
+
+/** A `size`-byte file the API accepts as a PNG: {@link pngHead}, then random filler without CR (never a multipart delimiter). */
+export function largePng(size: number): Buffer {
+  const head = pngHead(size);
+  const filler = randomBytes(size - head.length);
+  for (let i = 0; i < filler.length; i++) if (filler[i] === 0x0d) filler[i] = 0x0e;
+  return Buffer.concat([head, filler]);
 }
 
 /**

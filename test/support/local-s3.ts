@@ -10,7 +10,7 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 
 /** A running s3rver: an S3-compatible server on loopback, its objects in a temp directory of its own. */
 export interface LocalS3 {
-  /** `http://127.0.0.1:<port>`, for `S3_ENDPOINT`. */
+  /** `http://127.0.0.1:<port>` (or the address it was started on), for `S3_ENDPOINT`. */
   endpoint: string;
   /** The buckets it was started with. */
   buckets: readonly string[];
@@ -21,16 +21,17 @@ export interface LocalS3 {
 }
 
 /**
- * Starts s3rver (npm) on a free loopback port with `buckets` created, for the S3 temp storage's tests
+ * Starts s3rver (npm) on a free loopback port (or on `address`, e.g. the namespaced hosts' bridge) with `buckets` created, for the S3 temp storage's tests
  * and `pnpm start` with `TEMP_STORAGE_URL=s3://…` and no `S3_ENDPOINT`. In-process: no Docker, no
  * network beyond loopback. s3rver has no ListMultipartUploads, AbortMultipartUpload or ListParts
  * (which `@tus/s3-store` needs); unless `multipartListing` is false they are added here, read from
  * s3rver's own store, as AWS S3 and MinIO answer them.
  */
-export async function startLocalS3(buckets: readonly string[], options: { port?: number; multipartListing?: boolean } = {}): Promise<LocalS3> {
+export async function startLocalS3(buckets: readonly string[], options: { port?: number; multipartListing?: boolean; address?: string } = {}): Promise<LocalS3> {
+  const host = options.address ?? '127.0.0.1';
   const directory = await mkdtemp(join(tmpdir(), 'hoist-s3rver-'));
   const server = new S3rver({
-    address: '127.0.0.1',
+    address: host,
     port: options.port ?? 0,
     silent: true,
     directory,
@@ -40,7 +41,7 @@ export async function startLocalS3(buckets: readonly string[], options: { port?:
   if (options.multipartListing !== false) (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(multipartCalls(directory));
   const address = await server.run();
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://${host}:${address.port}`,
     buckets,
     credentials: { ...S3RVER_CREDENTIALS },
     stop: async () => {

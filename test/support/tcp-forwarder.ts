@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A plain TCP forwarder: listens on `host` (a free port) and pipes each connection to `target`, e.g.
+ * from the namespaced hosts' bridge address to a Postgres or Redis that listens on loopback only.
+ */
+export class TcpForwarder {
+  private constructor(
+    private readonly server: Server,
+    private readonly sockets: Set<Socket>,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  static async start(host: string, target: { host: string; port: number }): Promise<TcpForwarder> {
+    const sockets = new Set<Socket>();
+    const server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      sockets.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(0, host);
+    await once(server, 'listening');
+    const address = server.address();
+    return new TcpForwarder(server, sockets, host, typeof address === 'object' && address ? address.port : 0);
+  }
+
+  /** `url` (postgres://…, redis://…) with its host and port replaced by the forwarder's. */
+  urlFor(url: string): string {
+    const forwarded = new URL(url);
+    forwarded.hostname = this.host;
+    forwarded.port = String(this.port);
+    return forwarded.toString();
+  }
+
+  /** Closes every connection and stops listening. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
