@@ -81,6 +81,7 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ TEMP_STORAGE_URL: bad }), bad).toThrow(/TEMP_STORAGE_URL/);
     }
     expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://key:secret@minio:9000' })).toThrow(/S3_ENDPOINT: credentials go in AWS_ACCESS_KEY_ID/);
     expect(() => loadConfig({ AWS_REGION: 'Not A Region' })).toThrow(/AWS_REGION/);
     expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toThrow(/set both, or neither/);
   });

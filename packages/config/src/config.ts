@@ -273,6 +273,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.WEBHOOK_RETRY_MAX_DELAY_MS < parsed.data.WEBHOOK_RETRY_BASE_DELAY_MS) {
     throw new ConfigError(['WEBHOOK_RETRY_MAX_DELAY_MS: must be at least WEBHOOK_RETRY_BASE_DELAY_MS']);
   }
+  if (parsed.data.S3_ENDPOINT !== undefined) {
+    const endpoint = new URL(parsed.data.S3_ENDPOINT);
+    // It is logged (the ready line, start-up errors): a secret must not ride in it.
+    if (endpoint.username || endpoint.password) throw new ConfigError(['S3_ENDPOINT: credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, not in the URL']);
+  }
   if ((parsed.data.AWS_ACCESS_KEY_ID === undefined) !== (parsed.data.AWS_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both, or neither (the AWS SDK credential chain)']);
   }

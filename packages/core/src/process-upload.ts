@@ -148,7 +148,8 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     }
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
-    await deps.storage.delete(bytes.storageKey);
+    // The upload has succeeded: a store failing now leaves an orphan for the sweeper, nothing more.
+    await deps.storage.delete(bytes.storageKey).catch((error: unknown) => log.warn({ err: error, storageKey: bytes.storageKey }, 'could not delete the bytes of a succeeded upload; the reconciler sweeps them later'));
     log.info({ publicId: result.publicId }, UPLOAD_LOG_MESSAGES.succeeded);
     return { kind: 'succeeded' };
   } catch (error) {

@@ -8,7 +8,7 @@ import { HttpProblem } from '../problem.js';
 export interface TenantLimitsOptions {
   /** Requests per minute per tenant across every API process (0: no limit). */
   requestsPerMinute: number;
-  /** Unfinished (queued + processing) uploads a tenant may have before new ones are refused (0: no cap). */
+  /** Open (receiving, queued or processing) uploads a tenant may have before new ones are refused (0: no cap). */
   maxUnfinishedUploads: number;
   /** Shared counter store; without it each API process counts on its own. */
   redis?: RedisConnection | undefined;

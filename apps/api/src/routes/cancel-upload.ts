@@ -27,7 +27,7 @@ export function cancelUploadRoute(app: FastifyInstance, options: CancelRouteOpti
       const outcome = await cancelUpload({ ...options, logger: request.log }, id, { tenantId: request.tenantId });
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
       if (outcome.kind === 'final') {
-        throw new HttpProblem(409, 'upload-not-cancellable', 'Upload cannot be cancelled', `The upload is ${outcome.upload.status}; only queued or running uploads can be cancelled.`);
+        throw new HttpProblem(409, 'upload-not-cancellable', 'Upload cannot be cancelled', `The upload is ${outcome.upload.status}; only uploads still receiving, queued or running can be cancelled.`);
       }
       return toUploadView(outcome.upload);
     },
