@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, requestFingerprint, type Logger, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository } from '@hoist/core';
-import type { HoistMetrics } from '@hoist/metrics';
+import { abandonReceiving, beginReceiving, cancelUpload, expireReceiving, finishReceiving, requestFingerprint, type Logger, type UploadRepository } from '@hoist/core';
 import type { TusStore } from '@hoist/temp-storage';
 import { EVENTS, Server, type DataStore, type Locker, type Upload as TusUpload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptAnswer } from '../accept-answer.js';
-import type { IntakeRules } from '../multipart-intake.js';
+import { acceptDeps, intakeRules, type IngestOptions } from '../ingest.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
@@ -24,16 +23,7 @@ export interface TusOptions {
   locker?: Locker | undefined;
 }
 
-export interface TusRoutesOptions {
-  uploads: UploadRepository;
-  queue: JobQueue;
-  storage: TempStorage;
-  providerLimits: ProviderLimits;
-  maxUploadBytes: number;
-  allowedContentTypes: readonly string[];
-  allowActiveSvg?: boolean | undefined;
-  metrics?: HoistMetrics | undefined;
-  limits?: { maxUnfinishedUploads: number } | undefined;
+export interface TusRoutesOptions extends IngestOptions {
   tus: TusOptions;
 }
 
@@ -60,17 +50,8 @@ interface TusRequestContext {
  */
 export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void {
   const { uploads, storage, tus } = options;
-  const intake: IntakeRules = { maxBytes: options.maxUploadBytes, allowed: new Set(options.allowedContentTypes), policy: { allowActiveSvg: options.allowActiveSvg } };
+  const intake = intakeRules(options);
   const contexts = new WeakMap<IncomingMessage, TusRequestContext>();
-  const deps = (log: FastifyBaseLogger): AcceptUploadDeps => ({
-    uploads,
-    queue: options.queue,
-    storage,
-    limits: options.providerLimits,
-    logger: log,
-    observer: options.metrics?.acceptObserver,
-    maxUnfinished: options.limits?.maxUnfinishedUploads,
-  });
 
   /** The Hoist context of a request @tus/server hands to a hook (it wraps the Node request). */
   function contextOf(request: unknown): TusRequestContext {
@@ -88,7 +69,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     if (current?.status !== 'receiving') return { headers: { 'Hoist-Upload-Status': current?.status ?? 'unknown' } };
     const { options: uploadOptions } = readTusMetadata(upload.metadata ?? {});
     const received = await inspectReceived(await tus.datastore.read(upload.id), storage, intake);
-    const outcome = await finishReceiving(deps(log), { uploadId: upload.id, tenantId, dedupe: uploadOptions.dedupe, received });
+    const outcome = await finishReceiving(acceptDeps(options, log), { uploadId: upload.id, tenantId, dedupe: uploadOptions.dedupe, received });
     return { headers: { 'Hoist-Upload-Status': outcome.upload?.status ?? 'unknown' } };
   }
 
@@ -203,7 +184,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       const idempotency = idempotencyKey
         ? { key: idempotencyKey, fingerprint: requestFingerprint({ fields, filename, content: { declaredLength: length === undefined ? 'deferred' : Number(length) } }) }
         : undefined;
-      const outcome = await beginReceiving(deps(request.log), { tenantId: request.tenantId, filename, options: uploadOptions, idempotency });
+      const outcome = await beginReceiving(acceptDeps(options, request.log), { tenantId: request.tenantId, filename, options: uploadOptions, idempotency });
       if (outcome.kind === 'replayed') return replayCreation(request, reply, outcome.uploadId);
       if (outcome.kind !== 'receiving') {
         const answer = acceptAnswer(outcome, request.tenantId);
@@ -233,7 +214,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       const upload = await findOwnUpload(uploads, request.tenantId, request.params.id);
       bindUploadLog(request, reply, { uploadId: upload.id, tenantId: request.tenantId });
       if (request.method === 'DELETE') {
-        if (upload.status === 'receiving') await cancelUpload({ ...deps(request.log), logger: request.log }, upload.id, { tenantId: request.tenantId });
+        if (upload.status === 'receiving') await cancelUpload(acceptDeps(options, request.log), upload.id, { tenantId: request.tenantId });
       } else if (upload.status !== 'receiving') {
         // tus: a resource the server no longer takes bytes for is 410 Gone.
         throw new HttpProblem(410, 'upload-not-receiving', 'Upload no longer receiving', `The upload is ${upload.status}; see /v1/uploads/${upload.id}.`);

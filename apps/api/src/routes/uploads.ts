@@ -1,12 +1,12 @@
-import { acceptUpload, FINAL_STATUSES, requestFingerprint, type AcceptUploadDeps, type JobQueue, type ProviderLimits, type TempStorage, type UploadRepository, type UploadSource } from '@hoist/core';
-import type { HoistMetrics } from '@hoist/metrics';
+import { acceptUpload, FINAL_STATUSES, requestFingerprint, type UploadSource } from '@hoist/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptAnswer } from '../accept-answer.js';
 import { domainProblem } from '../domain-problems.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
+import { acceptDeps, intakeRules, type IngestOptions } from '../ingest.js';
 import { jsonBodyAjv } from '../json-body.js';
 import { pollingWait, waitUntilFinal, type WaitForChange } from '../long-poll.js';
-import { discard, receiveParts, type IntakeRules } from '../multipart-intake.js';
+import { discard, receiveParts } from '../multipart-intake.js';
 import { findOwnUpload } from '../own-upload.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { dependencyProblem, HttpProblem, internalError, problemResponses } from '../problem.js';
@@ -18,26 +18,13 @@ import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
 /** Longest long-poll, seconds. */
 const MAX_WAIT_SECONDS = 60;
 
-export interface UploadRoutesOptions {
-  uploads: UploadRepository;
-  /** Counts accepted uploads and bytes, when given. */
-  metrics?: HoistMetrics | undefined;
+export interface UploadRoutesOptions extends IngestOptions {
   /** How long-polls learn of status changes (RedisUploadEvents.next); default: re-reading every 0.5 s. */
   waitForChange?: WaitForChange | undefined;
-  queue: JobQueue;
-  storage: TempStorage;
-  /** What the workers' provider accepts (public-id length), checked when an upload is accepted. */
-  providerLimits: ProviderLimits;
-  maxUploadBytes: number;
-  allowedContentTypes: readonly string[];
-  /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
-  allowActiveSvg?: boolean | undefined;
   /** `URL_FETCH_ALLOW`: hosts URL uploads may name although the address policy refuses them. */
   urlFetchAllow?: readonly string[] | undefined;
   /** Cap on a tenant's open long-polls and streams, and how often their key is re-checked; default: no cap, 30 s. */
   streams?: StreamLimits | undefined;
-  /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): each file past it is refused with 429; 0 or absent: no cap. */
-  limits?: { maxUnfinishedUploads: number } | undefined;
 }
 
 /** JSON bodies (`application/json`, with any parameters) are URL uploads. */
@@ -75,22 +62,13 @@ const severalAcceptedSchema = {
  * and its outcome becomes HTTP in acceptAnswer.
  */
 export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions): void {
-  const { uploads, queue, storage } = options;
-  const intake: IntakeRules = { maxBytes: options.maxUploadBytes, allowed: new Set(options.allowedContentTypes), policy: { allowActiveSvg: options.allowActiveSvg } };
+  const { uploads, storage } = options;
+  const intake = intakeRules(options);
   const waitForChange = options.waitForChange ?? pollingWait;
-  const acceptDeps = (request: FastifyRequest): AcceptUploadDeps => ({
-    uploads,
-    queue,
-    storage,
-    limits: options.providerLimits,
-    logger: request.log,
-    observer: options.metrics?.acceptObserver,
-    maxUnfinished: options.limits?.maxUnfinishedUploads,
-  });
 
   /** Accepts one upload and answers for it (a refusal is thrown, for the error handler). */
   async function acceptOne(request: FastifyRequest, reply: FastifyReply, source: UploadSource, uploadOptions: UploadOptions, idempotency: { key: string; fingerprint: string } | undefined) {
-    const answer = acceptAnswer(await acceptUpload(acceptDeps(request), { tenantId: request.tenantId, source, options: uploadOptions, idempotency }), request.tenantId);
+    const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, source, options: uploadOptions, idempotency }), request.tenantId);
     if (answer instanceof HttpProblem) throw answer;
     bindUploadLog(request, reply, { uploadId: answer.uploadId, tenantId: request.tenantId });
     return reply.code(answer.status).headers(answer.headers).send(answer.body);
@@ -164,7 +142,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         }
         const { file } = received;
         try {
-          const answer = acceptAnswer(await acceptUpload(acceptDeps(request), { tenantId: request.tenantId, source: { kind: 'stored', filename: file.filename, stored: file }, options: uploadOptions }), request.tenantId);
+          const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, source: { kind: 'stored', filename: file.filename, stored: file }, options: uploadOptions }), request.tenantId);
           entries.push(answer instanceof HttpProblem ? { filename: file.filename, error: answer.toProblem(undefined) } : answer.body);
         } catch (error) {
           const problem = domainProblem(error) ?? dependencyProblem(error);

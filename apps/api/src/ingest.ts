@@ -1,0 +1,38 @@
+import type { AcceptUploadDeps, JobQueue, Logger, ProviderLimits, TempStorage, UploadRepository } from '@hoist/core';
+import type { HoistMetrics } from '@hoist/metrics';
+import type { IntakeRules } from './multipart-intake.js';
+
+/** What every ingest route (multipart and URL at /v1/uploads, tus at /v1/tus) needs to take an upload in. */
+export interface IngestOptions {
+  uploads: UploadRepository;
+  queue: JobQueue;
+  storage: TempStorage;
+  /** What the workers' provider accepts (public-id length), checked when an upload is accepted. */
+  providerLimits: ProviderLimits;
+  maxUploadBytes: number;
+  allowedContentTypes: readonly string[];
+  /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
+  allowActiveSvg?: boolean | undefined;
+  /** Counts accepted uploads and bytes, when given. */
+  metrics?: HoistMetrics | undefined;
+  /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): each upload past it is refused with 429; 0 or absent: no cap. */
+  limits?: { maxUnfinishedUploads: number } | undefined;
+}
+
+/** What every received file is inspected against: `MAX_UPLOAD_BYTES`, `ALLOWED_CONTENT_TYPES`, `ALLOW_ACTIVE_SVG`. */
+export function intakeRules(options: IngestOptions): IntakeRules {
+  return { maxBytes: options.maxUploadBytes, allowed: new Set(options.allowedContentTypes), policy: { allowActiveSvg: options.allowActiveSvg } };
+}
+
+/** The accept use cases' dependencies for one request, logging on its logger. */
+export function acceptDeps(options: IngestOptions, logger: Logger): AcceptUploadDeps {
+  return {
+    uploads: options.uploads,
+    queue: options.queue,
+    storage: options.storage,
+    limits: options.providerLimits,
+    logger,
+    observer: options.metrics?.acceptObserver,
+    maxUnfinished: options.limits?.maxUnfinishedUploads,
+  };
+}
