@@ -16,33 +16,41 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
+/**
+ * Runs `pnpm start`'s script (tsx scripts/start-stack.ts) on a database, queue prefix, ports and
+ * directory of its own, plus `env`, and waits for its "ready" line; all of it is removed afterwards.
+ */
+async function startStack(name: string, env: Record<string, string> = {}) {
+  const database = await createTestDatabase();
+  cleanups.push(database.drop);
+  const queue = createQueuePrefix();
+  cleanups.push(queue.clear);
+  const dir = await mkdtemp(join(tmpdir(), `hoist-${name}-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const [apiPort, emulatorPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const stack = new TestProcess(name, { command: process.execPath, args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start-stack.ts'] }, {
+    DATABASE_URL: database.url,
+    REDIS_URL: queue.redisUrl,
+    QUEUE_PREFIX: queue.prefix,
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    EMULATOR_HOST: '127.0.0.1',
+    EMULATOR_PORT: String(emulatorPort),
+    EMULATOR_STORAGE_DIR: join(dir, 'emulator'),
+    WORKER_METRICS_PORT: String(metricsPort),
+    UPLOAD_TMP_DIR: join(dir, 'tmp'),
+    LOG_FORMAT: 'json',
+    ...env,
+  });
+  cleanups.push(() => stack.stop());
+  await stack.waitForOutput(/ready\. API on/, 60_000);
+  return { stack, dir, apiUrl: `http://127.0.0.1:${apiPort}`, emulatorPort };
+}
+
 describe('pnpm start (scripts/start-stack.ts)', () => {
   it('serves an upload end to end against the emulator, and stops every process on SIGINT', async () => {
-    const database = await createTestDatabase();
-    cleanups.push(database.drop);
-    const queue = createQueuePrefix();
-    cleanups.push(queue.clear);
-    const dir = await mkdtemp(join(tmpdir(), 'hoist-start-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const [apiPort, emulatorPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const { stack, apiUrl, emulatorPort } = await startStack('pnpm-start');
 
-    const stack = new TestProcess('pnpm-start', { command: process.execPath, args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start-stack.ts'] }, {
-      DATABASE_URL: database.url,
-      REDIS_URL: queue.redisUrl,
-      QUEUE_PREFIX: queue.prefix,
-      HOST: '127.0.0.1',
-      PORT: String(apiPort),
-      EMULATOR_HOST: '127.0.0.1',
-      EMULATOR_PORT: String(emulatorPort),
-      EMULATOR_STORAGE_DIR: join(dir, 'emulator'),
-      WORKER_METRICS_PORT: String(metricsPort),
-      UPLOAD_TMP_DIR: join(dir, 'tmp'),
-      LOG_FORMAT: 'json',
-    });
-    cleanups.push(() => stack.stop());
-    await stack.waitForOutput(/ready\. API on/, 60_000);
-
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
     expect(accepted.status).toBe(202);
     const { id } = accepted.body as { id: string };
@@ -58,32 +66,9 @@ describe('pnpm start (scripts/start-stack.ts)', () => {
   });
 
   it('serves temp storage from a local S3 (s3rver) when TEMP_STORAGE_URL names a bucket and S3_ENDPOINT is unset', async () => {
-    const database = await createTestDatabase();
-    cleanups.push(database.drop);
-    const queue = createQueuePrefix();
-    cleanups.push(queue.clear);
-    const dir = await mkdtemp(join(tmpdir(), 'hoist-start-s3-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const [apiPort, emulatorPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-    const stack = new TestProcess('pnpm-start-s3', { command: process.execPath, args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start-stack.ts'] }, {
-      DATABASE_URL: database.url,
-      REDIS_URL: queue.redisUrl,
-      QUEUE_PREFIX: queue.prefix,
-      HOST: '127.0.0.1',
-      PORT: String(apiPort),
-      EMULATOR_HOST: '127.0.0.1',
-      EMULATOR_PORT: String(emulatorPort),
-      EMULATOR_STORAGE_DIR: join(dir, 'emulator'),
-      WORKER_METRICS_PORT: String(metricsPort),
-      UPLOAD_TMP_DIR: join(dir, 'tmp'),
-      TEMP_STORAGE_URL: 's3://hoist-local/tmp/',
-      LOG_FORMAT: 'json',
-    });
-    cleanups.push(() => stack.stop());
-    await stack.waitForOutput(/ready\. API on/, 60_000);
+    const { stack, dir, apiUrl } = await startStack('pnpm-start-s3', { TEMP_STORAGE_URL: 's3://hoist-local/tmp/' });
     expect(stack.output.some((line) => /using a local S3 \(s3rver\) at http:\/\/127\.0\.0\.1:\d+/.test(line))).toBe(true);
 
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
     expect(accepted.status).toBe(202);
     const done = await pollUntilSettled(apiUrl, (accepted.body as { id: string }).id);
