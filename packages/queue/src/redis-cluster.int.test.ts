@@ -1,8 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describeJobQueue } from '@hoist/core/conformance';
 import { createLogger } from '@hoist/logger';
-import { Worker, type Job } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRedisCluster, localRedisClusterUnavailable } from '../../../test/support/redis-cluster.js';
@@ -15,6 +14,7 @@ import { RedisLeases } from './redis-leases.js';
 import { RedisQueueLossMarker } from './redis-queue-loss-marker.js';
 import { RedisThrottle } from './redis-throttle.js';
 import { RedisUploadEvents } from './redis-upload-events.js';
+import { bullJobQueueFixture } from './test-support/bull-job-queue-fixture.js';
 
 const unavailable = localRedisClusterUnavailable();
 if (unavailable) process.stderr.write(`packages/queue/src/redis-cluster.int.test.ts skipped: ${unavailable}.\n`);
@@ -62,32 +62,7 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Redis adapters on a Re
     });
   });
 
-  describeJobQueue('BullJobQueue on a Redis Cluster', () => {
-    const prefix = ownPrefix();
-    const queue = new BullJobQueue({ connection: producer, prefix, attempts: 1 });
-    const worker = new Worker(UPLOAD_QUEUE, null, { connection: consumer, prefix, autorun: false });
-    closing.push(
-      () => worker.close(),
-      () => queue.close(),
-    );
-    const taken = new Map<string, { job: Job; token: string }>();
-    return Promise.resolve({
-      queue,
-      take: async () => {
-        const token = randomUUID();
-        const job = (await worker.getNextJob(token, { block: false })) as Job | undefined;
-        if (!job?.id) return undefined;
-        taken.set(job.id, { job, token });
-        return job.id;
-      },
-      finish: async (uploadId, outcome) => {
-        const running = taken.get(uploadId);
-        if (!running) throw new Error(`${uploadId} was not taken`);
-        if (outcome === 'completed') await running.job.moveToCompleted({ kind: 'succeeded' }, running.token, false);
-        else await running.job.moveToFailed(new Error('gave up'), running.token, false);
-      },
-    });
-  });
+  describeJobQueue('BullJobQueue on a Redis Cluster', () => Promise.resolve(bullJobQueueFixture({ producer, consumer, prefix: ownPrefix(), closing })));
 
   describeQueueLossMarker('redis cluster', () => {
     const prefix = ownPrefix();
