@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   PermanentProviderError,
@@ -10,11 +9,11 @@ import {
   type ChunkProgress,
   type ProviderUploadRequest,
 } from '@hoist/core';
-import { buildEmulator } from '@hoist/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chunkRetryPolicy } from './chunk-retry.js';
 import { uploadInChunks } from './chunked-upload.js';
 import { CloudinaryProvider, type CloudinaryProviderOptions } from './cloudinary.provider.js';
+import { startEmulator, type TestEmulator } from './test-support/emulator.js';
 
 // Chunked uploads with the real SDK against the project's emulator, which implements Cloudinary's
 // protocol: X-Unique-Upload-Id sessions, Content-Range chunks, idempotent repeats.
@@ -24,7 +23,7 @@ const MB = 1_000_000;
 const BYTES = 16 * MB;
 const CHUNK = 5 * MB;
 
-let emulator: ReturnType<typeof buildEmulator>;
+let emulator: TestEmulator;
 let base: string;
 let provider: CloudinaryProvider;
 let body: Buffer;
@@ -41,9 +40,8 @@ function providerOptions(secret = 'hoist-local-secret'): CloudinaryProviderOptio
 }
 
 beforeAll(async () => {
-  emulator = buildEmulator({ logLevel: 'silent' });
-  await emulator.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(emulator.server.address() as AddressInfo).port}`;
+  emulator = await startEmulator();
+  base = emulator.url;
   provider = await CloudinaryProvider.create(providerOptions());
   body = randomBytes(BYTES);
 });
@@ -51,13 +49,10 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(async () => {
-  await fetch(`${base}/__emulator/faults`, { method: 'DELETE' });
+  await emulator.setFaults(undefined);
 });
 
-async function faults(settings: unknown): Promise<void> {
-  const response = await fetch(`${base}/__emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
-  expect(response.ok).toBe(true);
-}
+const faults = (settings: unknown) => emulator.setFaults(settings);
 
 /** Upload requests the emulator has seen, each chunk (and each retry of one) counting once. */
 async function uploadRequests(): Promise<number> {

@@ -1,22 +1,18 @@
-import type { AddressInfo } from 'node:net';
 import { describeUploadProvider, type ProviderFault } from '@hoist/core/conformance';
-import { buildEmulator } from '@hoist/emulator';
 import { afterAll, beforeAll } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { CloudinaryProvider } from './cloudinary.provider.js';
+import { startEmulator, type TestEmulator } from './test-support/emulator.js';
 
 // The real SDK against the project's emulator.
 
-let emulator: ReturnType<typeof buildEmulator>;
-let base: string;
+let emulator: TestEmulator;
 let provider: CloudinaryProvider;
 
 beforeAll(async () => {
-  emulator = buildEmulator({ logLevel: 'silent' });
-  await emulator.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(emulator.server.address() as AddressInfo).port}`;
+  emulator = await startEmulator();
   provider = await CloudinaryProvider.create({
-    url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${base}`,
+    url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${emulator.url}`,
     timeoutMs: 5_000,
     chunkThresholdBytes: 6_000_000,
     chunkSizeBytes: 5_000_000,
@@ -24,11 +20,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  const closed = emulator.close();
-  // fetch's pooled keep-alive connections to the emulator otherwise hold its close open after the
-  // chunked case (not investigated further: the connections are the test's, not the provider's).
-  emulator.server.closeAllConnections();
-  await closed;
+  await emulator.close();
 });
 
 const FAULTS: Record<ProviderFault, unknown> = {
@@ -37,13 +29,8 @@ const FAULTS: Record<ProviderFault, unknown> = {
   permanent: { kind: 'error', status: 400, message: 'Invalid image file' },
 };
 
-async function faults(settings: unknown): Promise<void> {
-  const response = await fetch(`${base}/__emulator/faults`, settings === undefined ? { method: 'DELETE' } : { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
-  if (!response.ok) throw new Error(`emulator refused the faults: ${response.status}`);
-}
-
 describeUploadProvider('CloudinaryProvider', async () => {
-  await faults(undefined);
+  await emulator.setFaults(undefined);
   return {
     provider,
     read: async (result) => {
@@ -52,7 +39,7 @@ describeUploadProvider('CloudinaryProvider', async () => {
       const body = Buffer.from(await response.arrayBuffer());
       return response.ok ? body : undefined;
     },
-    fault: (kind) => faults({ script: [FAULTS[kind]] }),
+    fault: (kind) => emulator.setFaults({ script: [FAULTS[kind]] }),
     image: (seed) => makePng(3, 2, seed),
   };
 });

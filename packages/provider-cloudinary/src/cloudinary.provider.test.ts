@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   PermanentProviderError,
@@ -9,21 +8,20 @@ import {
   type ProviderUploadRequest,
   type RateLimitHint,
 } from '@hoist/core';
-import { buildEmulator } from '@hoist/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { CloudinaryProvider } from './cloudinary.provider.js';
+import { startEmulator, type TestEmulator } from './test-support/emulator.js';
 
 // The real SDK against the project's emulator: the provider's mapping of every outcome.
 
-let emulator: ReturnType<typeof buildEmulator>;
+let emulator: TestEmulator;
 let base: string;
 let provider: CloudinaryProvider;
 
 beforeAll(async () => {
-  emulator = buildEmulator({ logLevel: 'silent' });
-  await emulator.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(emulator.server.address() as AddressInfo).port}`;
+  emulator = await startEmulator();
+  base = emulator.url;
   provider = await CloudinaryProvider.create({
     url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${base}`,
     timeoutMs: 1_000,
@@ -35,13 +33,10 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(async () => {
-  await fetch(`${base}/__emulator/faults`, { method: 'DELETE' });
+  await emulator.setFaults(undefined);
 });
 
-async function faults(settings: unknown): Promise<void> {
-  const response = await fetch(`${base}/__emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
-  expect(response.ok).toBe(true);
-}
+const faults = (settings: unknown) => emulator.setFaults(settings);
 
 function request(body: Buffer, overrides: Partial<ProviderUploadRequest> = {}): ProviderUploadRequest {
   return {
