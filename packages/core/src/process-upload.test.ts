@@ -4,13 +4,18 @@ import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
 import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
-import type { ProviderUploadRequest } from './upload-provider.js';
+import type { UploadProvider } from './upload-provider.js';
 
 // One run of one upload, on the in-memory adapters: what a client sees afterwards (status,
 // attempts, error) and what is left behind (temp bytes, the provider's asset).
 
 function deps(world: MemoryWorld, extra: Partial<ProcessUploadDeps> = {}): ProcessUploadDeps {
   return { uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger, ...extra };
+}
+
+/** The world's provider, but for how it uploads: `upload`, which may call the real one (`world.provider.upload`). */
+function providerWith(world: MemoryWorld, upload: UploadProvider['upload']): UploadProvider {
+  return { name: world.provider.name, limits: world.provider.limits, destroy: world.provider.destroy.bind(world.provider), upload };
 }
 
 const run = (world: MemoryWorld, uploadId: string, options: { isFinalAttempt?: boolean; extra?: Partial<ProcessUploadDeps> } = {}) =>
@@ -116,16 +121,11 @@ describe('processUpload', () => {
     const world = memoryWorld({ provider: { limits: { ...MEMORY_PROVIDER_LIMITS, chunking: { thresholdBytes: 10, chunkBytes: 10 } } } });
     const upload = await world.accept({ body: Buffer.alloc(45, 1) });
     let chunks = 0;
-    const provider = {
-      name: world.provider.name,
-      limits: world.provider.limits,
-      destroy: world.provider.destroy.bind(world.provider),
-      upload: async (request: ProviderUploadRequest) => {
-        // The client cancels while the first chunk is on its way.
-        await world.uploads.markCancelled(request.uploadId);
-        return world.provider.upload({ ...request, open: (range) => ((chunks += 1), request.open(range)) });
-      },
-    };
+    const provider = providerWith(world, async (request) => {
+      // The client cancels while the first chunk is on its way.
+      await world.uploads.markCancelled(request.uploadId);
+      return world.provider.upload({ ...request, open: (range) => ((chunks += 1), request.open(range)) });
+    });
     expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(chunks).toBe(1);
     expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
@@ -136,16 +136,11 @@ describe('processUpload', () => {
   it('removes the asset it stored when the upload was cancelled during the provider call', async () => {
     const world = memoryWorld();
     const upload = await world.accept();
-    const provider = {
-      name: world.provider.name,
-      limits: world.provider.limits,
-      destroy: world.provider.destroy.bind(world.provider),
-      upload: async (request: ProviderUploadRequest) => {
-        const result = await world.provider.upload(request);
-        await world.uploads.markCancelled(request.uploadId);
-        return result;
-      },
-    };
+    const provider = providerWith(world, async (request) => {
+      const result = await world.provider.upload(request);
+      await world.uploads.markCancelled(request.uploadId);
+      return result;
+    });
     expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
@@ -155,16 +150,11 @@ describe('processUpload', () => {
   it('records nothing when another run took the upload over meanwhile, and leaves it the bytes', async () => {
     const world = memoryWorld();
     const upload = await world.accept();
-    const provider = {
-      name: world.provider.name,
-      limits: world.provider.limits,
-      destroy: world.provider.destroy.bind(world.provider),
-      upload: async (request: ProviderUploadRequest) => {
-        // This worker's job lock lapsed: the queue handed the job to another, whose claim fences this run out.
-        await world.uploads.claim(request.uploadId);
-        return world.provider.upload(request);
-      },
-    };
+    const provider = providerWith(world, async (request) => {
+      // This worker's job lock lapsed: the queue handed the job to another, whose claim fences this run out.
+      await world.uploads.claim(request.uploadId);
+      return world.provider.upload(request);
+    });
     expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(await world.current(upload.id)).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1 });
     expect(await world.hasBytes(upload)).toBe(true);
