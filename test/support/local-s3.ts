@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -37,6 +37,7 @@ export async function startLocalS3(buckets: readonly string[], options: { port?:
     directory,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  keepDirectoriesOnDelete(server);
   // Koa runs its middleware in order; the added calls go first. Composed when the server starts.
   if (options.multipartListing !== false) (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(multipartCalls(directory));
   const address = await server.run();
@@ -149,4 +150,29 @@ export async function startMinio(buckets: readonly string[]): Promise<LocalS3 | 
     client.destroy();
   }
   return { endpoint, buckets, credentials, stop: async () => void (await container.stop()) };
+}
+
+/** The slice of s3rver 3.7's filesystem store that deleteObject uses. */
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
+/**
+ * s3rver 3.7's DeleteObject also removes the object's directory once it is empty, racing a PutObject
+ * of another key in the same directory: the put's file then cannot be opened, its write stream's
+ * error has no listener (an uncaught exception in the test process) and the put never answers.
+ * Real S3 has no directories; here deleting removes the object's files and leaves its directory.
+ */
+function keepDirectoriesOnDelete(server: S3rver): void {
+  const store = (server as unknown as { store: S3rverStore }).store;
+  store.deleteObject = async (bucket, key) => {
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((resource) =>
+        unlink(store.getResourcePath(bucket, key, resource)).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+        }),
+      ),
+    );
+  };
 }
