@@ -1,0 +1,108 @@
+// `pnpm bench status`: GET /v1/uploads/:id of succeeded uploads (API key auth on, JSON logs at info),
+// against a minimal Fastify route doing one pg read by id and against Fastify's hello-world, all
+// loaded the same way (autocannon, 50 connections) in the same run. Also measured: conditional GETs
+// (If-None-Match with the ETag a first GET gave), which a polling client sends.
+import { load, type LoadResult } from '../load.js';
+import { apiPid, createApiKey, hoistStack, rounds, startBaseline, worst, type Benchmark } from '../context.js';
+import { cpuMs } from '../proc-stats.js';
+import type { Comparison, Series } from '../report.js';
+import { smallFiles } from '../small-files.js';
+import { postSmallFiles, waitForSucceeded } from '../uploads.js';
+
+const CONNECTIONS = 50;
+
+export const status: Benchmark = {
+  name: 'status',
+  title: 'status reads vs a minimal pg read and hello-world',
+  async run(ctx) {
+    const stack = await hoistStack(ctx, 'status', { workers: 1, env: { AUTH: 'on' } });
+    try {
+      const key = await createApiKey(stack, 'bench');
+      const auth = { authorization: `Bearer ${key}` };
+      const ids = await postSmallFiles(stack.stack.apiUrl, smallFiles(), { count: ctx.smoke ? 10 : 200, headers: auth });
+      await waitForSucceeded(stack, ids, 60_000);
+      const etags = await Promise.all(ids.map(async (id) => (await fetch(`${stack.stack.apiUrl}/v1/uploads/${id}`, { headers: auth })).headers.get('etag')));
+      const minimal = await startBaseline(ctx, 'minimal-read', { DATABASE_URL: stack.stack.databaseUrl });
+      try {
+        const pick = (n: number) => ids[n % ids.length]!;
+        const targets = {
+          hoist: (connections: number, durationS: number) => load({ url: stack.stack.apiUrl, connections, durationS, headers: auth, request: (n) => ({ path: `/v1/uploads/${pick(n)}` }) }),
+          conditional: (connections: number, durationS: number) =>
+            load({
+              url: stack.stack.apiUrl,
+              connections,
+              durationS,
+              headers: auth,
+              request: (n) => {
+                const etag = etags[n % ids.length];
+                const headers: Record<string, string> = etag ? { 'if-none-match': etag } : {};
+                return { path: `/v1/uploads/${pick(n)}`, headers };
+              },
+              ok: (code) => code === 200 || code === 304,
+            }),
+          minimalRead: (connections: number, durationS: number) => load({ url: minimal.url, connections, durationS, request: (n) => ({ path: `/uploads/${pick(n)}` }) }),
+          hello: (connections: number, durationS: number) => load({ url: `${minimal.url}/hello`, connections, durationS }),
+        };
+        const pid = apiPid(stack);
+        // Warm-up: JIT, connection pools, caches.
+        for (const target of [targets.hoist, targets.conditional, targets.minimalRead, targets.hello]) await target(CONNECTIONS, 1);
+        const measured = await rounds(ctx, async () => {
+          const cpuBefore = cpuMs(pid);
+          const hoist = await targets.hoist(CONNECTIONS, ctx.durationS);
+          const cpuPerRead = (cpuMs(pid) - cpuBefore) / Math.max(1, hoist.ok);
+          const conditional = await targets.conditional(CONNECTIONS, ctx.durationS);
+          const minimalRead = await targets.minimalRead(CONNECTIONS, ctx.durationS);
+          const hello = await targets.hello(CONNECTIONS, ctx.durationS);
+          for (const [name, result] of Object.entries({ hoist, conditional, minimalRead, hello })) assertClean(name, result);
+          return { hoist, conditional, minimalRead, hello, cpuPerRead };
+        });
+        // Worst round of each ratio.
+        const vsRead = worst(measured.map((m) => m.hoist.rps / m.minimalRead.rps), 'higher');
+        const vsHello = worst(measured.map((m) => m.hoist.rps / m.hello.rps), 'higher');
+        const conditionalVsHello = worst(measured.map((m) => m.conditional.rps / m.hello.rps), 'higher');
+        const at = (ratio: number, pickRatio: (m: (typeof measured)[number]) => number) => measured.find((m) => pickRatio(m) === ratio) ?? measured[0]!;
+        const r1 = at(vsRead, (m) => m.hoist.rps / m.minimalRead.rps);
+        const r2 = at(vsHello, (m) => m.hoist.rps / m.hello.rps);
+        const r3 = at(conditionalVsHello, (m) => m.conditional.rps / m.hello.rps);
+        const comparisons: Comparison[] = [
+          { what: `GET /v1/uploads/:id, ${CONNECTIONS} connections`, unit: 'req/s', value: r1.hoist.rps, baseline: { label: 'minimal pg read', value: r1.minimalRead.rps }, goal: { min: 1 } },
+          { what: `GET /v1/uploads/:id, ${CONNECTIONS} connections`, unit: 'req/s', value: r2.hoist.rps, baseline: { label: 'Fastify hello-world', value: r2.hello.rps }, goal: { min: 0.5 } },
+          { what: `conditional GET (If-None-Match), ${CONNECTIONS} connections`, unit: 'req/s', value: r3.conditional.rps, baseline: { label: 'Fastify hello-world', value: r3.hello.rps } },
+        ];
+        // Throughput against connections, one round each, for the plot.
+        const sweep = ctx.smoke ? [10] : [1, 10, 50, 100];
+        const series: Series[] = [
+          { name: 'Hoist GET', points: [] },
+          { name: 'Hoist conditional GET', points: [] },
+          { name: 'minimal pg read', points: [] },
+          { name: 'hello-world', points: [] },
+        ];
+        const sweepS = Math.max(1, Math.round(ctx.durationS / 2));
+        for (const connections of sweep) {
+          for (const [index, target] of [targets.hoist, targets.conditional, targets.minimalRead, targets.hello].entries()) {
+            series[index]!.points.push({ x: connections, y: (await target(connections, sweepS)).rps });
+          }
+        }
+        const statuses = (result: LoadResult) => Object.entries(result.statuses).map(([code, count]) => `${code}×${count}`).join(' ');
+        return {
+          comparisons,
+          facts: [
+            `API CPU per status read: ${Math.min(...measured.map((m) => m.cpuPerRead)).toFixed(3)}–${Math.max(...measured.map((m) => m.cpuPerRead)).toFixed(3)} ms`,
+            `answers in the last round: Hoist ${statuses(measured.at(-1)!.hoist)}; conditional ${statuses(measured.at(-1)!.conditional)}`,
+            `p99 latency at ${CONNECTIONS} connections (last round): Hoist ${measured.at(-1)!.hoist.p99Ms} ms, minimal read ${measured.at(-1)!.minimalRead.p99Ms} ms, hello-world ${measured.at(-1)!.hello.p99Ms} ms`,
+            `${ids.length} succeeded uploads read round-robin; ${ctx.rounds} round(s) of ${ctx.durationS} s per target, worst round's ratio reported`,
+          ],
+          plot: { title: 'Status reads: throughput against connections', x: 'connections', y: 'requests/s', series },
+        };
+      } finally {
+        await minimal.stop();
+      }
+    } finally {
+      await stack.stop();
+    }
+  },
+};
+
+function assertClean(name: string, result: LoadResult): void {
+  if (result.ok === 0 || result.failed > result.ok * 0.01) throw new Error(`${name}: ${result.failed} failed of ${result.ok + result.failed} requests (${JSON.stringify(result.statuses)})`);
+}
