@@ -10,18 +10,16 @@
 //
 // Units: sizes accept B, KiB/MiB/GiB (and K/M/G, binary) or KB/MB/GB (decimal). Reported memory is in
 // MB = 1,000,000 bytes, the unit of the budget ("a 1 GiB upload must not grow RSS by more than 80 MB").
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import http from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createDatabase } from '../test/support/databases.js';
-import { pngHead } from '../test/support/fixtures.js';
 import { freePort, TestProcess } from '../test/support/processes.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
+import { streamUpload, WRITE_CHUNK, type StreamUploadResult } from './bench/large-upload.js';
 import { log, parseBytes, parseDuration, parseOrExit, setLogTag, UsageError } from './lib/cli.js';
 import { abortSignal, onCleanup, runScript, tempDir } from './lib/lifecycle.js';
 import { baseDatabaseUrl, sharedRedisUrl } from './lib/measured-stack.js';
@@ -32,8 +30,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const MB = 1_000_000;
 const SAMPLE_EVERY_MS = 50;
-const WRITE_CHUNK = 64 * KiB;
-const FILLER_SIZE = 1 * MiB;
 const WARMUP_SIZE = 1 * MiB;
 const WARMUPS = 2;
 const BASELINE_SAMPLES = 10;
@@ -106,107 +102,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 // ------------------------------------------------------------------------------------ upload body
 
 /** Random bytes without CR, so no run of them can ever contain the multipart delimiter "\r\n--boundary". */
-function filler(): Buffer {
-  const bytes = randomBytes(FILLER_SIZE);
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0d) bytes[i] = 0x0e;
-  return bytes;
-}
-
-const FILLER = filler();
-
-interface UploadResponse {
-  status: number | undefined;
-  body: unknown;
-  at: number;
-}
-
-/**
- * Streams a multipart/form-data POST with a generated file of `size` bytes to /v1/uploads, one
- * 64 KiB write at a time, waiting for 'drain' whenever the socket buffer is full. Resolves with the
- * response, the sha256 of the file bytes sent, and timings.
- */
-async function upload(
-  port: number,
-  size: number,
-  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (sent: number) => void } = {},
-): Promise<{ response: UploadResponse; sent: number; complete: boolean; sha256: string; started: number; sentAt: number }> {
-  const boundary = `hoist-bench-${randomBytes(16).toString('hex')}`;
-  const preamble = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench-${size}.png"\r\nContent-Type: image/png\r\n\r\n`,
-    'latin1',
-  );
-  const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');
-  const hash = createHash('sha256');
-  const started = performance.now();
-
-  const req = http.request({
-    host: '127.0.0.1',
-    port,
-    method: 'POST',
-    path: '/v1/uploads',
-    agent: false,
-    signal,
-    headers: {
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': String(preamble.length + size + epilogue.length),
-    },
-  });
-  // The server may answer (and close) before the body is all sent, e.g. 413: stop writing then.
-  let answered = false;
-  const response = new Promise<UploadResponse>((resolve, reject) => {
-    req.on('response', (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: parseBody(Buffer.concat(chunks).toString('utf8')), at: performance.now() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-  response.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
-
-  const write = async (buffer: Buffer) => {
-    if (!req.write(buffer)) await Promise.race([once(req, 'drain'), response]);
-  };
-
-  let sent = 0;
-  try {
-    await write(preamble);
-    const head = pngHead(size).subarray(0, size);
-    hash.update(head);
-    await write(head);
-    sent = head.length;
-    let offset = 0;
-    while (sent < size && !answered) {
-      const length = Math.min(WRITE_CHUNK, size - sent, FILLER.length - offset);
-      const chunk = FILLER.subarray(offset, offset + length);
-      offset = (offset + length) % FILLER.length;
-      hash.update(chunk);
-      await write(chunk);
-      sent += length;
-      onProgress?.(sent);
-    }
-    if (!answered) req.end(epilogue);
-  } catch (error) {
-    // A write failed because the server closed early: its answer (if any) explains more than EPIPE.
-    if (!answered) throw error;
-  }
-  const sentAt = performance.now();
-  const res = await response;
-  return { response: res, sent, complete: sent === size, sha256: hash.digest('hex'), started, sentAt };
-}
-
 // ------------------------------------------------------------------------------------------- main
 
 /** One row of a query against the bench database. */
@@ -279,7 +177,7 @@ async function main(): Promise<boolean> {
 
   // Warm up: the first upload loads the sniffer, opens pool connections, loads BullMQ's Lua scripts…
   for (let i = 0; i < WARMUPS; i++) {
-    const warm = await upload(port, WARMUP_SIZE, { signal: abortSignal });
+    const warm = await streamUpload(port, WARMUP_SIZE, { signal: abortSignal });
     if (warm.response.status !== 202) throw new Error(`warm-up upload answered ${warm.response.status}: ${JSON.stringify(warm.response.body)}`);
   }
   await sleep(500);
@@ -303,9 +201,9 @@ async function main(): Promise<boolean> {
   };
   sample();
   const sampler = setInterval(sample, SAMPLE_EVERY_MS);
-  let result: Awaited<ReturnType<typeof upload>>;
+  let result: StreamUploadResult;
   try {
-    result = await upload(port, options.size, { signal: abortSignal, onProgress: (sent) => (sentSoFar = sent) });
+    result = await streamUpload(port, options.size, { signal: abortSignal, onProgress: (sent) => (sentSoFar = sent) });
   } finally {
     clearInterval(sampler);
   }

@@ -23,6 +23,7 @@
 // target is missed in any run. A run is abandoned after 2 × N/R + 30 s (70 s by default).
 // Everything created is removed at the end (process logs are kept, and their path printed, when a
 // target is missed; --keep-logs keeps them always).
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimitStyle } from '@hoist/emulator';
@@ -49,6 +50,7 @@ const USAGE = [
   '  --only          phases: nohint (the workers learn the limit; default) and/or limiter (PROVIDER_RATE_LIMIT=R)',
   '  --phase-timeout abandon a run after this long (default 2 × uploads/rate + 30 s)',
   "  --keep-logs     keep the processes' logs (they are kept anyway when a target is missed)",
+  '  --json=FILE     also write every run as JSON (for pnpm bench ratelimit)',
   'Needs `pnpm build` first, Postgres (DATABASE_URL) and Redis (REDIS_URL) on loopback.',
 ].join('\n');
 
@@ -76,6 +78,7 @@ const options = parseOrExit(
     only: { default: ['nohint'] as PhaseName[], parse: (v, f) => parseNames(v, f, Object.keys(PHASES) as PhaseName[], 'phase') },
     'phase-timeout': { default: undefined as number | undefined, parse: parseDuration },
     'keep-logs': { default: false, boolean: true },
+    json: { default: '', parse: (v) => v },
   },
   USAGE,
 );
@@ -439,6 +442,10 @@ function report(results: RunResult[], logDir: string): boolean {
     if (r.logReport) lines.push('', `  process logs, ${r.phase.title} (kept in ${logDir}):`, r.logReport.replace(/^/gm, '  '));
   }
   const pass = results.every((r) => r.checks.every((check) => check.pass));
+  if (options.json) {
+    const runs = results.map((r) => ({ phase: r.name, style: r.style, run: r.run, rate: R, throughput: r.throughput ?? 0, limitedShare: r.limitedShare, outcome: { succeeded: r.outcome.succeeded, failed: r.outcome.failed, lost: r.outcome.lost, duplicates: r.outcome.extraAssets }, pass: r.checks.every((check) => check.pass) }));
+    writeFileSync(options.json, JSON.stringify({ command: commandLine('bench:ratelimit', process.argv.slice(2)), runs }));
+  }
   lines.push('', `RESULT: ${pass ? 'PASS' : 'FAIL'}`, '');
   process.stdout.write(lines.join('\n'));
   return pass;

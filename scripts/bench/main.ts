@@ -66,7 +66,7 @@ await runScript({
       durationS: Math.max(1, Math.round((flags.duration || (flags.smoke ? 1_000 : 5_000)) / 1000)),
       logDir: logs.path,
       redis,
-      command: commandLine('bench', process.argv.slice(2)),
+      command: commandLine('bench', [...names, ...process.argv.slice(2)]),
     };
     log(`logs in ${logs.path}; ${selected.length} benchmark(s): ${selected.map((b) => b.name).join(', ')}${ctx.smoke ? ' (smoke)' : ''}`);
     const results: BenchResult[] = [];

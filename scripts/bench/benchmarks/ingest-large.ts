@@ -1,0 +1,80 @@
+// `pnpm bench ingest-large`: one 1 GiB multipart POST /v1/uploads (generated on the fly, API key auth
+// on, JSON logs at info) against bare Node piping the request to a file (baselines/bare-sink.ts), in
+// the same run; the API's resident memory is sampled throughout (its growth must stay under 80 MB:
+// the file is streamed, never buffered). The stored row's size and sha256 are checked.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../../lib/lifecycle.js';
+import { apiPid, createApiKey, hoistStack, rounds, startBaseline, worst, type Benchmark } from '../context.js';
+import { streamUpload } from '../large-upload.js';
+import { rssBytes } from '../proc-stats.js';
+
+const MiB = 1024 * 1024;
+const MB = 1_000_000;
+const RSS_BUDGET = 80 * MB;
+
+export const ingestLarge: Benchmark = {
+  name: 'ingest-large',
+  title: '1 GiB POST vs a bare Node request-to-file pipe, with the API’s RSS',
+  async run(ctx) {
+    const size = ctx.smoke ? 64 * MiB : 1024 * MiB;
+    const stack = await hoistStack(ctx, 'large', { workers: 0, env: { AUTH: 'on', MAX_UPLOAD_BYTES: String(size + MiB) } });
+    const dir = await tempDir('hoist-bench-sink');
+    try {
+      const key = await createApiKey(stack, 'bench');
+      const headers = { authorization: `Bearer ${key}` };
+      const sink = await startBaseline(ctx, 'bare-sink', { TMP_DIR: dir.path });
+      const apiPort = Number(new URL(stack.stack.apiUrl).port);
+      const sinkPort = Number(new URL(sink.url).port);
+      const pid = apiPid(stack);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const warm = await streamUpload(apiPort, MiB, { headers });
+          if (warm.response.status !== 202) throw new Error(`warm-up upload answered ${warm.response.status}: ${JSON.stringify(warm.response.body)}`);
+          await streamUpload(sinkPort, MiB, { path: '/', raw: true });
+        }
+        const measured = await rounds(ctx, async () => {
+          await sleep(500);
+          const samples: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            samples.push(rssBytes(pid));
+            await sleep(100);
+          }
+          const rest = samples.sort((a, b) => a - b)[2]!;
+          let sentSoFar = 0;
+          const trace: Array<{ x: number; y: number }> = [];
+          const sampler = setInterval(() => trace.push({ x: sentSoFar / MiB, y: rssBytes(pid) / MB }), 50);
+          const hoist = await streamUpload(apiPort, size, { headers, onProgress: (sent) => (sentSoFar = sent) }).finally(() => clearInterval(sampler));
+          if (hoist.response.status !== 202) throw new Error(`the upload answered ${hoist.response.status}: ${JSON.stringify(hoist.response.body)}`);
+          const id = (hoist.response.body as { id: string }).id;
+          const { rows } = await stack.pool.query<{ bytes: string; sha256: string }>('select bytes, sha256 from upload where id = $1', [id]);
+          if (Number(rows[0]?.bytes) !== size || rows[0]?.sha256 !== hoist.sha256) throw new Error(`the stored upload differs from what was sent: ${JSON.stringify(rows[0])}`);
+          const bare = await streamUpload(sinkPort, size, { path: '/', raw: true });
+          if (bare.response.status !== 201) throw new Error(`the bare sink answered ${bare.response.status}`);
+          const growth = Math.max(0, Math.max(...trace.map((point) => point.y)) * MB - rest);
+          return {
+            hoist: size / MB / ((hoist.response.at - hoist.started) / 1000),
+            bare: size / MB / ((bare.response.at - bare.started) / 1000),
+            growth,
+            trace,
+          };
+        });
+        const ratio = worst(measured.map((m) => m.hoist / m.bare), 'higher');
+        const r = measured.find((m) => m.hoist / m.bare === ratio)!;
+        const peak = measured.reduce((a, b) => (a.growth > b.growth ? a : b));
+        return {
+          comparisons: [
+            { what: `${size / MiB} MiB multipart POST`, unit: 'MB/s', value: r.hoist, baseline: { label: 'bare Node req.pipe(file)', value: r.bare }, goal: { min: 0.8 } },
+            { what: `API RSS growth during the ${size / MiB} MiB POST`, unit: 'MB', value: peak.growth / MB, baseline: { label: 'budget', value: RSS_BUDGET / MB }, goal: { max: 1 } },
+          ],
+          facts: [`stored size and sha256 checked against what was sent; ${ctx.rounds} round(s); RSS sampled every 50 ms, growth = peak − RSS at rest`],
+          plot: { title: `API resident memory during a ${size / MiB} MiB upload`, x: 'MiB sent', y: 'RSS (MB)', series: [{ name: 'Hoist API RSS', points: peak.trace.filter((_, i) => i % 4 === 0) }] },
+        };
+      } finally {
+        await sink.stop();
+      }
+    } finally {
+      await stack.stop();
+      await dir.remove();
+    }
+  },
+};

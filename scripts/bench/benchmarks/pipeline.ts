@@ -1,0 +1,73 @@
+// `pnpm bench pipeline`: how well the workers keep their slots busy when the provider is slow. With C
+// upload slots (workers × WORKER_CONCURRENCY) and a provider that takes L per upload, no system can
+// finish more than C/L uploads a second; N = 4·C uploads queued while the queue is paused ideally
+// take 4·L once it resumes. Reported: (C/L) ÷ achieved ÷ … as "achieved ÷ C/L", per configuration.
+import { UPLOAD_QUEUE } from '@hoist/queue';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { hoistStack, type Benchmark, type BenchContext } from '../context.js';
+import type { Comparison } from '../report.js';
+import { smallFiles } from '../small-files.js';
+import { finishSpan, postSmallFiles, waitForSucceeded } from '../uploads.js';
+
+interface Config {
+  latencyMs: number;
+  workers: number;
+  concurrency: number;
+}
+
+export const pipeline: Benchmark = {
+  name: 'pipeline',
+  title: 'throughput against C/L with a slow provider',
+  async run(ctx) {
+    const configs: Config[] = ctx.smoke
+      ? [{ latencyMs: 200, workers: 1, concurrency: 8 }]
+      : [
+          { latencyMs: 1000, workers: 2, concurrency: 8 },
+          { latencyMs: 1000, workers: 2, concurrency: 16 },
+          { latencyMs: 500, workers: 2, concurrency: 16 },
+          { latencyMs: 1000, workers: 2, concurrency: 32 },
+        ];
+    const comparisons: Comparison[] = [];
+    const facts: string[] = [];
+    const points: Record<number, Array<{ x: number; y: number }>> = {};
+    for (const config of configs) {
+      const slots = config.workers * config.concurrency;
+      const { achieved, ideal } = await measure(ctx, config);
+      comparisons.push({ what: `${config.workers} workers × ${config.concurrency}, provider latency ${config.latencyMs} ms`, unit: 'uploads/s', value: achieved, baseline: { label: 'C/L', value: ideal }, goal: { min: 0.9 } });
+      (points[config.latencyMs] ??= []).push({ x: slots, y: achieved / ideal });
+    }
+    facts.push(`each configuration: 4·C distinct 10 KB uploads queued while the queue was paused; achieved = uploads ÷ (last success − resume)`);
+    return {
+      comparisons,
+      facts,
+      plot: { title: 'Pipeline efficiency: achieved ÷ C/L', x: 'upload slots C (workers × concurrency)', y: 'achieved ÷ (C/L)', series: Object.entries(points).map(([latency, list]) => ({ name: `L = ${latency} ms`, points: list })) },
+    };
+  },
+};
+
+async function measure(ctx: BenchContext, config: Config): Promise<{ achieved: number; ideal: number }> {
+  const slots = config.workers * config.concurrency;
+  const stack = await hoistStack(ctx, 'pipeline', { workers: config.workers, workerEnv: { WORKER_CONCURRENCY: String(config.concurrency) }, emulatorEnv: { EMULATOR_LATENCY_MS: String(config.latencyMs) } });
+  const connection = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(UPLOAD_QUEUE, { connection, prefix: stack.stack.queuePrefix });
+  try {
+    const files = smallFiles();
+    // Warm-up: one upload per slot.
+    await waitForSucceeded(stack, await postSmallFiles(stack.stack.apiUrl, files, { from: 0, count: slots, concurrency: 16 }), 60_000);
+    await queue.pause();
+    const uploads = (ctx.smoke ? 2 : 4) * slots;
+    const ids = await postSmallFiles(stack.stack.apiUrl, files, { from: slots, count: uploads, concurrency: 16 });
+    const resumedAt = Date.now();
+    await queue.resume();
+    await waitForSucceeded(stack, ids, 120_000 + (uploads / slots) * config.latencyMs * 3);
+    const { last } = await finishSpan(stack, ids);
+    // Postgres's clock and ours are the same machine's.
+    const achieved = uploads / ((last - resumedAt) / 1000);
+    return { achieved, ideal: slots / (config.latencyMs / 1000) };
+  } finally {
+    await queue.close();
+    connection.disconnect();
+    await stack.stop();
+  }
+}
