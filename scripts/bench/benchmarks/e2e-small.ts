@@ -14,7 +14,7 @@ export const e2eSmall: Benchmark = {
   name: 'e2e-small',
   title: 'small uploads end to end vs the minimal accept path',
   async run(ctx) {
-    const uploads = ctx.smoke ? 60 : 1000;
+    const uploads = ctx.smoke ? 60 : 600;
     const stack = await hoistStack(ctx, 'e2e', { workers: 2, env: { AUTH: 'on' } });
     const dir = await tempDir('hoist-bench-e2e');
     try {

@@ -6,11 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../../lib/lifecycle.js';
 import { apiPid, createApiKey, hoistStack, rounds, startBaseline, worst, type Benchmark } from '../context.js';
 import { streamUpload } from '../large-upload.js';
-import { rssBytes } from '../proc-stats.js';
+import { cpuMs, rssBytes } from '../proc-stats.js';
 
 const MiB = 1024 * 1024;
 const MB = 1_000_000;
 const RSS_BUDGET = 80 * MB;
+const fmtMs = (ms: number) => `${Math.round(ms).toLocaleString('en-US')} ms`;
 
 export const ingestLarge: Benchmark = {
   name: 'ingest-large',
@@ -43,12 +44,16 @@ export const ingestLarge: Benchmark = {
           let sentSoFar = 0;
           const trace: Array<{ x: number; y: number }> = [];
           const sampler = setInterval(() => trace.push({ x: sentSoFar / MiB, y: rssBytes(pid) / MB }), 50);
+          const hoistCpuBefore = cpuMs(pid);
           const hoist = await streamUpload(apiPort, size, { headers, onProgress: (sent) => (sentSoFar = sent) }).finally(() => clearInterval(sampler));
+          const hoistCpu = cpuMs(pid) - hoistCpuBefore;
           if (hoist.response.status !== 202) throw new Error(`the upload answered ${hoist.response.status}: ${JSON.stringify(hoist.response.body)}`);
           const id = (hoist.response.body as { id: string }).id;
           const { rows } = await stack.pool.query<{ bytes: string; sha256: string }>('select bytes, sha256 from upload where id = $1', [id]);
           if (Number(rows[0]?.bytes) !== size || rows[0]?.sha256 !== hoist.sha256) throw new Error(`the stored upload differs from what was sent: ${JSON.stringify(rows[0])}`);
+          const bareCpuBefore = cpuMs(sink.pid);
           const bare = await streamUpload(sinkPort, size, { path: '/', raw: true });
+          const bareCpu = cpuMs(sink.pid) - bareCpuBefore;
           if (bare.response.status !== 201) throw new Error(`the bare sink answered ${bare.response.status}`);
           const growth = Math.max(0, Math.max(...trace.map((point) => point.y)) * MB - rest);
           return {
@@ -56,6 +61,8 @@ export const ingestLarge: Benchmark = {
             bare: size / MB / ((bare.response.at - bare.started) / 1000),
             growth,
             trace,
+            hoistCpuPerGiB: hoistCpu / (size / (1024 * MiB)),
+            bareCpuPerGiB: bareCpu / (size / (1024 * MiB)),
           };
         });
         const ratio = worst(measured.map((m) => m.hoist / m.bare), 'higher');
@@ -66,7 +73,10 @@ export const ingestLarge: Benchmark = {
             { what: `${size / MiB} MiB multipart POST`, unit: 'MB/s', value: r.hoist, baseline: { label: 'bare Node req.pipe(file)', value: r.bare }, goal: { min: 0.8 } },
             { what: `API RSS growth during the ${size / MiB} MiB POST`, unit: 'MB', value: peak.growth / MB, baseline: { label: 'budget', value: RSS_BUDGET / MB }, goal: { max: 1 } },
           ],
-          facts: [`stored size and sha256 checked against what was sent; ${ctx.rounds} round(s); RSS sampled every 50 ms, growth = peak − RSS at rest`],
+          facts: [
+            `CPU per GiB received (worst round): Hoist API ${fmtMs(Math.max(...measured.map((m) => m.hoistCpuPerGiB)))}, bare sink ${fmtMs(Math.max(...measured.map((m) => m.bareCpuPerGiB)))}`,
+            `stored size and sha256 checked against what was sent; ${ctx.rounds} round(s); RSS sampled every 50 ms, growth = peak − RSS at rest`,
+          ],
           plot: { title: `API resident memory during a ${size / MiB} MiB upload`, x: 'MiB sent', y: 'RSS (MB)', series: [{ name: 'Hoist API RSS', points: peak.trace.filter((_, i) => i % 4 === 0) }] },
         };
       } finally {

@@ -77,7 +77,7 @@ export const status: Benchmark = {
           { name: 'minimal pg read', points: [] },
           { name: 'hello-world', points: [] },
         ];
-        const sweepS = Math.max(1, Math.round(ctx.durationS / 2));
+        const sweepS = Math.max(1, Math.round(ctx.durationS / 2.5));
         for (const connections of sweep) {
           for (const [index, target] of [targets.hoist, targets.conditional, targets.minimalRead, targets.hello].entries()) {
             series[index]!.points.push({ x: connections, y: (await target(connections, sweepS)).rps });
