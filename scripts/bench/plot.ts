@@ -16,7 +16,7 @@ export async function plotSvg(plot: Plot): Promise<string> {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: plot.x, scale: { zero: false } },
       y: { field: 'y', type: 'quantitative', title: plot.y },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

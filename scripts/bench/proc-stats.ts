@@ -31,3 +31,27 @@ export async function chargeCpu<T>(pids: number[], fn: () => Promise<T>): Promis
   const after = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   return { result, cpuMs: after - before, wallMs };
 }
+
+/** Pids of every running process named `postgres` (the server and its backends). */
+export function postgresPids(): number[] {
+  const out = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).trim();
+  return out ? out.split('\n').map(Number) : [];
+}
+
+export type CpuByRole = Record<string, number>;
+
+/** CPU ms so far of each role's processes (summed); a process that is gone counts 0. */
+export function cpuByRole(roles: Record<string, number[]>): CpuByRole {
+  return Object.fromEntries(
+    Object.entries(roles).map(([role, pids]) => [
+      role,
+      pids.reduce((sum, pid) => {
+        try {
+          return sum + cpuMs(pid);
+        } catch {
+          return sum;
+        }
+      }, 0),
+    ]),
+  );
+}

@@ -41,12 +41,15 @@ export const workerCpu: Benchmark = {
         next += uploads;
         const statements = counter.statements;
         const redisBefore = await redisCommandCounts(ctx.redis.url);
+        const emulatorPid = stack.stack.processes.find((p) => p.name === 'emulator')!.pid;
+        const emulatorBefore = cpuMs(emulatorPid);
         const cpuBefore = cpuMs(worker.pid);
         const started = performance.now();
         await queue.resume();
         await waitForSucceeded(stack, ids, 120_000);
         const wallMs = performance.now() - started;
         const cpu = cpuMs(worker.pid) - cpuBefore;
+        const emulatorCpu = (cpuMs(emulatorPid) - emulatorBefore) / uploads;
         const redis = commandDelta(redisBefore, await redisCommandCounts(ctx.redis.url));
         const bare = await runBaselineOnce<{ uploads: number; cpuMs: number; wallMs: number }>(ctx, 'bare-sdk', {
           CLOUDINARY_URL: stack.stack.env.CLOUDINARY_URL!,
@@ -57,6 +60,7 @@ export const workerCpu: Benchmark = {
           hoist: Math.max(0, cpu - idlePerMs * wallMs) / uploads,
           bare: bare.cpuMs / bare.uploads,
           idlePct: idlePerMs * 100,
+          emulatorCpu,
           statements: (counter.statements - statements) / uploads,
           redis,
           hoistRate: uploads / (wallMs / 1000),
@@ -72,7 +76,7 @@ export const workerCpu: Benchmark = {
           { what: `one worker × ${CONCURRENCY} slots, zero provider latency`, unit: 'uploads/s', value: r.hoistRate, baseline: { label: `bare SDK, ${CONCURRENCY} at once`, value: r.bareRate } },
         ],
         facts: [
-          `worker idle CPU: ${r.idlePct.toFixed(2)} % of a core (subtracted)`,
+          `worker idle CPU: ${r.idlePct.toFixed(2)} % of a core (subtracted); the provider stand-in's CPU per upload: ${r.emulatorCpu.toFixed(2)} ms`,
           `per upload, in the worker: ${r.statements.toFixed(1)} SQL statements; ${(total(r.redis) / uploads).toFixed(1)} Redis commands (${perUploadLine(r.redis, uploads)})`,
           `${uploads} uploads per round, queued while the queue was paused, then processed; ${ctx.rounds} round(s)`,
         ],
