@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
 
@@ -13,6 +13,15 @@ const KEY_PATTERN = /^[0-9a-f-]{36}$/;
 // may be a shared mount or /tmp, which is not ours to change).
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
+
+/**
+ * How much a file write may buffer before it pushes back on the upload. While one write is at the
+ * disk, the chunks that arrive meanwhile wait here and go out together in one writev: measured on
+ * 1 GiB in 64 KiB chunks, about a quarter of the user CPU of the default 64 KiB buffer (one write
+ * and callback per chunk). Per upload in flight, and only filled while the disk is slower than the
+ * network.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 export interface LocalTempStorageOptions {
   /** Directory that holds the objects; created on `init()` (mode 0700 when it does not exist yet). */
@@ -38,21 +47,15 @@ export class LocalTempStorage implements TempStorage {
     const finalPath = this.pathOf(key);
     const partialPath = `${finalPath}.partial`;
     await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true, mode: DIRECTORY_MODE });
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const file = createWriteStream(partialPath, { flags: 'wx', mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES });
     try {
-      await pipeline(source, counter, createWriteStream(partialPath, { flags: 'wx', mode: FILE_MODE }));
+      await pipeline(source, file);
       await rename(partialPath, finalPath);
     } catch (error) {
       await rm(partialPath, { force: true });
       throw error;
     }
-    return { key, bytes };
+    return { key, bytes: file.bytesWritten };
   }
 
   async openRead(key: string, range?: ByteRange): Promise<Readable> {
