@@ -44,10 +44,13 @@ export async function startBaseline(ctx: BenchContext, script: string, env: Reco
     `baseline-${script}`,
     { command: process.execPath, args: ['--import', 'tsx', `scripts/bench/baselines/${script}.ts`] },
     { ...env, PORT: String(port) },
-    { logFile: join(ctx.logDir, `baseline-${script}.log`), keepLines: 200 },
+    { logFile: join(ctx.logDir, `baseline-${script}.log`), keepLines: 200, direct: true },
   );
   const stop = onCleanup(`stop baseline ${script} (pid ${child.pid})`, () => child.stop(5_000));
-  await child.waitForOutput(/baseline listening/, 30_000);
+  await child.waitForOutput(/baseline listening/, 30_000).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop };
 }
 
@@ -57,7 +60,7 @@ export async function runBaselineOnce<T>(ctx: BenchContext, script: string, env:
     `baseline-${script}`,
     { command: process.execPath, args: ['--import', 'tsx', `scripts/bench/baselines/${script}.ts`] },
     env,
-    { logFile: join(ctx.logDir, `baseline-${script}.log`), keepLines: 200 },
+    { logFile: join(ctx.logDir, `baseline-${script}.log`), keepLines: 200, direct: true },
   );
   const stop = onCleanup(`stop baseline ${script} (pid ${child.pid})`, () => child.stop(5_000));
   try {
@@ -83,6 +86,9 @@ export async function hoistStack(ctx: BenchContext, label: string, options: { wo
     label: `bench_${label}`,
     privateRedisUrl: ctx.redis.url,
     logDir: ctx.logDir,
+    // The processes log at info as in production, into files: not through the benchmark's event
+    // loop, which is also the load generator's.
+    directLogs: true,
     workers: options.workers ?? 0,
     env: { LOG_LEVEL: 'info', ...BENCH_TENANT_LIMITS, ...options.env },
     apiEnv: options.apiEnv,
@@ -101,6 +107,7 @@ export function apiPid(stack: MeasuredStack): number {
 /** A Hoist API key for `tenant`, made with the CLI (`hoist keys create`) on the stack's database. */
 export async function createApiKey(stack: MeasuredStack, tenant: string): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, ['apps/cli/dist/main.js', 'keys', 'create', '--tenant', tenant, '--json'], {
+    timeout: 30_000,
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: stack.stack.databaseUrl, REDIS_URL: stack.stack.redisUrl, QUEUE_PREFIX: stack.stack.queuePrefix },
   });
   return (JSON.parse(stdout) as { key: string }).key;
@@ -116,11 +123,33 @@ export async function extraHoistProcess(ctx: BenchContext, stack: MeasuredStack,
     `extra-${kind}`,
     `apps/${kind}/dist/main.js`,
     Object.fromEntries(Object.entries({ ...stack.stack.env, ...env, HOST: '127.0.0.1', PORT: String(port), WORKER_METRICS_PORT: String(await freePort()) }).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    { logFile: join(ctx.logDir, `extra-${kind}.log`), keepLines: 200 },
+    { logFile: join(ctx.logDir, `extra-${kind}.log`), keepLines: 200, direct: true },
   );
   const stop = onCleanup(`stop extra ${kind} (pid ${child.pid})`, () => child.stop(10_000));
-  await child.waitForOutput(new RegExp(kind === 'api' ? LOG_MESSAGES.apiReady : LOG_MESSAGES.workerReady), 30_000);
+  await child.waitForOutput(new RegExp(kind === 'api' ? LOG_MESSAGES.apiReady : LOG_MESSAGES.workerReady), 30_000).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop };
+}
+
+/**
+ * Runs `a` and `b` in an order that alternates with the round (a first in even rounds), so neither
+ * always runs on a machine the other has just warmed, filled or left writing back.
+ */
+export async function inTurn<A, B>(round: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if (round % 2 === 0) {
+    const first = await a();
+    return [first, await b()];
+  }
+  const second = await b();
+  return [await a(), second];
+}
+
+/** Fails a load run with more than 1 % failed requests (10 % in a smoke run, whose runs are tiny), or none that succeeded. */
+export function assertClean(ctx: BenchContext, name: string, result: { ok: number; failed: number; statuses: Record<string, number> }): void {
+  const allowed = ctx.smoke ? 0.1 : 0.01;
+  if (result.ok === 0 || result.failed > (result.ok + result.failed) * allowed) throw new Error(`${name}: ${result.failed} failed of ${result.ok + result.failed} requests (${JSON.stringify(result.statuses)})`);
 }
 
 /** The worst of the rounds' figures: the lowest throughput ratio, the highest cost ratio. */
@@ -128,7 +157,7 @@ export function worst(values: number[], better: 'higher' | 'lower'): number {
   return better === 'higher' ? Math.min(...values) : Math.max(...values);
 }
 
-/** Runs `rounds` rounds of `round(i)`, alternating what it measures, and collects each round's result. */
+/** Runs `ctx.rounds` rounds of `round(i)` one after the other and collects their results (see inTurn for the order within a round). */
 export async function rounds<T>(ctx: BenchContext, round: (index: number) => Promise<T>): Promise<T[]> {
   const results: T[] = [];
   for (let i = 0; i < ctx.rounds; i++) results.push(await round(i));

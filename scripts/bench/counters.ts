@@ -19,14 +19,32 @@ export async function redisCommandCounts(url: string): Promise<Map<string, numbe
   }
 }
 
-/** `after - before` per command, without INFO itself and the commands that changed by 0. */
+/** What each snapshot's own connection sends (HELLO, CLIENT SETINFO ×2, INFO): never counted. */
+const PROBE_COMMANDS = new Set(['hello', 'client', 'info']);
+
+/** `after - before` per command, without the snapshots' own commands and those that changed by 0. */
 export function commandDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   const delta = new Map<string, number>();
   for (const [command, calls] of after) {
     const diff = calls - (before.get(command) ?? 0);
-    if (diff > 0 && command !== 'info') delta.set(command, diff);
+    if (diff > 0 && !PROBE_COMMANDS.has(command)) delta.set(command, diff);
   }
   return delta;
+}
+
+/** `counts` less `idle` (what the same processes send with nothing to do over the same time), never below 0. */
+export function lessIdle(counts: Map<string, number>, idle: Map<string, number>): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const [command, calls] of counts) {
+    const net = calls - (idle.get(command) ?? 0);
+    if (net > 0) result.set(command, net);
+  }
+  return result;
+}
+
+/** `counts` with every figure times `factor`. */
+export function scaled(counts: Map<string, number>, factor: number): Map<string, number> {
+  return new Map([...counts].map(([command, calls]) => [command, calls * factor]));
 }
 
 export const total = (counts: Map<string, number>): number => [...counts.values()].reduce((sum, n) => sum + n, 0);
@@ -45,7 +63,8 @@ export function perUploadLine(counts: Map<string, number>, uploads: number): str
  * frontend message framing (type byte + int32 length; the startup packet has no type byte).
  */
 export class StatementCounter {
-  statements = 0;
+  /** Statements counted so far; read it through `count()`, which refuses when the wire was unreadable. */
+  private statements = 0;
   port = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -82,31 +101,57 @@ export class StatementCounter {
         upstream.destroy();
       });
     }
+    // Bytes flow by pipe (with backpressure); the parser only looks at what the client sends.
+    client.pipe(upstream);
+    upstream.pipe(client);
     let pending: Buffer = Buffer.alloc(0);
     let started = false;
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
+    let sslRequested = false;
+    upstream.once('data', (first: Buffer) => {
+      // Encrypted sessions can't be read: refuse to count rather than count wrong.
+      if (sslRequested && first[0] === 0x53) this.fail('the client negotiated TLS with Postgres; statements cannot be counted');
+    });
+    const parse = (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       for (;;) {
         if (!started) {
-          if (pending.length < 4) break;
+          if (pending.length < 8) break;
           const length = pending.readUInt32BE(0);
+          if (length < 8) return this.fail(`a startup packet of ${length} bytes`);
           if (pending.length < length) break;
-          // An SSLRequest (80877103) is followed by the real startup packet.
           const code = pending.readUInt32BE(4);
-          if (code !== 80877103) started = true;
+          // An SSLRequest (80877103) or GSSENCRequest (80877104) comes before the real startup packet.
+          if (code === 80877103 || code === 80877104) sslRequested = true;
+          else started = true;
           pending = pending.subarray(length);
           continue;
         }
         if (pending.length < 5) break;
         const length = pending.readUInt32BE(1);
+        if (length < 4) return this.fail(`a message of length ${length}`);
         if (pending.length < 1 + length) break;
-        const type = String.fromCharCode(pending[0]!);
-        if (type === 'Q' || type === 'E') this.statements += 1;
+        const type = pending[0];
+        // 'Q' (simple query) and 'E' (execute a bound statement); BEGIN and COMMIT count too.
+        if (type === 0x51 || type === 0x45) this.statements += 1;
         pending = pending.subarray(1 + length);
       }
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (!this.failure) parse(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+  }
+
+  /** Why counting stopped, if it did; `statements` is then not to be trusted. */
+  failure: string | undefined;
+
+  private fail(reason: string): void {
+    this.failure ??= reason;
+  }
+
+  /** The count, or an error when the wire could not be read. */
+  count(): number {
+    if (this.failure) throw new Error(`statement counter: ${this.failure}`);
+    return this.statements;
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,13 @@ export interface ProcessOptions {
   logFile?: string;
   /** Keep only the last this many lines in `output` (default: all of them). */
   keepLines?: number;
+  /**
+   * With `logFile`: the process writes its output straight into the file (as under a log driver),
+   * not through a pipe this process reads, so a busy process's logging costs this one nothing (the
+   * benchmarks, whose load generator shares this event loop). `waitForOutput` then reads the file's
+   * new lines while it waits; `onLine` is not called.
+   */
+  direct?: boolean;
   /** Called with every line of output as it arrives, and which stream it came on (e.g. to echo it). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -73,6 +80,10 @@ export class TestProcess {
   private readonly child: ChildProcess;
   private readonly log: WriteStream | undefined;
   private readonly waiters = new Set<Waiter>();
+  /** Direct mode: how far the log file has been read, and the unfinished last line. */
+  private readOffset = 0;
+  private readPartial = '';
+  private poller: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
@@ -82,12 +93,19 @@ export class TestProcess {
   ) {
     const [command, args] = commandOf(program);
     this.logFile = options.logFile;
-    this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-    this.child = spawn(command, args, {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const directFd = options.direct && options.logFile ? openSync(options.logFile, 'a') : undefined;
+    if (directFd !== undefined) this.readOffset = fstatSync(directFd).size;
+    this.log = options.logFile && directFd === undefined ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+    try {
+      this.child = spawn(command, args, {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+        stdio: directFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', directFd, directFd],
+      });
+    } finally {
+      // The child has its own copy of the descriptor.
+      if (directFd !== undefined) closeSync(directFd);
+    }
     live.add(this.child);
     let settle: (exit: ExitInfo) => void = () => undefined;
     this.exited = new Promise((resolve) => (settle = resolve));
@@ -95,6 +113,8 @@ export class TestProcess {
       if (this.exitInfo) return;
       live.delete(this.child);
       this.exitInfo = exit;
+      this.readNewLines();
+      this.stopPolling();
       for (const waiter of this.waiters) waiter.reject(new Error(`${name} exited (code ${exit.code}, signal ${exit.signal}) before printing ${waiter.pattern}:\n${this.tail()}`));
       this.waiters.clear();
       settle(exit);
@@ -137,6 +157,7 @@ export class TestProcess {
 
   /** Resolves with the first line (printed so far or later) matching `pattern`; rejects if the process exits first or time runs out. */
   waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    this.readNewLines();
     const seen = this.output.find((line) => pattern.test(line));
     if (seen !== undefined) return Promise.resolve(seen);
     if (!this.running) return Promise.reject(new Error(`${this.name} exited before printing ${pattern}:\n${this.tail()}`));
@@ -144,6 +165,7 @@ export class TestProcess {
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(waiter);
+        if (!this.waiters.size) this.stopPolling();
       };
       const waiter: Waiter = {
         pattern,
@@ -152,7 +174,31 @@ export class TestProcess {
       };
       const timer = setTimeout(() => waiter.reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`)), timeoutMs);
       this.waiters.add(waiter);
+      if (this.options.direct && this.logFile) this.poller ??= setInterval(() => this.readNewLines(), 50);
     });
+  }
+
+  /** Direct mode: takes in the lines the process has written to its log file since the last look. */
+  private readNewLines(): void {
+    if (!this.options.direct || !this.logFile) return;
+    const fd = openSync(this.logFile, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.readOffset) return;
+      const buffer = Buffer.alloc(size - this.readOffset);
+      readSync(fd, buffer, 0, buffer.length, this.readOffset);
+      this.readOffset = size;
+      const lines = (this.readPartial + buffer.toString('utf8')).split('\n');
+      this.readPartial = lines.pop() ?? '';
+      for (const line of lines) if (line) this.line(line, 'stdout');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves with how it exited, once its log file is complete. */
@@ -190,6 +236,7 @@ export class TestProcess {
   }
 
   tail(lines = 30, width = 400): string {
+    this.readNewLines();
     return this.output
       .slice(-lines)
       .map((line) => (line.length > width ? `${line.slice(0, width)}…` : line))

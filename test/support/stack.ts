@@ -22,6 +22,8 @@ export interface LaunchOptions {
   label?: string;
   /** Where each process's output goes, as `<label>-<process>.log`; without it, all output is kept in memory. */
   logDir?: string;
+  /** With `logDir`: processes write their logs straight to the files, not through this process (see ProcessOptions.direct). */
+  directLogs?: boolean;
   /** The Hoist processes reach Postgres through a PgProxy (`stack.proxy`) that can cut them off. */
   pgProxy?: boolean;
   /** Environment of the API and every worker. */
@@ -205,7 +207,7 @@ export class Stack {
 
   private spawn(name: string, script: string, env: Record<string, string | undefined>): TestProcess {
     const { logDir } = this.options;
-    const child = new TestProcess(name, script, definedOnly(env), logDir ? { logFile: join(logDir, `${this.label}-${name}.log`), keepLines: 300 } : {});
+    const child = new TestProcess(name, script, definedOnly(env), logDir ? { logFile: join(logDir, `${this.label}-${name}.log`), keepLines: 300, direct: this.options.directLogs } : {});
     this.processes.push(child);
     return child;
   }
