@@ -53,6 +53,32 @@ describe('per-tenant limits', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('costs no Redis command per request when the request rate limit is off', async () => {
+    const calls: string[] = [];
+    const counted = new Proxy(redis, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { prefix } = createQueuePrefix();
+    const app = await buildApp(testAppDeps(db, { limits: { requestsPerMinute: 0, maxUnfinishedUploads: 0, redis: counted, keyPrefix: prefix } }));
+    cleanups.push(() => app.close());
+    calls.length = 0;
+    for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'GET', url: '/v1/uploads' })).statusCode).toBe(200);
+    expect(calls).toEqual([]);
+    // The same counting sees the limiter's commands when it is on.
+    const limited = await buildApp(testAppDeps(db, { limits: { requestsPerMinute: 100, maxUnfinishedUploads: 0, redis: counted, keyPrefix: prefix } }));
+    cleanups.push(() => limited.close());
+    calls.length = 0;
+    expect((await limited.inject({ method: 'GET', url: '/v1/uploads' })).statusCode).toBe(200);
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
   it('refuses new uploads while the tenant has too many unfinished ones', async () => {
     await db.deleteFrom('idempotencyKey').execute();
     await db.deleteFrom('upload').execute();
