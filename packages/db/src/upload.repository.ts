@@ -1,4 +1,4 @@
-import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus, type CreateUploadOptions } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
@@ -13,10 +13,13 @@ type Row = Selectable<UploadTable>;
 export class KyselyUploadRepository implements UploadRepository {
   /** Held by every create and retry that checks the unfinished-uploads cap. */
   private readonly unfinishedLock = new TenantLock(TENANT_LOCKS.unfinishedUploads);
+  /** markEnqueued calls waiting for the next UPDATE, and the one in flight (see markEnqueued). */
+  private enqueuedBatch: { ids: string[]; written: Promise<void> } | undefined;
+  private enqueuedInFlight: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+  create(upload: NewUpload, options: CreateUploadOptions = {}): Promise<Upload> {
     const bytes =
       typeof upload.sourceUrl !== 'string'
         ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
@@ -65,7 +68,7 @@ export class KyselyUploadRepository implements UploadRepository {
     upload: NewReceivingUpload,
     status: 'queued' | 'receiving',
     bytes: { sourceUrl?: string; bytes: number | null; contentType: string | null; sha256: string | null; storageKey: string | null },
-    options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined },
+    options: CreateUploadOptions,
   ): Promise<Upload> {
     const insert = async (db: Kysely<Database> | Transaction<Database>) =>
       db
@@ -107,8 +110,11 @@ export class KyselyUploadRepository implements UploadRepository {
           const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
           if (used) throw used;
         }
-        await refuseAtCap(trx, upload.tenantId, maxUnfinished);
-        return write(trx);
+        const open = await refuseAtCap(trx, upload.tenantId, maxUnfinished);
+        const created = await write(trx);
+        // The new upload is open too (queued or receiving).
+        options.counted?.(open + 1);
+        return created;
       });
     } catch (error) {
       if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
@@ -306,8 +312,25 @@ export class KyselyUploadRepository implements UploadRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  async markEnqueued(id: string): Promise<void> {
-    await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
+  /**
+   * One UPDATE at a time marks uploads enqueued; calls made while it runs wait and go together in
+   * the next (group commit), so a burst of accepted uploads costs a few statements, not one each.
+   * Each call still resolves only once its own row is marked (or rejects with the statement's error).
+   */
+  markEnqueued(id: string): Promise<void> {
+    if (this.db.isTransaction) return markEnqueued(this.db, [id]);
+    if (this.enqueuedBatch) {
+      this.enqueuedBatch.ids.push(id);
+      return this.enqueuedBatch.written;
+    }
+    const ids = [id];
+    const written = this.enqueuedInFlight.then(() => {
+      if (this.enqueuedBatch?.ids === ids) this.enqueuedBatch = undefined;
+      return markEnqueued(this.db, ids);
+    });
+    this.enqueuedBatch = { ids, written };
+    this.enqueuedInFlight = written.catch(() => undefined);
+    return written;
   }
 
   async listOutbox(options: { before: Date; limit: number }): Promise<Upload[]> {
@@ -366,6 +389,16 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 }
 
+/** Takes uploads out of the outbox: one statement for any number of them. */
+async function markEnqueued(db: Kysely<Database> | Transaction<Database>, ids: readonly string[]): Promise<void> {
+  await db
+    .updateTable('upload')
+    .set({ enqueuedAt: sql`now()` })
+    .where(sql<boolean>`id = any(${ids}::uuid[])`)
+    .where('enqueuedAt', 'is', null)
+    .execute();
+}
+
 /** How many of the tenant's uploads are open (receiving, queued or processing). */
 async function countUnfinished(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<number> {
   const row = await db
@@ -378,11 +411,13 @@ async function countUnfinished(db: Kysely<Database> | Transaction<Database>, ten
 }
 
 /**
- * Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished`. Only meaningful
+ * Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished`, else returns its open uploads. Only meaningful
  * under the tenant's `unfinishedUploads` lock, taken by every create and retry that checks the cap.
  */
-async function refuseAtCap(trx: Transaction<Database>, tenantId: string, maxUnfinished: number): Promise<void> {
-  if ((await countUnfinished(trx, tenantId)) >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+async function refuseAtCap(trx: Transaction<Database>, tenantId: string, maxUnfinished: number): Promise<number> {
+  const open = await countUnfinished(trx, tenantId);
+  if (open >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+  return open;
 }
 
 /** The error a used Idempotency-Key answers with (a replay of the same request, or a reuse), or undefined for a new key. */
