@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +26,9 @@ export interface LocalTempStorageOptions {
  * several hosts (NFS) works, but multi-host setups should prefer an object-store adapter.
  */
 export class LocalTempStorage implements TempStorage {
+  /** Shard directories this process made sure of: a write into one opens its file without a mkdir first. */
+  private readonly shards = new Set<string>();
+
   constructor(private readonly options: LocalTempStorageOptions) {}
 
   async init(): Promise<this> {
@@ -37,7 +40,7 @@ export class LocalTempStorage implements TempStorage {
     const key = randomUUID();
     const finalPath = this.pathOf(key);
     const partialPath = `${finalPath}.partial`;
-    await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true, mode: DIRECTORY_MODE });
+    const file = await this.createPartial(key.slice(0, 2), partialPath);
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -46,13 +49,29 @@ export class LocalTempStorage implements TempStorage {
       },
     });
     try {
-      await pipeline(source, counter, createWriteStream(partialPath, { flags: 'wx', mode: FILE_MODE }));
+      await pipeline(source, counter, file.createWriteStream());
       await rename(partialPath, finalPath);
     } catch (error) {
       await rm(partialPath, { force: true });
       throw error;
     }
     return { key, bytes };
+  }
+
+  /** Creates `<key>.partial` (exclusively, 0600), making its shard directory first if it is not known to exist (or has gone). */
+  private async createPartial(shard: string, partialPath: string): Promise<FileHandle> {
+    const directory = join(this.options.directory, shard);
+    if (this.shards.has(directory)) {
+      try {
+        return await open(partialPath, 'wx', FILE_MODE);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.shards.delete(directory);
+      }
+    }
+    await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
+    this.shards.add(directory);
+    return open(partialPath, 'wx', FILE_MODE);
   }
 
   async openRead(key: string, range?: ByteRange): Promise<Readable> {
