@@ -1,6 +1,6 @@
 import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus, type CreateUploadOptions } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
+import { inTransaction, TenantLock, TENANT_LOCK_TIMEOUT, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
@@ -70,27 +70,29 @@ export class KyselyUploadRepository implements UploadRepository {
     bytes: { sourceUrl?: string; bytes: number | null; contentType: string | null; sha256: string | null; storageKey: string | null },
     options: CreateUploadOptions,
   ): Promise<Upload> {
-    const insert = async (db: Kysely<Database> | Transaction<Database>) =>
-      db
-        .insertInto('upload')
-        .values({
-          id: upload.id,
-          tenantId: upload.tenantId,
-          status,
-          filename: upload.filename,
-          ...bytes,
-          publicId: upload.publicId,
-          tags: upload.tags,
-          metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
-          resourceType: upload.resourceType ?? 'auto',
-          eager: upload.eager ?? [],
-          result: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    const values = {
+      id: upload.id,
+      tenantId: upload.tenantId,
+      status,
+      filename: upload.filename,
+      ...bytes,
+      publicId: upload.publicId,
+      tags: upload.tags,
+      metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
+      resourceType: upload.resourceType ?? 'auto',
+      eager: upload.eager ?? [],
+      result: null,
+    };
+    const insert = async (db: Kysely<Database> | Transaction<Database>) => db.insertInto('upload').values(values).returningAll().executeTakeFirstOrThrow();
     const { idempotency } = options;
     const maxUnfinished = options.maxUnfinished ?? 0;
     if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
+    if (!idempotency) {
+      // The common case, under the cap: lock, count and insert in one statement (one round trip).
+      const { row, open } = await this.unfinishedLock.queue(upload.tenantId, () => createUnderCap(this.db, { ...values, metadata: upload.metadata ?? null }, maxUnfinished));
+      options.counted?.(open);
+      return toUpload(row);
+    }
     const write = async (trx: Transaction<Database>) => {
       const row = await insert(trx);
       if (idempotency) {
@@ -386,6 +388,31 @@ export class KyselyUploadRepository implements UploadRepository {
       )
       .execute();
     return new Set(rows.flatMap((row) => (row.storageKey === null ? [] : [row.storageKey])));
+  }
+}
+
+/**
+ * `hoist_create_upload` (migration 0015): the tenant's lock, its open uploads counted and the row
+ * inserted, in one statement; `open` is the tenant's open uploads with the new one.
+ * @throws TooManyUnfinishedUploadsError at the cap (SQLSTATE HC001; nothing written).
+ */
+async function createUnderCap(
+  db: Kysely<Database> | Transaction<Database>,
+  values: Record<string, unknown> & { tenantId: string },
+  maxUnfinished: number,
+): Promise<{ row: Row; open: number }> {
+  // The row as jsonb_populate_record reads it: column names, JSON values.
+  const row = JSON.stringify(Object.fromEntries(Object.entries(values).map(([key, value]) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value])));
+  try {
+    const { rows } = await sql<Row & { openCount: string }>`
+      select (c.created).*, c.open_count
+      from hoist_create_upload(${row}::jsonb, ${maxUnfinished}::int4, ${TENANT_LOCKS.unfinishedUploads}::int4, ${TENANT_LOCK_TIMEOUT}) as c`.execute(db);
+    const created = rows[0];
+    if (!created) throw new Error('hoist_create_upload returned no row');
+    return { row: created, open: Number(created.openCount) };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'HC001') throw new TooManyUnfinishedUploadsError(maxUnfinished);
+    throw error;
   }
 }
 
