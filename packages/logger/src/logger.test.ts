@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -85,6 +88,25 @@ describe('logger', () => {
     const line = '{"level":30,"time":"2026-01-01T00:00:00.000Z","req":{"method":"GET","url":"/v1/uploads/1"},"msg":"request completed"}\n';
     expect(redactLine(line)).toBe(line);
     expect(redactLine(line.replace('/v1/uploads/1', '/v1/uploads?token=x'))).toContain('token=***');
+  });
+
+  it('writes a buffered line within LOG_FLUSH_INTERVAL_MS, with the process still running', () => {
+    const script = `
+      import { createLogger, LOG_FLUSH_INTERVAL_MS } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      import { readFileSync } from 'node:fs';
+      const log = createLogger({ name: 'flush-test', level: 'info', format: 'json' });
+      log.info('only line');
+      // Still running, past the interval: the line must be out (stdout is a file here).
+      setTimeout(() => { process.stderr.write(readFileSync('/dev/stdout', 'utf8').includes('only line') ? 'seen' : 'missing'); process.kill(process.pid, 'SIGKILL'); }, LOG_FLUSH_INTERVAL_MS * 3);
+    `;
+    const dir = mkdtempSync(join(tmpdir(), 'hoist-logger-'));
+    const out = join(dir, 'out.log');
+    const fd = openSync(out, 'w+');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    closeSync(fd);
+    expect(child.stderr).toBe('seen');
+    expect(readFileSync(out, 'utf8')).toContain('only line');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('loses no line written just before the process exits (asynchronous stdout, flushed on exit)', () => {

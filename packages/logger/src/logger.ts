@@ -95,16 +95,33 @@ export function pinoOptions(settings: LoggerSettings): LoggerOptions {
   };
 }
 
+/** Lines are held until this many bytes are waiting (one write for several lines)… */
+export const LOG_BUFFER_BYTES = 4096;
+/** …or until this long has passed, ms: the longest a line waits before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+
 /**
  * The process's logger, writing to stdout. JSON lines go out asynchronously (pino's sonic-boom
- * destination, `sync: false`): a request does not wait for its log line to reach the pipe or file.
- * Nothing is lost on the way out: pino flushes that destination synchronously when the process
- * exits (`process.exit` included, which runMain and onShutdownSignal end with); only a SIGKILL can
- * lose the lines still in its buffer. `pretty` goes through its transport (a worker thread) as before.
+ * destination, `sync: false`), several per write: a request does not wait for its log line to
+ * reach the pipe or file, and a busy process makes one write per {@link LOG_BUFFER_BYTES} instead
+ * of one per line; a line waits at most {@link LOG_FLUSH_INTERVAL_MS}. Nothing is lost on the way
+ * out: pino flushes the destination synchronously when the process exits (`process.exit`
+ * included, which runMain and onShutdownSignal end with, and an uncaught exception); only a
+ * SIGKILL can lose the lines still buffered. `pretty` goes through its transport (a worker thread).
  */
 export function createLogger(settings: LoggerSettings): Logger {
   const options = pinoOptions(settings);
-  return settings.format === 'pretty' ? pino(options) : pino(options, pino.destination({ dest: 1, sync: false }));
+  if (settings.format === 'pretty') return pino(options);
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  const flusher = setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Destroyed (stdout closed): nothing more will be written, and a logger must never crash the process.
+      clearInterval(flusher);
+    }
+  }, LOG_FLUSH_INTERVAL_MS).unref();
+  return pino(options, destination);
 }
 
 /**
