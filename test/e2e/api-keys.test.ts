@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntilSettled, uploadFile } from '../support/api-client.js';
 import { fixturePath } from '../support/fixtures.js';
 import { repoRoot } from '../support/processes.js';
 import { Stack } from '../support/stack.js';
+import { KNOWN_KEY_TTL_MS } from '../../apps/api/src/known-keys.js';
 
 const run = promisify(execFile);
 
@@ -35,6 +37,8 @@ describe('API keys from the CLI, end to end', () => {
     const listed = JSON.parse((await hoist('keys', 'list', '--tenant', 'acme', '--json')).stdout) as Array<{ id: string; revokedAt: string | null }>;
     expect(listed).toEqual([expect.objectContaining({ id: created.id, revokedAt: null })]);
     await hoist('keys', 'revoke', created.id);
+    // An API process trusts a key it found for KNOWN_KEY_TTL_MS from the lookup.
+    await sleep(KNOWN_KEY_TTL_MS);
     expect((await uploadFile(stack.apiUrl, fixturePath('logo.png'), {}, auth)).status).toBe(401);
     // The key itself never reaches the logs of any process.
     expect(stack.processes.flatMap((process) => process.output).join('\n')).not.toContain(created.key);

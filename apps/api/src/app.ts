@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
-import type { ApiKeyRepository, JobQueue, ProviderLimits, TempStorage, UploadProvider, UploadRepository } from '@hoist/core';
+import type { ApiKeyRepository, JobQueue, ProviderLimits, TempStorage, UploadEvents, UploadProvider, UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
@@ -27,6 +27,7 @@ import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { pollingWait, type WaitForChange } from './long-poll.js';
 import { tusRoutes, type TusOptions } from './routes/tus.js';
 import { uploadRoutes } from './routes/uploads.js';
+import type { UploadViewCache } from './upload-view-cache.js';
 
 export interface AppDeps {
   uploads: UploadRepository;
@@ -55,6 +56,13 @@ export interface AppDeps {
   allowActiveSvg?: boolean;
   /** Bearer API keys (`on`, the default in production) or one `default` tenant for local use (`off`). */
   auth: { mode: 'on' | 'off'; apiKeys: ApiKeyRepository };
+  /**
+   * Views of final uploads kept in memory between status polls, invalidated by `events`' announcements
+   * (see UploadViewCache, which states how stale one may be); default: none, every GET reads Postgres.
+   */
+  viewCache?: UploadViewCache | undefined;
+  /** Where the API announces the status changes it makes (retry, cancel, delete) to every API process; default: nowhere. */
+  events?: UploadEvents | undefined;
   /** How long-polls (`?wait=`) hear of status changes; default: re-reading Postgres every 0.5 s. */
   waitForChange?: WaitForChange;
   /** Prometheus metrics, served at /metrics (protected when `metricsToken` is set); default: none. */

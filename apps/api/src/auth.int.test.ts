@@ -16,6 +16,7 @@ import { multipartBody } from '../../../test/support/multipart.js';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 import { createQueuePrefix } from '../../../test/support/resources.js';
 import { buildApp } from './app.js';
+import { KNOWN_KEY_TTL_MS } from './known-keys.js';
 
 let app: FastifyInstance;
 const { db } = useTestDatabase();
@@ -118,12 +119,27 @@ describe('API keys and tenants', () => {
     expect(row.tenantId).toBe('acme');
   });
 
-  it('stops accepting a key once it is revoked', async () => {
+  it('stops accepting a key within KNOWN_KEY_TTL_MS of its revocation', async () => {
     const generated = generateApiKey();
     const record = await apiKeys.create({ tenantId: 'acme', hash: generated.hash, prefix: generated.prefix, name: 'ci' });
     expect((await upload(generated.key)).statusCode).toBe(202);
     expect(await apiKeys.revoke(record.id)).toBe(1);
+    // The bound counts from the lookup that found the key, which came before the revocation.
+    await new Promise((resolve) => setTimeout(resolve, KNOWN_KEY_TTL_MS));
     expect((await upload(generated.key)).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/v1/uploads', headers: { authorization: `Bearer ${generated.key}` } })).statusCode).toBe(401);
+  });
+
+  it('looks a good key up once per KNOWN_KEY_TTL_MS, not once per request', async () => {
+    const generated = generateApiKey();
+    await apiKeys.create({ tenantId: 'acme', hash: generated.hash, prefix: generated.prefix, name: 'busy' });
+    const before = lookups;
+    const started = performance.now();
+    for (let i = 0; i < 20; i += 1) {
+      expect((await app.inject({ method: 'GET', url: '/v1/uploads', headers: { authorization: `Bearer ${generated.key}` } })).statusCode).toBe(200);
+    }
+    const bounds = Math.ceil((performance.now() - started) / KNOWN_KEY_TTL_MS);
+    expect(lookups - before).toBeLessThanOrEqual(bounds);
   });
 
   it('leaves health checks open', async () => {

@@ -8,6 +8,7 @@ import { relayOutbox } from '@hoist/core';
 import { onShutdownSignal, runMain, startPeriodic, within } from '@hoist/runtime';
 import { describeTempStorageLocation, openTempStorage, openTusStore } from '@hoist/temp-storage';
 import { buildApp } from './app.js';
+import { followSubscription, UploadViewCache } from './upload-view-cache.js';
 import { expireTusUploads } from './routes/tus.js';
 
 const config = loadConfig();
@@ -26,9 +27,16 @@ runMain('api', logger, async () => {
   // Long-polls hear of finished uploads from any worker through Redis pub/sub.
   const events = new RedisUploadEvents({ publisher: redis, prefix: queuePrefix, logger });
   const subscriber = createRedis(redisEndpoint, 'worker');
+  // Status polls of finished uploads are answered from memory while announcements can reach it:
+  // an announcement drops the upload's view, and the cache is off while the subscription is down.
+  const viewCache = new UploadViewCache();
+  events.onAnnouncement((event) => viewCache.invalidate(event.uploadId));
   // Not awaited: with Redis down at start-up the API must still start (uploads wait in the outbox);
   // the subscription is made once Redis answers, and long-polls re-read Postgres until then.
-  void events.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no upload events; long-polls re-read Postgres'));
+  void events
+    .subscribe(subscriber)
+    .then(() => followSubscription(viewCache, subscriber))
+    .catch((error: unknown) => logger.warn({ err: error }, 'no upload events; long-polls and status polls re-read Postgres'));
   // Handles on every queue (uploads, webhooks), sharing the producer connection: the metrics' queue
   // gauges read them at scrape time, and the dashboard uses them (without ADMIN_TOKEN there is none).
   const queueHandles = openQueues(redis, queuePrefix, logger);
@@ -61,6 +69,8 @@ runMain('api', logger, async () => {
     auth: { mode: config.AUTH, apiKeys: new KyselyApiKeyRepository(db) },
     webhooks: new KyselyWebhookRepository(db),
     waitForChange: (uploadId, timeoutMs, signal) => events.next(uploadId, timeoutMs, signal),
+    viewCache,
+    events,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     metrics: new HoistMetrics({ service: 'api', queues: queueHandles.map(queueGaugeSource) }),
     metricsToken: config.METRICS_TOKEN,

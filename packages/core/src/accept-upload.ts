@@ -89,6 +89,7 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
   const publicId = checkedPublicId(deps, id, tenantId, options);
   if (typeof publicId !== 'string') return publicId;
 
+  let backlog: number | undefined;
   const created = await recordOrRefuse(deps, tenantId, () =>
     deps.uploads.create(
       {
@@ -102,23 +103,24 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
         resourceType: options.resourceType ?? 'auto',
         eager: options.eager,
       },
-      { idempotency: request.idempotency, maxUnfinished: deps.maxUnfinished },
+      { idempotency: request.idempotency, maxUnfinished: deps.maxUnfinished, counted: (count) => (backlog = count) },
     ),
   );
   if ('kind' in created) return created;
   const upload = created;
   state.recorded = true;
-  return { kind: 'accepted', upload, enqueued: await handOver(deps, upload) };
+  return { kind: 'accepted', upload, enqueued: await handOver(deps, upload, backlog) };
 }
 
 /**
  * Hands a just-recorded `queued` upload to the queue, with the outbox as fallback, and counts it.
+ * `backlog`: the tenant's unfinished uploads as the create counted them, if it did (its priority).
  * @returns whether it reached the queue (false: it waits in the outbox).
  */
-export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' | 'logger' | 'observer'>, upload: Upload): Promise<boolean> {
+export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' | 'logger' | 'observer'>, upload: Upload, backlog?: number): Promise<boolean> {
 
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
-  const enqueued = await handToQueueOrOutbox(deps, upload, log, 'upload accepted; the outbox relay will enqueue it');
+  const enqueued = await handToQueueOrOutbox(deps, { id: upload.id, tenantId: upload.tenantId, backlog }, log, 'upload accepted; the outbox relay will enqueue it');
   log.info({ bytes: upload.bytes, contentType: upload.contentType, fromUrl: upload.sourceUrl !== null }, 'upload accepted');
   try {
     deps.observer?.accepted?.(upload.bytes ?? 0);

@@ -21,7 +21,11 @@ export async function fairPriority(uploads: UploadRepository, tenantId: string):
   return fairSharePriority(await uploads.countUnfinished(tenantId));
 }
 
-/** Enqueues an upload at its fair-share priority (see {@link fairPriority}). */
-export async function enqueueFairly(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string }): Promise<void> {
-  await deps.queue.enqueueUpload(upload.id, { priority: await fairPriority(deps.uploads, upload.tenantId), tenantId: upload.tenantId });
+/**
+ * Enqueues an upload at its fair-share priority (see {@link fairPriority}); `backlog`, when the
+ * caller already counted the tenant's unfinished uploads (a create under the cap), saves the count.
+ */
+export async function enqueueFairly(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string; backlog?: number | undefined }): Promise<void> {
+  const priority = upload.backlog === undefined ? await fairPriority(deps.uploads, upload.tenantId) : fairSharePriority(upload.backlog);
+  await deps.queue.enqueueUpload(upload.id, { priority, tenantId: upload.tenantId });
 }

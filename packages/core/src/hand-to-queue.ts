@@ -10,7 +10,7 @@ import type { UploadRepository } from './upload.repository.js';
  * second time, which the queue ignores (the job id is the upload id).
  * @throws the queue's or the store's error; the upload then stays in the outbox.
  */
-export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string }): Promise<void> {
+export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string; backlog?: number | undefined }): Promise<void> {
   await enqueueFairly(deps, upload);
   await deps.uploads.markEnqueued(upload.id);
 }
@@ -24,7 +24,7 @@ export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQ
  */
 export async function handToQueueOrOutbox(
   deps: { uploads: UploadRepository; queue: JobQueue },
-  upload: { id: string; tenantId: string },
+  upload: { id: string; tenantId: string; backlog?: number | undefined },
   log: Logger,
   message: string,
 ): Promise<boolean> {

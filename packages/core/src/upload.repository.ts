@@ -13,6 +13,14 @@ export interface UploadListQuery {
   tag?: string | undefined;
 }
 
+/** How {@link UploadRepository.create} records an upload: its Idempotency-Key, the tenant's cap, and who hears the count. */
+export interface CreateUploadOptions {
+  idempotency?: { key: string; fingerprint: string } | undefined;
+  maxUnfinished?: number | undefined;
+  /** Called with the tenant's open uploads, the new one included, when the create counted them (`maxUnfinished` > 0). */
+  counted?: ((backlog: number) => void) | undefined;
+}
+
 /**
  * Postgres is the source of truth for uploads. Every state change is one guarded statement,
  * so a stalled job picked up twice, a late worker or a replay can never overwrite a final state.
@@ -26,10 +34,12 @@ export interface UploadRepository {
    * atomically with respect to every other create and retry of the tenant, so concurrent requests
    * can never take it past the cap. A used Idempotency-Key is answered before the cap is checked: a
    * replay of an accepted request gets its original upload even at the cap.
+   * With `maxUnfinished`, `counted` is told the tenant's open uploads after the insert (its backlog,
+   * the new upload included), which the caller's fair-share priority needs: one count, not two.
    * @throws IdempotencyKeyUsedError when the tenant already used the key (nothing is written).
    * @throws TooManyUnfinishedUploadsError when the tenant already has `maxUnfinished` unfinished uploads (nothing is written).
    */
-  create(upload: NewUpload, options?: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined }): Promise<Upload>;
+  create(upload: NewUpload, options?: CreateUploadOptions): Promise<Upload>;
 
   /**
    * Inserts a `receiving` upload (a tus upload whose bytes have not all arrived; no byte facts yet,

@@ -29,8 +29,8 @@ export const TENANT_LOCK_TIMEOUT = '5s';
  * transactions both count n and both insert).
  */
 export async function lockTenant(trx: Transaction<Database>, lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS], tenantId: string): Promise<void> {
-  await sql`select set_config('lock_timeout', ${TENANT_LOCK_TIMEOUT}, true)`.execute(trx);
-  await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId}))`.execute(trx);
+  // One round trip: the FROM clause (the timeout) is evaluated before the select list (the wait).
+  await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId})) from (select set_config('lock_timeout', ${TENANT_LOCK_TIMEOUT}, true)) as timeout`.execute(trx);
 }
 
 /**
@@ -73,6 +73,14 @@ export class TenantLock {
   constructor(private readonly lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS]) {}
 
   /** Runs `work` in a transaction of `db` that holds the tenant's lock until it ends. */
+  /**
+   * Runs `work` after the tenant's earlier callers in this process, with no transaction of its own:
+   * for a single statement that takes the lock itself (`hoist_create_upload`, migration 0015).
+   */
+  queue<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return this.waiting.run(tenantId, work);
+  }
+
   run<T>(db: Kysely<Database> | Transaction<Database>, tenantId: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.waiting.run(tenantId, () =>
       inTransaction(db, async (trx) => {

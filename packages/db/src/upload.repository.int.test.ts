@@ -45,6 +45,19 @@ describe('KyselyUploadRepository', () => {
   });
 });
 
+describe('markEnqueued', () => {
+  it('marks every one of a burst of uploads, in a few statements rather than one each', async () => {
+    const uploads = await Promise.all(Array.from({ length: 30 }, async () => (await repo.create(newUpload())).id));
+    const statements: string[] = [];
+    const counting = new KyselyUploadRepository(db.withPlugin({ transformQuery: (args) => (statements.push(args.node.kind), args.node), transformResult: (args) => Promise.resolve(args.result) }));
+    await Promise.all(uploads.map((id) => counting.markEnqueued(id)));
+    const outbox = await db.selectFrom('upload').select('id').where('id', 'in', uploads).where('enqueuedAt', 'is', null).execute();
+    expect(outbox).toEqual([]);
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.length).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('the unfinished-uploads cap', () => {
   async function tenant(): Promise<string> {
     const id = `capped-${newUploadId()}`;

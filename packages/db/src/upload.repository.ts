@@ -1,6 +1,6 @@
-import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus } from '@hoist/core';
+import { FINAL_STATUSES, IdempotencyKeyUsedError, OPEN_STATUSES, RETRYABLE_FAILURE_CODES, TooManyUnfinishedUploadsError, UNFINISHED_STATUSES, type ChunkProgress, type ClaimedUpload, type UploadRun, type FetchedBytes, type EagerPreset, type UploadMetadata, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadRepository, type UploadResult, type UploadListQuery, type UploadStatus, type CreateUploadOptions } from '@hoist/core';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { inTransaction, TenantLock, TENANT_LOCKS } from './tenant-lock.js';
+import { inTransaction, TenantLock, TENANT_LOCK_TIMEOUT, TENANT_LOCKS } from './tenant-lock.js';
 import type { Database, UploadTable } from './schema.js';
 
 type Row = Selectable<UploadTable>;
@@ -13,10 +13,13 @@ type Row = Selectable<UploadTable>;
 export class KyselyUploadRepository implements UploadRepository {
   /** Held by every create and retry that checks the unfinished-uploads cap. */
   private readonly unfinishedLock = new TenantLock(TENANT_LOCKS.unfinishedUploads);
+  /** markEnqueued calls waiting for the next UPDATE, and the one in flight (see markEnqueued). */
+  private enqueuedBatch: { ids: string[]; written: Promise<void> } | undefined;
+  private enqueuedInFlight: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+  create(upload: NewUpload, options: CreateUploadOptions = {}): Promise<Upload> {
     const bytes =
       typeof upload.sourceUrl !== 'string'
         ? { bytes: upload.bytes, contentType: upload.contentType, sha256: upload.sha256, storageKey: upload.storageKey }
@@ -65,29 +68,31 @@ export class KyselyUploadRepository implements UploadRepository {
     upload: NewReceivingUpload,
     status: 'queued' | 'receiving',
     bytes: { sourceUrl?: string; bytes: number | null; contentType: string | null; sha256: string | null; storageKey: string | null },
-    options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined },
+    options: CreateUploadOptions,
   ): Promise<Upload> {
-    const insert = async (db: Kysely<Database> | Transaction<Database>) =>
-      db
-        .insertInto('upload')
-        .values({
-          id: upload.id,
-          tenantId: upload.tenantId,
-          status,
-          filename: upload.filename,
-          ...bytes,
-          publicId: upload.publicId,
-          tags: upload.tags,
-          metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
-          resourceType: upload.resourceType ?? 'auto',
-          eager: upload.eager ?? [],
-          result: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    const values = {
+      id: upload.id,
+      tenantId: upload.tenantId,
+      status,
+      filename: upload.filename,
+      ...bytes,
+      publicId: upload.publicId,
+      tags: upload.tags,
+      metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
+      resourceType: upload.resourceType ?? 'auto',
+      eager: upload.eager ?? [],
+      result: null,
+    };
+    const insert = async (db: Kysely<Database> | Transaction<Database>) => db.insertInto('upload').values(values).returningAll().executeTakeFirstOrThrow();
     const { idempotency } = options;
     const maxUnfinished = options.maxUnfinished ?? 0;
     if (!idempotency && maxUnfinished <= 0) return toUpload(await insert(this.db));
+    if (!idempotency) {
+      // The common case, under the cap: lock, count and insert in one statement (one round trip).
+      const { row, open } = await this.unfinishedLock.queue(upload.tenantId, () => createUnderCap(this.db, { ...values, metadata: upload.metadata ?? null }, maxUnfinished));
+      options.counted?.(open);
+      return toUpload(row);
+    }
     const write = async (trx: Transaction<Database>) => {
       const row = await insert(trx);
       if (idempotency) {
@@ -107,8 +112,11 @@ export class KyselyUploadRepository implements UploadRepository {
           const used = await usedIdempotencyKey(trx, upload.tenantId, idempotency);
           if (used) throw used;
         }
-        await refuseAtCap(trx, upload.tenantId, maxUnfinished);
-        return write(trx);
+        const open = await refuseAtCap(trx, upload.tenantId, maxUnfinished);
+        const created = await write(trx);
+        // The new upload is open too (queued or receiving).
+        options.counted?.(open + 1);
+        return created;
       });
     } catch (error) {
       if (!idempotency || (error as { constraint?: string }).constraint !== 'idempotency_key_pkey') throw error;
@@ -306,8 +314,25 @@ export class KyselyUploadRepository implements UploadRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  async markEnqueued(id: string): Promise<void> {
-    await this.db.updateTable('upload').set({ enqueuedAt: sql`now()` }).where('id', '=', id).where('enqueuedAt', 'is', null).execute();
+  /**
+   * One UPDATE at a time marks uploads enqueued; calls made while it runs wait and go together in
+   * the next (group commit), so a burst of accepted uploads costs a few statements, not one each.
+   * Each call still resolves only once its own row is marked (or rejects with the statement's error).
+   */
+  markEnqueued(id: string): Promise<void> {
+    if (this.db.isTransaction) return markEnqueued(this.db, [id]);
+    if (this.enqueuedBatch) {
+      this.enqueuedBatch.ids.push(id);
+      return this.enqueuedBatch.written;
+    }
+    const ids = [id];
+    const written = this.enqueuedInFlight.then(() => {
+      if (this.enqueuedBatch?.ids === ids) this.enqueuedBatch = undefined;
+      return markEnqueued(this.db, ids);
+    });
+    this.enqueuedBatch = { ids, written };
+    this.enqueuedInFlight = written.catch(() => undefined);
+    return written;
   }
 
   async listOutbox(options: { before: Date; limit: number }): Promise<Upload[]> {
@@ -366,6 +391,41 @@ export class KyselyUploadRepository implements UploadRepository {
   }
 }
 
+/**
+ * `hoist_create_upload` (migration 0015): the tenant's lock, its open uploads counted and the row
+ * inserted, in one statement; `open` is the tenant's open uploads with the new one.
+ * @throws TooManyUnfinishedUploadsError at the cap (SQLSTATE HC001; nothing written).
+ */
+async function createUnderCap(
+  db: Kysely<Database> | Transaction<Database>,
+  values: Record<string, unknown> & { tenantId: string },
+  maxUnfinished: number,
+): Promise<{ row: Row; open: number }> {
+  // The row as jsonb_populate_record reads it: column names, JSON values.
+  const row = JSON.stringify(Object.fromEntries(Object.entries(values).map(([key, value]) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value])));
+  try {
+    const { rows } = await sql<Row & { openCount: string }>`
+      select (c.created).*, c.open_count
+      from hoist_create_upload(${row}::jsonb, ${maxUnfinished}::int4, ${TENANT_LOCKS.unfinishedUploads}::int4, ${TENANT_LOCK_TIMEOUT}) as c`.execute(db);
+    const created = rows[0];
+    if (!created) throw new Error('hoist_create_upload returned no row');
+    return { row: created, open: Number(created.openCount) };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'HC001') throw new TooManyUnfinishedUploadsError(maxUnfinished);
+    throw error;
+  }
+}
+
+/** Takes uploads out of the outbox: one statement for any number of them. */
+async function markEnqueued(db: Kysely<Database> | Transaction<Database>, ids: readonly string[]): Promise<void> {
+  await db
+    .updateTable('upload')
+    .set({ enqueuedAt: sql`now()` })
+    .where(sql<boolean>`id = any(${ids}::uuid[])`)
+    .where('enqueuedAt', 'is', null)
+    .execute();
+}
+
 /** How many of the tenant's uploads are open (receiving, queued or processing). */
 async function countUnfinished(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<number> {
   const row = await db
@@ -378,11 +438,13 @@ async function countUnfinished(db: Kysely<Database> | Transaction<Database>, ten
 }
 
 /**
- * Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished`. Only meaningful
+ * Throws TooManyUnfinishedUploadsError when the tenant is at `maxUnfinished`, else returns its open uploads. Only meaningful
  * under the tenant's `unfinishedUploads` lock, taken by every create and retry that checks the cap.
  */
-async function refuseAtCap(trx: Transaction<Database>, tenantId: string, maxUnfinished: number): Promise<void> {
-  if ((await countUnfinished(trx, tenantId)) >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+async function refuseAtCap(trx: Transaction<Database>, tenantId: string, maxUnfinished: number): Promise<number> {
+  const open = await countUnfinished(trx, tenantId);
+  if (open >= maxUnfinished) throw new TooManyUnfinishedUploadsError(maxUnfinished);
+  return open;
 }
 
 /** The error a used Idempotency-Key answers with (a replay of the same request, or a reuse), or undefined for a new key. */

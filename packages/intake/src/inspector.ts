@@ -102,7 +102,8 @@ export class UploadInspector extends Transform {
 
   /** Sniffs the held-back head, then either fails the stream or lets the head through. */
   private sniffAndRelease(done: TransformCallback, last: boolean): void {
-    const head = Buffer.concat(this.head, this.headLength);
+    // Usually one chunk (a small file, or a first read past SNIFF_BYTES): no copy then.
+    const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head, this.headLength);
     this.head.length = 0;
     this.sniffed = true;
     sniffContentType(head.subarray(0, SNIFF_BYTES)).then(

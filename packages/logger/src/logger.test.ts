@@ -1,7 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { pinoOptions, redactUrl } from './logger.js';
+import { pinoOptions, redactLine, redactUrl } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -67,5 +72,55 @@ describe('logger', () => {
     expect(redactUrl('cloudinary://key:secret@cloud?upload_prefix=http://x')).toBe('cloudinary://***@cloud?upload_prefix=http://x');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     expect(redactUrl('https://h.example/p?signature=s1&page=2#top')).toBe('https://h.example/p?signature=***&page=2#top');
+  });
+
+  it('redacts a credential-named key at any depth and in any case, and URLs in messages', () => {
+    const { lines, sink } = capture();
+    const log = pino(pinoOptions({ name: 't', level: 'info', format: 'json' }), sink);
+    log.info({ a: { b: { c: { Authorization: 'deep-leak1', list: [{ password: 'deep-leak2' }] } } } }, 'deep');
+    log.child({ bound: { TOKEN: 'deep-leak3' } }).info('fetching %s', 'https://u:deep-leak4@h.example/x?api_key=deep-leak5');
+    const output = lines.join('');
+    for (const secret of ['deep-leak1', 'deep-leak2', 'deep-leak3', 'deep-leak4', 'deep-leak5']) expect(output).not.toContain(secret);
+    expect(output).toContain('h.example/x?api_key=***');
+  });
+
+  it('writes a line with nothing to redact as it is (the fast path)', () => {
+    const line = '{"level":30,"time":"2026-01-01T00:00:00.000Z","req":{"method":"GET","url":"/v1/uploads/1"},"msg":"request completed"}\n';
+    expect(redactLine(line)).toBe(line);
+    expect(redactLine(line.replace('/v1/uploads/1', '/v1/uploads?token=x'))).toContain('token=***');
+  });
+
+  it('writes a buffered line within LOG_FLUSH_INTERVAL_MS, with the process still running', () => {
+    const script = `
+      import { createLogger, LOG_FLUSH_INTERVAL_MS } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      import { readFileSync } from 'node:fs';
+      const log = createLogger({ name: 'flush-test', level: 'info', format: 'json' });
+      log.info('only line');
+      // Still running, past the interval: the line must be out (stdout is a file here).
+      setTimeout(() => { process.stderr.write(readFileSync('/dev/stdout', 'utf8').includes('only line') ? 'seen' : 'missing'); process.kill(process.pid, 'SIGKILL'); }, LOG_FLUSH_INTERVAL_MS * 3);
+    `;
+    const dir = mkdtempSync(join(tmpdir(), 'hoist-logger-'));
+    const out = join(dir, 'out.log');
+    const fd = openSync(out, 'w+');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    closeSync(fd);
+    expect(child.stderr).toBe('seen');
+    expect(readFileSync(out, 'utf8')).toContain('only line');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loses no line written just before the process exits (asynchronous stdout, flushed on exit)', () => {
+    const script = `
+      import { createLogger } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const log = createLogger({ name: 'exit-test', level: 'info', format: 'json' });
+      for (let i = 0; i < 20000; i++) log.info({ i }, 'line');
+      log.info('last line');
+      process.exit(0);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    expect(child.status).toBe(0);
+    const lines = child.stdout.trim().split('\n');
+    expect(lines).toHaveLength(20_001);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ msg: 'last line' });
   });
 });

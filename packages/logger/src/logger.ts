@@ -1,44 +1,76 @@
 import { pino, stdSerializers, type Logger, type LoggerOptions } from 'pino';
 
 /**
- * Paths that may carry credentials. pino replaces them before a line is written, so a secret that
- * slips into a log object never reaches the output.
+ * Field names whose value is a credential, wherever they appear in a line (any depth, any case):
+ * the value is replaced by `[redacted]` before the line is written, so a secret that slips into a log
+ * object never reaches the output. Headers (`authorization`, `cookie`, `set-cookie`, webhook
+ * signatures), tokens, passwords, provider and webhook secrets, and the configuration's connection
+ * strings.
  */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
+export const REDACTED_KEYS: readonly string[] = [
   'authorization',
   'cookie',
+  'set-cookie',
   'token',
-  'body.token',
-  '*.token',
   'password',
   'secret',
   'apiSecret',
   'api_secret',
   'signature',
-  '*.password',
-  '*.secret',
-  '*.apiSecret',
-  '*.api_secret',
-  '*.signature',
   // Webhook signatures and endpoint secrets (a signature is as good as the secret for a replay).
-  'headers["hoist-signature"]',
-  'req.headers["hoist-signature"]',
-  '*.headers["hoist-signature"]',
-  '*.*.secret',
+  'hoist-signature',
   'webhookSecret',
-  '*.webhookSecret',
-  'config.CLOUDINARY_URL',
-  'config.DATABASE_URL',
-  'config.REDIS_URL',
-  'config.ADMIN_TOKEN',
-  'config.METRICS_TOKEN',
+  'CLOUDINARY_URL',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'ADMIN_TOKEN',
+  'METRICS_TOKEN',
 ];
+
+/**
+ * Field names whose value is, or may hold, a URL: the request line (`url`, Fastify's request
+ * serializer's, where a client may put `?access_token=`), URL fields (URL uploads' source, webhook
+ * endpoints), error texts (`message`, `stack`), which often quote the URL they failed on, and the
+ * line's own message (`msg`). Their string values go through {@link redactUrl}, which keeps what is
+ * not a credential, so the line still says which request or host it was about.
+ */
+const URL_KEYS = new Set(['url', 'sourceUrl', 'message', 'stack', 'msg']);
+
+const REDACTED = new Set(REDACTED_KEYS.map((key) => key.toLowerCase()));
+/** A JSON key of a line that is one of {@link REDACTED_KEYS}, in any case. */
+const REDACTED_KEY_IN_JSON = new RegExp(`"(?:${REDACTED_KEYS.join('|')})":`, 'i');
+
+/**
+ * The one redaction pass, over each finished line just before it is written (pino's `streamWrite`
+ * hook). Most lines hold neither a credential-named key nor a URL that could carry a credential
+ * (`@` for userinfo, `=` for a query value): those are written as they are, after one scan. The
+ * rest are parsed, redacted at every depth and written again. Cheaper than pino's path redaction
+ * (which clones and walks every logged object for every wildcard path) and broader: a credential
+ * key is found at any depth, not only at the paths someone listed.
+ */
+export function redactLine(line: string): string {
+  if (!REDACTED_KEY_IN_JSON.test(line) && line.indexOf('@') === -1 && line.indexOf('=') === -1) return line;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    // Not one JSON line (never pino's own output): blank every URL credential in it as text.
+    return redactUrl(line);
+  }
+  return `${JSON.stringify(redactValue(parsed))}\n`;
+}
+
+function redactValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (REDACTED.has(key.toLowerCase())) out[key] = '[redacted]';
+    else if (typeof inner === 'string') out[key] = URL_KEYS.has(key) ? redactUrl(inner) : inner;
+    else out[key] = redactValue(inner);
+  }
+  return out;
+}
 
 export interface LoggerSettings {
   /** Process name in every line (`api`, `worker`, …). */
@@ -52,14 +84,10 @@ export function pinoOptions(settings: LoggerSettings): LoggerOptions {
   return {
     name: settings.name,
     level: settings.level,
-    redact: { paths: [...REDACT_PATHS, ...URL_PATHS], censor },
     serializers: { err: stdSerializers.err, error: stdSerializers.err },
-    // The message text too: a URL interpolated into it is redacted like one in a field.
-    hooks: {
-      logMethod(args, method) {
-        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactUrl(arg) : arg)) as Parameters<typeof method>);
-      },
-    },
+    // Credentials never reach the output: every finished line goes through redactLine, the message
+    // text too (a URL interpolated into it is redacted like one in a field).
+    hooks: { streamWrite: redactLine },
     timestamp: pino.stdTimeFunctions.isoTime,
     ...(settings.format === 'pretty'
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
@@ -67,23 +95,33 @@ export function pinoOptions(settings: LoggerSettings): LoggerOptions {
   };
 }
 
+/** Lines are held until this many bytes are waiting (one write for several lines)… */
+export const LOG_BUFFER_BYTES = 4096;
+/** …or until this long has passed, ms: the longest a line waits before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+
 /**
- * Paths whose value is, or may hold, a URL: the request line (`req.url`, Fastify's own serializer,
- * where a client may put `?access_token=`), URL fields (URL uploads' source, webhook endpoints), and
- * error texts, which often quote the URL they failed on. {@link redactUrl} keeps what is not a
- * credential, so the line still says which request or host it was about.
+ * The process's logger, writing to stdout. JSON lines go out asynchronously (pino's sonic-boom
+ * destination, `sync: false`), several per write: a request does not wait for its log line to
+ * reach the pipe or file, and a busy process makes one write per {@link LOG_BUFFER_BYTES} instead
+ * of one per line; a line waits at most {@link LOG_FLUSH_INTERVAL_MS}. Nothing is lost on the way
+ * out: pino flushes the destination synchronously when the process exits (`process.exit`
+ * included, which runMain and onShutdownSignal end with, and an uncaught exception); only a
+ * SIGKILL can lose the lines still buffered. `pretty` goes through its transport (a worker thread).
  */
-const URL_PATHS = ['req.url', 'url', '*.url', 'sourceUrl', '*.sourceUrl', 'err.message', 'err.stack', 'error.message', 'error.stack', '*.err.message'];
-const URL_KEYS = new Set(['url', 'sourceUrl', 'message', 'stack']);
-
-/** What replaces a redacted value: a URL with its credentials blanked, anything else entirely. */
-function censor(value: unknown, path: string[]): unknown {
-  if (URL_KEYS.has(path.at(-1) ?? '')) return typeof value === 'string' ? redactUrl(value) : value;
-  return '[redacted]';
-}
-
 export function createLogger(settings: LoggerSettings): Logger {
-  return pino(pinoOptions(settings));
+  const options = pinoOptions(settings);
+  if (settings.format === 'pretty') return pino(options);
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  const flusher = setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Destroyed (stdout closed): nothing more will be written, and a logger must never crash the process.
+      clearInterval(flusher);
+    }
+  }, LOG_FLUSH_INTERVAL_MS).unref();
+  return pino(options, destination);
 }
 
 /**
@@ -101,6 +139,8 @@ const SECRET_PARAM = /token|secret|sig|passw|pwd|credential|auth|session|key|cod
  * output that name a connection string use it directly.
  */
 export function redactUrl(text: string): string {
+  // Both rules need one of these; most texts (log messages, paths without a query) have neither.
+  if (text.indexOf('@') === -1 && text.indexOf('=') === -1) return text;
   return text
     .replace(/(\/\/)[^@/\s?#"'<>]*@/g, '$1***@')
     .replace(/([?&;])([^=&#\s"'<>]+)=([^&#\s"'<>]*)/g, (whole, separator: string, name: string) =>

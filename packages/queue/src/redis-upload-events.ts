@@ -11,6 +11,7 @@ type Listener = (event: UploadStatusEvent) => void;
 export class RedisUploadEvents implements UploadEvents {
   private readonly channel: string;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly everyAnnouncement = new Set<Listener>();
   private subscriber: RedisConnection | undefined;
 
   constructor(private readonly options: { publisher: RedisConnection; prefix: string; logger: Logger }) {
@@ -33,9 +34,19 @@ export class RedisUploadEvents implements UploadEvents {
         this.options.logger.warn({ channel }, 'ignoring a malformed upload event');
         return;
       }
+      if (typeof event?.uploadId !== 'string') {
+        this.options.logger.warn({ channel }, 'ignoring a malformed upload event');
+        return;
+      }
+      for (const listener of this.everyAnnouncement) listener(event);
       for (const listener of this.listeners.get(event.uploadId) ?? []) listener(event);
     });
     await connection.subscribe(this.channel);
+  }
+
+  /** Calls `listener` with every announcement received, whatever the upload (the API's view cache). */
+  onAnnouncement(listener: (event: UploadStatusEvent) => void): void {
+    this.everyAnnouncement.add(listener);
   }
 
   /**

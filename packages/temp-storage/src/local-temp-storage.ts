@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,9 @@ export interface LocalTempStorageOptions {
  * several hosts (NFS) works, but multi-host setups should prefer an object-store adapter.
  */
 export class LocalTempStorage implements TempStorage {
+  /** Shard directories this process made sure of: a write into one opens its file without a mkdir first. */
+  private readonly shards = new Set<string>();
+
   constructor(private readonly options: LocalTempStorageOptions) {}
 
   async init(): Promise<this> {
@@ -46,8 +49,8 @@ export class LocalTempStorage implements TempStorage {
     const key = randomUUID();
     const finalPath = this.pathOf(key);
     const partialPath = `${finalPath}.partial`;
-    await mkdir(join(this.options.directory, key.slice(0, 2)), { recursive: true, mode: DIRECTORY_MODE });
-    const file = createWriteStream(partialPath, { flags: 'wx', mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES });
+    const handle = await this.createPartial(key.slice(0, 2), partialPath);
+    const file = handle.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES });
     try {
       await pipeline(source, file);
       await rename(partialPath, finalPath);
@@ -56,6 +59,22 @@ export class LocalTempStorage implements TempStorage {
       throw error;
     }
     return { key, bytes: file.bytesWritten };
+  }
+
+  /** Creates `<key>.partial` (exclusively, 0600), making its shard directory first if it is not known to exist (or has gone). */
+  private async createPartial(shard: string, partialPath: string): Promise<FileHandle> {
+    const directory = join(this.options.directory, shard);
+    if (this.shards.has(directory)) {
+      try {
+        return await open(partialPath, 'wx', FILE_MODE);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.shards.delete(directory);
+      }
+    }
+    await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
+    this.shards.add(directory);
+    return open(partialPath, 'wx', FILE_MODE);
   }
 
   async openRead(key: string, range?: ByteRange): Promise<Readable> {

@@ -2,6 +2,7 @@ import { DEFAULT_TENANT, hashApiKey, isWellFormedApiKey, type ApiKeyRepository }
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../problem.js';
+import { KnownKeys } from '../known-keys.js';
 import { UnknownKeys } from '../unknown-keys.js';
 
 declare module 'fastify' {
@@ -35,11 +36,12 @@ export function unauthorized(reply: FastifyReply, detail: string): HttpProblem {
  * unknown routes stay outside. The key is hashed and looked up; it is never logged (pino redacts
  * the Authorization header, and nothing else copies it). A string that is not a well-formed key is
  * refused without a lookup, and a well-formed one that matched nothing is not looked up again for
- * 30 s (see {@link UnknownKeys}).
+ * 30 s (see {@link UnknownKeys}); one that matched a key is trusted for a second (see {@link KnownKeys}).
  */
 export const authPlugin = fp<AuthOptions>(
   (app: FastifyInstance, options: AuthOptions) => {
     const unknownKeys = new UnknownKeys();
+    const knownKeys = new KnownKeys();
     app.decorateRequest('tenantId', '');
     app.decorateRequest('stillAuthorized', alwaysAuthorized);
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -55,14 +57,20 @@ export const authPlugin = fp<AuthOptions>(
       // nothing is remembered for a while.
       if (!isWellFormedApiKey(match[1])) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
       const hash = hashApiKey(match[1]);
-      if (unknownKeys.has(hash)) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
-      const found = await options.apiKeys.authenticate(hash);
+      let found = knownKeys.get(hash);
       if (!found) {
-        unknownKeys.remember(hash);
-        throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+        if (unknownKeys.has(hash)) throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+        const lookedUpAt = performance.now();
+        found = await options.apiKeys.authenticate(hash);
+        if (!found) {
+          unknownKeys.remember(hash);
+          throw unauthorized(reply, 'The API key is invalid or has been revoked.');
+        }
+        knownKeys.remember(hash, found, lookedUpAt);
       }
+      const { keyId } = found;
       request.tenantId = found.tenantId;
-      request.stillAuthorized = async () => (await options.apiKeys.authenticate(hash))?.keyId === found.keyId;
+      request.stillAuthorized = async () => (await options.apiKeys.authenticate(hash))?.keyId === keyId;
     });
   },
   { name: 'hoist-auth' },

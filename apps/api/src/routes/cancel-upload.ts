@@ -1,10 +1,11 @@
 import { cancelUpload, type CancelUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
+import { announceChange, type ChangeAnnouncer } from '../announce-change.js';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
-export type CancelRouteOptions = Omit<CancelUploadDeps, 'logger'>;
+export type CancelRouteOptions = Omit<CancelUploadDeps, 'logger'> & ChangeAnnouncer;
 
 /**
  * POST /v1/uploads/:id/cancel: a queued or running upload becomes `cancelled` (see cancelUpload
@@ -29,6 +30,7 @@ export function cancelUploadRoute(app: FastifyInstance, options: CancelRouteOpti
       if (outcome.kind === 'final') {
         throw new HttpProblem(409, 'upload-not-cancellable', 'Upload cannot be cancelled', `The upload is ${outcome.upload.status}; only uploads still receiving, queued or running can be cancelled.`);
       }
+      announceChange(options, request.log, { uploadId: id, status: outcome.upload.status });
       return toUploadView(outcome.upload);
     },
   );

@@ -1,10 +1,11 @@
 import { deleteUpload, isOpen, type DeleteUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
+import { announceChange, type ChangeAnnouncer } from '../announce-change.js';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
-export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger' | 'provider'> & {
+export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger' | 'provider'> & ChangeAnnouncer & {
   /** Absent when the API has no CLOUDINARY_URL: deleting then answers 503. */
   provider?: DeleteUploadDeps['provider'] | undefined;
 };
@@ -39,6 +40,7 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
       const outcome = await deleteUpload({ ...options, provider, logger: request.log }, id, { tenantId: request.tenantId });
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
       if (outcome.kind === 'unfinished') throw notFinished(outcome.upload.status);
+      announceChange(options, request.log, { uploadId: id, status: outcome.upload.status });
       return toUploadView(outcome.upload);
     },
   );

@@ -1,10 +1,11 @@
 import { retryUpload, type RetryUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
+import { announceChange, type ChangeAnnouncer } from '../announce-change.js';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
-export type RetryRouteOptions = Omit<RetryUploadDeps, 'logger' | 'maxUnfinished'> & {
+export type RetryRouteOptions = Omit<RetryUploadDeps, 'logger' | 'maxUnfinished'> & ChangeAnnouncer & {
   /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): a retry that would pass it is refused with 429; 0 or absent: no cap. */
   limits?: { maxUnfinishedUploads: number } | undefined;
 };
@@ -46,6 +47,7 @@ export function retryUploadRoute(app: FastifyInstance, options: RetryRouteOption
           void reply.header('retry-after', '1');
           throw new HttpProblem(409, 'upload-settling', 'Upload is still settling', 'The upload has only just failed; retry it again in a moment.');
         case 'queued':
+          announceChange(options, request.log, { uploadId: id, status: outcome.upload.status });
           return reply.code(202).header('location', `/v1/uploads/${id}`).send(toUploadView(outcome.upload));
       }
     },

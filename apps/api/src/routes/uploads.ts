@@ -12,8 +12,10 @@ import { bindUploadLog } from '../plugins/upload-log.js';
 import { dependencyProblem, HttpProblem, internalError, problemResponses } from '../problem.js';
 import { holdStream, keyRevoked, type StreamLimits } from '../stream-guard.js';
 import { parseUploadOptions, type UploadOptions } from '../upload-options.js';
-import { toUploadView, uploadViewSchema } from '../upload-view.js';
+import { uploadViewSchema } from '../upload-view.js';
+import type { UploadViewCache } from '../upload-view-cache.js';
 import { parseUrlUpload, urlUploadBodySchema } from '../url-upload.js';
+import { sendView, serializedView, UPLOAD_CACHE_CONTROL } from '../view-response.js';
 
 /** Longest long-poll, seconds. */
 const MAX_WAIT_SECONDS = 60;
@@ -25,6 +27,8 @@ export interface UploadRoutesOptions extends IngestOptions {
   urlFetchAllow?: readonly string[] | undefined;
   /** Cap on a tenant's open long-polls and streams, and how often their key is re-checked; default: no cap, 30 s. */
   streams?: StreamLimits | undefined;
+  /** Views of final uploads kept between reads (see UploadViewCache); default: every GET reads Postgres. */
+  viewCache?: UploadViewCache | undefined;
 }
 
 /** JSON bodies (`application/json`, with any parameters) are URL uploads. */
@@ -159,17 +163,22 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
     {
       schema: {
         summary: 'Get an upload',
-        description: 'With `wait=N`, answers as soon as the upload is final, or after N seconds with its status then.',
+        description: `With \`wait=N\`, answers as soon as the upload is final, or after N seconds with its status then. Carries a strong \`ETag\` and \`Cache-Control: ${UPLOAD_CACHE_CONTROL}\`; with \`If-None-Match\` naming the current ETag it answers \`304\` without a body.`,
         tags: ['uploads'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
         querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS } } },
-        response: { 200: uploadViewSchema, ...problemResponses(400, 401, 404, 429, 503) },
+        response: { 200: uploadViewSchema, 304: { description: 'Not modified: the If-None-Match ETag is current.', type: 'null' }, ...problemResponses(400, 401, 404, 429, 503) },
       },
     },
     async (request, reply: FastifyReply) => {
       const { id } = request.params;
-      let upload = await findOwnUpload(uploads, request.tenantId, id);
+      const { viewCache } = options;
       const waitMs = (request.query.wait ?? 0) * 1000;
+      // A final upload polled again: served from memory (see UploadViewCache for how stale it may be).
+      const cached = viewCache?.get(id, request.tenantId);
+      if (cached) return sendView(request, reply, cached);
+      const mark = viewCache?.mark();
+      let upload = await findOwnUpload(uploads, request.tenantId, id);
       if (waitMs > 0 && !FINAL_STATUSES.includes(upload.status)) {
         // Aborts when the client goes away or its key is revoked; 429 here when the tenant is at its cap.
         const gone = await holdStream(request, reply, options.streams);
@@ -180,7 +189,9 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         }
         if (gone.revoked) throw keyRevoked(reply);
       }
-      return reply.send(toUploadView(upload));
+      const view = serializedView(upload, (reply.getSerializationFunction('200') as ((view: unknown) => string) | undefined) ?? JSON.stringify);
+      if (viewCache && mark && waitMs === 0) viewCache.remember(id, view, mark);
+      return sendView(request, reply, view);
     },
   );
 }

@@ -220,6 +220,15 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         expect(await uploads.list({ tenantId, limit: 100 })).toHaveLength(5);
       });
 
+      it("tells the caller the tenant's backlog, the new upload included, when it counted under the cap", async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const counts: number[] = [];
+        for (let i = 0; i < 3; i += 1) await uploads.create(newUpload(tenantId), { maxUnfinished: 10, counted: (backlog) => counts.push(backlog) });
+        expect(counts).toEqual([1, 2, 3]);
+        expect(await uploads.countUnfinished(tenantId)).toBe(3);
+      });
+
       it('frees a place when an upload finishes', async () => {
         const { uploads, newTenant } = await make();
         const tenantId = await newTenant();

@@ -4,7 +4,7 @@ import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from '../error
 import { needsStoredBytes } from '../retention.js';
 import { isFinal, isOpen, isUnfinished, type ClaimedUpload, type FetchedBytes, type NewReceivingUpload, type NewUpload, type Upload, type UploadFailure, type UploadResult, type UploadRun } from '../upload.js';
 import type { ChunkProgress } from '../chunk-progress.js';
-import type { UploadListQuery, UploadRepository } from '../upload.repository.js';
+import type { CreateUploadOptions, UploadListQuery, UploadRepository } from '../upload.repository.js';
 
 interface Row extends Upload {
   claimToken: string | null;
@@ -20,7 +20,7 @@ export class MemoryUploadRepository implements UploadRepository {
   private readonly rows = new Map<string, Row>();
   private readonly idempotencyKeys = new Map<string, { uploadId: string; fingerprint: string }>();
 
-  create(upload: NewUpload, options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined } = {}): Promise<Upload> {
+  create(upload: NewUpload, options: CreateUploadOptions = {}): Promise<Upload> {
     const bytes =
       typeof upload.sourceUrl === 'string'
         ? { sourceUrl: upload.sourceUrl, bytes: null, contentType: null, sha256: null, storageKey: null }
@@ -59,7 +59,7 @@ export class MemoryUploadRepository implements UploadRepository {
     upload: NewReceivingUpload,
     status: 'queued' | 'receiving',
     bytes: Pick<Upload, 'sourceUrl' | 'bytes' | 'contentType' | 'sha256' | 'storageKey'>,
-    options: { idempotency?: { key: string; fingerprint: string } | undefined; maxUnfinished?: number | undefined },
+    options: CreateUploadOptions,
   ): Promise<Upload> {
     return settle(() => {
       const { idempotency } = options;
@@ -96,6 +96,7 @@ export class MemoryUploadRepository implements UploadRepository {
       };
       this.rows.set(row.id, structuredClone(row));
       if (keyId !== undefined && idempotency) this.idempotencyKeys.set(keyId, { uploadId: upload.id, fingerprint: idempotency.fingerprint });
+      if ((options.maxUnfinished ?? 0) > 0) options.counted?.(this.openOf(upload.tenantId));
       return toUpload(row);
     });
   }

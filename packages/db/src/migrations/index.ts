@@ -13,6 +13,7 @@ import * as webhookEventCreatedAtIndex from './0011-webhook-event-created-at-ind
 import * as publicIdIndex from './0012-public-id-index.js';
 import * as claimTokenAndReclaims from './0013-claim-token-and-reclaims.js';
 import * as receivingStatus from './0014-receiving-status.js';
+import * as createUploadUnderCap from './0015-create-upload-under-cap.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012-public-id-index': publicIdIndex,
   '0013-claim-token-and-reclaims': claimTokenAndReclaims,
   '0014-receiving-status': receivingStatus,
+  '0015-create-upload-under-cap': createUploadUnderCap,
 };
