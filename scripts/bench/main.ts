@@ -15,7 +15,7 @@ import { startPrivateRedis } from '../lib/private-redis.js';
 import type { BenchContext, Benchmark } from './context.js';
 import { BENCHMARKS } from './registry.js';
 import { plotSvg } from './plot.js';
-import { goalMet, resultsMarkdown, summaryLines, type BenchResult } from './report.js';
+import { missedGoals, resultsMarkdown, summaryLines, type BenchResult } from './report.js';
 
 setLogTag('bench');
 
@@ -91,12 +91,12 @@ await runScript({
     for (const result of results) if (result.plot) await writeFile(join(outDir, `${result.name}.svg`), await plotSvg(result.plot));
     const header = [
       `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${ctx.smoke ? ' — **smoke run: the figures mean little**' : ''}.`,
-      `Command: \`${ctx.command}\`. ${ctx.rounds} round(s); where figures vary, the worst round's ratio is given.`,
+      `Command: \`${ctx.command}\`. ${ctx.rounds} round(s); where figures vary, the worst round's ratio is given. Baselines are measured in the same run unless marked otherwise (a budget, C/L, a configured rate).`,
     ];
     await writeFile(join(outDir, 'results.md'), resultsMarkdown(results, header));
     log(`wrote ${join(outDir, 'results.md')}${results.some((r) => r.plot) ? ' and the plots' : ''}`);
     const failed = results.filter((result) => result.error);
-    const missed = results.flatMap((result) => result.comparisons.filter((c) => goalMet(c) === false).map((c) => `${result.name}: ${c.what} vs ${c.baseline.label}`));
+    const missed = results.flatMap(missedGoals);
     if (missed.length) log(`goals missed: ${missed.join('; ')}`);
     if (failed.length || flags.keepLogs) {
       logs.keep();

@@ -35,12 +35,22 @@ export interface BenchResult {
   comparisons: Comparison[];
   /** Other figures worth a line (statements per upload, RSS growth…). */
   facts: string[];
+  /** Pass/fail checks that are no ratio (e.g. nothing lost); a failed one counts as a missed goal. */
+  checks?: Array<{ what: string; pass: boolean }>;
   plot?: Plot;
   /** Set when the benchmark could not run to the end. */
   error?: string;
 }
 
 export const ratioOf = (comparison: Comparison): number => (comparison.baseline.value ? comparison.value / comparison.baseline.value : Number.NaN);
+
+/** Every goal of a result that was missed: comparisons off their goal and failed checks. */
+export function missedGoals(result: BenchResult): string[] {
+  return [
+    ...result.comparisons.filter((c) => goalMet(c) === false).map((c) => `${result.name}: ${c.what} vs ${c.baseline.label}`),
+    ...(result.checks ?? []).filter((check) => !check.pass).map((check) => `${result.name}: ${check.what}`),
+  ];
+}
 
 export function goalMet(comparison: Comparison): boolean | undefined {
   const { goal } = comparison;
@@ -64,12 +74,13 @@ export function fmt(value: number): string {
 
 /** A markdown table of the comparisons of every result. */
 export function comparisonTable(results: BenchResult[]): string {
-  const lines = ['| benchmark | measured | Hoist | baseline (same run) | ratio | goal | |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = ['| benchmark | measured | Hoist | baseline | ratio | goal | |', '| --- | --- | --- | --- | --- | --- | --- |'];
   for (const result of results) {
     if (result.error) lines.push(`| ${result.name} | — | — | — | — | — | **failed**: ${result.error.split('\n')[0]} |`);
     for (const c of result.comparisons) {
       lines.push(`| ${result.name} | ${c.what} | ${fmt(c.value)} ${c.unit} | ${c.baseline.label}: ${fmt(c.baseline.value)} ${c.unit} | ${fmt(ratioOf(c))}× | ${goalText(c.goal)} | ${verdict(c)} |`);
     }
+    for (const check of result.checks ?? []) lines.push(`| ${result.name} | ${check.what} | — | — | — | holds | ${check.pass ? 'met' : '**missed**'} |`);
   }
   return lines.join('\n');
 }
@@ -91,6 +102,8 @@ export function summaryLines(result: BenchResult): string[] {
   if (result.error) return [`${result.name}: FAILED — ${result.error.split('\n')[0]}`];
   return [
     ...result.comparisons.map((c) => `${result.name}: ${c.what}: ${fmt(c.value)} ${c.unit} vs ${c.baseline.label} ${fmt(c.baseline.value)} → ${fmt(ratioOf(c))}× (goal ${goalText(c.goal)}) ${verdict(c)}`),
+    ...(result.checks ?? []).map((check) => `${result.name}: ${check.what}: ${check.pass ? 'holds' : 'DOES NOT HOLD'}`),
     ...result.facts.map((fact) => `${result.name}: ${fact}`),
+    `${result.name}: command: ${result.command}`,
   ];
 }

@@ -28,8 +28,29 @@ export async function waitForSucceeded(stack: MeasuredStack, ids: string[], time
   }
 }
 
-/** When the first and the last of `ids` reached their final status (Postgres's clock), ms since epoch. */
-export async function finishSpan(stack: MeasuredStack, ids: string[]): Promise<{ first: number; last: number }> {
-  const { rows } = await stack.pool.query<{ first: Date; last: Date }>('select min(updated_at) as first, max(updated_at) as last from upload where id = any($1::uuid[])', [ids]);
-  return { first: rows[0]!.first.getTime(), last: rows[0]!.last.getTime() };
+/** Waits until the stack holds `total` uploads, all succeeded; throws when any failed or the deadline passes. */
+export async function waitForAllSucceeded(stack: MeasuredStack, total: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await stack.pool.query<{ all: number; succeeded: number; failed: number }>(
+      "select count(*)::int as all, (count(*) filter (where status = 'succeeded'))::int as succeeded, (count(*) filter (where status = 'failed'))::int as failed from upload",
+    );
+    const counts = rows[0]!;
+    if (counts.failed) throw new Error(`${counts.failed} uploads failed`);
+    if (counts.all >= total && counts.succeeded === counts.all) return;
+    if (Date.now() > deadline) throw new Error(`only ${counts.succeeded} of ${total} uploads succeeded in ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/** How many uploads the stack holds. */
+export async function uploadCount(stack: MeasuredStack): Promise<number> {
+  const { rows } = await stack.pool.query<{ n: number }>('select count(*)::int as n from upload');
+  return rows[0]!.n;
+}
+
+/** When the last upload reached its status (Postgres's clock), ms since epoch. */
+export async function lastUpdate(stack: MeasuredStack): Promise<number> {
+  const { rows } = await stack.pool.query<{ last: Date }>('select max(updated_at) as last from upload');
+  return rows[0]!.last.getTime();
 }

@@ -6,7 +6,7 @@
 import { UPLOAD_QUEUE } from '@hoist/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { hoistStack, type Benchmark, type BenchContext } from '../context.js';
+import { hoistStack, rounds, worst, type Benchmark, type BenchContext } from '../context.js';
 import type { Comparison } from '../report.js';
 import { smallFiles } from '../small-files.js';
 import { postSmallFiles, waitForSucceeded } from '../uploads.js';
@@ -35,10 +35,10 @@ export const pipeline: Benchmark = {
     for (const config of configs) {
       const slots = config.workers * config.concurrency;
       const { achieved, ideal } = await measure(ctx, config);
-      comparisons.push({ what: `${config.workers} workers × ${config.concurrency}, provider latency ${config.latencyMs} ms`, unit: 'uploads/s', value: achieved, baseline: { label: 'C/L', value: ideal }, goal: { min: 0.9 } });
+      comparisons.push({ what: `${config.workers} workers × ${config.concurrency}, provider latency ${config.latencyMs} ms`, unit: 'uploads/s', value: achieved, baseline: { label: 'C/L (theoretical)', value: ideal }, goal: { min: 0.9 } });
       (points[config.latencyMs] ??= []).push({ x: slots, y: achieved / ideal });
     }
-    facts.push('each configuration: 6·C distinct 10 KB uploads queued while the queue was paused, then resumed; achieved = the steady rate from the C-th success to the last');
+    facts.push('each configuration, worst of two rounds: 6·C distinct 10 KB uploads queued while the queue was paused, then resumed; achieved = the steady rate from the C-th success to the last');
     return {
       comparisons,
       facts,
@@ -56,16 +56,21 @@ async function measure(ctx: BenchContext, config: Config): Promise<{ achieved: n
     const files = smallFiles();
     // Warm-up: one upload per slot.
     await waitForSucceeded(stack, await postSmallFiles(stack.stack.apiUrl, files, { from: 0, count: slots, concurrency: 16 }), 60_000);
-    await queue.pause();
     const uploads = (ctx.smoke ? 3 : 6) * slots;
-    const ids = await postSmallFiles(stack.stack.apiUrl, files, { from: slots, count: uploads, concurrency: 16 });
-    await queue.resume();
-    await waitForSucceeded(stack, ids, 120_000 + (uploads / slots) * config.latencyMs * 3);
-    const { rows } = await stack.pool.query<{ at: Date }>('select updated_at as at from upload where id = any($1::uuid[]) order by updated_at', [ids]);
-    const firstWave = rows[slots - 1]!.at.getTime();
-    const last = rows.at(-1)!.at.getTime();
-    const achieved = (uploads - slots) / ((last - firstWave) / 1000);
-    return { achieved, ideal: slots / (config.latencyMs / 1000) };
+    let next = slots;
+    // Worst of (at most two) rounds on the same stack: each round is several seconds of steady state already.
+    const rates = await rounds({ ...ctx, rounds: Math.min(ctx.rounds, 2) }, async () => {
+      await queue.pause();
+      const ids = await postSmallFiles(stack.stack.apiUrl, files, { from: next, count: uploads, concurrency: 16 });
+      next += uploads;
+      await queue.resume();
+      await waitForSucceeded(stack, ids, 120_000 + (uploads / slots) * config.latencyMs * 3);
+      const { rows } = await stack.pool.query<{ at: Date }>('select updated_at as at from upload where id = any($1::uuid[]) order by updated_at', [ids]);
+      const firstWave = rows[slots - 1]!.at.getTime();
+      const last = rows.at(-1)!.at.getTime();
+      return (uploads - slots) / ((last - firstWave) / 1000);
+    });
+    return { achieved: worst(rates, 'higher'), ideal: slots / (config.latencyMs / 1000) };
   } finally {
     await queue.close();
     connection.disconnect();
