@@ -9,8 +9,8 @@ export const UNKNOWN_KEY_MAX_ENTRIES = 10_000;
  * Hashes of well-formed API keys that matched no unrevoked key, remembered for
  * {@link UNKNOWN_KEY_TTL_MS} per API process, so a client repeating a bad key (a flood, or a
  * misconfigured client in a retry loop) costs one database lookup per 30 s instead of one per
- * request. Only misses are cached: a found key is looked up every time, so revocation takes effect
- * at once. A key created after its hash was remembered as unknown would be refused for up to 30 s;
+ * request. Only misses are cached here; found keys are trusted for a second (KnownKeys), so a
+ * revocation takes effect within that second. A key created after its hash was remembered as unknown would be refused for up to 30 s;
  * keys are 256 random bits, so no one looks a key up before it exists. Least recently used hashes
  * go first when full, so a flood of distinct keys costs memory bounded by
  * {@link UNKNOWN_KEY_MAX_ENTRIES} (each of those still costs one lookup).

@@ -239,6 +239,17 @@ describe('UploadViewCache', () => {
     expect(cache.get('u', 'another-tenant')).toBeUndefined();
   });
 
+  it('holds at most maxBytes of views, however few they are', () => {
+    const cache = new UploadViewCache({ maxBytes: 64 * 1024 });
+    cache.resume();
+    const big = { ...view, body: 'x'.repeat(20 * 1024) };
+    for (let i = 0; i < 10; i += 1) cache.remember(`u${i}`, big, cache.mark());
+    expect(cache.size).toBe(3);
+    // The most recent ones stay.
+    expect(cache.get('u9', big.tenantId)).toBeDefined();
+    expect(cache.get('u0', big.tenantId)).toBeUndefined();
+  });
+
   it('holds at most maxEntries views', () => {
     const cache = new UploadViewCache({ maxEntries: 3 });
     cache.resume();

@@ -9,6 +9,8 @@ import { LRUCache } from 'lru-cache';
 export const UPLOAD_VIEW_MAX_STALE_MS = 1_000;
 /** Most views kept at once (each a serialized upload of about 1 KiB). */
 export const UPLOAD_VIEW_MAX_ENTRIES = 10_000;
+/** Most bytes of views kept at once (their JSON and ETags), whatever their number. */
+export const UPLOAD_VIEW_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A serialized upload view as GET /v1/uploads/:id sends it, and its strong ETag. */
 export interface CachedView {
@@ -19,7 +21,7 @@ export interface CachedView {
 }
 
 interface Entry extends CachedView {
-  /** When the row was read from Postgres, by Date.now(); the entry is served until read + UPLOAD_VIEW_MAX_STALE_MS. */
+  /** When the row was read from Postgres, by the monotonic clock (performance.now(): a wall-clock step can't stretch the bound); served until read + UPLOAD_VIEW_MAX_STALE_MS. */
   readAt: number;
 }
 
@@ -51,13 +53,14 @@ export class UploadViewCache {
   private active = false;
 
   constructor(
-    private readonly options: { maxStaleMs?: number; maxEntries?: number; now?: () => number } = {},
+    private readonly options: { maxStaleMs?: number; maxEntries?: number; maxBytes?: number; now?: () => number } = {},
   ) {
-    this.views = new LRUCache({ max: options.maxEntries ?? UPLOAD_VIEW_MAX_ENTRIES });
+    // Bounded in entries and in bytes: a view with many tags, metadata and long URLs is several KiB.
+    this.views = new LRUCache({ max: options.maxEntries ?? UPLOAD_VIEW_MAX_ENTRIES, maxSize: options.maxBytes ?? UPLOAD_VIEW_MAX_BYTES, sizeCalculation: (entry) => entry.body.length + entry.etag.length + entry.tenantId.length + 64 });
   }
 
   private now(): number {
-    return this.options.now?.() ?? Date.now();
+    return this.options.now?.() ?? performance.now();
   }
 
   private get maxStaleMs(): number {

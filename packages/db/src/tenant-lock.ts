@@ -29,8 +29,8 @@ export const TENANT_LOCK_TIMEOUT = '5s';
  * transactions both count n and both insert).
  */
 export async function lockTenant(trx: Transaction<Database>, lock: (typeof TENANT_LOCKS)[keyof typeof TENANT_LOCKS], tenantId: string): Promise<void> {
-  // One round trip: the FROM clause (the timeout) is evaluated before the select list (the wait).
-  await sql`select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId})) from (select set_config('lock_timeout', ${TENANT_LOCK_TIMEOUT}, true)) as timeout`.execute(trx);
+  // One round trip: the materialized CTE (the timeout) is evaluated before the select list (the wait).
+  await sql`with timeout as materialized (select set_config('lock_timeout', ${TENANT_LOCK_TIMEOUT}, true)) select pg_advisory_xact_lock(${lock}::int4, hashtext(${tenantId})) from timeout`.execute(trx);
 }
 
 /**

@@ -84,6 +84,13 @@ describe('logger', () => {
     expect(output).toContain('h.example/x?api_key=***');
   });
 
+  it('drops a line it cannot parse instead of writing keys it cannot check', () => {
+    const line = '{"msg":"half a line","password":"hunter2"';
+    const written = redactLine(line);
+    expect(written).not.toContain('hunter2');
+    expect(JSON.parse(written)).toMatchObject({ level: 50 });
+  });
+
   it('writes a line with nothing to redact as it is (the fast path)', () => {
     const line = '{"level":30,"time":"2026-01-01T00:00:00.000Z","req":{"method":"GET","url":"/v1/uploads/1"},"msg":"request completed"}\n';
     expect(redactLine(line)).toBe(line);

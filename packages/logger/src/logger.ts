@@ -48,14 +48,17 @@ const REDACTED_KEY_IN_JSON = new RegExp(`"(?:${REDACTED_KEYS.join('|')})":`, 'i'
  * (which clones and walks every logged object for every wildcard path) and broader: a credential
  * key is found at any depth, not only at the paths someone listed.
  */
+/** What is written instead of a line redactLine cannot parse (pino never writes one). */
+const UNPARSEABLE_LINE = `${JSON.stringify({ level: 50, msg: 'a log line that is not one JSON object was dropped: it could not be checked for credentials' })}\n`;
+
 export function redactLine(line: string): string {
   if (!REDACTED_KEY_IN_JSON.test(line) && line.indexOf('@') === -1 && line.indexOf('=') === -1) return line;
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
-    // Not one JSON line (never pino's own output): blank every URL credential in it as text.
-    return redactUrl(line);
+    // Not one JSON line (never pino's own output): its keys can't be told apart, so it is not written.
+    return UNPARSEABLE_LINE;
   }
   return `${JSON.stringify(redactValue(parsed))}\n`;
 }
@@ -97,6 +100,8 @@ export function pinoOptions(settings: LoggerSettings): LoggerOptions {
 
 /** Lines are held until this many bytes are waiting (one write for several lines)… */
 export const LOG_BUFFER_BYTES = 4096;
+/** Most bytes of lines waiting for a stdout that does not drain; more are dropped. */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 /** …or until this long has passed, ms: the longest a line waits before it is written. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
 
@@ -112,7 +117,9 @@ export const LOG_FLUSH_INTERVAL_MS = 100;
 export function createLogger(settings: LoggerSettings): Logger {
   const options = pinoOptions(settings);
   if (settings.format === 'pretty') return pino(options);
-  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  // maxLength: while stdout does not drain (a stalled log collector), at most this much waits in
+  // memory; past it lines are dropped (sonic-boom's 'drop') rather than the process running out of memory.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxLength: LOG_BUFFER_MAX_BYTES });
   const flusher = setInterval(() => {
     try {
       destination.flush();

@@ -7,7 +7,21 @@ type ProcessLogger = Logger & { fatal(obj: object, msg?: string): void };
  * Runs a process's `main`. If start-up fails, logs why (once, at fatal) and exits 1 — after a short
  * pause so an asynchronous log transport (pino-pretty) gets the line out.
  */
+/** runMain's start-up signal handlers, removed when onShutdownSignal installs the real ones. */
+const startupHandlers = new Map<NodeJS.Signals, () => void>();
+
 export function runMain(name: string, logger: ProcessLogger, main: () => Promise<void>): void {
+  // Until onShutdownSignal takes over, a signal during start-up exits at once, as it would by
+  // default, but through process.exit: the log lines still buffered (they explain how far start-up
+  // got) are flushed on the way out.
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    const exit = () => process.exit(code);
+    startupHandlers.set(signal, exit);
+    process.once(signal, exit);
+  }
   main().catch((error: unknown) => {
     logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
@@ -22,6 +36,8 @@ export function runMain(name: string, logger: ProcessLogger, main: () => Promise
  * forever. A second signal is ignored: the first shutdown is already under way and has its own deadline.
  */
 export function onShutdownSignal(logger: Logger, close: (signal: NodeJS.Signals) => Promise<void>): void {
+  for (const [signal, exit] of startupHandlers) process.off(signal, exit);
+  startupHandlers.clear();
   let closing = false;
   const handle = (signal: NodeJS.Signals) => {
     if (closing) return;
