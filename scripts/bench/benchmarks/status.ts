@@ -59,18 +59,25 @@ export const status: Benchmark = {
         // Warm-up: JIT, connection pools, caches.
         for (const target of [targets.hoist, targets.conditional, targets.unfinished, targets.minimalRead, targets.hello]) await target(CONNECTIONS, 1);
         const measured = await rounds(ctx, async (round) => {
-          const [{ hoist, conditional, unfinished, cpuPerRead }, { minimalRead, hello }] = await inTurn(
+          const [{ hoist, conditional, unfinished, cpuPerRead, cpuPerUncachedRead }, { minimalRead, minimalCpuPerRead, hello }] = await inTurn(
             round,
             async () => {
               const cpuBefore = cpuMs(pid);
               const hoist = await targets.hoist(CONNECTIONS, ctx.durationS);
               const cpuPerRead = (cpuMs(pid) - cpuBefore) / Math.max(1, hoist.ok);
-              return { hoist, conditional: await targets.conditional(CONNECTIONS, ctx.durationS), unfinished: await targets.unfinished(CONNECTIONS, ctx.durationS), cpuPerRead };
+              const conditional = await targets.conditional(CONNECTIONS, ctx.durationS);
+              const cpuBeforeUnfinished = cpuMs(pid);
+              const unfinished = await targets.unfinished(CONNECTIONS, ctx.durationS);
+              return { hoist, conditional, unfinished, cpuPerRead, cpuPerUncachedRead: (cpuMs(pid) - cpuBeforeUnfinished) / Math.max(1, unfinished.ok) };
             },
-            async () => ({ minimalRead: await targets.minimalRead(CONNECTIONS, ctx.durationS), hello: await targets.hello(CONNECTIONS, ctx.durationS) }),
+            async () => {
+              const cpuBefore = cpuMs(minimal.pid);
+              const minimalRead = await targets.minimalRead(CONNECTIONS, ctx.durationS);
+              return { minimalRead, minimalCpuPerRead: (cpuMs(minimal.pid) - cpuBefore) / Math.max(1, minimalRead.ok), hello: await targets.hello(CONNECTIONS, ctx.durationS) };
+            },
           );
           for (const [name, result] of Object.entries({ hoist, conditional, unfinished, minimalRead, hello })) assertClean(ctx, name, result);
-          return { hoist, conditional, unfinished, minimalRead, hello, cpuPerRead };
+          return { hoist, conditional, unfinished, minimalRead, hello, cpuPerRead, cpuPerUncachedRead, minimalCpuPerRead };
         });
         // Worst round of each ratio.
         const vsRead = worst(measured.map((m) => m.hoist.rps / m.minimalRead.rps), 'higher');
@@ -106,7 +113,7 @@ export const status: Benchmark = {
         return {
           comparisons,
           facts: [
-            `API CPU per status read: ${Math.min(...measured.map((m) => m.cpuPerRead)).toFixed(3)}–${Math.max(...measured.map((m) => m.cpuPerRead)).toFixed(3)} ms`,
+            `CPU per read (range over rounds): Hoist API, succeeded upload (cached) ${range(measured.map((m) => m.cpuPerRead))} ms; queued upload (read from Postgres) ${range(measured.map((m) => m.cpuPerUncachedRead))} ms; minimal pg read server ${range(measured.map((m) => m.minimalCpuPerRead))} ms`,
             `answers in the last round: Hoist ${statuses(measured.at(-1)!.hoist)}; conditional ${statuses(measured.at(-1)!.conditional)}`,
             `p99 latency at ${CONNECTIONS} connections (last round): Hoist ${measured.at(-1)!.hoist.p99Ms} ms, minimal read ${measured.at(-1)!.minimalRead.p99Ms} ms, hello-world ${measured.at(-1)!.hello.p99Ms} ms`,
             `${ids.length} succeeded and ${queuedIds.length} queued uploads read round-robin; ${ctx.rounds} round(s) of ${ctx.durationS} s per target, worst round's ratio reported`,
@@ -121,3 +128,5 @@ export const status: Benchmark = {
     }
   },
 };
+
+const range = (values: number[]): string => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
