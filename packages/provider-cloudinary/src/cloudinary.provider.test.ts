@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   PermanentProviderError,
@@ -109,12 +111,13 @@ describe('CloudinaryProvider', () => {
   });
 
   it.each([
-    ['a 503', { kind: 'error', status: 503 }, 503],
-    ['a 500', { kind: 'error', status: 500 }, 500],
-    ['a timeout (the SDK says 499)', { kind: 'timeout', hangMs: 3_000 }, 499],
-    ['a connection reset', { kind: 'reset' }, undefined],
-  ])('reports %s as retryable', async (_name, fault, status) => {
-    await faults({ script: [fault] });
+    ['a 503', [{ kind: 'error', status: 503 }], 503],
+    ['a 500', [{ kind: 'error', status: 500 }], 500],
+    ['a timeout (the SDK says 499)', [{ kind: 'timeout', hangMs: 3_000 }], 499],
+    // Twice: a reset of a kept-alive connection before any answer is sent again once at once (below).
+    ['a connection reset', [{ kind: 'reset' }, { kind: 'reset' }], undefined],
+  ])('reports %s as retryable', async (_name, script, status) => {
+    await faults({ script });
     const error = await provider.upload(request(makePng(1, 1))).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RetryableProviderError);
     expect((error as RetryableProviderError).status).toBe(status);
@@ -136,6 +139,52 @@ describe('CloudinaryProvider', () => {
     expect(served.equals(body)).toBe(true);
     const stats = (await (await fetch(`${base}/__emulator/stats`)).json()) as { uploads: number };
     expect(stats.uploads).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keeps connections alive: a run of uploads costs the provider one connection, not one each', async () => {
+    await provider.upload(request(makePng(2, 2)));
+    const before = emulator.connections();
+    for (let i = 0; i < 5; i++) await provider.upload(request(makePng(2, 2, i)));
+    expect(emulator.connections() - before).toBe(0);
+  });
+
+  it('closes the connection of a request the server answered before reading its body, instead of leaving it half-sent', async () => {
+    // A server that refuses at once, without reading the body: the SDK gets its answer but neither
+    // finishes nor aborts the request, so only the provider can let go of the connection.
+    const open = new Set<Socket>();
+    const server = createServer((_request, response) => {
+      response.writeHead(420, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Rate Limit Exceeded' } }));
+    });
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const refusing = await CloudinaryProvider.create({
+        url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        timeoutMs: 60_000,
+      });
+      await expect(refusing.upload(request(randomBytes(4_000_000)))).rejects.toBeInstanceOf(RateLimitedError);
+      await expect.poll(() => open.size, { timeout: 2_000 }).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('sends a request again at once when the server closed its kept-alive connection as it went out', async () => {
+    await provider.upload(request(makePng(2, 2)));
+    const before = emulator.connections();
+    // The server drops the idle connection; the request below goes out on it before the client has
+    // read the close (no I/O turn in between), and meets a reset with no answer.
+    emulator.closeIdleConnections();
+    const req = request(makePng(3, 3));
+    const result = await provider.upload(req);
+    expect(result.publicId).toBe(req.publicId);
+    expect(emulator.connections() - before).toBe(1);
+    const mine = (await assets()).filter((asset) => asset.public_id === req.publicId);
+    expect(mine).toEqual([expect.objectContaining({ writes: 1 })]);
   });
 
   it('lets a missing temp object through unchanged, so the upload fails for that reason', async () => {

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RetryableProviderError, type EagerPreset, type ProviderLimits, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
 import type { UploadApiOptions } from 'cloudinary';
@@ -7,7 +8,7 @@ import { chunkRetryPolicy, type ChunkRetryOptions, type ChunkRetryPolicy } from 
 import { uploadInChunks, type ChunkHeaders } from './chunked-upload.js';
 import { parseCloudinaryUrl, type CloudinaryCredentials } from './cloudinary-url.js';
 import { loadCloudinarySdk, usesHttps, type CloudinaryV2 } from './sdk.js';
-import { sendStream } from './send-stream.js';
+import { failedOnStaleConnection, providerAgent, sendStream } from './send-stream.js';
 import { isAsset, toUploadResult } from './upload-response.js';
 
 /** Hoist's eager preset names in Cloudinary's transformation syntax. */
@@ -67,6 +68,8 @@ export class CloudinaryProvider implements UploadProvider {
    * answers a file above it with a 400, which fails the upload as `provider_rejected`.
    */
   readonly limits: ProviderLimits;
+  /** Kept-alive connections to the Upload API, shared by every request of this provider (see providerAgent). */
+  private readonly agent: Agent | undefined;
 
   private constructor(
     private readonly sdk: CloudinaryV2,
@@ -78,8 +81,8 @@ export class CloudinaryProvider implements UploadProvider {
       ...CLOUDINARY_LIMITS,
       chunking: { thresholdBytes: chunking.thresholdBytes, chunkBytes: chunking.chunkSizeBytes },
     });
+    this.agent = providerAgent(usesHttps(credentials));
   }
-
 
   /** Validates the options and loads the SDK (see {@link loadCloudinarySdk} for why it is loaded late). */
   static async create(options: CloudinaryProviderOptions): Promise<CloudinaryProvider> {
@@ -109,7 +112,16 @@ export class CloudinaryProvider implements UploadProvider {
       return toUploadResult(this.name, asset);
     }
     // Opened outside send(): a missing temp file is not a provider error and must pass unchanged.
-    const answer = await this.send(await request.open(), request);
+    let answer: unknown;
+    try {
+      answer = await this.send(await request.open(), request);
+    } catch (error) {
+      // The server closed the kept-alive connection as the request went out: nothing was
+      // processed, so it goes again at once on a new one (same public id, overwrite) instead of
+      // costing the upload an attempt. Once: a second failure is the provider's.
+      if (!failedOnStaleConnection(error)) throw error;
+      answer = await this.send(await request.open(), request);
+    }
     if (!isAsset(answer)) throw new RetryableProviderError('Cloudinary answered without an asset');
     return toUploadResult(this.name, answer);
   }
@@ -163,6 +175,6 @@ export class CloudinaryProvider implements UploadProvider {
       // Not signed either: the SDK sends these two as the X-Unique-Upload-Id and Content-Range headers.
       ...(chunk ? { x_unique_upload_id: chunk.sessionId, content_range: chunk.contentRange } : {}),
     };
-    return sendStream(this.sdk, source, options, usesHttps(this.credentials), request.onRateLimitHint);
+    return sendStream(this.sdk, source, options, { agent: this.agent, secure: usesHttps(this.credentials) }, request.onRateLimitHint);
   }
 }

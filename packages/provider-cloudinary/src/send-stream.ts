@@ -5,8 +5,44 @@ import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
 import { saysAnything, type RateLimitHint } from '@hoist/core';
 import { hintFromHeaders } from './rate-limit-hints.js';
-import { isRateLimitStatus, newRequestId, REQUEST_ID_HEADER, takeResponse } from './response-headers.js';
+import { isRateLimitStatus, newRequestId, REQUEST_ID_HEADER, takeRequest, takeResponse, TRACKS_REQUESTS } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
+
+/**
+ * How long an idle kept-alive connection stays open, ms. Node closes it sooner when the server's
+ * `Keep-Alive: timeout=N` header says so (a second before N); a server that says nothing may close
+ * an idle connection whenever it likes, and the shorter this is the rarer a request meets one that
+ * is closing (see {@link failedOnStaleConnection}).
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+/**
+ * The connections of one provider: kept alive between requests, so a small upload costs one
+ * request, not a TCP (and TLS) handshake besides. `secure` must match the scheme the SDK was loaded
+ * for (see `loadCloudinarySdk`). Idle connections do not keep the process alive.
+ *
+ * Undefined where a failed request's connection could not be found to close it (Node before 22.12,
+ * see TRACKS_REQUESTS): there each request gets a connection of its own, closed once answered.
+ */
+export function providerAgent(secure: boolean): HttpAgent | undefined {
+  if (!TRACKS_REQUESTS) return undefined;
+  const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: IDLE_CONNECTION_MS };
+  return secure ? new HttpsAgent(options) : new HttpAgent(options);
+}
+
+/** Errors of requests that failed on a reused connection before any answer (see {@link failedOnStaleConnection}). */
+const staleConnectionFailures = new WeakSet<object>();
+
+/**
+ * Whether `error` (from {@link sendStream}) is a request that failed on a reused keep-alive
+ * connection before anything was answered: the server most likely closed the idle connection as
+ * the request went out, and nothing of it was processed. Sending it again at once on a new
+ * connection is what such a failure calls for (Node's documentation says the same), not an
+ * attempt of the upload.
+ */
+export function failedOnStaleConnection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && staleConnectionFailures.has(error);
+}
 
 /**
  * Sends `source` as the file of one Upload API request through the SDK's `upload_stream` and
@@ -16,7 +52,12 @@ import type { CloudinaryV2 } from './sdk.js';
  * given), streams the file part without buffering it, and turns `options.content_range` and
  * `options.x_unique_upload_id` into the `Content-Range` and `X-Unique-Upload-Id` headers.
  *
- * `secure` must match the scheme the SDK was loaded for (see `loadCloudinarySdk`).
+ * The request goes out on the provider's kept-alive connections (`connections.agent`). A failed request's connection is
+ * closed, never reused: the server may answer (a 420, a 503) before it has read the whole body,
+ * and the SDK then neither aborts nor finishes the request — once a response has been read its
+ * timeout no longer applies — so the half-sent request would hold its socket (on both ends)
+ * indefinitely. A successful answer means the body was read whole; its connection goes back to the
+ * agent.
  *
  * Rejects only with a ProviderError from {@link classifyCloudinaryError}; on any failure
  * `source` is destroyed so the temp file is closed, and the request's connection is closed too.
@@ -26,45 +67,44 @@ export function sendStream(
   sdk: CloudinaryV2,
   source: Readable,
   options: UploadApiOptions,
-  secure: boolean,
+  connections: { agent: HttpAgent | undefined; secure: boolean },
   onHint?: (hint: RateLimitHint) => void,
 ): Promise<unknown> {
-  // A connection of its own, so it can be closed once the answer is in. The server may answer (a
-  // 420, a 503) before it has read the whole body; the SDK then neither aborts nor finishes the
-  // request, and once a response has been read its timeout no longer applies — without this the
-  // half-sent request would hold its socket (on both ends) indefinitely. The price is no keep-alive
-  // between requests, which is nothing next to megabytes of body.
-  const agent = secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
-  // Tags the request so the rate-limit headers the SDK drops can be found again (response-headers.ts).
+  // Without a shared agent (see providerAgent), a connection of this request's own, closed once it is answered.
+  const oneShot = connections.agent ? undefined : connections.secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  const agent = connections.agent ?? oneShot!;
+  // Tags the request so the rate-limit headers the SDK drops, and the request itself, can be found
+  // again (response-headers.ts).
   const requestId = newRequestId();
   const extraHeaders = { ...(options.extra_headers as Record<string, string> | undefined), [REQUEST_ID_HEADER]: requestId };
   return new Promise<unknown>((resolve, reject) => {
     let settled = false;
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      outcome();
-      agent.destroy();
-    };
     const fail = (error: unknown): void => {
-      settle(() => {
+      if (!settled) {
+        settled = true;
+        const request = takeRequest(requestId);
+        request?.destroy();
         const answer = takeResponse(requestId);
-        reject(classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined));
-      });
+        const failure = classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined);
+        if (!answer && request?.reusedSocket && isSocketError(error)) staleConnectionFailures.add(failure);
+        oneShot?.destroy();
+        reject(failure);
+      }
       // Stop reading the temp file; pipeline then destroys the SDK's stream too.
       source.destroy();
     };
     // The SDK calls back with a plain object (`{message, http_code}`) or a Node error; closing the
     // connection makes it call back a second time, which `settled` ignores.
     const sink = sdk.uploader.upload_stream({ ...options, agent, extra_headers: extraHeaders }, (error: unknown, result?: unknown) => {
-      if (error) fail(error);
-      else
-        settle(() => {
-          const answer = takeResponse(requestId);
-          const hint = answer && hintFromHeaders(answer.headers);
-          if (saysAnything(hint)) onHint?.(hint);
-          resolve(result);
-        });
+      if (error) return fail(error);
+      if (settled) return;
+      settled = true;
+      takeRequest(requestId);
+      const answer = takeResponse(requestId);
+      const hint = answer && hintFromHeaders(answer.headers);
+      if (saysAnything(hint)) onHint?.(hint);
+      oneShot?.destroy();
+      resolve(result);
     });
     // pipeline, not pipe: a read error on the temp file must reject this call, never surface as an
     // unhandled 'error' event on the SDK's stream (which would take the whole worker down).
@@ -72,4 +112,11 @@ export function sendStream(
       if (error) fail(error);
     });
   });
+}
+
+/** A transport failure with no answer: the SDK wraps Node's socket errors as `{error}`. */
+function isSocketError(raw: unknown): boolean {
+  const error = (raw as { error?: unknown } | undefined)?.error ?? raw;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
 }

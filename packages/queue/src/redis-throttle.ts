@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RateLimitedError, type Logger, type ProviderThrottle, type RateLimitHint } from '@hoist/core';
 import { rateLimitPause } from './backoff.js';
+import { LuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis.js';
 import { LOG_MESSAGES } from '@hoist/logger';
 
@@ -19,7 +20,7 @@ import { LOG_MESSAGES } from '@hoist/logger';
  * token or say how long until one is due. Time is Redis's own (TIME), so clock skew between worker
  * hosts cannot mint tokens.
  */
-const ACQUIRE = `
+const ACQUIRE = new LuaScript(`
 local key = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -94,14 +95,14 @@ if wait == 0 and inWindow then redis.call('HSET', key, 'winLeft', winLeft - 1) e
 redis.call('HSET', key, 'rate', rate, 'tokens', tokens, 'ts', now)
 redis.call('PEXPIRE', key, 86400000)
 return wait
-`;
+`);
 
 /**
  * Counts a success in a sliding two-second window (the rate the provider is admitting), ends a
  * run of hint-less rate limits, and keeps what the answer said: the provider's stated rate (for an
  * hour) and what its current window has left — the lower of what we counted down and what it says.
  */
-const SUCCEEDED = `
+const SUCCEEDED = new LuaScript(`
 local key = KEYS[1]
 local successes = KEYS[2]
 local t = redis.call('TIME')
@@ -128,7 +129,7 @@ if reset > now and remaining >= 0 then
 end
 redis.call('PEXPIRE', key, 86400000)
 return 0
-`;
+`);
 
 /**
  * Limited. One cut per congestion event (420s from requests already in flight count once): the new
@@ -141,7 +142,7 @@ return 0
  * hour, from ARGV[2] or, at a known pace, from one request's spacing if that is shorter; 420s
  * arriving during a pause are leftovers of the same event and change nothing.
  */
-const LIMITED = `
+const LIMITED = new LuaScript(`
 local key = KEYS[1]
 local successes = KEYS[2]
 local t = redis.call('TIME')
@@ -213,7 +214,7 @@ pausedUntil = math.max(pausedUntil, pauseUntil)
 redis.call('HSET', key, 'rate', rate, 'peak', peak, 'lastCut', lastCut, 'pausedUntil', pausedUntil, 'streak', streak, 'tokens', 0, 'ts', pausedUntil, 'cost', pausedUntil - now)
 redis.call('PEXPIRE', key, 86400000)
 return pausedUntil - now
-`;
+`);
 
 export interface RedisThrottleOptions {
   redis: RedisConnection;
@@ -258,14 +259,10 @@ export class RedisThrottle implements ProviderThrottle {
     const maxWaitMs = this.options.maxWaitMs ?? 5_000;
     for (;;) {
       const wait = Number(
-        await this.options.redis.eval(
-          ACQUIRE,
-          1,
-          this.key,
-          this.options.ceiling ?? 0,
-          this.options.increase ?? 0.01,
-          this.options.recover ?? 1,
-          this.options.cut ?? 0.95,
+        await ACQUIRE.run(
+          this.options.redis,
+          [this.key],
+          [this.options.ceiling ?? 0, this.options.increase ?? 0.01, this.options.recover ?? 1, this.options.cut ?? 0.95],
         ),
       );
       if (wait <= 0) return;
@@ -278,15 +275,10 @@ export class RedisThrottle implements ProviderThrottle {
   }
 
   async succeeded(hint?: RateLimitHint): Promise<void> {
-    await this.options.redis.eval(
-      SUCCEEDED,
-      2,
-      this.key,
-      this.successesKey,
-      randomUUID(),
-      hint?.ratePerSecond ?? 0,
-      hint?.resetAt?.getTime() ?? 0,
-      hint?.remaining ?? -1,
+    await SUCCEEDED.run(
+      this.options.redis,
+      [this.key, this.successesKey],
+      [randomUUID(), hint?.ratePerSecond ?? 0, hint?.resetAt?.getTime() ?? 0, hint?.remaining ?? -1],
     );
   }
 
@@ -296,16 +288,10 @@ export class RedisThrottle implements ProviderThrottle {
     // at its end already brings workers back one request at a time.
     const hintedPauseMs = hint.resetAt ? rateLimitPause(hint.resetAt, { fallbackMs: 0, minMs: 0 }, () => 0) : -1;
     const remainingMs = Number(
-      await this.options.redis.eval(
-        LIMITED,
-        2,
-        this.key,
-        this.successesKey,
-        hintedPauseMs,
-        this.options.fallbackPauseMs,
-        this.options.cut ?? 0.95,
-        hint.ratePerSecond ?? 0,
-        hint.remaining === 0 && hint.resetAt ? hint.resetAt.getTime() : 0,
+      await LIMITED.run(
+        this.options.redis,
+        [this.key, this.successesKey],
+        [hintedPauseMs, this.options.fallbackPauseMs, this.options.cut ?? 0.95, hint.ratePerSecond ?? 0, hint.remaining === 0 && hint.resetAt ? hint.resetAt.getTime() : 0],
       ),
     );
     this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, LOG_MESSAGES.providerRateLimitPause);
