@@ -117,10 +117,11 @@ export class CloudinaryProvider implements UploadProvider {
       answer = await this.send(await request.open(), request);
     } catch (error) {
       // The server closed the kept-alive connection as the request went out: nothing was
-      // processed, so it goes again at once on a new one (same public id, overwrite) instead of
-      // costing the upload an attempt. Once: a second failure is the provider's.
+      // processed, so it goes again at once on a connection of its own (the other idle ones may be
+      // closing too; same public id, overwrite) instead of costing the upload an attempt. Once: a
+      // second failure is the provider's.
       if (!failedOnStaleConnection(error)) throw error;
-      answer = await this.send(await request.open(), request);
+      answer = await this.send(await request.open(), request, undefined, { fresh: true });
     }
     if (!isAsset(answer)) throw new RetryableProviderError('Cloudinary answered without an asset');
     return toUploadResult(this.name, answer);
@@ -158,7 +159,7 @@ export class CloudinaryProvider implements UploadProvider {
    * upload — as the SDK's own chunked uploader does — because Cloudinary applies them when the last
    * chunk completes the file; the SDK signs each request with a fresh timestamp.
    */
-  private send(source: Readable, request: ProviderUploadRequest, chunk?: ChunkHeaders): Promise<unknown> {
+  private send(source: Readable, request: ProviderUploadRequest, chunk?: ChunkHeaders, { fresh = false } = {}): Promise<unknown> {
     const options: UploadApiOptions = {
       ...this.credentialOptions(),
       public_id: request.publicId,
@@ -175,6 +176,6 @@ export class CloudinaryProvider implements UploadProvider {
       // Not signed either: the SDK sends these two as the X-Unique-Upload-Id and Content-Range headers.
       ...(chunk ? { x_unique_upload_id: chunk.sessionId, content_range: chunk.contentRange } : {}),
     };
-    return sendStream(this.sdk, source, options, { agent: this.agent, secure: usesHttps(this.credentials) }, request.onRateLimitHint);
+    return sendStream(this.sdk, source, options, { agent: this.agent, secure: usesHttps(this.credentials), fresh }, request.onRateLimitHint);
   }
 }

@@ -42,7 +42,10 @@ function ensureSubscribed(): void {
   subscribe('http.client.request.created', (message) => {
     const { request } = message as { request: ClientRequest };
     const id = request.getHeader(REQUEST_ID_HEADER);
-    if (typeof id === 'string') inFlight.set(id, request);
+    if (typeof id !== 'string') return;
+    inFlight.set(id, request);
+    // What its connection had read before this request: more later means the server answered something.
+    request.once('socket', (socket) => bytesReadBefore.set(request, socket.bytesRead));
   });
   subscribe('http.client.response.finish', (message) => {
     const { request, response } = message as { request: ClientRequest; response: IncomingMessage & { statusCode: number } };
@@ -84,6 +87,17 @@ export function takeResponse(id: string): TappedResponse | undefined {
  * The request sent with this request id, if it was created (each id is collected once, and must
  * be: the request is kept until then).
  */
+const bytesReadBefore = new WeakMap<ClientRequest, number>();
+
+/**
+ * Whether nothing came back on `request`'s connection since the request was put on it: no byte of
+ * an answer (not even part of a status line). Call before destroying the request.
+ */
+export function nothingReadFor(request: ClientRequest): boolean {
+  const before = bytesReadBefore.get(request);
+  return before !== undefined && request.socket?.bytesRead === before;
+}
+
 export function takeRequest(id: string): ClientRequest | undefined {
   const request = inFlight.get(id);
   inFlight.delete(id);

@@ -5,7 +5,7 @@ import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
 import { saysAnything, type RateLimitHint } from '@hoist/core';
 import { hintFromHeaders } from './rate-limit-hints.js';
-import { isRateLimitStatus, newRequestId, REQUEST_ID_HEADER, takeRequest, takeResponse, TRACKS_REQUESTS } from './response-headers.js';
+import { isRateLimitStatus, newRequestId, nothingReadFor, REQUEST_ID_HEADER, takeRequest, takeResponse, TRACKS_REQUESTS } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
 
 /**
@@ -27,7 +27,21 @@ const IDLE_CONNECTION_MS = 4_000;
 export function providerAgent(secure: boolean): HttpAgent | undefined {
   if (!TRACKS_REQUESTS) return undefined;
   const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: IDLE_CONNECTION_MS };
-  return secure ? new HttpsAgent(options) : new HttpAgent(options);
+  return secure ? new IdleTimeoutHttpsAgent(options) : new IdleTimeoutHttpAgent(options);
+}
+
+// An agent's `timeout` is also handed to net/tls.connect, where it would cut a slow TCP connect
+// after IDLE_CONNECTION_MS, before PROVIDER_TIMEOUT_MS (the SDK's request timeout) applies. These
+// connect without it; the agent still applies it to idle kept-alive connections (keepSocketAlive).
+class IdleTimeoutHttpAgent extends HttpAgent {
+  override createConnection(...[options, callback]: Parameters<HttpAgent['createConnection']>): ReturnType<HttpAgent['createConnection']> {
+    return super.createConnection({ ...options, timeout: undefined }, callback);
+  }
+}
+class IdleTimeoutHttpsAgent extends HttpsAgent {
+  override createConnection(...[options, callback]: Parameters<HttpsAgent['createConnection']>): ReturnType<HttpsAgent['createConnection']> {
+    return super.createConnection({ ...options, timeout: undefined }, callback);
+  }
 }
 
 /** Errors of requests that failed on a reused connection before any answer (see {@link failedOnStaleConnection}). */
@@ -35,10 +49,11 @@ const staleConnectionFailures = new WeakSet<object>();
 
 /**
  * Whether `error` (from {@link sendStream}) is a request that failed on a reused keep-alive
- * connection before anything was answered: the server most likely closed the idle connection as
- * the request went out, and nothing of it was processed. Sending it again at once on a new
- * connection is what such a failure calls for (Node's documentation says the same), not an
- * attempt of the upload.
+ * connection before it was all handed to the connection and before any byte of an answer came
+ * back: the server closed the idle connection as the request went out, and cannot have processed
+ * it. Sending it again at once on a new connection is what such a failure calls for (Node's
+ * documentation says the same), not an attempt of the upload. A reset after the whole request was
+ * sent is not this: the server may have processed it, so it is an ordinary retryable failure.
  */
 export function failedOnStaleConnection(error: unknown): boolean {
   return typeof error === 'object' && error !== null && staleConnectionFailures.has(error);
@@ -67,12 +82,13 @@ export function sendStream(
   sdk: CloudinaryV2,
   source: Readable,
   options: UploadApiOptions,
-  connections: { agent: HttpAgent | undefined; secure: boolean },
+  /** `fresh`: on a new connection of its own, not a kept-alive one (a resend after a stale connection). */
+  connections: { agent: HttpAgent | undefined; secure: boolean; fresh?: boolean },
   onHint?: (hint: RateLimitHint) => void,
 ): Promise<unknown> {
   // Without a shared agent (see providerAgent), a connection of this request's own, closed once it is answered.
-  const oneShot = connections.agent ? undefined : connections.secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
-  const agent = connections.agent ?? oneShot!;
+  const oneShot = connections.agent && !connections.fresh ? undefined : connections.secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  const agent = oneShot ?? connections.agent!;
   // Tags the request so the rate-limit headers the SDK drops, and the request itself, can be found
   // again (response-headers.ts).
   const requestId = newRequestId();
@@ -83,10 +99,13 @@ export function sendStream(
       if (!settled) {
         settled = true;
         const request = takeRequest(requestId);
+        // Stale: a reused connection that failed before the whole request was handed to it and
+        // before any byte of an answer came back, so the server cannot have processed it.
+        const stale = request !== undefined && request.reusedSocket && !request.writableFinished && nothingReadFor(request) && isSocketError(error);
         request?.destroy();
         const answer = takeResponse(requestId);
         const failure = classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined);
-        if (!answer && request?.reusedSocket && isSocketError(error)) staleConnectionFailures.add(failure);
+        if (!answer && stale) staleConnectionFailures.add(failure);
         oneShot?.destroy();
         reject(failure);
       }
