@@ -3,6 +3,7 @@ import { PermanentProviderError, RateLimitedError, RetryableProviderError, TempS
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
+import { UNTHROTTLED } from './provider-throttle.js';
 import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { UploadProvider } from './upload-provider.js';
 
@@ -88,6 +89,23 @@ describe('processUpload', () => {
     world.storage.objects.set(upload.storageKey!, Buffer.from('other'));
     expect(await run(world, upload.id)).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_changed' } });
     expect(await world.current(upload.id)).toMatchObject({ status: 'failed', error: { code: 'temp_file_changed' } });
+    expect(world.provider.assets.has(upload.publicId)).toBe(false);
+  });
+
+  it.each([
+    ['truncated', 'the accepted'],
+    ['grown', 'the accepted bytes and then some'],
+  ])('fails with temp_file_changed, storing nothing, when the object is %s after the size check (while the throttle waited)', async (_how, changed) => {
+    const world = memoryWorld();
+    const upload = await world.accept({ body: Buffer.from('the accepted bytes') });
+    const throttle = {
+      ...UNTHROTTLED,
+      acquire: () => {
+        world.storage.objects.set(upload.storageKey!, Buffer.from(changed));
+        return Promise.resolve();
+      },
+    };
+    expect(await run(world, upload.id, { extra: { throttle } })).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_changed' } });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
   });
 

@@ -17,9 +17,10 @@ import type { SourceFetcher } from './source-fetcher.js';
 import type { Logger } from './logger.js';
 import type { ProcessObserver, ProviderCallOutcome } from './observer.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
+import { sizeChecked } from './size-checked.js';
 import type { RateLimitHint } from './rate-limit-hint.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
-import type { ByteRange, TempStorage } from './temp-storage.js';
+import type { TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
@@ -126,10 +127,16 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       metadata: upload.metadata,
       resourceType: upload.resourceType,
       eager: upload.eager,
-      // The whole object as an explicit range: the accepted size, checked just above. A stream that
-      // knows where it ends reads a small file in one buffer of its size, where an open-ended one
-      // allocates a full read-ahead buffer and reads once more to find the end.
-      open: (range) => deps.storage.openRead(bytes.storageKey, range ?? wholeObject(bytes.bytes)),
+      // Every read is checked against the size it must have (sizeChecked): the object may change
+      // after the check above (the throttle can wait, a resend opens it again later), and a
+      // truncated or grown file must fail the upload, not send a prefix. The whole object is read
+      // as an explicit range, one byte past the accepted size to see growth: a stream that knows
+      // where it ends reads a small file in one buffer, where an open-ended one allocates a full
+      // read-ahead buffer and reads once more to find the end.
+      open: async (range) =>
+        range
+          ? sizeChecked(await deps.storage.openRead(bytes.storageKey, range), range.end - range.start + 1, bytes.storageKey)
+          : sizeChecked(await deps.storage.openRead(bytes.storageKey, bytes.bytes > 0 ? { start: 0, end: bytes.bytes } : undefined), bytes.bytes, bytes.storageKey),
       resume: upload.chunkProgress ?? undefined,
       onProgress: async (progress) => {
         // Between chunks is where a cancellation (or a takeover by another run) can stop a large upload early.
@@ -325,11 +332,6 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
   } catch (error) {
     log.error({ err: error, publicId: asset.publicId }, `upload ${current.status} while running; could not remove its asset`);
   }
-}
-
-/** The range of a whole object of `size` bytes; undefined (the whole object, unranged) when it is empty. */
-function wholeObject(size: number): ByteRange | undefined {
-  return size > 0 ? { start: 0, end: size - 1 } : undefined;
 }
 
 /** Worth another attempt after a backoff: the provider or the source failed transiently, or temp storage could not be reached. */

@@ -6,6 +6,7 @@ import {
   PermanentProviderError,
   RateLimitedError,
   RetryableProviderError,
+  TempObjectChangedError,
   TempObjectMissingError,
   type ProviderUploadRequest,
   type RateLimitHint,
@@ -194,6 +195,24 @@ describe('CloudinaryProvider', () => {
     await faults({ script: [{ kind: 'reset' }] });
     const error = await provider.upload(request(makePng(5, 5))).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RetryableProviderError);
+  });
+
+  it('lets a temp file that changed while it was read fail the upload as that, with no asset made', async () => {
+    const png = makePng(8, 8);
+    const changed = new TempObjectChangedError('k', png.length, png.length - 10);
+    const req = request(png, {
+      open: () =>
+        Promise.resolve(
+          Readable.from(
+            (function* () {
+              yield png.subarray(0, 20);
+              throw changed;
+            })(),
+          ),
+        ),
+    });
+    await expect(provider.upload(req)).rejects.toBe(changed);
+    expect((await assets()).filter((asset) => asset.public_id === req.publicId)).toEqual([]);
   });
 
   it('lets a missing temp object through unchanged, so the upload fails for that reason', async () => {

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
-import { saysAnything, type RateLimitHint } from '@hoist/core';
+import { saysAnything, TempObjectChangedError, TempObjectMissingError, TempStorageUnavailableError, type RateLimitHint } from '@hoist/core';
 import { hintFromHeaders } from './rate-limit-hints.js';
 import { isRateLimitStatus, newRequestId, nothingReadFor, REQUEST_ID_HEADER, takeRequest, takeResponse, TRACKS_REQUESTS } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
@@ -74,7 +74,8 @@ export function failedOnStaleConnection(error: unknown): boolean {
  * indefinitely. A successful answer means the body was read whole; its connection goes back to the
  * agent.
  *
- * Rejects only with a ProviderError from {@link classifyCloudinaryError}; on any failure
+ * Rejects with a ProviderError from {@link classifyCloudinaryError}, or with the temp-storage error
+ * `source` failed with (missing, changed, unreachable: not the provider's); on any failure
  * `source` is destroyed so the temp file is closed, and the request's connection is closed too.
  * On success, `onHint` gets what the answer's headers said about the rate limit, if anything.
  */
@@ -104,10 +105,16 @@ export function sendStream(
         const stale = request !== undefined && request.reusedSocket && !request.writableFinished && nothingReadFor(request) && isSocketError(error);
         request?.destroy();
         const answer = takeResponse(requestId);
-        const failure = classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined);
-        if (!answer && stale) staleConnectionFailures.add(failure);
         oneShot?.destroy();
-        reject(failure);
+        // The temp file failed (missing, changed, storage unreachable): not the provider's doing, so
+        // it goes on as it is, for the upload to fail or retry for that reason.
+        if (isTempStorageError(error)) {
+          reject(error);
+        } else {
+          const failure = classifyCloudinaryError(error, new Date(), answer && isRateLimitStatus(answer.status) ? answer : undefined);
+          if (!answer && stale) staleConnectionFailures.add(failure);
+          reject(failure);
+        }
       }
       // Stop reading the temp file; pipeline then destroys the SDK's stream too.
       source.destroy();
@@ -131,6 +138,10 @@ export function sendStream(
       if (error) fail(error);
     });
   });
+}
+
+function isTempStorageError(error: unknown): error is TempObjectChangedError | TempObjectMissingError | TempStorageUnavailableError {
+  return error instanceof TempObjectChangedError || error instanceof TempObjectMissingError || error instanceof TempStorageUnavailableError;
 }
 
 /** A transport failure with no answer: the SDK wraps Node's socket errors as `{error}`. */

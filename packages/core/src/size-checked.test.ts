@@ -1,0 +1,28 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { describe, expect, it } from 'vitest';
+import { TempObjectChangedError } from './errors.js';
+import { sizeChecked } from './size-checked.js';
+
+describe('sizeChecked', () => {
+  it('passes a stream of the expected size through unchanged', async () => {
+    expect(await text(sizeChecked(Readable.from([Buffer.from('abc'), Buffer.from('def')]), 6, 'k'))).toBe('abcdef');
+  });
+
+  it.each([
+    ['shorter', ['abc'], 3],
+    ['longer', ['abcdef', 'g'], 7],
+  ])('fails a %s stream with TempObjectChangedError, saying how many bytes it saw', async (_how, chunks, seen) => {
+    const error = await text(sizeChecked(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), 6, 'k')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TempObjectChangedError);
+    expect(error).toMatchObject({ key: 'k', expectedBytes: 6, storedBytes: seen });
+  });
+
+  it('fails with the source’s own error when reading it fails', async () => {
+    const broken = new Error('disk gone');
+    const source = new Readable({ read: () => undefined });
+    const checked = sizeChecked(source, 6, 'k');
+    source.destroy(broken);
+    await expect(text(checked)).rejects.toBe(broken);
+  });
+});
