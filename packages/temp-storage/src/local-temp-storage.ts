@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { createReadStream, createWriteStream, open, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, type Readable } from 'node:stream';
 import { TempObjectMissingError, type ByteRange, type StoredObject, type TempStorage } from '@hoist/core';
 
 const KEY_PATTERN = /^[0-9a-f-]{36}$/;
@@ -49,10 +48,13 @@ export class LocalTempStorage implements TempStorage {
     const key = randomUUID();
     const finalPath = this.pathOf(key);
     const partialPath = `${finalPath}.partial`;
-    const handle = await this.createPartial(key.slice(0, 2), partialPath);
-    const file = handle.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES });
+    const fd = await this.createPartial(key.slice(0, 2), partialPath);
+    // A plain descriptor and pump(), not a FileHandle and stream/promises' pipeline: each of those
+    // builds an Error with its stack on every successful write (pipeline aborts its AbortController
+    // when done; a FileHandle's close ends its stream a second time), a cost per small upload.
+    const file = createWriteStream('', { fd, highWaterMark: WRITE_BUFFER_BYTES });
     try {
-      await pipeline(source, file);
+      await pump(source, file);
       await rename(partialPath, finalPath);
     } catch (error) {
       await rm(partialPath, { force: true });
@@ -61,12 +63,12 @@ export class LocalTempStorage implements TempStorage {
     return { key, bytes: file.bytesWritten };
   }
 
-  /** Creates `<key>.partial` (exclusively, 0600), making its shard directory first if it is not known to exist (or has gone). */
-  private async createPartial(shard: string, partialPath: string): Promise<FileHandle> {
+  /** Creates `<key>.partial` (exclusively, 0600), making its shard directory first if it is not known to exist (or has gone). @returns its descriptor. */
+  private async createPartial(shard: string, partialPath: string): Promise<number> {
     const directory = join(this.options.directory, shard);
     if (this.shards.has(directory)) {
       try {
-        return await open(partialPath, 'wx', FILE_MODE);
+        return await openExclusive(partialPath);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         this.shards.delete(directory);
@@ -74,7 +76,7 @@ export class LocalTempStorage implements TempStorage {
     }
     await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
     this.shards.add(directory);
-    return open(partialPath, 'wx', FILE_MODE);
+    return openExclusive(partialPath);
   }
 
   async openRead(key: string, range?: ByteRange): Promise<Readable> {
@@ -145,4 +147,40 @@ export class LocalTempStorage implements TempStorage {
     if (!KEY_PATTERN.test(key)) throw new TempObjectMissingError(key);
     return join(this.options.directory, key.slice(0, 2), key);
   }
+}
+
+/** Opens a new file for writing, failing if it exists (`wx`, mode 0600). */
+function openExclusive(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    open(path, 'wx', FILE_MODE, (error, fd) => (error ? reject(error) : resolve(fd)));
+  });
+}
+
+/**
+ * Pipes `source` into `file` and resolves once the file is written and closed; as pipeline() does,
+ * an error of either stream (or the source closing before its end) destroys both and rejects.
+ */
+function pump(source: Readable, file: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      source.unpipe(file);
+      source.destroy(error);
+      file.destroy();
+      reject(error);
+    };
+    finished(source, { writable: false }, (error) => {
+      if (error) fail(error);
+    });
+    finished(file, (error) => {
+      if (error) fail(error);
+      else if (!settled) {
+        settled = true;
+        resolve();
+      }
+    });
+    source.pipe(file);
+  });
 }
