@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
-import type { ApiKeyRepository, JobQueue, ProviderLimits, TempStorage, UploadEvents, UploadProvider, UploadRepository } from '@hoist/core';
+import { BacklogEstimate, type ApiKeyRepository, type JobQueue, type ProviderLimits, type TempStorage, type UploadEvents, type UploadProvider, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
@@ -113,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const open = new OpenStreams();
   app.addHook('preClose', () => open.closeAll());
   const streams: StreamLimits = { ...STREAM_DEFAULTS, ...deps.streams, open };
+  // One count of a tenant's backlog a second, not one per upload (the queue priority; see BacklogEstimate).
+  const backlog = new BacklogEstimate(deps.uploads);
   await app.register(problemsPlugin);
   await app.register(storableInputPlugin);
   await app.register(openApiPlugin);
@@ -141,14 +143,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(authPlugin, deps.auth);
       await v1.register(uploadLogPlugin);
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
-      uploadRoutes(v1, { ...deps, streams });
+      uploadRoutes(v1, { ...deps, streams, backlog });
       listUploadsRoute(v1, deps.uploads);
       cancelUploadRoute(v1, deps);
       retryUploadRoute(v1, deps);
       deleteUploadRoute(v1, deps);
       uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, streams);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
-      if (deps.tus) tusRoutes(v1, { ...deps, tus: deps.tus });
+      if (deps.tus) tusRoutes(v1, { ...deps, tus: deps.tus, backlog });
     },
     { prefix: '/v1' },
   );

@@ -1,4 +1,4 @@
-import type { AcceptUploadDeps, JobQueue, Logger, ProviderLimits, TempStorage, UploadRepository } from '@hoist/core';
+import type { AcceptUploadDeps, BacklogEstimate, JobQueue, Logger, ProviderLimits, TempStorage, UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { IntakeRules } from './multipart-intake.js';
 
@@ -17,6 +17,8 @@ export interface IngestOptions {
   metrics?: HoistMetrics | undefined;
   /** `maxUnfinishedUploads` (`TENANT_MAX_UNFINISHED_UPLOADS`): each upload past it is refused with 429; 0 or absent: no cap. */
   limits?: { maxUnfinishedUploads: number } | undefined;
+  /** The tenants' backlogs for the queue priority, shared by the process's ingest routes (see BacklogEstimate); absent: one count per upload. */
+  backlog?: BacklogEstimate | undefined;
 }
 
 /** What every received file is inspected against: `MAX_UPLOAD_BYTES`, `ALLOWED_CONTENT_TYPES`, `ALLOW_ACTIVE_SVG`. */
@@ -34,5 +36,6 @@ export function acceptDeps(options: IngestOptions, logger: Logger): AcceptUpload
     logger,
     observer: options.metrics?.acceptObserver,
     maxUnfinished: options.limits?.maxUnfinishedUploads,
+    backlog: options.backlog,
   };
 }

@@ -1,3 +1,4 @@
+import type { BacklogEstimate } from './fair-share.js';
 import { handToQueueOrOutbox } from './hand-to-queue.js';
 import { IdempotencyKeyUsedError, TooManyUnfinishedUploadsError } from './errors.js';
 import { derivePublicId, newUploadId } from './ids.js';
@@ -23,6 +24,8 @@ export interface AcceptUploadDeps {
   observer?: AcceptObserver | undefined;
   /** The tenant's cap on unfinished uploads (`TENANT_MAX_UNFINISHED_UPLOADS`); 0 or absent: no cap. */
   maxUnfinished?: number | undefined;
+  /** The tenants' backlogs for the queue priority, when not counted by the create (no cap); absent: one count per upload. */
+  backlog?: BacklogEstimate | undefined;
 }
 
 /**
@@ -117,7 +120,7 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
  * `backlog`: the tenant's unfinished uploads as the create counted them, if it did (its priority).
  * @returns whether it reached the queue (false: it waits in the outbox).
  */
-export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' | 'logger' | 'observer'>, upload: Upload, backlog?: number): Promise<boolean> {
+export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' | 'logger' | 'observer' | 'backlog'>, upload: Upload, backlog?: number): Promise<boolean> {
 
   const log = bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId, jobId: upload.id });
   const enqueued = await handToQueueOrOutbox(deps, { id: upload.id, tenantId: upload.tenantId, backlog }, log, 'upload accepted; the outbox relay will enqueue it');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairSharePriority } from './fair-share.js';
+import { BacklogEstimate, fairSharePriority } from './fair-share.js';
 import { memoryWorld } from './test-support/memory-world.js';
 
 // Fair share between tenants, on the in-memory queue: which upload a free worker runs next.
@@ -27,5 +27,47 @@ describe('fair share', () => {
     expect(fairSharePriority(1)).toBe(1);
     expect(fairSharePriority(7)).toBe(7);
     expect(fairSharePriority(10_000_000)).toBe(10_000_000);
+  });
+
+  describe('BacklogEstimate', () => {
+    function counting(counts: number[]) {
+      const calls: string[] = [];
+      return { calls, uploads: { countUnfinished: (tenantId: string) => (calls.push(tenantId), Promise.resolve(counts.shift() ?? 0)) } };
+    }
+
+    it('counts a tenant once per ttl and adds one per upload in between, the caller\'s own included', async () => {
+      let now = 0;
+      const { calls, uploads } = counting([5, 2]);
+      const estimate = new BacklogEstimate(uploads, 1_000, 10, () => now);
+      expect(await estimate.backlog('a')).toBe(5);
+      expect(await Promise.all([estimate.backlog('a'), estimate.backlog('a')])).toEqual([6, 7]);
+      now = 999;
+      expect(await estimate.backlog('a')).toBe(8);
+      expect(calls).toEqual(['a']);
+      now = 1_000;
+      expect(await estimate.backlog('a')).toBe(2);
+      expect(calls).toEqual(['a', 'a']);
+    });
+
+    it('keeps tenants apart, forgets a failed count, and remembers at most maxTenants', async () => {
+      const calls: string[] = [];
+      let fail = true;
+      const uploads = {
+        countUnfinished: (tenantId: string) => {
+          calls.push(tenantId);
+          return fail ? Promise.reject(new Error('down')) : Promise.resolve(tenantId === 'a' ? 3 : 1);
+        },
+      };
+      const estimate = new BacklogEstimate(uploads, 1_000, 2, () => 0);
+      await expect(estimate.backlog('a')).rejects.toThrow('down');
+      fail = false;
+      expect(await estimate.backlog('a')).toBe(3);
+      expect(await estimate.backlog('b')).toBe(1);
+      expect(await estimate.backlog('a')).toBe(4);
+      expect(calls).toEqual(['a', 'a', 'b']);
+      expect(await estimate.backlog('c')).toBe(1);
+      expect(await estimate.backlog('a')).toBe(3);
+      expect(calls).toEqual(['a', 'a', 'b', 'c', 'a']);
+    });
   });
 });

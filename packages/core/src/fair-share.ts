@@ -22,10 +22,55 @@ export async function fairPriority(uploads: UploadRepository, tenantId: string):
 }
 
 /**
- * Enqueues an upload at its fair-share priority (see {@link fairPriority}); `backlog`, when the
- * caller already counted the tenant's unfinished uploads (a create under the cap), saves the count.
+ * A tenant's backlog for {@link fairPriority} without a count per upload: counted at most once per
+ * `ttlMs` per tenant, and in between each enqueue adds one to the last count (its own upload). A
+ * burst of one tenant's uploads then costs one count query a second instead of one each — a count
+ * that reads every open row of that tenant, so it grows with the very backlog it measures. The
+ * price is precision the priority never had: uploads finished (or created by another process)
+ * within the last `ttlMs` are not seen until the next count, which only shifts a tenant's rank by
+ * about a second of its own traffic. Bounded memory: at most `maxTenants` tenants are remembered.
  */
-export async function enqueueFairly(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string; backlog?: number | undefined }): Promise<void> {
-  const priority = upload.backlog === undefined ? await fairPriority(deps.uploads, upload.tenantId) : fairSharePriority(upload.backlog);
+export class BacklogEstimate {
+  private readonly counts = new Map<string, { counted: Promise<number>; at: number; since: number }>();
+
+  constructor(
+    private readonly uploads: Pick<UploadRepository, 'countUnfinished'>,
+    private readonly ttlMs = 1_000,
+    private readonly maxTenants = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The tenant's unfinished uploads, the caller's own (already recorded) included. */
+  async backlog(tenantId: string): Promise<number> {
+    const now = this.now();
+    const known = this.counts.get(tenantId);
+    if (known && now - known.at < this.ttlMs) {
+      known.since += 1;
+      const since = known.since;
+      return (await known.counted) + since;
+    }
+    if (this.counts.size >= this.maxTenants) this.counts.clear();
+    const counted = this.uploads.countUnfinished(tenantId);
+    const entry = { counted, at: now, since: 0 };
+    this.counts.set(tenantId, entry);
+    // A failed count is not remembered: the next upload counts again.
+    counted.catch(() => {
+      if (this.counts.get(tenantId) === entry) this.counts.delete(tenantId);
+    });
+    return counted;
+  }
+}
+
+/**
+ * Enqueues an upload at its fair-share priority (see {@link fairPriority}); `backlog`, when the
+ * caller already counted the tenant's unfinished uploads (a create under the cap), saves the count,
+ * and so does `deps.backlog`, an estimate shared by the process's requests.
+ */
+export async function enqueueFairly(
+  deps: { uploads: UploadRepository; queue: JobQueue; backlog?: BacklogEstimate | undefined },
+  upload: { id: string; tenantId: string; backlog?: number | undefined },
+): Promise<void> {
+  const backlog = upload.backlog ?? (deps.backlog ? await deps.backlog.backlog(upload.tenantId) : await deps.uploads.countUnfinished(upload.tenantId));
+  const priority = fairSharePriority(backlog);
   await deps.queue.enqueueUpload(upload.id, { priority, tenantId: upload.tenantId });
 }

@@ -1,4 +1,4 @@
-import { enqueueFairly } from './fair-share.js';
+import { enqueueFairly, type BacklogEstimate } from './fair-share.js';
 import type { JobQueue } from './job-queue.js';
 import type { Logger } from './logger.js';
 import type { UploadRepository } from './upload.repository.js';
@@ -10,7 +10,7 @@ import type { UploadRepository } from './upload.repository.js';
  * second time, which the queue ignores (the job id is the upload id).
  * @throws the queue's or the store's error; the upload then stays in the outbox.
  */
-export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQueue }, upload: { id: string; tenantId: string; backlog?: number | undefined }): Promise<void> {
+export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQueue; backlog?: BacklogEstimate | undefined }, upload: { id: string; tenantId: string; backlog?: number | undefined }): Promise<void> {
   await enqueueFairly(deps, upload);
   await deps.uploads.markEnqueued(upload.id);
 }
@@ -23,7 +23,7 @@ export async function handToQueue(deps: { uploads: UploadRepository; queue: JobQ
  * `message`: the runbook quotes these lines).
  */
 export async function handToQueueOrOutbox(
-  deps: { uploads: UploadRepository; queue: JobQueue },
+  deps: { uploads: UploadRepository; queue: JobQueue; backlog?: BacklogEstimate | undefined },
   upload: { id: string; tenantId: string; backlog?: number | undefined },
   log: Logger,
   message: string,
