@@ -33,7 +33,8 @@ describe('Redis loses every job mid-run', () => {
     expect(assets.map((asset) => asset.public_id).sort()).toEqual(accepted.map((a) => `default/${a.body.id}`).sort());
     expect(await stack.tempFiles()).toEqual([]);
     // It was the reconciler that brought the lost jobs back, and its metric says so.
-    expect(stack.workers.some((worker) => worker.output.some((line) => line.includes('re-enqueued')))).toBe(true);
+    // (Log lines are written asynchronously, up to LOG_FLUSH_INTERVAL_MS after the event.)
+    await Promise.any(stack.workers.map((worker) => worker.waitForOutput(/re-enqueued/, 5_000)));
     const metrics = await (await fetch(`http://127.0.0.1:${stack.workerMetricsPorts[0]}/metrics`)).text();
     expect(metrics).toMatch(/hoist_reconciler_actions_total\{action="requeued"[^}]*\} [1-9]/);
   }, 60_000);

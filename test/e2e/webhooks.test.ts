@@ -219,6 +219,8 @@ describe('webhooks, end to end', () => {
     expect(count(metricsAfter, 'retrying') - count(metricsBefore, 'retrying')).toBe(failed.length);
     expect(count(metricsAfter, 'delivered') - count(metricsBefore, 'delivered')).toBe(1);
     // One grep of the upload id finds its deliveries in the worker's log, with the upload's tenant and the delivery's own attempt.
+    // (Log lines are written asynchronously, up to LOG_FLUSH_INTERVAL_MS after the event: wait for the last one.)
+    await stack.workers[0]!.waitForOutput(new RegExp(`"deliveryId":"${delivered.id}".*"msg":"webhook delivered"`), 5_000);
     const lines = stack.workers[0]!.output.filter((line) => line.includes(upload.id)).map((line) => JSON.parse(line) as Record<string, unknown>);
     const deliveryLines = lines.filter((line) => line.deliveryId === delivered.id);
     expect(deliveryLines.map((line) => line.msg)).toEqual([...failed.map(() => 'webhook delivery failed; will retry'), 'webhook delivered']);
