@@ -20,7 +20,8 @@ import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
 import { sizeChecked } from './size-checked.js';
 import type { RateLimitHint } from './rate-limit-hint.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
-import type { TempStorage } from './temp-storage.js';
+import type { Readable } from 'node:stream';
+import type { ByteRange, TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
@@ -129,14 +130,11 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       eager: upload.eager,
       // Every read is checked against the size it must have (sizeChecked): the object may change
       // after the check above (the throttle can wait, a resend opens it again later), and a
-      // truncated or grown file must fail the upload, not send a prefix. The whole object is read
-      // as an explicit range, one byte past the accepted size to see growth: a stream that knows
-      // where it ends reads a small file in one buffer, where an open-ended one allocates a full
-      // read-ahead buffer and reads once more to find the end.
-      open: async (range) =>
-        range
-          ? sizeChecked(await deps.storage.openRead(bytes.storageKey, range), range.end - range.start + 1, bytes.storageKey)
-          : sizeChecked(await deps.storage.openRead(bytes.storageKey, bytes.bytes > 0 ? { start: 0, end: bytes.bytes } : undefined), bytes.bytes, bytes.storageKey),
+      // truncated or grown file must fail the upload, not send a prefix. A read that reaches the
+      // accepted end asks for one byte more, to see growth. An explicit range also lets a stream
+      // that knows where it ends read a small file in one buffer of about its size, where an
+      // open-ended one allocates a full read-ahead buffer.
+      open: (range) => openChecked(deps.storage, bytes.storageKey, bytes.bytes, range),
       resume: upload.chunkProgress ?? undefined,
       onProgress: async (progress) => {
         // Between chunks is where a cancellation (or a takeover by another run) can stop a large upload early.
@@ -332,6 +330,15 @@ async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publ
   } catch (error) {
     log.error({ err: error, publicId: asset.publicId }, `upload ${current.status} while running; could not remove its asset`);
   }
+}
+
+/** Opens `range` of the object (all of it without one) with its size checked as it streams; see sizeChecked. */
+async function openChecked(storage: TempStorage, key: string, size: number, range: ByteRange | undefined): Promise<Readable> {
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  if (end < start) return sizeChecked(await storage.openRead(key), 0, key);
+  // Up to the accepted end: one byte more, so a grown object shows.
+  const readEnd = end === size - 1 ? size : end;
+  return sizeChecked(await storage.openRead(key, { start, end: readEnd }), end - start + 1, key);
 }
 
 /** Worth another attempt after a backoff: the provider or the source failed transiently, or temp storage could not be reached. */

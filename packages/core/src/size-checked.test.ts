@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { TempObjectChangedError } from './errors.js';
+import { TempObjectChangedError, TempObjectMissingError, TempStorageUnavailableError } from './errors.js';
 import { sizeChecked } from './size-checked.js';
 
 describe('sizeChecked', () => {
@@ -18,11 +18,21 @@ describe('sizeChecked', () => {
     expect(error).toMatchObject({ key: 'k', expectedBytes: 6, storedBytes: seen });
   });
 
-  it('fails with the source’s own error when reading it fails', async () => {
-    const broken = new Error('disk gone');
+  it('fails as temp storage unavailable (to retry, never taken for the provider’s failure) when reading breaks', async () => {
+    const broken = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     const source = new Readable({ read: () => undefined });
     const checked = sizeChecked(source, 6, 'k');
     source.destroy(broken);
-    await expect(text(checked)).rejects.toBe(broken);
+    const error = await text(checked).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TempStorageUnavailableError);
+    expect((error as Error).cause).toBe(broken);
+  });
+
+  it('passes a temp-storage error of the source through as it is', async () => {
+    const missing = new TempObjectMissingError('k');
+    const source = new Readable({ read: () => undefined });
+    const checked = sizeChecked(source, 6, 'k');
+    source.destroy(missing);
+    await expect(text(checked)).rejects.toBe(missing);
   });
 });

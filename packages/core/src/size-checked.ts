@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import { TempObjectChangedError } from './errors.js';
+import { TempObjectChangedError, TempObjectMissingError, TempStorageUnavailableError } from './errors.js';
 
 /**
  * `source` (a read of temp object `key`) passed through as it is, but failed with
@@ -21,7 +21,13 @@ export function sizeChecked(source: Readable, expected: number, key: string): Re
       done(seen < expected ? new TempObjectChangedError(key, expected, seen) : null);
     },
   });
-  source.on('error', (error) => check.destroy(error));
+  // A read that breaks (a reset from an object store, a disk error) is temp storage's failure, to
+  // retry: never to be taken for the provider's, whose request the stream feeds.
+  source.on('error', (error) => check.destroy(isTempStorageError(error) ? error : new TempStorageUnavailableError(`reading temp object ${key} failed: ${error.message}`, error)));
   check.on('close', () => source.destroy());
   return source.pipe(check);
+}
+
+function isTempStorageError(error: unknown): boolean {
+  return error instanceof TempObjectChangedError || error instanceof TempObjectMissingError || error instanceof TempStorageUnavailableError;
 }

@@ -21,8 +21,8 @@ export interface ChunkedUploadOptions {
   retry: ChunkRetryPolicy;
   /**
    * Sends one chunk and resolves with Cloudinary's answer as it came. Must reject with a
-   * ProviderError only (RetryableProviderError is what gets retried in place) and destroy `source`
-   * when it fails.
+   * ProviderError (RetryableProviderError is what gets retried in place) or the temp-storage error
+   * `source` failed with (passed on as it is), and destroy `source` when it fails.
    */
   sendChunk: (source: Readable, headers: ChunkHeaders) => Promise<unknown>;
   /** A new `X-Unique-Upload-Id` (default: 128 random bits in hex). */

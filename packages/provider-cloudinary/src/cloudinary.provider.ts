@@ -81,7 +81,7 @@ export class CloudinaryProvider implements UploadProvider {
       ...CLOUDINARY_LIMITS,
       chunking: { thresholdBytes: chunking.thresholdBytes, chunkBytes: chunking.chunkSizeBytes },
     });
-    this.agent = providerAgent(usesHttps(credentials));
+    this.agent = providerAgent(usesHttps(credentials), this.timeoutMs);
   }
 
   /** Validates the options and loads the SDK (see {@link loadCloudinarySdk} for why it is loaded late). */
@@ -176,6 +176,6 @@ export class CloudinaryProvider implements UploadProvider {
       // Not signed either: the SDK sends these two as the X-Unique-Upload-Id and Content-Range headers.
       ...(chunk ? { x_unique_upload_id: chunk.sessionId, content_range: chunk.contentRange } : {}),
     };
-    return sendStream(this.sdk, source, options, { agent: this.agent, secure: usesHttps(this.credentials), fresh }, request.onRateLimitHint);
+    return sendStream(this.sdk, source, options, { agent: this.agent, secure: usesHttps(this.credentials), connectTimeoutMs: this.timeoutMs, fresh }, request.onRateLimitHint);
   }
 }

@@ -1,4 +1,4 @@
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
@@ -24,24 +24,22 @@ const IDLE_CONNECTION_MS = 4_000;
  * Undefined where a failed request's connection could not be found to close it (Node before 22.12,
  * see TRACKS_REQUESTS): there each request gets a connection of its own, closed once answered.
  */
-export function providerAgent(secure: boolean): HttpAgent | undefined {
+export function providerAgent(secure: boolean, connectTimeoutMs: number): HttpAgent | undefined {
   if (!TRACKS_REQUESTS) return undefined;
-  const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: IDLE_CONNECTION_MS };
-  return secure ? new IdleTimeoutHttpsAgent(options) : new IdleTimeoutHttpAgent(options);
+  return connectionAgent(secure, { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS }, connectTimeoutMs);
 }
 
-// An agent's `timeout` is also handed to net/tls.connect, where it would cut a slow TCP connect
-// after IDLE_CONNECTION_MS, before PROVIDER_TIMEOUT_MS (the SDK's request timeout) applies. These
-// connect without it; the agent still applies it to idle kept-alive connections (keepSocketAlive).
-class IdleTimeoutHttpAgent extends HttpAgent {
-  override createConnection(...[options, callback]: Parameters<HttpAgent['createConnection']>): ReturnType<HttpAgent['createConnection']> {
-    return super.createConnection({ ...options, timeout: undefined }, callback);
-  }
-}
-class IdleTimeoutHttpsAgent extends HttpsAgent {
-  override createConnection(...[options, callback]: Parameters<HttpsAgent['createConnection']>): ReturnType<HttpsAgent['createConnection']> {
-    return super.createConnection({ ...options, timeout: undefined }, callback);
-  }
+/**
+ * An agent whose connections time out while connecting after `connectTimeoutMs` (the provider's
+ * timeout: the SDK's own request timeout only starts once connected). An agent's `timeout` option
+ * would be handed to net/tls.connect as it is, cutting a slow connect after the idle timeout of
+ * kept-alive connections instead; the agent still applies that one to idle connections.
+ */
+function connectionAgent(secure: boolean, options: HttpAgentOptions, connectTimeoutMs: number): HttpAgent {
+  const agent = secure ? new HttpsAgent(options) : new HttpAgent(options);
+  const create = agent.createConnection.bind(agent) as (options: object, callback?: unknown) => ReturnType<HttpAgent['createConnection']>;
+  agent.createConnection = ((connectOptions: object, callback?: unknown) => create({ ...connectOptions, timeout: connectTimeoutMs }, callback));
+  return agent;
 }
 
 /** Errors of requests that failed on a reused connection before any answer (see {@link failedOnStaleConnection}). */
@@ -84,11 +82,11 @@ export function sendStream(
   source: Readable,
   options: UploadApiOptions,
   /** `fresh`: on a new connection of its own, not a kept-alive one (a resend after a stale connection). */
-  connections: { agent: HttpAgent | undefined; secure: boolean; fresh?: boolean },
+  connections: { agent: HttpAgent | undefined; secure: boolean; connectTimeoutMs: number; fresh?: boolean },
   onHint?: (hint: RateLimitHint) => void,
 ): Promise<unknown> {
   // Without a shared agent (see providerAgent), a connection of this request's own, closed once it is answered.
-  const oneShot = connections.agent && !connections.fresh ? undefined : connections.secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  const oneShot = connections.agent && !connections.fresh ? undefined : connectionAgent(connections.secure, { keepAlive: false }, connections.connectTimeoutMs);
   const agent = oneShot ?? connections.agent!;
   // Tags the request so the rate-limit headers the SDK drops, and the request itself, can be found
   // again (response-headers.ts).

@@ -3,12 +3,13 @@ import type { Logger } from '@hoist/core';
 /** pino's fatal level is not in core's Logger slice; processes pass their pino logger. */
 type ProcessLogger = Logger & { fatal(obj: object, msg?: string): void };
 
+/** runMain's start-up signal handlers, removed when onShutdownSignal installs the real ones. */
+const startupHandlers = new Map<NodeJS.Signals, () => void>();
+
 /**
  * Runs a process's `main`. If start-up fails, logs why (once, at fatal) and exits 1 — after a short
  * pause so an asynchronous log transport (pino-pretty) gets the line out.
  */
-/** runMain's start-up signal handlers, removed when onShutdownSignal installs the real ones. */
-const startupHandlers = new Map<NodeJS.Signals, () => void>();
 
 export function runMain(name: string, logger: ProcessLogger, main: () => Promise<void>): void {
   // Until onShutdownSignal takes over, a signal during start-up exits at once, as it would by

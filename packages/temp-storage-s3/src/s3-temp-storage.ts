@@ -124,6 +124,9 @@ export class S3TempStorage implements TempStorage {
       return answer.Body;
     } catch (error) {
       if (isMissing(error)) throw new TempObjectMissingError(key);
+      // A range starting past the end (the object shrank): nothing there, as a file read answers;
+      // the reader sees too few bytes and says the object changed.
+      if (range && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return Readable.from([]);
       throw unavailable(`reading ${this.location}`, error);
     }
   }

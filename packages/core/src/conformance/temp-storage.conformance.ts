@@ -58,6 +58,13 @@ export function describeTempStorage(name: string, make: () => Promise<TempStorag
       expect((await readAll(await storage.openRead(key, { start: 9, end: 9 }))).toString()).toBe('9');
     });
 
+    it('reads what there is of a range past the end, and nothing of one starting past it (a reader then sees the object changed)', async () => {
+      const storage = await make();
+      const { key } = await storage.write(Readable.from([Buffer.from('0123456789')]));
+      expect((await readAll(await storage.openRead(key, { start: 0, end: 10 }))).toString()).toBe('0123456789');
+      expect((await readAll(await storage.openRead(key, { start: 12, end: 20 }))).length).toBe(0);
+    });
+
     it('lists objects older than a time, and not newer ones', async () => {
       const storage = await make();
       const { key, bytes } = await storage.write(Readable.from([Buffer.from('listed')]));
