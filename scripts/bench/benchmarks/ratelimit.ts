@@ -24,7 +24,7 @@ export const ratelimit: Benchmark = {
   title: 'throughput against a provider rate limit R, per style of 420',
   async run(ctx) {
     const json = join(ctx.logDir, 'ratelimit.json');
-    const args = ctx.smoke ? ['--styles=hinted', '--uploads=40', '--rate=20'] : ['--styles=hinted,retry-after,unhinted', '--uploads=200', '--rate=20'];
+    const args = ctx.smoke ? ['--styles=hinted', '--uploads=40', '--rate=20'] : ['--styles=hinted,retry-after,unhinted', '--uploads=400', '--rate=20'];
     const child = new TestProcess('bench-ratelimit', { command: process.execPath, args: ['--import', 'tsx', 'scripts/bench-ratelimit.ts', ...args, `--json=${json}`] }, { DATABASE_URL: process.env.DATABASE_URL ?? '', REDIS_URL: ctx.redis.url }, { logFile: join(ctx.logDir, 'bench-ratelimit.log'), keepLines: 400 });
     const stop = onCleanup(`stop bench:ratelimit (pid ${child.pid})`, () => child.stop(30_000));
     // Bounded on its own too: every run of it gives up by itself, this is the last resort.
