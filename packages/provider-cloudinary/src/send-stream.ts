@@ -102,6 +102,9 @@ export function sendStream(
         // before any byte of an answer came back, so the server cannot have processed it.
         const stale = request !== undefined && request.reusedSocket && !request.writableFinished && nothingReadFor(request) && isSocketError(error);
         request?.destroy();
+        // The request may already count as destroyed (the SDK ends it on an early answer) while its
+        // connection, half-written, went back to the agent: never reuse that connection.
+        request?.socket?.destroy();
         const answer = takeResponse(requestId);
         oneShot?.destroy();
         // The temp file failed (missing, changed, storage unreachable): not the provider's doing, so
