@@ -82,6 +82,11 @@ export class TempStorageUnavailableError extends Error {
   }
 }
 
+/** A failure of temp storage itself (the object missing or changed, the store unreachable): never the provider's. */
+export function isTempStorageError(error: unknown): error is TempObjectMissingError | TempObjectChangedError | TempStorageUnavailableError {
+  return error instanceof TempObjectMissingError || error instanceof TempObjectChangedError || error instanceof TempStorageUnavailableError;
+}
+
 /**
  * The source of truth (Postgres) could not be reached. Nothing is known to have changed; the work
  * should wait and try again without spending one of the upload's attempts.

@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import { TempObjectChangedError, TempObjectMissingError, TempStorageUnavailableError } from './errors.js';
+import { isTempStorageError, TempObjectChangedError, TempStorageUnavailableError } from './errors.js';
 
 /**
  * `source` (a read of temp object `key`) passed through as it is, but failed with
@@ -26,8 +26,4 @@ export function sizeChecked(source: Readable, expected: number, key: string): Re
   source.on('error', (error) => check.destroy(isTempStorageError(error) ? error : new TempStorageUnavailableError(`reading temp object ${key} failed: ${error.message}`, error)));
   check.on('close', () => source.destroy());
   return source.pipe(check);
-}
-
-function isTempStorageError(error: unknown): boolean {
-  return error instanceof TempObjectChangedError || error instanceof TempObjectMissingError || error instanceof TempStorageUnavailableError;
 }

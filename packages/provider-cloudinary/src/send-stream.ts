@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { classifyCloudinaryError } from './classify-error.js';
-import { saysAnything, TempObjectChangedError, TempObjectMissingError, TempStorageUnavailableError, type RateLimitHint } from '@hoist/core';
+import { isTempStorageError, saysAnything, type RateLimitHint } from '@hoist/core';
 import { hintFromHeaders } from './rate-limit-hints.js';
 import { isRateLimitStatus, newRequestId, nothingReadFor, REQUEST_ID_HEADER, takeRequest, takeResponse, TRACKS_REQUESTS } from './response-headers.js';
 import type { CloudinaryV2 } from './sdk.js';
@@ -141,9 +141,6 @@ export function sendStream(
   });
 }
 
-function isTempStorageError(error: unknown): error is TempObjectChangedError | TempObjectMissingError | TempStorageUnavailableError {
-  return error instanceof TempObjectChangedError || error instanceof TempObjectMissingError || error instanceof TempStorageUnavailableError;
-}
 
 /** A transport failure with no answer: the SDK wraps Node's socket errors as `{error}`. */
 function isSocketError(raw: unknown): boolean {
