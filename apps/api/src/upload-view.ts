@@ -56,6 +56,12 @@ export const uploadViewSchema = {
         bytes: { type: 'integer' },
         version: nullable('integer'),
         resourceType: { ...nullable('string'), description: "The provider's resource type (image, video, raw)." },
+        assetId: { ...nullable('string'), description: "The provider's own id of the asset (ImageKit fileId, Cloudflare image id, Cloudinary asset_id)." },
+        deliveryUrls: {
+          type: ['object', 'null'],
+          additionalProperties: { type: 'string' },
+          description: 'Named delivery URLs beyond secureUrl: Cloudflare variants by name; `transform`, a URL template whose `{transformation}` is replaced by a transformation string.',
+        },
       },
     },
     error: {

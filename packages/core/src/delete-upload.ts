@@ -2,7 +2,7 @@ import { assetHeldSince } from './asset-ownership.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import { isOpen, type Upload } from './upload.js';
-import type { UploadProvider } from './upload-provider.js';
+import type { ProviderAsset, UploadProvider } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
 
@@ -35,7 +35,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   if (upload.status === 'deleted') return { kind: 'deleted', upload };
   if (isOpen(upload.status)) return { kind: 'unfinished', upload };
 
-  const asset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload) };
+  const asset: ProviderAsset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload), assetId: upload.result?.assetId };
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
   // ran at least once (in this round or an earlier one).
   const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
@@ -60,7 +60,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
 export async function destroyUnlessHeldElsewhere(
   deps: Pick<DeleteUploadDeps, 'uploads' | 'provider'>,
   upload: Upload,
-  asset: { publicId: string; resourceType: string },
+  asset: ProviderAsset,
 ): Promise<boolean> {
   if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, assetHeldSince(upload))) return false;
   await deps.provider.destroy(asset);

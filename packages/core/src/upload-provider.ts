@@ -53,9 +53,26 @@ export interface ProviderLimits {
    * resumable across attempts through {@link ProviderUploadRequest.resume}; undefined when it never chunks.
    */
   chunking?: { thresholdBytes: number; chunkBytes: number } | undefined;
+  /**
+   * The media types it stores (sniffed types, e.g. `image/png`); undefined when it takes any file.
+   * A file of another type is refused when it is submitted, not after it was queued.
+   */
+  contentTypes?: readonly string[] | undefined;
+  /** Largest metadata it keeps, in bytes of its JSON; undefined when it states none. */
+  maxMetadataBytes?: number | undefined;
+  /** Whether it derives eager transformations at upload time (Cloudinary does); default false. */
+  eagerTransformations?: boolean | undefined;
 }
 
-/** A media provider (Cloudinary now; ImageKit and Cloudflare Images later). */
+/** A stored asset as a provider finds it again, to delete it. */
+export interface ProviderAsset {
+  publicId: string;
+  resourceType: string;
+  /** The provider's own id of the asset when it reported one ({@link UploadResult.assetId}). */
+  assetId?: string | null | undefined;
+}
+
+/** A media provider: Cloudinary, ImageKit or Cloudflare Images. */
 export interface UploadProvider {
   /** Short name reported in results, e.g. `cloudinary`. */
   readonly name: string;
@@ -74,5 +91,5 @@ export interface UploadProvider {
    * Deletes the asset at `publicId`. Idempotent: an asset that is already gone is not an error.
    * @throws RateLimitedError, RetryableProviderError or PermanentProviderError.
    */
-  destroy(asset: { publicId: string; resourceType: string }): Promise<void>;
+  destroy(asset: ProviderAsset): Promise<void>;
 }

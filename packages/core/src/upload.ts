@@ -61,6 +61,17 @@ export interface UploadResult {
   version: number | null;
   /** The provider's resource type (Cloudinary: image, video, raw); needed to delete the asset. Absent on results stored before it was recorded. */
   resourceType?: string | null;
+  /**
+   * The provider's own id of the asset, when it has one apart from the public id (ImageKit's
+   * `fileId`, Cloudflare's image id, Cloudinary's `asset_id`); a provider that deletes by it needs it.
+   */
+  assetId?: string | null;
+  /**
+   * Named delivery URLs the provider offers beyond `secureUrl`: Cloudflare's variants by name,
+   * and `transform`, a URL template whose `{transformation}` a client replaces with the provider's
+   * transformation string (Cloudinary `w_200,c_fill`, ImageKit `w-200,h-200`).
+   */
+  deliveryUrls?: Record<string, string> | null;
 }
 
 /** Why an upload ended `failed`. `code` is stable and machine-readable; `message` is for humans. */

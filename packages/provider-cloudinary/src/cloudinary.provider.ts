@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
-import { RetryableProviderError, type EagerPreset, type ProviderLimits, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
+import { RetryableProviderError, type EagerPreset, type ProviderAsset, type ProviderLimits, type ProviderUploadRequest, type UploadMetadata, type UploadProvider, type UploadResult } from '@hoist/core';
 import type { UploadApiOptions } from 'cloudinary';
 import { DEFAULT_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunk-plan.js';
 import { classifyCloudinaryError } from './classify-error.js';
@@ -39,7 +39,7 @@ export const CLOUDINARY_RESOURCE_TYPES = ['image', 'video', 'raw', 'auto'] as co
  * a process that checks requests against the provider without holding one (the API without
  * CLOUDINARY_URL).
  */
-export const CLOUDINARY_LIMITS: ProviderLimits = Object.freeze({ maxPublicIdLength: CLOUDINARY_MAX_PUBLIC_ID_LENGTH, resourceTypes: CLOUDINARY_RESOURCE_TYPES });
+export const CLOUDINARY_LIMITS: ProviderLimits = Object.freeze({ maxPublicIdLength: CLOUDINARY_MAX_PUBLIC_ID_LENGTH, resourceTypes: CLOUDINARY_RESOURCE_TYPES, eagerTransformations: true });
 
 /** How {@link CloudinaryProvider.create} is configured. */
 export interface CloudinaryProviderOptions {
@@ -131,7 +131,7 @@ export class CloudinaryProvider implements UploadProvider {
    * Cloudinary's destroy, with `invalidate` so CDN copies go too. "not found" counts as done: the
    * asset is gone either way, which makes a repeated delete safe.
    */
-  async destroy(asset: { publicId: string; resourceType: string }): Promise<void> {
+  async destroy(asset: ProviderAsset): Promise<void> {
     let answer: unknown;
     try {
       // The SDK's types list only the destroy-specific options, but it takes credentials and the

@@ -11,6 +11,7 @@ export interface CloudinaryAsset {
   height?: number;
   bytes: number;
   resource_type?: string;
+  asset_id?: string;
   /** Chunked uploads only: `false` on answers to chunks before the last, `true` on the finished asset. */
   done?: boolean;
 }
@@ -35,5 +36,12 @@ export function toUploadResult(provider: string, asset: CloudinaryAsset): Upload
     bytes: asset.bytes,
     version: asset.version ?? null,
     resourceType: asset.resource_type ?? null,
+    assetId: asset.asset_id ?? null,
+    deliveryUrls: transformable(asset) ? { transform: asset.secure_url.replace('/upload/', '/upload/{transformation}/') } : null,
   };
+}
+
+/** Images and videos are delivered through transformations (`…/upload/w_200,c_fill/v1/id.jpg`); raw files are not. */
+function transformable(asset: CloudinaryAsset): boolean {
+  return (asset.resource_type === 'image' || asset.resource_type === 'video') && asset.secure_url.includes('/upload/');
 }

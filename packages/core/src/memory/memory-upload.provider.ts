@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { PermanentProviderError } from '../errors.js';
 import type { UploadResult } from '../upload.js';
-import type { ProviderLimits, ProviderUploadRequest, UploadProvider } from '../upload-provider.js';
+import type { ProviderAsset, ProviderLimits, ProviderUploadRequest, UploadProvider } from '../upload-provider.js';
 
 /** The limits a MemoryUploadProvider states unless told others: Cloudinary's words and id length, no size limit, no chunking. */
 export const MEMORY_PROVIDER_LIMITS: ProviderLimits = Object.freeze({
@@ -78,7 +78,7 @@ export class MemoryUploadProvider implements UploadProvider {
   }
 
   /** Idempotent: an asset that is already gone is not an error. */
-  destroy(asset: { publicId: string; resourceType: string }): Promise<void> {
+  destroy(asset: ProviderAsset): Promise<void> {
     this.destroyed.push(asset.publicId);
     this.assets.delete(asset.publicId);
     return Promise.resolve();
