@@ -1,4 +1,4 @@
-import { describeUploadProvider, type ProviderFault } from '@hoist/core/conformance';
+import { describeUploadProvider, RATE_LIMIT_RESET_SECONDS, type ProviderFault } from '@hoist/core/conformance';
 import { afterAll, beforeAll } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { CloudinaryProvider } from './cloudinary.provider.js';
@@ -13,7 +13,7 @@ beforeAll(async () => {
   emulator = await startEmulator();
   provider = await CloudinaryProvider.create({
     url: `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${emulator.url}`,
-    timeoutMs: 5_000,
+    timeoutMs: 2_000,
     chunkThresholdBytes: 6_000_000,
     chunkSizeBytes: 5_000_000,
     chunkRetry: { tries: 1 },
@@ -24,9 +24,10 @@ afterAll(async () => {
 });
 
 const FAULTS: Record<ProviderFault, unknown> = {
-  rate_limited: { kind: 'rate_limit', status: 420, hint: 'none' },
+  rate_limited: { kind: 'rate_limit', status: 420, hint: 'headers', resetInSeconds: RATE_LIMIT_RESET_SECONDS },
   retryable: { kind: 'error', status: 503 },
   permanent: { kind: 'error', status: 400, message: 'Invalid image file' },
+  timeout: { kind: 'timeout', hangMs: 10_000 },
 };
 
 describeUploadProvider('CloudinaryProvider', async () => {

@@ -6,11 +6,19 @@ import type { UploadResult } from '../upload.js';
 import type { ChunkProgress } from '../chunk-progress.js';
 import type { ProviderUploadRequest, UploadProvider } from '../upload-provider.js';
 
-/** A provider failure the fixture can make the next call end with. */
-export type ProviderFault = 'rate_limited' | 'retryable' | 'permanent';
+/**
+ * A provider failure the fixture can make the next call end with: `rate_limited` is the provider's
+ * rate-limit answer saying when the limit resets, {@link RATE_LIMIT_RESET_SECONDS} from now, in the
+ * provider's own words (headers or message); `timeout` is an answer that never comes.
+ */
+export type ProviderFault = 'rate_limited' | 'retryable' | 'permanent' | 'timeout';
+
+/** How far ahead the `rate_limited` fault's reset lies, seconds. */
+export const RATE_LIMIT_RESET_SECONDS = 30;
 
 /** What {@link describeUploadProvider} needs of one adapter. */
 export interface UploadProviderFixture {
+  /** Made with a request timeout of at most a few seconds, so the `timeout` fault is quick to see. */
   provider: UploadProvider;
   /** The bytes stored at the result's public id, or undefined when there is no asset there. */
   read: (result: UploadResult) => Promise<Buffer | undefined>;
@@ -108,6 +116,37 @@ export function describeUploadProvider(name: string, make: () => Promise<UploadP
       // Whatever the failed call may have left, the retry (the worker's next attempt) replaced it.
       expect((await read(result))?.equals(image)).toBe(true);
     });
+
+    it('reads when a rate limit resets from the answer', async () => {
+      const { provider, fault, image } = await make();
+      await fault('rate_limited');
+      const before = Date.now();
+      const error = await provider.upload(request(image(7))).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RateLimitedError);
+      const resetAt = (error as RateLimitedError).resetAt?.getTime();
+      // The provider's clock and ours, and a header in whole seconds, differ a little.
+      expect(resetAt).toBeGreaterThan(before + (RATE_LIMIT_RESET_SECONDS - 5) * 1000);
+      expect(resetAt).toBeLessThan(Date.now() + (RATE_LIMIT_RESET_SECONDS + 5) * 1000);
+    });
+
+    it('gives up on an answer that never comes, as a retryable failure', async () => {
+      const { provider, fault, image } = await make();
+      await fault('timeout');
+      const started = Date.now();
+      const error = await provider.upload(request(image(8))).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RetryableProviderError);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }, 20_000);
+
+    it('refuses a file over its stated size limit as permanent', async (context) => {
+      const { provider, image } = await make();
+      const max = provider.limits.maxFileBytes;
+      // Undefined: it states none. Very large: too slow to send here; the adapter's own tests cover it.
+      if (max === undefined || max > 64 * 1024 * 1024) return context.skip();
+      const png = image(9);
+      const body = Buffer.concat([png, Buffer.alloc(max + 1 - png.length)]);
+      await expect(provider.upload(request(body))).rejects.toBeInstanceOf(PermanentProviderError);
+    }, 30_000);
 
     it('lets a missing temp object through unchanged, so the upload fails for that reason', async () => {
       const { provider, image } = await make();
