@@ -145,7 +145,7 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Hoist on a Redis Clust
     }
     // The queues, the provider throttle and the tenant rate limit all live on the cluster, in one slot.
     const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', taggedPrefix));
-    for (const key of [`${taggedPrefix}:uploads:meta`, `${taggedPrefix}:webhooks:meta`, `${taggedPrefix}:hoist:throttle`, `${taggedPrefix}:rate-limit:tenant:default`]) {
+    for (const key of [`${taggedPrefix}:uploads:meta`, `${taggedPrefix}:webhooks:meta`, `${taggedPrefix}:hoist:throttle:cloudinary`, `${taggedPrefix}:rate-limit:tenant:default`]) {
       expect(await redis.exists(key), key).toBe(1);
       expect(Number(await redis.call('CLUSTER', 'KEYSLOT', key))).toBe(slot);
     }

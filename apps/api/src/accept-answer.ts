@@ -1,4 +1,4 @@
-import type { AcceptOutcome } from '@hoist/core';
+import { refusalMessage, type AcceptOutcome } from '@hoist/core';
 import { tooManyUnfinished } from './domain-problems.js';
 import { HttpProblem } from './problem.js';
 
@@ -35,6 +35,10 @@ export function acceptAnswer(outcome: AcceptOutcome, tenantId: string): Accepted
         `publicId: with the tenant folder ("${tenantId}/") and the folder, the public id must be at most ${outcome.maxLength} characters`,
         { field: 'publicId' },
       );
+    case 'provider_not_configured':
+      return new HttpProblem(422, 'provider-not-configured', 'Provider not configured', refusalMessage(outcome), { provider: outcome.provider, configured: outcome.configured });
+    case 'provider_cannot_honour':
+      return new HttpProblem(422, 'provider-cannot-honour', 'Provider cannot honour the upload', refusalMessage(outcome), { provider: outcome.provider });
   }
 }
 

@@ -5,6 +5,7 @@ import { createDatabase, KyselyApiKeyRepository, KyselyUploadRepository, pingDat
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, pingRedis, type Redis } from '@hoist/queue';
 import { LocalTempStorage } from '@hoist/temp-storage';
+import { singleProviderCatalog } from '@hoist/core';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ beforeAll(async () => {
     storage: await new LocalTempStorage({ directory: tmpDir }).init(),
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-    providerLimits: CLOUDINARY_LIMITS,
+    providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
     maxUploadBytes: MAX_BYTES,
     allowedContentTypes: ['image/png', 'image/jpeg', 'image/svg+xml', 'application/pdf'],
     auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -158,13 +159,33 @@ describe('several files in "files"', () => {
   });
 });
 
+describe('provider', () => {
+  it('records where an upload goes, shows it, and refuses a provider this deployment does not have with 422', async () => {
+    const png = makePng(3, 3, 7);
+    const accepted = await post([{ name: 'provider', value: 'cloudinary' }, { name: 'file', file: png, filename: 'p.png' }]);
+    expect(accepted.statusCode).toBe(202);
+    const view = await app.inject({ method: 'GET', url: accepted.json<{ statusUrl: string }>().statusUrl });
+    expect(view.json()).toMatchObject({ provider: 'cloudinary', status: 'queued' });
+    const files = await tempFiles();
+    const refused = await post([{ name: 'provider', value: 'cloudflare' }, { name: 'file', file: png, filename: 'p.png' }]);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({ type: 'urn:hoist:problem:provider-not-configured', provider: 'cloudflare', configured: ['cloudinary'] });
+    // Nothing of the refused file stays behind.
+    expect(await tempFiles()).toEqual(files);
+    const malformed = await post([{ name: 'provider', value: 'Cloud Inary' }, { name: 'file', file: png, filename: 'p.png' }]);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ type: 'urn:hoist:problem:invalid-field', field: 'provider' });
+  });
+});
+
 describe('dedupe=true', () => {
   it('returns the succeeded upload of the same bytes instead of uploading again, and keeps nothing new', async () => {
     const png = makePng(5, 5, 42);
     const first = (await post([{ name: 'file', file: png, filename: 'd.png' }])).json<{ id: string }>();
     await db
       .updateTable('upload')
-      .set({ status: 'succeeded', completedAt: new Date(), result: JSON.stringify({ provider: 'x', publicId: first.id, url: 'u', secureUrl: 'u', format: 'png', width: 5, height: 5, bytes: png.length, version: 1 }) })
+      .set({ status: 'succeeded', completedAt: new Date(), result: JSON.stringify({ provider: 'cloudinary', publicId: first.id, url: 'u', secureUrl: 'u', format: 'png', width: 5, height: 5, bytes: png.length, version: 1 }) })
       .where('id', '=', first.id)
       .execute();
     const files = await tempFiles();
@@ -454,7 +475,7 @@ describe('health', () => {
         storage: new LocalTempStorage({ directory: tmpDir }),
         checks,
         logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-        providerLimits: CLOUDINARY_LIMITS,
+        providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
         maxUploadBytes: MAX_BYTES,
         allowedContentTypes: ['image/png'],
         auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -484,7 +505,7 @@ describe('health', () => {
       storage: new LocalTempStorage({ directory: tmpDir }),
       checks: {},
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-      providerLimits: CLOUDINARY_LIMITS,
+      providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
       auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },
@@ -511,7 +532,7 @@ describe('health', () => {
       storage: new LocalTempStorage({ directory: tmpDir }),
       checks: {},
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-      providerLimits: CLOUDINARY_LIMITS,
+      providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
       maxUploadBytes: MAX_BYTES,
       allowedContentTypes: ['image/png'],
       auth: { mode: 'off', apiKeys: new KyselyApiKeyRepository(db) },

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
-import { BacklogEstimate, type ApiKeyRepository, type JobQueue, type ProviderLimits, type TempStorage, type UploadEvents, type UploadProvider, type UploadRepository } from '@hoist/core';
+import { BacklogEstimate, ProviderRoster, type ApiKeyRepository, type JobQueue, type ProviderCatalog, type TempStorage, type UploadEvents, type UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
@@ -36,13 +36,16 @@ export interface AppDeps {
   uploads: UploadRepository;
   queue: JobQueue;
   storage: TempStorage;
-  /** Deletes provider assets (DELETE /v1/uploads/:id); without one, deleting answers 503. */
-  provider?: UploadProvider | undefined;
   /**
-   * What the workers' provider accepts (`provider.limits`, or the provider package's constant when
-   * this API has no provider credentials): an upload it would refuse is refused at submit time.
+   * The providers this API can call, to delete assets (DELETE /v1/uploads/:id) where they landed;
+   * deleting an asset on a provider it lacks answers 503 and says which.
    */
-  providerLimits: ProviderLimits;
+  providerRoster?: ProviderRoster | undefined;
+  /**
+   * The providers uploads may go to, what each accepts and the default (see chooseProvider): an
+   * upload its provider would refuse is refused at submit time.
+   */
+  providers: ProviderCatalog;
   /** Outbound policy for URL uploads (`URL_FETCH_ALLOW`), checked when they are submitted; default: public servers only. */
   urlFetchAllow?: readonly string[];
   /** Webhook endpoints and their deliveries (/v1/webhooks); without it those routes are not served. */
@@ -82,6 +85,9 @@ export interface AppDeps {
   /** Resumable uploads at /v1/tus (their store and locks); without it /v1/tus is not served. */
   tus?: TusOptions | undefined;
 }
+
+/** No provider: deleting an asset answers 503 provider-not-configured. */
+const NO_PROVIDERS = new ProviderRoster([]);
 
 /** Builds the ingest API. Never listens: main.ts does, tests use inject() or listen themselves. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -154,7 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       listUploadsRoute(v1, deps.uploads);
       cancelUploadRoute(v1, deps);
       retryUploadRoute(v1, deps);
-      deleteUploadRoute(v1, deps);
+      deleteUploadRoute(v1, { ...deps, providers: deps.providerRoster ?? NO_PROVIDERS });
       uploadEventsRoute(v1, deps.uploads, deps.waitForChange ?? pollingWait, streams);
       if (deps.webhooks) webhookRoutes(v1, { webhooks: deps.webhooks, urlFetchAllow: deps.urlFetchAllow });
       if (deps.tus) tusRoutes(v1, { ...deps, tus: deps.tus, backlog });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { generateApiKey } from '@hoist/core';
+import { generateApiKey, singleProviderCatalog } from '@hoist/core';
 import { KyselyApiKeyRepository, KyselyUploadRepository } from '@hoist/db';
 import { pinoOptions } from '@hoist/logger';
 import { BullJobQueue, createRedis, type Redis } from '@hoist/queue';
@@ -52,7 +52,7 @@ beforeAll(async () => {
     storage: await new LocalTempStorage({ directory: tmpDir }).init(),
     checks: {},
     logger: pino(pinoOptions({ name: 'api-test', level: 'debug', format: 'json' }), sink),
-    providerLimits: CLOUDINARY_LIMITS,
+    providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
     maxUploadBytes: 1024 * 1024,
     allowedContentTypes: ['image/png'],
     auth: {
@@ -61,6 +61,7 @@ beforeAll(async () => {
         create: (input) => apiKeys.create(input),
         list: (options) => apiKeys.list(options),
         revoke: (idOrPrefix) => apiKeys.revoke(idOrPrefix),
+        setDefaultProvider: (tenantId, provider) => apiKeys.setDefaultProvider(tenantId, provider),
         authenticate: (hash) => {
           lookups += 1;
           return apiKeys.authenticate(hash);
@@ -117,6 +118,23 @@ describe('API keys and tenants', () => {
     expect(other.json()).toEqual({ ...missing.json<Record<string, unknown>>(), detail: `No upload with id "${id}".`, instance: statusUrl });
     const row = await db.selectFrom('upload').select('tenantId').where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.tenantId).toBe('acme');
+  });
+
+  it("sends a tenant's uploads to its default provider, refused while this deployment has none such", async () => {
+    const generated = generateApiKey();
+    await apiKeys.create({ tenantId: 'initech', hash: generated.hash, prefix: generated.prefix });
+    expect(await apiKeys.setDefaultProvider('initech', 'imagekit')).toBe(true);
+    const refused = await upload(generated.key);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ type: 'urn:hoist:problem:provider-not-configured', provider: 'imagekit', configured: ['cloudinary'], detail: 'Provider "imagekit" is not configured here; configured: "cloudinary".' });
+    // Back to the deployment's: accepted, and recorded as going there (after the key's lookup expires).
+    expect(await apiKeys.setDefaultProvider('initech', null)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, KNOWN_KEY_TTL_MS));
+    const accepted = await upload(generated.key);
+    expect(accepted.statusCode).toBe(202);
+    const row = await db.selectFrom('upload').select('provider').where('id', '=', accepted.json<{ id: string }>().id).executeTakeFirstOrThrow();
+    expect(row.provider).toBe('cloudinary');
+    expect(await apiKeys.setDefaultProvider('nobody', 'cloudinary')).toBe(false);
   });
 
   it('stops accepting a key within KNOWN_KEY_TTL_MS of its revocation', async () => {

@@ -1,4 +1,4 @@
-import { newUploadId, PermanentProviderError, RateLimitedError, RetryableProviderError, type UploadProvider } from '@hoist/core';
+import { newUploadId, PermanentProviderError, RateLimitedError, RetryableProviderError, type UploadProvider, ProviderRoster } from '@hoist/core';
 import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,11 +30,11 @@ const provider: UploadProvider = {
 beforeAll(async () => {
   await db.insertInto('tenant').values({ id: 'other' }).execute();
 });
-const app = useTestApp(() => testAppDeps(db, { uploads, provider }));
+const app = useTestApp(() => testAppDeps(db, { uploads, providerRoster: ProviderRoster.of(provider) }));
 
 async function succeededUpload(tenantId = 'default', publicId?: string) {
   const id = newUploadId();
-  await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: publicId ?? `p/${id}`, tags: [] });
+  await uploads.create({ id, tenantId, filename: 'a.mp4', bytes: 1, contentType: 'video/mp4', sha256: 'e'.repeat(64), storageKey: id, publicId: publicId ?? `p/${id}`, provider: 'test', tags: [] });
   const run = (await uploads.claim(id))!;
   const result = { provider: 'test', publicId: publicId ?? `p/${id}`, url: 'u', secureUrl: 'u', format: 'mp4', width: 1, height: 1, bytes: 1, version: 1 };
   await uploads.markSucceeded(run, result);
@@ -83,7 +83,7 @@ describe('DELETE /v1/uploads/:id', () => {
     expect((await uploads.find(foreign))?.status).toBe('succeeded');
     expect((await app.inject({ method: 'DELETE', url: '/v1/uploads/..%2f..%2fetc' })).statusCode).toBe(404);
     const id = newUploadId();
-    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, tags: [] });
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, provider: 'test', tags: [] });
     const unfinished = await app.inject({ method: 'DELETE', url: `/v1/uploads/${id}` });
     expect(unfinished.statusCode).toBe(409);
     expect(unfinished.json()).toMatchObject({ type: 'urn:hoist:problem:upload-not-finished' });
@@ -95,7 +95,7 @@ describe('DELETE guards', () => {
     const before = destroyed.length;
     // Cancelled before any worker ran it: it cannot have made an asset.
     const idle = newUploadId();
-    await uploads.create({ id: idle, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: idle, publicId: 'default/shared', tags: [] });
+    await uploads.create({ id: idle, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: idle, publicId: 'default/shared', provider: 'test', tags: [] });
     await uploads.markCancelled(idle);
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${idle}` })).json()).toMatchObject({ status: 'deleted' });
     // An older upload whose public id a newer upload of the tenant overwrote: the asset is the newer one's.
@@ -105,7 +105,7 @@ describe('DELETE guards', () => {
     expect(destroyed.length).toBe(before);
     // A failed upload of the same public id never owned the asset, even though it came later.
     const failed = newUploadId();
-    await uploads.create({ id: failed, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: failed, publicId: 'default/reused', tags: [] });
+    await uploads.create({ id: failed, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: failed, publicId: 'default/reused', provider: 'test', tags: [] });
     await uploads.markFailed((await uploads.claim(failed))!, { code: 'provider_rejected', message: 'Invalid image file' });
     expect((await app.inject({ method: 'DELETE', url: `/v1/uploads/${failed}` })).json()).toMatchObject({ status: 'deleted' });
     expect(destroyed.length).toBe(before);
@@ -118,10 +118,10 @@ describe('DELETE guards', () => {
 describe('POST /v1/uploads/:id/retry', () => {
   it('asks to come back in a moment while the failed job is still being wound up', async () => {
     const queue = new MemoryJobQueue();
-    const settlingApp = await buildApp(testAppDeps(db, { uploads, provider, queue }));
+    const settlingApp = await buildApp(testAppDeps(db, { uploads, providerRoster: ProviderRoster.of(provider), queue }));
     try {
       const id = newUploadId();
-      await uploads.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
+      await uploads.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, provider: 'test', tags: [], sourceUrl: 'https://example.com/a.png' });
       await queue.enqueueUpload(id);
       queue.take(id);
       // Failed in Postgres, while the queue is still winding its job up (it is still active).
@@ -144,7 +144,7 @@ describe('POST /v1/uploads/:id/retry', () => {
     const foreign = await succeededUpload('other');
     expect((await app.inject({ method: 'POST', url: `/v1/uploads/${foreign}/retry` })).statusCode).toBe(404);
     const id = newUploadId();
-    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, tags: [] });
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: id, provider: 'test', tags: [] });
     await uploads.failUnfinished(id, { code: 'provider_rejected', message: 'Invalid image file' });
     const gone = await app.inject({ method: 'POST', url: `/v1/uploads/${id}/retry` });
     expect(gone.statusCode).toBe(409);

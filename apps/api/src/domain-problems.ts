@@ -1,4 +1,4 @@
-import { PermanentProviderError, ProviderError, RateLimitedError, TooManyUnfinishedUploadsError, TooManyWebhookEndpointsError, WebhookUrlTakenError } from '@hoist/core';
+import { PermanentProviderError, ProviderError, ProviderNotConfiguredError, RateLimitedError, TooManyUnfinishedUploadsError, TooManyWebhookEndpointsError, WebhookUrlTakenError } from '@hoist/core';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -30,6 +30,9 @@ function providerProblem(error: ProviderError): HttpProblem {
   if (error instanceof RateLimitedError) {
     const seconds = error.resetAt ? Math.max(1, Math.ceil((error.resetAt.getTime() - Date.now()) / 1000)) : 60;
     return withCause(new HttpProblem(503, 'provider-rate-limited', 'Provider rate limited', 'The media provider is rate limiting; try again later.', {}, { 'retry-after': String(seconds) }), error);
+  }
+  if (error instanceof ProviderNotConfiguredError) {
+    return withCause(new HttpProblem(503, 'provider-not-configured', 'Provider not configured', `This API cannot reach ${error.provider}, where the asset is: it has no credentials for it.`, { provider: error.provider }), error);
   }
   if (error instanceof PermanentProviderError) return withCause(new HttpProblem(502, 'provider-refused', 'Provider refused the request', error.message), error);
   return withCause(new HttpProblem(503, 'provider-unavailable', 'Provider unavailable', 'The media provider is unavailable; try again shortly.'), error);

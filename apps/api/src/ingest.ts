@@ -1,4 +1,4 @@
-import type { AcceptUploadDeps, BacklogEstimate, JobQueue, Logger, ProviderLimits, TempStorage, UploadRepository } from '@hoist/core';
+import type { AcceptUploadDeps, BacklogEstimate, JobQueue, Logger, ProviderCatalog, TempStorage, UploadRepository } from '@hoist/core';
 import type { HoistMetrics } from '@hoist/metrics';
 import type { IntakeRules } from './multipart-intake.js';
 
@@ -7,8 +7,8 @@ export interface IngestOptions {
   uploads: UploadRepository;
   queue: JobQueue;
   storage: TempStorage;
-  /** What the workers' provider accepts (public-id length), checked when an upload is accepted. */
-  providerLimits: ProviderLimits;
+  /** The configured providers and what each accepts, checked when an upload is accepted. */
+  providers: ProviderCatalog;
   maxUploadBytes: number;
   allowedContentTypes: readonly string[];
   /** `ALLOW_ACTIVE_SVG`: accept SVGs with script or external references; default false (415 `active-svg`). */
@@ -32,7 +32,7 @@ export function acceptDeps(options: IngestOptions, logger: Logger): AcceptUpload
     uploads: options.uploads,
     queue: options.queue,
     storage: options.storage,
-    limits: options.providerLimits,
+    providers: options.providers,
     logger,
     observer: options.metrics?.acceptObserver,
     maxUnfinished: options.limits?.maxUnfinishedUploads,

@@ -12,6 +12,8 @@ export const KNOWN_KEY_MAX_ENTRIES = 10_000;
 export interface KnownKey {
   keyId: string;
   tenantId: string;
+  /** The tenant's default provider, when it has one. */
+  defaultProvider?: string | null | undefined;
 }
 
 /**

@@ -17,11 +17,11 @@ beforeAll(async () => {
   for (let i = 0; i < 25; i++) {
     const id = newUploadId(Date.now() - 1_000 + i);
     ids.push(id);
-    await uploads.create({ id, tenantId: 'default', filename: `${i}.png`, bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: id, publicId: id, tags: i % 3 === 0 ? ['red'] : [] });
+    await uploads.create({ id, tenantId: 'default', filename: `${i}.png`, bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: id, publicId: id, provider: 'cloudinary', tags: i % 3 === 0 ? ['red'] : [] });
     if (i % 5 === 0) await uploads.failUnfinished(id, { code: 'x', message: 'y' });
   }
   const foreign = newUploadId();
-  await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, tags: ['red'] });
+  await uploads.create({ id: foreign, tenantId: 'other', filename: 'x.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: foreign, publicId: foreign, provider: 'cloudinary', tags: ['red'] });
 });
 const app = useTestApp(() => testAppDeps(db, { uploads, logger: createLogger({ name: 'list-test', level: 'silent', format: 'json' }), maxUploadBytes: 1024 }));
 

@@ -1,7 +1,7 @@
 import { loadConfig, tempStorageLocation } from '@hoist/config';
 import { connectDatabase, KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
-import { CLOUDINARY_LIMITS, CloudinaryProvider } from '@hoist/provider-cloudinary';
+import { openProviders, providerCatalog } from '@hoist/providers';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, keyPrefix, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisUploadEvents, RedisUploadLocks } from '@hoist/queue';
 import { relayOutbox } from '@hoist/core';
@@ -50,16 +50,16 @@ runMain('api', logger, async () => {
   const tusLocks = new RedisUploadLocks({ redis, prefix: queuePrefix, logger });
   void tusLocks.subscribe(subscriber).catch((error: unknown) => logger.warn({ err: error }, 'no tus lock release requests; a resume waits for the earlier request to end'));
 
-  // DELETE /v1/uploads/:id destroys assets; without CLOUDINARY_URL it answers 503 and says why.
-  const provider = config.CLOUDINARY_URL ? await CloudinaryProvider.create({ url: config.CLOUDINARY_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : undefined;
-  if (!provider) logger.warn('CLOUDINARY_URL is not set: DELETE /v1/uploads/:id will answer 503');
+  // DELETE /v1/uploads/:id destroys assets where they landed; without that provider's credentials it answers 503 and says why.
+  const providers = await openProviders(config);
+  if (providers.names.length === 0) logger.warn('no provider is configured: DELETE /v1/uploads/:id will answer 503');
 
   const app = await buildApp({
     uploads,
     queue,
     storage,
-    provider,
-    providerLimits: provider?.limits ?? CLOUDINARY_LIMITS,
+    providers: providerCatalog(config),
+    providerRoster: providers,
     urlFetchAllow: config.URL_FETCH_ALLOW,
     checks: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
     logger,

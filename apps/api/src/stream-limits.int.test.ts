@@ -72,7 +72,7 @@ async function tenantWithUpload(): Promise<{ tenantId: string; key: string; keyP
   await apiKeys.create({ tenantId, hash: generated.hash, prefix: generated.prefix });
   const uploadId = newUploadId();
   // Queued, and nothing will ever finish it: a stream on it stays open.
-  await new KyselyUploadRepository(db).create({ id: uploadId, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${uploadId}`, publicId: uploadId, tags: [] });
+  await new KyselyUploadRepository(db).create({ id: uploadId, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${uploadId}`, publicId: uploadId, provider: 'cloudinary', tags: [] });
   return { tenantId, key: generated.key, keyPrefix: generated.prefix, uploadId };
 }
 

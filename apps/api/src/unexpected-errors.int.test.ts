@@ -61,7 +61,7 @@ describe('unexpected errors', () => {
     const queue = new BullJobQueue({ connection: dead, prefix: 'unused', attempts: 1, enqueueTimeoutMs: 500 });
     const uploads = new KyselyUploadRepository(db);
     const id = newUploadId();
-    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: id, publicId: id, tags: [] });
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'd'.repeat(64), storageKey: id, publicId: id, provider: 'cloudinary', tags: [] });
     const app = await buildApp(testAppDeps(db, { uploads, queue }));
     const response = await app.inject({ method: 'POST', url: `/v1/uploads/${id}/cancel` });
     await app.close();

@@ -4,7 +4,7 @@ import { assertStorable } from './storable-input.js';
 
 export type { UploadOptions };
 
-export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe', 'metadata', 'resourceType', 'eager'] as const;
+export const OPTION_FIELDS = ['publicId', 'folder', 'tags', 'dedupe', 'metadata', 'resourceType', 'eager', 'provider'] as const;
 
 const MAX_METADATA_BYTES = 1024;
 
@@ -48,6 +48,12 @@ export function parseUploadOptions(fields: ReadonlyMap<string, string>): UploadO
     const unknown = names.find((name) => !(EAGER_PRESETS as readonly string[]).includes(name));
     if (unknown !== undefined || names.length === 0) throw invalid('eager', `must be a comma-separated list of presets: ${EAGER_PRESETS.join(', ')}`);
     options.eager = names as EagerPreset[];
+  }
+  const provider = fields.get('provider');
+  if (provider !== undefined) {
+    // Whether this deployment has it is the accept use case's question (422 provider-not-configured).
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(provider)) throw invalid('provider', 'must be a provider name such as cloudinary, imagekit or cloudflare');
+    options.provider = provider;
   }
   const dedupe = fields.get('dedupe');
   if (dedupe !== undefined) {

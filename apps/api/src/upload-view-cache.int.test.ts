@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateApiKey, newUploadId, type ApiKeyRepository, type UploadProvider, type UploadRepository } from '@hoist/core';
+import { generateApiKey, newUploadId, type ApiKeyRepository, type UploadProvider, type UploadRepository, ProviderRoster } from '@hoist/core';
 import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
@@ -41,6 +41,7 @@ const apiKeys: ApiKeyRepository = {
   create: () => Promise.reject(new Error('not used')),
   list: () => Promise.resolve([]),
   revoke: () => Promise.resolve(0),
+  setDefaultProvider: () => Promise.reject(new Error('not used')),
   authenticate: (hash) => {
     const tenant = (Object.keys(keys) as Array<keyof typeof keys>).find((name) => keys[name].hash === hash);
     return Promise.resolve(tenant && { keyId: tenant, tenantId: tenant });
@@ -69,7 +70,7 @@ async function apiInstance(): Promise<Instance> {
   await events.subscribe(subscriber);
   followSubscription(cache, subscriber);
   const reads = { finds: 0 };
-  const app = await buildApp(testAppDeps(db, { uploads: countingUploads(reads), queue: new MemoryJobQueue(), provider, auth: { mode: 'on', apiKeys }, viewCache: cache, events }));
+  const app = await buildApp(testAppDeps(db, { uploads: countingUploads(reads), queue: new MemoryJobQueue(), providerRoster: ProviderRoster.of(provider), auth: { mode: 'on', apiKeys }, viewCache: cache, events }));
   const instance = { app, cache, reads, subscriber, events };
   instances.push(instance);
   return instance;
@@ -92,7 +93,7 @@ afterAll(async () => {
 
 async function succeededUpload(tenantId = 'default'): Promise<string> {
   const id = newUploadId();
-  await repository.create({ id, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: `p/${id}`, tags: [] });
+  await repository.create({ id, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'e'.repeat(64), storageKey: id, publicId: `p/${id}`, provider: 'test', tags: [] });
   const run = (await repository.claim(id))!;
   await repository.markSucceeded(run, { provider: 'test', publicId: `p/${id}`, url: 'u', secureUrl: 'u', format: 'png', width: 1, height: 1, bytes: 1, version: 1 });
   return id;
@@ -101,7 +102,7 @@ async function succeededUpload(tenantId = 'default'): Promise<string> {
 /** A failed URL upload: always retryable. */
 async function failedUpload(): Promise<string> {
   const id = newUploadId();
-  await repository.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
+  await repository.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, provider: 'test', tags: [], sourceUrl: 'https://example.com/a.png' });
   await repository.failUnfinished(id, { code: 'attempts_exhausted', message: 'gave up' });
   return id;
 }
@@ -140,7 +141,7 @@ describe('GET /v1/uploads/:id, conditional', () => {
 
   it('changes the ETag when the upload changes, also for unfinished uploads (never cached)', async () => {
     const id = newUploadId();
-    await repository.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, tags: [], sourceUrl: 'https://example.com/a.png' });
+    await repository.create({ id, tenantId: 'default', filename: 'a.png', publicId: id, provider: 'test', tags: [], sourceUrl: 'https://example.com/a.png' });
     const queued = await get(a, id);
     await repository.claim(id);
     const processing = await get(a, id, { ...as('default'), 'if-none-match': queued.headers.etag as string });

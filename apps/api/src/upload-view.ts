@@ -14,6 +14,7 @@ export const uploadViewSchema = {
     'attempts',
     'reclaims',
     'filename',
+    'provider',
     'bytes',
     'contentType',
     'sha256',
@@ -32,6 +33,7 @@ export const uploadViewSchema = {
     attempts: { type: 'integer', description: 'Provider attempts spent (rate-limited calls and runs cut short by a dying worker do not count).' },
     reclaims: { type: 'integer', description: 'Times a worker died (or lost its lock) while running the upload and another took it over; at more than MAX_RECLAIMS it fails with `reclaims_exhausted`.' },
     filename: { type: 'string' },
+    provider: { type: 'string', description: 'The provider the upload was sent to (cloudinary, imagekit, cloudflare); `result.provider` says where it landed.' },
     /** The next three are null for a URL upload until a worker has fetched its source. */
     bytes: nullable('integer'),
     contentType: nullable('string'),

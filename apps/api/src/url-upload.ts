@@ -24,6 +24,7 @@ export const urlUploadBodySchema = {
     metadata: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } },
     resourceType: { type: 'string', enum: ['image', 'video', 'raw', 'auto'] },
     eager: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
+    provider: { type: 'string', description: "The provider to store it with (cloudinary, imagekit, cloudflare); default: the tenant's, else the deployment's. One that is not configured, or cannot honour the options or the file, is refused with 422." },
   },
 } as const;
 

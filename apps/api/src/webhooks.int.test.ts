@@ -146,7 +146,7 @@ describe('GET /v1/webhooks/:id/deliveries', () => {
     const uploadIds: string[] = [];
     for (let i = 0; i < 3; i++) {
       const id = newUploadId();
-      await uploads.create({ id, tenantId: 'globex', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, tags: [] });
+      await uploads.create({ id, tenantId: 'globex', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, provider: 'cloudinary', tags: [] });
       await uploads.failUnfinished(id, { code: 'provider_rejected', message: 'no' });
       uploadIds.push(id);
     }

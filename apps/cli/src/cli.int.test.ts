@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { newUploadId, processUpload, RECONCILER_LOCK, RetryableProviderError, type Upload } from '@hoist/core';
+import { newUploadId, processUpload, RECONCILER_LOCK, RetryableProviderError, type Upload, ProviderRoster } from '@hoist/core';
 import { AdvisoryLockRunner, KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis, UploadWorker, type Redis } from '@hoist/queue';
@@ -94,6 +94,7 @@ async function accept(options: { tenantId?: string; enqueue?: boolean } = {}): P
     sha256: 'a'.repeat(64),
     storageKey: key,
     publicId: id,
+    provider: 'scripted',
     tags: [],
   });
   if (options.enqueue !== false) {
@@ -113,7 +114,7 @@ async function runWorker(provider: ScriptedProvider, until: () => Promise<boolea
     retry: { baseMs: 10, maxMs: 20 },
     rateLimitFallbackMs: 1_000,
     logger,
-    handle: (job) => processUpload({ uploads, storage, provider, logger }, job),
+    handle: (job) => processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger }, job),
     onAbandoned: () => Promise.resolve(),
   });
   const running = worker.run();
@@ -194,6 +195,20 @@ describe('help and usage errors', () => {
 describe('queue counts, pause and resume', () => {
   afterEach(async () => {
     await queue.queue.resume();
+  });
+
+  it("sets a tenant's default provider, and back to the deployment's; refuses an unknown tenant or provider", async () => {
+    const providerOf = async (tenant: string) => (await db.selectFrom('tenant').select('defaultProvider').where('id', '=', tenant).executeTakeFirstOrThrow()).defaultProvider;
+    const set = await hoist('tenants', 'provider', 'acme', 'cloudflare');
+    expect(set).toMatchObject({ code: 0, stdout: 'Tenant "acme" now uploads to cloudflare by default.\n' });
+    // This environment has no Cloudflare credentials: said, not refused (the API refuses such uploads).
+    expect(set.stderr).toMatch(/cloudflare has no credentials in this environment/);
+    expect(await providerOf('acme')).toBe('cloudflare');
+    expect(await hoistJson('tenants', 'provider', 'acme', 'default')).toEqual({ tenant: 'acme', provider: null });
+    expect(await providerOf('acme')).toBeNull();
+    expect(await hoist('tenants', 'provider', 'nobody', 'cloudinary')).toMatchObject({ code: 1, stderr: expect.stringMatching(/no tenant "nobody"/) as unknown });
+    expect(await hoist('tenants', 'provider', 'acme', 'dropbox')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown provider "dropbox"/) as unknown });
+    expect(await providerOf('acme')).toBeNull();
   });
 
   it('counts jobs per state and shows pause and rate limit, in a table and as JSON', async () => {

@@ -8,6 +8,7 @@ import { queueClean, queueCounts, queueFailed, queuePause, queueResume } from '.
 import { queueDrain } from './queue-drain.command.js';
 import { queueRetry } from './queue-retry.command.js';
 import { reconcileCommand } from './reconcile.command.js';
+import { tenantsProvider } from './tenants.command.js';
 import { uploadsShow } from './uploads.command.js';
 
 const OPTIONS = {
@@ -43,6 +44,14 @@ const COMMANDS: Command[] = [
   { name: 'keys create', synopsis: '--tenant <id> [--name <name>] [--json]', summary: 'create an API key (printed once)', options: ['tenant', 'name', 'json'], maxArgs: 0, run: keys('create') },
   { name: 'keys list', synopsis: '[--tenant <id>] [--json]', summary: 'list API keys', options: ['tenant', 'json'], maxArgs: 0, run: keys('list') },
   { name: 'keys revoke', synopsis: '<id|prefix> [--json]', summary: 'revoke an API key', options: ['json'], maxArgs: 1, run: keys('revoke') },
+  {
+    name: 'tenants provider',
+    synopsis: '<tenant> <cloudinary|imagekit|cloudflare|default> [--json]',
+    summary: "the provider a tenant's uploads go to when they name none (default: the deployment's)",
+    options: ['json'],
+    maxArgs: 2,
+    run: (ctx, args, flags) => ctx.apiKeys().then((apiKeys) => tenantsProvider(apiKeys, ctx.config, args, flags)),
+  },
   {
     name: 'queue counts',
     synopsis: '[--json]',

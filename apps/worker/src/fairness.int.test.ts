@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { enqueueFairly, newUploadId } from '@hoist/core';
+import { enqueueFairly, newUploadId, ProviderRoster } from '@hoist/core';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
 import { BullJobQueue, createRedis } from '@hoist/queue';
@@ -33,7 +33,7 @@ describe('fair scheduling between tenants', () => {
     const accept = async (tenantId: string) => {
       const { key, bytes } = await storage.write(Readable.from([Buffer.from(`bytes of ${tenantId}`)]));
       const id = newUploadId();
-      const upload = await uploads.create({ id, tenantId, filename: 'a.png', bytes, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: `${tenantId}/${id}`, tags: [] });
+      const upload = await uploads.create({ id, tenantId, filename: 'a.png', bytes, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: `${tenantId}/${id}`, provider: 'scripted', tags: [] });
       await enqueueFairly({ uploads, queue }, upload);
       return upload;
     };
@@ -43,7 +43,7 @@ describe('fair scheduling between tenants', () => {
       const small = [await accept('small'), await accept('small'), await accept('small')];
 
       // One worker, one job at a time: the order of provider calls is the schedule.
-      const worker = buildWorker({ uploads, storage, provider, logger, connection, prefix, concurrency: 1, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
+      const worker = buildWorker({ uploads, storage, providers: ProviderRoster.of(provider), logger, connection, prefix, concurrency: 1, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
       void worker.run();
       await waitFor(() => Promise.resolve(provider.assets.size === 33 ? true : undefined), { timeoutMs: 20_000 });
       await worker.close(5_000);

@@ -1,9 +1,9 @@
-import { loadConfig, tempStorageLocation } from '@hoist/config';
+import { configuredProviders, loadConfig, tempStorageLocation } from '@hoist/config';
 import { limitFetches, RECONCILE_CONCURRENCY } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger, LOG_MESSAGES } from '@hoist/logger';
-import { CloudinaryProvider } from '@hoist/provider-cloudinary';
+import { openProviders } from '@hoist/providers';
 import { HoistMetrics } from '@hoist/metrics';
 import { BullJobQueue, createRedis, keyPrefix, openQueues, pingRedis, queueGaugeSource, RedisLeases, RedisQueueLossMarker, RedisThrottle, RedisUploadEvents } from '@hoist/queue';
 import { onShutdownSignal, runMain, within } from '@hoist/runtime';
@@ -20,19 +20,14 @@ const redisEndpoint = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTE
 const queuePrefix = keyPrefix(config.QUEUE_PREFIX, redisEndpoint);
 
 runMain('worker', logger, async () => {
-  if (!config.CLOUDINARY_URL) {
-    // Never fall back to the emulator silently: uploads would "succeed" somewhere that is not Cloudinary.
+  if (configuredProviders(config).length === 0) {
+    // Never fall back to the emulator silently: uploads would "succeed" somewhere that is not a provider.
     throw new Error(
-      'CLOUDINARY_URL is not set. Set it to cloudinary://KEY:SECRET@CLOUD, or to the local emulator ' +
-        '(`pnpm start` does this for you): cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://127.0.0.1:9400',
+      'No provider is configured. Set CLOUDINARY_URL (cloudinary://KEY:SECRET@CLOUD), the IMAGEKIT_* or the CLOUDFLARE_* ' +
+        'variables (see the README), or point one at the local emulator (`pnpm start` does this for you), e.g. ' +
+        'CLOUDINARY_URL=cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://127.0.0.1:9400',
     );
   }
-  const provider = await CloudinaryProvider.create({
-    url: config.CLOUDINARY_URL,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS,
-    chunkThresholdBytes: config.CHUNKED_UPLOAD_THRESHOLD_BYTES,
-    chunkSizeBytes: config.CHUNK_SIZE_BYTES,
-  });
   const db = await connectDatabase({
     url: config.DATABASE_URL,
     applicationName: 'hoist-worker',
@@ -63,12 +58,9 @@ runMain('worker', logger, async () => {
     }),
     fetchSlots,
   );
-  const throttle = new RedisThrottle({
-    redis,
-    prefix: queuePrefix,
-    ceiling: config.PROVIDER_RATE_LIMIT,
-    fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS,
-    logger,
+  // Each provider paces its own calls across the cluster: one provider's 429 never slows another's uploads.
+  const providers = await openProviders(config, {
+    throttle: (provider) => new RedisThrottle({ redis, prefix: queuePrefix, provider, ceiling: config.PROVIDER_RATE_LIMIT, fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS, logger }),
   });
   const worker = buildWorker({
     fetcher,
@@ -77,10 +69,9 @@ runMain('worker', logger, async () => {
     observer: metrics.observer,
     uploads,
     storage,
-    provider,
+    providers,
     logger,
     events: new RedisUploadEvents({ publisher: producer, prefix: queuePrefix, logger }),
-    throttle,
     connection: redis,
     prefix: queuePrefix,
     concurrency: config.WORKER_CONCURRENCY,
@@ -172,7 +163,7 @@ runMain('worker', logger, async () => {
   });
 
   logger.info(
-    { provider: provider.endpoint, concurrency: config.WORKER_CONCURRENCY, queuePrefix, tempStorage: describeTempStorageLocation(tempStorage), metricsPort: health ? config.WORKER_METRICS_PORT : null },
+    { providers: providers.names, concurrency: config.WORKER_CONCURRENCY, queuePrefix, tempStorage: describeTempStorageLocation(tempStorage), metricsPort: health ? config.WORKER_METRICS_PORT : null },
     LOG_MESSAGES.workerReady,
   );
   await worker.run();

@@ -7,6 +7,7 @@ import {
   type ProviderThrottle,
   type RateLimitHint,
   type UploadProvider,
+  ProviderRoster,
 } from '@hoist/core';
 import { MEMORY_PROVIDER_LIMITS, MemoryTempStorage } from '@hoist/core/memory';
 import { KyselyUploadRepository } from '@hoist/db';
@@ -23,7 +24,7 @@ const uploads = new KyselyUploadRepository(db);
 async function accepted(storage: MemoryTempStorage) {
   const { key, bytes } = await storage.write(Readable.from([Buffer.from('png bytes')]));
   const id = newUploadId();
-  await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: key, publicId: `default/${id}`, tags: [] });
+  await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: key, publicId: `default/${id}`, provider: 'test', tags: [] });
   return { id, key };
 }
 
@@ -46,7 +47,7 @@ describe('processUpload under a state change', () => {
     const { id, key } = await accepted(storage);
     // E.g. this worker's lock lapsed, and the queue gave up on the job while its call was still running.
     const provider = failingAfter((uploadId) => uploads.failUnfinished(uploadId, { code: 'attempts_exhausted', message: 'Gave up: stalled' }));
-    expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect((await uploads.find(id))?.status).toBe('failed');
     expect(await storage.exists(key)).toBe(true);
   });
@@ -55,7 +56,7 @@ describe('processUpload under a state change', () => {
     const storage = new MemoryTempStorage();
     const { id, key } = await accepted(storage);
     const provider = failingAfter((uploadId) => uploads.markCancelled(uploadId, { from: ['processing'] }));
-    expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect((await uploads.find(id))?.status).toBe('cancelled');
     expect(await storage.exists(key)).toBe(false);
   });
@@ -75,7 +76,7 @@ describe('processUpload under a state change', () => {
       },
       destroy: () => Promise.reject(new Error('nothing may be destroyed: the asset is the new run\'s too')),
     };
-    expect(await processUpload({ uploads, storage, provider, logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(calls).toBe(1);
     // The new run still owns it: not succeeded by the old run, bytes still there for the new run to send.
     expect(await uploads.find(id)).toMatchObject({ status: 'processing', result: null, attempts: 1, reclaimCount: 1 });
@@ -89,7 +90,7 @@ describe('processUpload under a state change', () => {
     for (let i = 0; i < 4; i++) await uploads.claim(id);
     let calls = 0;
     const provider: UploadProvider = { name: 'test', limits: MEMORY_PROVIDER_LIMITS, upload: () => Promise.reject(new Error(`called ${++calls}`)), destroy: () => Promise.resolve() };
-    const outcome = await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false });
+    const outcome = await processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false });
     expect(outcome).toMatchObject({ kind: 'failed', failure: { code: 'reclaims_exhausted' } });
     expect(calls).toBe(0);
     const failed = await uploads.find(id);
@@ -110,7 +111,7 @@ describe('processUpload under a state change', () => {
       upload: (request) => Promise.resolve({ provider: 'test', publicId: request.publicId, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 9, version: 1 }),
       destroy: () => Promise.resolve(),
     };
-    expect(await processUpload({ uploads, storage, provider, logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    expect(await processUpload({ uploads, storage, providers: ProviderRoster.of(provider), logger, maxReclaims: 3 }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
     expect(await uploads.find(id)).toMatchObject({ status: 'succeeded', attempts: 1, reclaimCount: 3 });
   });
 });
@@ -147,7 +148,7 @@ describe('processUpload and the provider throttle', () => {
       destroy: () => Promise.resolve(),
     };
     const { throttle, told } = recordingThrottle(() => Promise.resolve());
-    expect(await processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
+    expect(await processUpload({ uploads, storage, providers: ProviderRoster.of(provider, throttle), logger }, { uploadId: id, isFinalAttempt: false })).toEqual({ kind: 'succeeded' });
     expect(told.succeeded).toEqual([said]);
   });
 
@@ -161,7 +162,7 @@ describe('processUpload and the provider throttle', () => {
       destroy: () => Promise.resolve(),
     };
     const { throttle, told } = recordingThrottle(() => Promise.resolve());
-    const error = await processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false }).catch((reason: unknown) => reason);
+    const error = await processUpload({ uploads, storage, providers: ProviderRoster.of(provider, throttle), logger }, { uploadId: id, isFinalAttempt: false }).catch((reason: unknown) => reason);
     expect(told.limited).toEqual([{ resetAt: undefined }]);
     // The queue is to wait as long as the throttle holds everyone: about 300 ms here.
     expect(error).toBeInstanceOf(RateLimitedError);
@@ -174,7 +175,7 @@ describe('processUpload and the provider throttle', () => {
     const { id } = await accepted(storage);
     const provider: UploadProvider = { name: 'test', limits: MEMORY_PROVIDER_LIMITS, upload: () => Promise.reject(new Error('must not be called')), destroy: () => Promise.resolve() };
     const { throttle, told } = recordingThrottle(() => Promise.reject(new RateLimitedError('Provider rate-limit pause in effect', { resetAt: new Date(Date.now() + 30_000) })));
-    await expect(processUpload({ uploads, storage, provider, logger, throttle }, { uploadId: id, isFinalAttempt: false })).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(processUpload({ uploads, storage, providers: ProviderRoster.of(provider, throttle), logger }, { uploadId: id, isFinalAttempt: false })).rejects.toBeInstanceOf(RateLimitedError);
     expect(told.limited).toEqual([]);
     expect((await uploads.find(id))?.status).toBe('queued');
   });

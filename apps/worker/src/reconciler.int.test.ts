@@ -53,7 +53,7 @@ function run(aheadMs = 10 * 60_000) {
 async function accept(options: { store?: boolean; enqueue?: boolean } = {}): Promise<Upload> {
   const key = options.store === false ? '00000000-0000-4000-8000-000000000001' : (await storage.write(Readable.from([Buffer.from('bytes')]))).key;
   const id = newUploadId();
-  const upload = await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 5, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: id, tags: [] });
+  const upload = await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes: 5, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: id, provider: 'cloudinary', tags: [] });
   if (options.enqueue !== false) {
     await queue.enqueueUpload(id);
     await uploads.markEnqueued(id);

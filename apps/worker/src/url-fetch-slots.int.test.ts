@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { cancelUpload, enqueueFairly, limitFetches, newUploadId, type Upload } from '@hoist/core';
+import { cancelUpload, enqueueFairly, limitFetches, newUploadId, type Upload, ProviderRoster } from '@hoist/core';
 import { KyselyUploadRepository } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
 import { createLogger } from '@hoist/logger';
@@ -81,7 +81,7 @@ function setUp(options: { concurrency: number; fetchSlots: number; minRate?: Min
     options.fetchSlots,
   );
   const metrics = new HoistMetrics({ service: 'worker', defaultMetrics: false });
-  const worker = buildWorker({ uploads, storage, provider, logger, fetcher, observer: metrics.observer, connection, prefix, concurrency: options.concurrency, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
+  const worker = buildWorker({ uploads, storage, providers: ProviderRoster.of(provider), logger, fetcher, observer: metrics.observer, connection, prefix, concurrency: options.concurrency, retry: { baseMs: 10, maxMs: 40 }, rateLimitFallbackMs: 300 });
   void worker.run();
   cleanups.push(async () => {
     await worker.close(1_000);
@@ -92,14 +92,14 @@ function setUp(options: { concurrency: number; fetchSlots: number; minRate?: Min
   });
   const fromUrl = async (tenantId: string, path: string): Promise<Upload> => {
     const id = newUploadId();
-    const upload = await uploads.create({ id, tenantId, filename: 'remote', publicId: `${tenantId}/${id}`, tags: [], sourceUrl: `${sourceBase}${path}` });
+    const upload = await uploads.create({ id, tenantId, filename: 'remote', publicId: `${tenantId}/${id}`, provider: 'scripted', tags: [], sourceUrl: `${sourceBase}${path}` });
     await enqueueFairly({ uploads, queue }, upload);
     return upload;
   };
   const file = async (tenantId: string): Promise<Upload> => {
     const { key, bytes } = await storage.write(Readable.from([Buffer.alloc(73, 1)]));
     const id = newUploadId();
-    const upload = await uploads.create({ id, tenantId, filename: 'small.png', bytes, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: `${tenantId}/${id}`, tags: [] });
+    const upload = await uploads.create({ id, tenantId, filename: 'small.png', bytes, contentType: 'image/png', sha256: 'c'.repeat(64), storageKey: key, publicId: `${tenantId}/${id}`, provider: 'scripted', tags: [] });
     await enqueueFairly({ uploads, queue }, upload);
     return upload;
   };

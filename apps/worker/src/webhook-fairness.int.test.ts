@@ -74,7 +74,7 @@ async function endpoint(tenantId: string, path: string) {
 /** An upload of `tenantId` that succeeded: the trigger records an `upload.succeeded` event for it. */
 async function succeededUpload(tenantId: string): Promise<string> {
   const id = newUploadId();
-  await uploads.create({ id, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, tags: [] });
+  await uploads.create({ id, tenantId, filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, provider: 'cloudinary', tags: [] });
   await uploads.markSucceeded((await uploads.claim(id))!, { provider: 'cloudinary', publicId: id, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 1, version: 1 });
   return id;
 }

@@ -66,7 +66,7 @@ async function endpoint(url = receiverUrl, events: WebhookEventType[] = ['upload
 
 async function succeededUpload(): Promise<string> {
   const id = newUploadId();
-  await uploads.create({ id, tenantId: 'acme', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, tags: [] });
+  await uploads.create({ id, tenantId: 'acme', filename: 'a.png', bytes: 1, contentType: 'image/png', sha256: 'a'.repeat(64), storageKey: `k-${id}`, publicId: id, provider: 'cloudinary', tags: [] });
   await uploads.markSucceeded((await uploads.claim(id))!, { provider: 'cloudinary', publicId: id, url: 'http://x', secureUrl: 'https://x', format: 'png', width: 1, height: 1, bytes: 1, version: 1 });
   return id;
 }

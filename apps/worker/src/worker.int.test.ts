@@ -11,6 +11,7 @@ import {
   type Upload,
   type UploadRepository,
   type UploadStatus,
+  ProviderRoster,
 } from '@hoist/core';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
@@ -60,7 +61,7 @@ function start(options: HarnessOptions = {}): Harness {
     buildWorker({
       uploads: options.uploads ? options.uploads(uploads) : uploads,
       storage: options.storage ? options.storage(storage) : storage,
-      provider,
+      providers: ProviderRoster.of(provider),
       logger,
       connection: connections[connections.push(createRedis(redisUrl, 'worker')) - 1]!,
       prefix,
@@ -90,6 +91,7 @@ function start(options: HarnessOptions = {}): Harness {
       sha256: 'b'.repeat(64),
       storageKey: key,
       publicId: `tests/${id}`,
+      provider: 'scripted',
       tags: [],
     });
     await queue.enqueueUpload(id);
@@ -314,7 +316,7 @@ describe('upload worker', () => {
   it('removes the asset of an upload cancelled while running, when its worker could not (crash, lost database)', async () => {
     const { key, bytes } = await harness.storage.write(Readable.from([Buffer.from('png bytes')]));
     const id = newUploadId();
-    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: key, publicId: `default/${id}`, tags: [] });
+    await uploads.create({ id, tenantId: 'default', filename: 'a.png', bytes, contentType: 'image/png', sha256: 'b'.repeat(64), storageKey: key, publicId: `default/${id}`, provider: 'scripted', tags: [] });
     // A worker took it on (and may have stored the asset), then the upload was cancelled and that worker died.
     await uploads.claim(id);
     await uploads.markCancelled(id, { from: ['processing'] });
@@ -351,6 +353,7 @@ describe('upload worker', () => {
       sha256: upload.sha256 ?? 'b'.repeat(64),
       storageKey: '00000000-0000-4000-8000-000000000000',
       publicId: id,
+      provider: 'scripted',
       tags: [],
     });
     await harness.queue.enqueueUpload(id);

@@ -6,14 +6,13 @@ export interface WorkerDeps extends Omit<UploadWorkerOptions, 'handle' | 'onAban
 
 /** Wires the upload use case to a BullMQ worker. No I/O until `run()`. */
 export function buildWorker(deps: WorkerDeps): UploadWorker {
-  const { uploads, storage, provider, throttle, events, observer, fetcher, retainFailedBytes, maxReclaims, ...queueOptions } = deps;
+  const { uploads, storage, providers, events, observer, fetcher, retainFailedBytes, maxReclaims, ...queueOptions } = deps;
   const { logger } = deps;
   const useCase: ProcessUploadDeps = {
     uploads,
     storage,
-    provider,
+    providers,
     logger,
-    ...(throttle ? { throttle } : {}),
     ...(events ? { events } : {}),
     ...(observer ? { observer } : {}),
     ...(fetcher ? { fetcher } : {}),
@@ -21,6 +20,8 @@ export function buildWorker(deps: WorkerDeps): UploadWorker {
     ...(maxReclaims === undefined ? {} : { maxReclaims }),
   };
   return new UploadWorker({
+    // With several providers a rate limit pauses only its provider's uploads (see rateLimitPauses).
+    rateLimitPauses: providers.names.length > 1 ? 'job' : 'queue',
     ...queueOptions,
     ...(maxReclaims === undefined ? {} : { maxReclaims }),
     handle: (job) => processUpload(useCase, job),

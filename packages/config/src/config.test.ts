@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, tempStorageLocation } from './config.js';
+import { ConfigError, configuredProviders, defaultProvider, loadConfig, tempStorageLocation } from './config.js';
 
 describe('loadConfig', () => {
   it('applies documented defaults to an empty environment', () => {
@@ -31,6 +31,40 @@ describe('loadConfig', () => {
     expect(message).toMatch(/MAX_ATTEMPTS/);
     expect(message).toMatch(/DATABASE_URL/);
     expect(message).not.toMatch(/hunter2/);
+  });
+
+  describe('providers', () => {
+    const CLOUDINARY = { CLOUDINARY_URL: 'cloudinary://k:s@cloud' };
+    const IMAGEKIT = { IMAGEKIT_PRIVATE_KEY: 'private_abc', IMAGEKIT_PUBLIC_KEY: 'public_abc', IMAGEKIT_URL_ENDPOINT: 'https://ik.imagekit.io/acme' };
+    const CLOUDFLARE = { CLOUDFLARE_ACCOUNT_ID: 'acc123', CLOUDFLARE_API_TOKEN: 'tok-secret-1', CLOUDFLARE_ACCOUNT_HASH: 'hash123' };
+
+    it('takes the provider whose credentials are set as the default, and none when none are', () => {
+      expect(defaultProvider(loadConfig({}))).toBeUndefined();
+      expect(defaultProvider(loadConfig(CLOUDINARY))).toBe('cloudinary');
+      expect(defaultProvider(loadConfig(IMAGEKIT))).toBe('imagekit');
+      expect(defaultProvider(loadConfig(CLOUDFLARE))).toBe('cloudflare');
+      const several = loadConfig({ ...CLOUDINARY, ...IMAGEKIT, ...CLOUDFLARE, PROVIDER: 'imagekit' });
+      expect(configuredProviders(several)).toEqual(['cloudinary', 'imagekit', 'cloudflare']);
+      expect(defaultProvider(several)).toBe('imagekit');
+    });
+
+    it('refuses several providers without PROVIDER, a PROVIDER without credentials, half-set credentials and an unknown name', () => {
+      expect(() => loadConfig({ ...CLOUDINARY, ...IMAGEKIT })).toThrow(/PROVIDER: several providers have credentials \(cloudinary, imagekit\); name the default one/);
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'cloudflare' })).toThrow(/PROVIDER: cloudflare has no credentials \(set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_HASH\)/);
+      expect(() => loadConfig({ IMAGEKIT_PRIVATE_KEY: 'private_abc' })).toThrow(/missing: IMAGEKIT_PUBLIC_KEY, IMAGEKIT_URL_ENDPOINT/);
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'dropbox' })).toThrow(/PROVIDER/);
+    });
+
+    it('never echoes a provider secret it refuses', () => {
+      let message = '';
+      try {
+        loadConfig({ CLOUDFLARE_API_TOKEN: 'tok-secret-1', CLOUDFLARE_ACCOUNT_ID: 'not an id!', CLOUDFLARE_ACCOUNT_HASH: 'hash123', IMAGEKIT_PRIVATE_KEY: '', IMAGEKIT_URL_ENDPOINT: 'ftp://private_abc@x' });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/CLOUDFLARE_ACCOUNT_ID/);
+      expect(message).not.toMatch(/tok-secret-1|private_abc/);
+    });
   });
 
   it('rejects a CLOUDINARY_URL with the wrong scheme', () => {

@@ -6,6 +6,17 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
+/** The providers Hoist speaks, by the names configuration, uploads and results use. */
+export const PROVIDER_NAMES = ['cloudinary', 'imagekit', 'cloudflare'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** The variables that, all set, configure each provider. */
+const PROVIDER_CREDENTIALS: Record<ProviderName, readonly EnvName[]> = {
+  cloudinary: ['CLOUDINARY_URL'],
+  imagekit: ['IMAGEKIT_PRIVATE_KEY', 'IMAGEKIT_PUBLIC_KEY', 'IMAGEKIT_URL_ENDPOINT'],
+  cloudflare: ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_HASH'],
+};
+
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const url = (protocols: RegExp) =>
   z.string().refine((value) => {
@@ -45,8 +56,39 @@ const schema = z.object({
     .optional(),
   /** Key prefix for every BullMQ key, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('hoist'),
+  /**
+   * The provider uploads go to unless an upload or its tenant names another: `cloudinary`,
+   * `imagekit` or `cloudflare`. Unset: the one whose credentials are set (an error when several are).
+   */
+  PROVIDER: z.enum(PROVIDER_NAMES).optional(),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
+  /** ImageKit's private API key (Basic auth of the upload and media APIs); with the public key and URL endpoint it configures ImageKit. */
+  IMAGEKIT_PRIVATE_KEY: z.string().min(1).optional(),
+  IMAGEKIT_PUBLIC_KEY: z.string().min(1).optional(),
+  /** Where ImageKit delivers the account's files, e.g. `https://ik.imagekit.io/your_id`. */
+  IMAGEKIT_URL_ENDPOINT: url(/^https?:$/).optional(),
+  /** ImageKit's upload API, for an emulator; default `https://upload.imagekit.io`. */
+  IMAGEKIT_UPLOAD_BASE_URL: url(/^https?:$/).optional(),
+  /** ImageKit's media (file) API, for an emulator; default `https://api.imagekit.io`. */
+  IMAGEKIT_API_BASE_URL: url(/^https?:$/).optional(),
+  /** Largest file the ImageKit plan stores, bytes; default the adapter's (the free plan's). */
+  IMAGEKIT_MAX_FILE_BYTES: integer(1).optional(),
+  /** Cloudflare account id; with the API token and account hash it configures Cloudflare Images. */
+  CLOUDFLARE_ACCOUNT_ID: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/, 'an account id (letters, digits, "_" and "-")').optional(),
+  /** A Cloudflare API token with the Images Write permission. */
+  CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
+  /** The account hash of delivery URLs (`https://imagedelivery.net/<hash>/<id>/<variant>`). */
+  CLOUDFLARE_ACCOUNT_HASH: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/, 'an account hash (letters, digits, "_" and "-")').optional(),
+  /** Cloudflare's API, for an emulator; default `https://api.cloudflare.com/client/v4`. */
+  CLOUDFLARE_API_BASE_URL: url(/^https?:$/).optional(),
+  /** `true`: images are stored as private (viewable only through signed URLs). */
+  CLOUDFLARE_REQUIRE_SIGNED_URLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+  /** The Images URL-signing key: with it, the delivery URLs of private images are signed (with an expiry). */
+  CLOUDFLARE_IMAGES_SIGNING_KEY: z.string().min(1).optional(),
   /** `on`: every /v1 request needs an API key. `off`: no keys, one `default` tenant — local development only. */
   AUTH: z.enum(['on', 'off']).default('on'),
   /** Requests per minute per tenant on /v1 (0: unlimited). */
@@ -281,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((parsed.data.AWS_ACCESS_KEY_ID === undefined) !== (parsed.data.AWS_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both, or neither (the AWS SDK credential chain)']);
   }
+  checkProviders(parsed.data);
   if (parsed.data.REDIS_CLUSTER_NODES && !/^\/?0?$/.test(new URL(parsed.data.REDIS_URL).pathname)) {
     throw new ConfigError(['REDIS_URL: a Redis Cluster has only database 0; drop the database number when REDIS_CLUSTER_NODES is set']);
   }
@@ -330,8 +373,39 @@ function parseRedisNode(entry: string): { host: string; port: number } | undefin
 }
 
 /** Connection strings carry passwords and tokens are secrets; error messages must show neither. */
+/** The providers whose credentials are all set, in PROVIDER_NAMES order. */
+export function configuredProviders(config: Pick<Config, EnvName>): ProviderName[] {
+  return PROVIDER_NAMES.filter((name) => PROVIDER_CREDENTIALS[name].every((variable) => config[variable] !== undefined));
+}
+
+/**
+ * The provider uploads go to by default: PROVIDER, else the only configured one; undefined when none
+ * is configured (the API then describes Cloudinary's limits and cannot delete; a worker refuses to start).
+ */
+export function defaultProvider(config: Config): ProviderName | undefined {
+  return config.PROVIDER ?? configuredProviders(config)[0];
+}
+
+/** Half-set credentials, a PROVIDER without credentials, or several providers and no PROVIDER: each a clear error at start-up. */
+function checkProviders(config: z.output<typeof schema>): void {
+  const problems: string[] = [];
+  for (const name of PROVIDER_NAMES) {
+    const variables = PROVIDER_CREDENTIALS[name];
+    const set = variables.filter((variable) => config[variable] !== undefined);
+    if (set.length > 0 && set.length < variables.length) problems.push(`${variables.join(' / ')}: set all of them to use ${name}, or none (missing: ${variables.filter((v) => !set.includes(v)).join(', ')})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const configured = configuredProviders(config);
+  if (config.PROVIDER !== undefined && !configured.includes(config.PROVIDER)) {
+    throw new ConfigError([`PROVIDER: ${config.PROVIDER} has no credentials (set ${PROVIDER_CREDENTIALS[config.PROVIDER].join(', ')})`]);
+  }
+  if (config.PROVIDER === undefined && configured.length > 1) {
+    throw new ConfigError([`PROVIDER: several providers have credentials (${configured.join(', ')}); name the default one`]);
+  }
+}
+
 function redact(name: string, value: string): string {
-  if (name.endsWith('_TOKEN')) return '[redacted]';
-  if (!name.endsWith('_URL')) return value;
+  if (name.endsWith('_TOKEN') || name.endsWith('_KEY')) return '[redacted]';
+  // Any URL-like value (…_URL, …_URL_ENDPOINT, a mistyped one) may carry user:password@.
   return value.replace(/\/\/([^@/]*)@/, '//***@');
 }

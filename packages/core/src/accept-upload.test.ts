@@ -5,6 +5,7 @@ import { acceptUpload, type AcceptUploadDeps, type AcceptUploadRequest } from '.
 import { StoreUnavailableError } from './errors.js';
 import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
 import { processUpload } from './process-upload.js';
+import { singleProviderCatalog } from './provider-choice.js';
 import { relayOutbox } from './reconcile.js';
 import { downQueue, memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { FetchedBytes } from './upload.js';
@@ -23,7 +24,7 @@ function deps(world: MemoryWorld, extra: Partial<AcceptUploadDeps> = {}): Accept
     queue: world.queue,
     storage: world.storage,
     logger: world.logger,
-    limits: MEMORY_PROVIDER_LIMITS,
+    providers: world.catalog,
     observer: { accepted: (bytes) => counted.push(bytes) },
     counted,
     ...extra,
@@ -53,7 +54,7 @@ describe('acceptUpload', () => {
     expect(await world.storage.exists(bytes.storageKey)).toBe(true);
     expect(accepting.counted).toEqual([bytes.bytes]);
     expect(world.queue.take()).toBe(outcome.upload.id);
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: outcome.upload.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: outcome.upload.id, isFinalAttempt: false });
     expect(await world.current(outcome.upload.id)).toMatchObject({ status: 'succeeded' });
   });
 
@@ -79,7 +80,7 @@ describe('acceptUpload', () => {
   it('with dedupe, answers with the tenant’s succeeded upload of the same bytes and drops the new copy', async () => {
     const world = memoryWorld();
     const first = await world.accept();
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: first.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: first.id, isFinalAttempt: false });
     const again = await stored(world);
     const outcome = await acceptUpload(deps(world), fileRequest(again, { options: { ...NO_OPTIONS, dedupe: true } }));
     expect(outcome).toMatchObject({ kind: 'deduplicated', upload: { id: first.id, status: 'succeeded' } });
@@ -115,10 +116,39 @@ describe('acceptUpload', () => {
     expect(await world.uploads.countUnfinished('acme')).toBe(1);
   });
 
+  it('records the provider it goes to: its own choice, else its tenant’s, else the deployment’s', async () => {
+    const world = memoryWorld();
+    const providers = { defaultProvider: 'memory', providers: new Map([['memory', MEMORY_PROVIDER_LIMITS], ['other', MEMORY_PROVIDER_LIMITS]]) };
+    const accept = async (extra: Partial<AcceptUploadRequest>) => acceptUpload(deps(world, { providers }), fileRequest(await stored(world), extra));
+    expect(await accept({})).toMatchObject({ kind: 'accepted', upload: { provider: 'memory' } });
+    expect(await accept({ tenantProvider: 'other' })).toMatchObject({ kind: 'accepted', upload: { provider: 'other' } });
+    expect(await accept({ tenantProvider: 'other', options: { ...NO_OPTIONS, provider: 'memory' } })).toMatchObject({ kind: 'accepted', upload: { provider: 'memory' } });
+  });
+
+  it('refuses, keeping nothing, an upload its provider is not configured for or cannot store', async () => {
+    const world = memoryWorld();
+    const small = singleProviderCatalog('memory', { ...MEMORY_PROVIDER_LIMITS, maxFileBytes: 10, contentTypes: ['image/png'] });
+    const tooBig = await stored(world);
+    expect(await acceptUpload(deps(world, { providers: small }), fileRequest(tooBig))).toMatchObject({ kind: 'provider_cannot_honour', provider: 'memory', reason: expect.stringContaining('at most 10 bytes') as unknown });
+    const elsewhere = await stored(world);
+    expect(await acceptUpload(deps(world), fileRequest(elsewhere, { options: { ...NO_OPTIONS, provider: 'imagekit' } }))).toEqual({ kind: 'provider_not_configured', provider: 'imagekit', configured: ['memory'] });
+    for (const bytes of [tooBig, elsewhere]) expect(await world.storage.exists(bytes.storageKey)).toBe(false);
+    expect(await world.uploads.countUnfinished('acme')).toBe(0);
+  });
+
+  it('with dedupe, reuses only an upload on the same provider', async () => {
+    const world = memoryWorld();
+    const first = await world.accept();
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: first.id, isFinalAttempt: false });
+    const providers = { defaultProvider: 'memory', providers: new Map([['memory', MEMORY_PROVIDER_LIMITS], ['other', MEMORY_PROVIDER_LIMITS]]) };
+    const outcome = await acceptUpload(deps(world, { providers }), fileRequest(await stored(world), { options: { ...NO_OPTIONS, dedupe: true, provider: 'other' } }));
+    expect(outcome).toMatchObject({ kind: 'accepted', upload: { provider: 'other' } });
+  });
+
   it('refuses a public id longer than the provider accepts, judged by the provider’s own limit', async () => {
     const world = memoryWorld();
     const bytes = await stored(world);
-    const outcome = await acceptUpload(deps(world, { limits: { maxPublicIdLength: 20 } }), fileRequest(bytes, { options: { ...NO_OPTIONS, publicId: 'a-name-too-long-for-it' } }));
+    const outcome = await acceptUpload(deps(world, { providers: singleProviderCatalog('memory', { ...MEMORY_PROVIDER_LIMITS, maxPublicIdLength: 20 }) }), fileRequest(bytes, { options: { ...NO_OPTIONS, publicId: 'a-name-too-long-for-it' } }));
     expect(outcome).toEqual({ kind: 'public_id_too_long', publicId: 'acme/a-name-too-long-for-it', maxLength: 20 });
     expect(await world.storage.exists(bytes.storageKey)).toBe(false);
     expect(await world.uploads.countUnfinished('acme')).toBe(0);

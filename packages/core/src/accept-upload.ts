@@ -8,7 +8,7 @@ import type { TempStorage } from './temp-storage.js';
 import type { FetchedBytes, Upload } from './upload.js';
 import type { AcceptObserver } from './observer.js';
 import type { UploadOptions } from './upload-options.js';
-import type { ProviderLimits } from './upload-provider.js';
+import { chooseProvider, type ProviderCatalog, type ProviderRefusal } from './provider-choice.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
 
@@ -16,8 +16,8 @@ export interface AcceptUploadDeps {
   uploads: UploadRepository;
   queue: JobQueue;
   storage: TempStorage;
-  /** What the provider that will store the upload accepts (UploadProvider.limits). */
-  limits: Pick<ProviderLimits, 'maxPublicIdLength'>;
+  /** The providers an upload may go to, with what each accepts, and the default. */
+  providers: ProviderCatalog;
   /** The request's logger; each accepted upload logs on a child bound to it. */
   logger: Logger;
   /** Counts accepted uploads and bytes, when given. */
@@ -42,6 +42,8 @@ export interface AcceptUploadRequest {
   options: UploadOptions;
   /** The client's Idempotency-Key and the request's fingerprint (see requestFingerprint). */
   idempotency?: { key: string; fingerprint: string } | undefined;
+  /** The tenant's default provider, if it has one (else the deployment's). */
+  tenantProvider?: string | undefined;
 }
 
 /** How accepting ended. Every kind but `accepted` wrote nothing and deleted the stored bytes. */
@@ -57,7 +59,9 @@ export type AcceptOutcome =
   /** The tenant is at its cap on unfinished uploads. */
   | { kind: 'too_many_unfinished'; limit: number }
   /** With the tenant folder and the folder, the public id would be longer than the provider allows. */
-  | { kind: 'public_id_too_long'; publicId: string; maxLength: number };
+  | { kind: 'public_id_too_long'; publicId: string; maxLength: number }
+  /** The provider it would go to is not configured, or cannot honour an option or store the file. */
+  | ProviderRefusal;
 
 /**
  * Accepts one upload: the one write path of every ingest (multipart, URL and, next, tus), so
@@ -84,13 +88,14 @@ export async function acceptUpload(deps: AcceptUploadDeps, request: AcceptUpload
 
 async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stored: FetchedBytes | undefined, state: { recorded: boolean }): Promise<AcceptOutcome> {
   const { tenantId, source, options } = request;
+  const id = newUploadId();
+  const placed = placeUpload(deps, id, tenantId, options, { tenantProvider: request.tenantProvider, bytes: stored?.bytes, contentType: stored?.contentType });
+  if ('kind' in placed) return placed;
+  const { publicId, provider } = placed;
   if (options.dedupe && stored) {
-    const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256);
+    const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256, provider);
     if (existing) return { kind: 'deduplicated', upload: existing };
   }
-  const id = newUploadId();
-  const publicId = checkedPublicId(deps, id, tenantId, options);
-  if (typeof publicId !== 'string') return publicId;
 
   let backlog: number | undefined;
   const created = await recordOrRefuse(deps, tenantId, () =>
@@ -101,6 +106,7 @@ async function decide(deps: AcceptUploadDeps, request: AcceptUploadRequest, stor
         filename: source.filename,
         ...(stored ? { bytes: stored.bytes, contentType: stored.contentType, sha256: stored.sha256, storageKey: stored.storageKey } : { sourceUrl: source.kind === 'url' ? source.url : '' }),
         publicId,
+        provider,
         tags: options.tags,
         metadata: options.metadata ?? null,
         resourceType: options.resourceType ?? 'auto',
@@ -134,16 +140,34 @@ export async function handOver(deps: Pick<AcceptUploadDeps, 'uploads' | 'queue' 
 }
 
 /** How recording an upload can be refused before anything is written. */
-export type RecordRefusal = Extract<AcceptOutcome, { kind: 'replayed' | 'idempotency_key_reused' | 'too_many_unfinished' | 'public_id_too_long' }>;
+export type RecordRefusal = Extract<AcceptOutcome, { kind: 'replayed' | 'idempotency_key_reused' | 'too_many_unfinished' | 'public_id_too_long' | ProviderRefusal['kind'] }>;
 
 /**
- * The public id upload `id` writes to (see derivePublicId), or the refusal when, with the tenant
- * folder and the folder, it is longer than the provider allows. Shared by every ingest.
+ * Where upload `id` goes: the provider (see chooseProvider) and the public id it writes to there
+ * (see derivePublicId); or the refusal when the provider is not configured or cannot honour the
+ * upload, or when, with the tenant folder and the folder, the public id is longer than that
+ * provider allows. `file` is what is known of the bytes so far. Shared by every ingest.
  */
-export function checkedPublicId(deps: Pick<AcceptUploadDeps, 'limits'>, id: string, tenantId: string, options: UploadOptions): string | RecordRefusal {
+export function placeUpload(
+  deps: Pick<AcceptUploadDeps, 'providers'>,
+  id: string,
+  tenantId: string,
+  options: UploadOptions,
+  file: { tenantProvider?: string | undefined; bytes?: number | undefined; contentType?: string | undefined } = {},
+): { publicId: string; provider: string } | RecordRefusal {
+  const chosen = chooseProvider(deps.providers, {
+    requested: options.provider,
+    tenantDefault: file.tenantProvider,
+    resourceType: options.resourceType,
+    eager: options.eager,
+    metadata: options.metadata,
+    bytes: file.bytes,
+    contentType: file.contentType,
+  });
+  if ('kind' in chosen) return chosen;
   const publicId = derivePublicId(id, tenantId, options);
-  const { maxPublicIdLength } = deps.limits;
-  return publicId.length > maxPublicIdLength ? { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength } : publicId;
+  const { maxPublicIdLength } = chosen.limits;
+  return publicId.length > maxPublicIdLength ? { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength } : { publicId, provider: chosen.provider };
 }
 
 /**

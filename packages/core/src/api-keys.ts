@@ -62,6 +62,11 @@ export interface ApiKeyRepository {
   list(options?: { tenantId?: string | undefined }): Promise<ApiKeyRecord[]>;
   /** Revokes the key with this id or prefix. @returns how many keys were revoked (0 if none matched or already revoked). */
   revoke(idOrPrefix: string): Promise<number>;
-  /** The tenant of an unrevoked key with this hash, if any. */
-  authenticate(hash: string): Promise<{ keyId: string; tenantId: string } | undefined>;
+  /** The tenant of an unrevoked key with this hash, if any, and the tenant's default provider (null: the deployment's). */
+  authenticate(hash: string): Promise<{ keyId: string; tenantId: string; defaultProvider?: string | null | undefined } | undefined>;
+  /**
+   * Sets the provider the tenant's uploads go to when they name none (null: the deployment's).
+   * @returns false when there is no such tenant.
+   */
+  setDefaultProvider(tenantId: string, provider: string | null): Promise<boolean>;
 }

@@ -16,7 +16,7 @@ describe('cancelUpload', () => {
     expect(await cancelUpload(deps(world), upload.id, { tenantId: 'acme' })).toMatchObject({ kind: 'cancelled', stopping: false, upload: { status: 'cancelled' } });
     expect(await world.queue.jobState(upload.id)).toBe('missing');
     expect(await world.hasBytes(upload)).toBe(false);
-    expect(await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
   });
 
@@ -36,7 +36,7 @@ describe('cancelUpload', () => {
     await cancelUpload(deps(world), upload.id);
     expect(await cancelUpload(deps(world), upload.id)).toMatchObject({ kind: 'cancelled', stopping: false });
     const done = await world.accept();
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: done.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: done.id, isFinalAttempt: false });
     expect(await cancelUpload(deps(world), done.id)).toMatchObject({ kind: 'final', upload: { status: 'succeeded' } });
     expect(world.provider.assets.has(done.publicId)).toBe(true);
   });

@@ -3,18 +3,19 @@ import { deleteUpload, type DeleteUploadDeps } from './delete-upload.js';
 import { RetryableProviderError } from './errors.js';
 import { ATTEMPTS_EXHAUSTED } from './failure-codes.js';
 import { processUpload } from './process-upload.js';
+import { ProviderRoster } from './provider-roster.js';
 import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { Upload } from './upload.js';
 
 // Deleting a finished upload's asset, on the in-memory adapters.
 
 function deps(world: MemoryWorld): DeleteUploadDeps {
-  return { uploads: world.uploads, provider: world.provider, storage: world.storage, logger: world.logger };
+  return { uploads: world.uploads, providers: world.providers, storage: world.storage, logger: world.logger };
 }
 
 async function succeeded(world: MemoryWorld, publicId?: string): Promise<Upload> {
   const upload = await world.accept(publicId === undefined ? {} : { publicId });
-  await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
+  await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
   return world.current(upload.id);
 }
 
@@ -57,8 +58,8 @@ describe('deleteUpload', () => {
   it('changes nothing when the provider cannot destroy the asset', async () => {
     const world = memoryWorld();
     const upload = await succeeded(world);
-    const provider = { ...deps(world).provider, name: 'memory', limits: world.provider.limits, upload: world.provider.upload.bind(world.provider), destroy: () => Promise.reject(new RetryableProviderError('HTTP 503', { status: 503 })) };
-    await expect(deleteUpload({ ...deps(world), provider }, upload.id)).rejects.toBeInstanceOf(RetryableProviderError);
+    const provider = { name: 'memory', limits: world.provider.limits, upload: world.provider.upload.bind(world.provider), destroy: () => Promise.reject(new RetryableProviderError('HTTP 503', { status: 503 })) };
+    await expect(deleteUpload({ ...deps(world), providers: ProviderRoster.of(provider) }, upload.id)).rejects.toBeInstanceOf(RetryableProviderError);
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded' });
     expect(world.provider.assets.has(upload.publicId)).toBe(true);
   });

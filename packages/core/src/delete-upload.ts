@@ -2,13 +2,15 @@ import { assetHeldSince } from './asset-ownership.js';
 import type { Logger } from './logger.js';
 import type { TempStorage } from './temp-storage.js';
 import { isOpen, type Upload } from './upload.js';
-import type { ProviderAsset, UploadProvider } from './upload-provider.js';
+import type { ProviderRoster } from './provider-roster.js';
+import type { ProviderAsset } from './upload-provider.js';
 import type { UploadRepository } from './upload.repository.js';
 import { bindLogger } from './upload-log.js';
 
 export interface DeleteUploadDeps {
   uploads: UploadRepository;
-  provider: UploadProvider;
+  /** The providers this process can call; an asset is deleted where it landed. */
+  providers: ProviderRoster;
   storage: TempStorage;
   logger: Logger;
 }
@@ -27,7 +29,8 @@ export type DeleteOutcome =
  * Failed and cancelled uploads are destroyed too, since an interrupted attempt may have left an asset.
  *
  * @throws the provider's RateLimitedError, RetryableProviderError or PermanentProviderError (nothing
- *   changed), or StoreUnavailableError.
+ *   changed) — ProviderNotConfiguredError when this process cannot reach the asset's provider — or
+ *   StoreUnavailableError.
  */
 export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, scope?: { tenantId: string }): Promise<DeleteOutcome> {
   const upload = await deps.uploads.find(uploadId, scope);
@@ -35,7 +38,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   if (upload.status === 'deleted') return { kind: 'deleted', upload };
   if (isOpen(upload.status)) return { kind: 'unfinished', upload };
 
-  const asset: ProviderAsset = { publicId: upload.result?.publicId ?? upload.publicId, resourceType: assetResourceType(upload), assetId: upload.result?.assetId };
+  const asset = assetOf(upload);
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
   // ran at least once (in this round or an earlier one).
   const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
@@ -58,13 +61,29 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
  * @returns whether the asset was destroyed.
  */
 export async function destroyUnlessHeldElsewhere(
-  deps: Pick<DeleteUploadDeps, 'uploads' | 'provider'>,
+  deps: Pick<DeleteUploadDeps, 'uploads' | 'providers'>,
   upload: Upload,
-  asset: ProviderAsset,
+  asset: LocatedAsset,
 ): Promise<boolean> {
-  if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset.publicId, assetHeldSince(upload))) return false;
-  await deps.provider.destroy(asset);
+  if (await deps.uploads.otherUploadOwnsAsset(upload.id, asset, assetHeldSince(upload))) return false;
+  const { provider, ...where } = asset;
+  await deps.providers.require(provider).provider.destroy(where);
   return true;
+}
+
+/** An asset and the provider it is on. */
+export interface LocatedAsset extends ProviderAsset {
+  provider: string;
+}
+
+/** Where the upload's asset is, or would be: where it landed if it succeeded, else where it was sent. */
+export function assetOf(upload: Upload): LocatedAsset {
+  return {
+    provider: upload.result?.provider ?? upload.provider,
+    publicId: upload.result?.publicId ?? upload.publicId,
+    resourceType: assetResourceType(upload),
+    assetId: upload.result?.assetId,
+  };
 }
 
 /** The provider's resource type of the asset: as reported when it was stored, else as requested, else from the bytes' type. */

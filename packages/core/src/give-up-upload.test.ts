@@ -33,7 +33,7 @@ describe('giveUpUpload', () => {
   it('leaves an upload alone that its own run already finished, and an unknown one', async () => {
     const world = memoryWorld();
     const upload = await world.accept();
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
     expect(await giveUpUpload(deps(world), upload.id, { cause: 'attempts', reason: 'late' })).toEqual({ kind: 'nothing_to_do' });
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', error: null });
     expect(await giveUpUpload(deps(world), '00000000-0000-7000-8000-000000000000', { cause: 'attempts', reason: 'gone' })).toEqual({ kind: 'nothing_to_do' });

@@ -21,6 +21,8 @@ export type * from './logger.js';
 export type * from './observer.js';
 export * from './process-upload.js';
 export * from './receive-upload.js';
+export * from './provider-choice.js';
+export * from './provider-roster.js';
 export * from './provider-throttle.js';
 export type * from './queue-loss-marker.js';
 export * from './rate-limit-hint.js';

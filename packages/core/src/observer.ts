@@ -9,7 +9,8 @@ export type ProviderCallOutcome = 'success' | 'rate_limited' | 'retryable' | 'pe
 
 /** Hooks for measuring the upload use case (metrics); every method is optional and must not throw. */
 export interface ProcessObserver {
-  providerCall?(outcome: ProviderCallOutcome, seconds: number): void;
+  /** One call to `provider` (its name) ended with `outcome` after `seconds`. */
+  providerCall?(outcome: ProviderCallOutcome, seconds: number, provider: string): void;
   /** This worker paused the whole upload queue for a provider rate limit, for `seconds`. */
   rateLimitPause?(seconds: number): void;
   /** A URL upload went back to the queue because every fetch slot of this worker was busy. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentProviderError, RateLimitedError, RetryableProviderError, TempStorageUnavailableError } from './errors.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
-import { MEMORY_PROVIDER_LIMITS } from './memory/index.js';
+import { MEMORY_PROVIDER_LIMITS, MemoryUploadProvider } from './memory/index.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
+import { ProviderNotConfiguredError, ProviderRoster } from './provider-roster.js';
 import { UNTHROTTLED } from './provider-throttle.js';
 import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { UploadProvider } from './upload-provider.js';
@@ -11,7 +12,7 @@ import type { UploadProvider } from './upload-provider.js';
 // attempts, error) and what is left behind (temp bytes, the provider's asset).
 
 function deps(world: MemoryWorld, extra: Partial<ProcessUploadDeps> = {}): ProcessUploadDeps {
-  return { uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger, ...extra };
+  return { uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger, ...extra };
 }
 
 /** The world's provider, but for how it uploads: `upload`, which may call the real one (`world.provider.upload`). */
@@ -43,6 +44,20 @@ describe('processUpload', () => {
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
     await run(world, upload.id);
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('puts the upload back, attempt spent and bytes kept, when this worker has no credentials for its provider', async () => {
+    const world = memoryWorld();
+    const upload = await world.accept();
+    const elsewhere = ProviderRoster.of(new MemoryUploadProvider({ name: 'other' }));
+    const error = await run(world, upload.id, { extra: { providers: elsewhere } }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderNotConfiguredError);
+    expect((error as Error).message).toBe('Provider "memory" is not configured on this process (configured: other); give it the provider\'s credentials.');
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await world.hasBytes(upload)).toBe(true);
+    // A worker that has it finishes it.
+    await run(world, upload.id);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory' } });
   });
 
   it('fails with attempts_exhausted on the last attempt, keeping the bytes for a retry unless retention is off', async () => {
@@ -105,7 +120,7 @@ describe('processUpload', () => {
         return Promise.resolve();
       },
     };
-    expect(await run(world, upload.id, { extra: { throttle } })).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_changed' } });
+    expect(await run(world, upload.id, { extra: { providers: ProviderRoster.of(world.provider, throttle) } })).toMatchObject({ kind: 'failed', failure: { code: 'temp_file_changed' } });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
   });
 
@@ -144,7 +159,7 @@ describe('processUpload', () => {
       await world.uploads.markCancelled(request.uploadId);
       return world.provider.upload({ ...request, open: (range) => ((chunks += 1), request.open(range)) });
     });
-    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload(deps(world, { providers: ProviderRoster.of(provider) }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(chunks).toBe(1);
     expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
@@ -159,7 +174,7 @@ describe('processUpload', () => {
       await world.uploads.markCancelled(request.uploadId);
       return result;
     });
-    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload(deps(world, { providers: ProviderRoster.of(provider) }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(await world.current(upload.id)).toMatchObject({ status: 'cancelled' });
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
     expect(await world.hasBytes(upload)).toBe(false);
@@ -173,7 +188,7 @@ describe('processUpload', () => {
       await world.uploads.claim(request.uploadId);
       return world.provider.upload(request);
     });
-    expect(await processUpload(deps(world, { provider }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
+    expect(await processUpload(deps(world, { providers: ProviderRoster.of(provider) }), { uploadId: upload.id, isFinalAttempt: false })).toEqual({ kind: 'skipped' });
     expect(await world.current(upload.id)).toMatchObject({ status: 'processing', attempts: 1, reclaimCount: 1 });
     expect(await world.hasBytes(upload)).toBe(true);
     // The asset is at the same public id, so it is the new run's too: nothing undone.

@@ -9,7 +9,7 @@ import {
   TempObjectMissingError,
   TempStorageUnavailableError,
 } from './errors.js';
-import { assetResourceType, destroyUnlessHeldElsewhere } from './delete-upload.js';
+import { assetOf, destroyUnlessHeldElsewhere, type LocatedAsset } from './delete-upload.js';
 import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { keepsBytesForRetry } from './retention.js';
@@ -23,17 +23,16 @@ import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './uplo
 import type { Readable } from 'node:stream';
 import type { ByteRange, TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
-import type { UploadProvider } from './upload-provider.js';
+import type { ProviderRoster } from './provider-roster.js';
 import type { UploadRepository } from './upload.repository.js';
 import { UPLOAD_LOG_MESSAGES } from './upload-log.js';
 
 export interface ProcessUploadDeps {
   uploads: UploadRepository;
   storage: TempStorage;
-  provider: UploadProvider;
+  /** The providers this worker can call, each with its cluster-wide throttle; an upload goes to the one it names. */
+  providers: ProviderRoster;
   logger: Logger;
-  /** Cluster-wide pacing of provider calls; default: none. */
-  throttle?: ProviderThrottle;
   /** Where final statuses are announced (long-poll waiters); default: nowhere. */
   events?: UploadEvents;
   /** Measurements (metrics); default: none. */
@@ -107,18 +106,21 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   const maxReclaims = deps.maxReclaims ?? DEFAULT_MAX_RECLAIMS;
   if (upload.reclaimCount > maxReclaims) return giveUpAfterReclaims(deps, upload, maxReclaims, log);
   if (upload.reclaimCount > 0) log.warn({ reclaims: upload.reclaimCount }, UPLOAD_LOG_MESSAGES.takenOver);
-  const throttle = deps.throttle ?? UNTHROTTLED;
+  // Assigned once the provider is known; a failure before that (no such provider here) taught no throttle anything.
+  let throttle: ProviderThrottle = UNTHROTTLED;
 
   let callStarted: number | undefined;
   // The newest thing the provider's answers said about its limit: taught to the throttle with the success.
   let hint: RateLimitHint | undefined;
   try {
+    const route = deps.providers.require(upload.provider);
+    throttle = route.throttle;
     const bytes = await ensureBytes(deps, upload, log);
     upload = { ...upload, ...bytes };
     await checkUnchanged(deps, bytes);
     await throttle.acquire();
     callStarted = performance.now();
-    const result = await deps.provider.upload({
+    const result = await route.provider.upload({
       uploadId: upload.id,
       publicId: upload.publicId,
       filename: upload.filename,
@@ -144,14 +146,14 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
         hint = said;
       },
     });
-    observeCall(deps, 'success', callStarted);
+    observeCall(deps, 'success', callStarted, route.provider.name);
     // Told at once, alongside recording the outcome: the throttle measures what the provider admits
     // by when successes arrive, and a success it hears of late makes it underestimate. Best effort:
     // it must never cost a finished upload an attempt.
     const learned = throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     const recorded = await deps.uploads.markSucceeded(upload, result).finally(() => learned);
     if (!recorded) {
-      await undoLateUpload(deps, upload.id, { publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType }, log);
+      await undoLateUpload(deps, upload.id, { provider: result.provider, publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType, assetId: result.assetId }, log);
       return withdrawn(deps, upload, log);
     }
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
@@ -163,7 +165,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   } catch (error) {
     if (error instanceof ProviderError) {
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
-      observeCall(deps, outcome, callStarted);
+      observeCall(deps, outcome, callStarted, upload.provider);
     }
     if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
     if (error instanceof FetchSlotsBusyError) {
@@ -264,7 +266,7 @@ async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Pr
   if (upload?.status !== 'cancelled' || (upload.attempts === 0 && upload.reclaimCount === 0 && upload.retryCount === 0)) return;
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
-    await destroyUnlessHeldElsewhere(deps, upload, { publicId: upload.publicId, resourceType: assetResourceType(upload) });
+    await destroyUnlessHeldElsewhere(deps, upload, assetOf(upload));
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
   } catch (error) {
     log.warn({ err: error }, 'could not clean up after a cancelled upload');
@@ -319,7 +321,7 @@ async function checkUnchanged(deps: ProcessUploadDeps, bytes: FetchedBytes): Pro
  * this worker ran it (or taken over, or finished, by another run). A cancelled or deleted upload must not leave an
  * asset behind, so it is destroyed; best effort, logged when it fails.
  */
-async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: { publicId: string; resourceType: string }, log: Logger): Promise<void> {
+async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: LocatedAsset, log: Logger): Promise<void> {
   const current = await deps.uploads.find(id);
   // Otherwise another run owns it or finished it: the asset is at the same public id, so it is that
   // run's asset too, and nothing is undone.
@@ -346,10 +348,10 @@ function isRetryable(error: unknown): boolean {
   return error instanceof RetryableProviderError || error instanceof TempStorageUnavailableError || (error instanceof SourceFetchError && error.retryable);
 }
 
-function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined): void {
+function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined, provider: string): void {
   // A rate limit from the throttle itself (before any call) is not a provider call.
   if (startedAt === undefined) return;
-  deps.observer?.providerCall?.(outcome, (performance.now() - startedAt) / 1000);
+  deps.observer?.providerCall?.(outcome, (performance.now() - startedAt) / 1000, provider);
 }
 
 /** Best effort: waiters fall back to re-reading Postgres when an announcement is lost. */

@@ -16,7 +16,7 @@ import type { UploadOptions } from './upload-options.js';
 const NO_OPTIONS: UploadOptions = { tags: [], eager: [], dedupe: false };
 
 function deps(world: MemoryWorld, extra: Partial<AcceptUploadDeps> = {}): AcceptUploadDeps {
-  return { uploads: world.uploads, queue: world.queue, storage: world.storage, logger: world.logger, limits: MEMORY_PROVIDER_LIMITS, ...extra };
+  return { uploads: world.uploads, queue: world.queue, storage: world.storage, logger: world.logger, providers: world.catalog, ...extra };
 }
 
 async function stored(world: MemoryWorld, body = 'the bytes of a large video'): Promise<FetchedBytes> {
@@ -57,21 +57,21 @@ describe('finishReceiving', () => {
     const world = memoryWorld();
     const upload = await begin(world);
     const bytes = await stored(world);
-    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: bytes } });
+    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: true, stored: bytes } });
     expect(outcome).toMatchObject({ kind: 'accepted', enqueued: true, upload: { status: 'queued', sha256: bytes.sha256, storageKey: bytes.storageKey } });
     expect(world.queue.take()).toBe(upload.id);
     const again = await stored(world);
-    expect(await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: again } })).toMatchObject({ kind: 'not_receiving', upload: { status: 'queued' } });
+    expect(await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: true, stored: again } })).toMatchObject({ kind: 'not_receiving', upload: { status: 'queued' } });
     expect(await world.storage.exists(again.storageKey)).toBe(false);
     expect(await world.storage.exists(bytes.storageKey)).toBe(true);
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded' });
   });
 
   it('leaves the upload in the outbox when the queue is down', async () => {
     const world = memoryWorld();
     const upload = await begin(world);
-    const outcome = await finishReceiving(deps(world, { queue: downQueue(world.queue) }), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: await stored(world) } });
+    const outcome = await finishReceiving(deps(world, { queue: downQueue(world.queue) }), { uploadId: upload.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: true, stored: await stored(world) } });
     expect(outcome).toMatchObject({ kind: 'accepted', enqueued: false });
     expect(await world.current(upload.id)).toMatchObject({ status: 'queued', enqueuedAt: null });
   });
@@ -79,7 +79,7 @@ describe('finishReceiving', () => {
   it('fails an upload whose bytes were refused, with the reason, and frees its place against the cap', async () => {
     const world = memoryWorld();
     const upload = await begin(world, NO_OPTIONS, { maxUnfinished: 1 });
-    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: false, reason: 'Unsupported file type: text/plain.' } });
+    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: false, reason: 'Unsupported file type: text/plain.' } });
     expect(outcome).toMatchObject({ kind: 'failed', upload: { status: 'failed', error: { code: 'bytes_refused', message: 'Unsupported file type: text/plain.' } } });
     await begin(world, NO_OPTIONS, { maxUnfinished: 1 });
   });
@@ -87,10 +87,10 @@ describe('finishReceiving', () => {
   it('with dedupe, fails an upload whose bytes a succeeded upload holds, naming it, and deletes the copy', async () => {
     const world = memoryWorld();
     const original = await world.accept({ body: Buffer.from('same bytes') });
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: original.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: original.id, isFinalAttempt: false });
     const upload = await begin(world, { ...NO_OPTIONS, dedupe: true });
     const copy = { ...(await stored(world, 'same bytes')), contentType: 'image/png' };
-    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: true, received: { ok: true, stored: copy } });
+    const outcome = await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: true, provider: 'memory', received: { ok: true, stored: copy } });
     expect(outcome).toMatchObject({ kind: 'failed', duplicateOf: original.id, upload: { status: 'failed', error: { code: 'duplicate_content' } } });
     expect(await world.storage.exists(copy.storageKey)).toBe(false);
   });
@@ -100,7 +100,7 @@ describe('finishReceiving', () => {
     const upload = await begin(world);
     expect(await cancelUpload(deps(world), upload.id, { tenantId: 'acme' })).toMatchObject({ kind: 'cancelled', upload: { status: 'cancelled' } });
     const bytes = await stored(world);
-    expect(await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: bytes } })).toMatchObject({ kind: 'not_receiving', upload: { status: 'cancelled' } });
+    expect(await finishReceiving(deps(world), { uploadId: upload.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: true, stored: bytes } })).toMatchObject({ kind: 'not_receiving', upload: { status: 'cancelled' } });
     expect(await world.storage.exists(bytes.storageKey)).toBe(false);
     expect(world.queue.waiting()).toEqual([]);
   });
@@ -122,7 +122,7 @@ describe('expireReceiving', () => {
     const world = memoryWorld();
     const old = await begin(world);
     const done = await begin(world);
-    await finishReceiving(deps(world), { uploadId: done.id, tenantId: 'acme', dedupe: false, received: { ok: true, stored: await stored(world) } });
+    await finishReceiving(deps(world), { uploadId: done.id, tenantId: 'acme', dedupe: false, provider: 'memory', received: { ok: true, stored: await stored(world) } });
     expect(await expireReceiving(deps(world), { createdBefore: new Date(Date.now() + 1000), limit: 10 })).toBe(1);
     expect(await world.current(old.id)).toMatchObject({ status: 'failed', error: { code: 'upload_expired' } });
     expect(await world.current(done.id)).toMatchObject({ status: 'queued' });

@@ -1,6 +1,7 @@
-import { checkedPublicId, handOver, recordOrRefuse, type AcceptUploadDeps, type RecordRefusal } from './accept-upload.js';
+import { handOver, placeUpload, recordOrRefuse, type AcceptUploadDeps, type RecordRefusal } from './accept-upload.js';
 import { BYTES_REFUSED, CREATION_FAILED, DUPLICATE_CONTENT, UPLOAD_EXPIRED } from './failure-codes.js';
 import { newUploadId } from './ids.js';
+import { chooseProvider, refusalMessage } from './provider-choice.js';
 import type { FetchedBytes, Upload } from './upload.js';
 import type { UploadOptions } from './upload-options.js';
 import { bindLogger } from './upload-log.js';
@@ -21,6 +22,10 @@ export interface BeginReceivingRequest {
   filename: string;
   options: UploadOptions;
   idempotency?: { key: string; fingerprint: string } | undefined;
+  /** The tenant's default provider, if it has one. */
+  tenantProvider?: string | undefined;
+  /** The length the client declared, when it did (tus `Upload-Length`): checked against the provider's limit now. */
+  bytes?: number | undefined;
 }
 
 /** How creation ended: `receiving` (recorded; bytes may come), or a refusal that wrote nothing. */
@@ -33,11 +38,12 @@ export type BeginReceivingOutcome = { kind: 'receiving'; upload: Upload } | Reco
 export async function beginReceiving(deps: ReceiveUploadDeps, request: BeginReceivingRequest): Promise<BeginReceivingOutcome> {
   const { tenantId, options } = request;
   const id = newUploadId();
-  const publicId = checkedPublicId(deps, id, tenantId, options);
-  if (typeof publicId !== 'string') return publicId;
+  const placed = placeUpload(deps, id, tenantId, options, { tenantProvider: request.tenantProvider, bytes: request.bytes });
+  if ('kind' in placed) return placed;
+  const { publicId, provider } = placed;
   const created = await recordOrRefuse(deps, tenantId, () =>
     deps.uploads.createReceiving(
-      { id, tenantId, filename: request.filename, publicId, tags: options.tags, metadata: options.metadata ?? null, resourceType: options.resourceType ?? 'auto', eager: options.eager },
+      { id, tenantId, filename: request.filename, publicId, provider, tags: options.tags, metadata: options.metadata ?? null, resourceType: options.resourceType ?? 'auto', eager: options.eager },
       { idempotency: request.idempotency, maxUnfinished: deps.maxUnfinished },
     ),
   );
@@ -69,16 +75,19 @@ export type FinishReceivingOutcome =
  */
 export async function finishReceiving(
   deps: ReceiveUploadDeps,
-  request: { uploadId: string; tenantId: string; dedupe: boolean; received: ReceivedBytes },
+  request: { uploadId: string; tenantId: string; dedupe: boolean; received: ReceivedBytes; provider: string },
 ): Promise<FinishReceivingOutcome> {
-  const { uploadId, tenantId, received } = request;
+  const { uploadId, tenantId, received, provider } = request;
   const log = bindLogger(deps.logger, { uploadId, tenantId, jobId: uploadId });
   const state = { kept: false };
   try {
     if (!received.ok) return await fail(deps, uploadId, tenantId, { code: BYTES_REFUSED, message: received.reason });
     const { stored } = received;
+    // Only now are the type and the size known: a provider that cannot store them refuses here.
+    const refusal = chooseProvider(deps.providers, { requested: provider, eager: [], bytes: stored.bytes, contentType: stored.contentType });
+    if ('kind' in refusal) return await fail(deps, uploadId, tenantId, { code: BYTES_REFUSED, message: refusalMessage(refusal) });
     if (request.dedupe) {
-      const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256);
+      const existing = await deps.uploads.findSucceededBySha256(tenantId, stored.sha256, provider);
       if (existing) {
         const failed = await fail(deps, uploadId, tenantId, { code: DUPLICATE_CONTENT, message: `Upload ${existing.id} already holds these bytes (dedupe); use it.` });
         return failed.kind === 'failed' ? { ...failed, duplicateOf: existing.id } : failed;

@@ -31,7 +31,7 @@ describe('retryUpload', () => {
     expect(outcome).toMatchObject({ kind: 'queued', upload: { status: 'queued', attempts: 0, retryCount: 1, error: null } });
     expect(await world.current(upload.id)).toMatchObject({ enqueuedAt: expect.any(Date) });
     expect(world.queue.take()).toBe(upload.id);
-    await processUpload({ uploads: world.uploads, storage: world.storage, provider: world.provider, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
+    await processUpload({ uploads: world.uploads, storage: world.storage, providers: world.providers, logger: world.logger }, { uploadId: upload.id, isFinalAttempt: false });
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 1, retryCount: 1 });
   });
 

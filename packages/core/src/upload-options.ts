@@ -27,6 +27,8 @@ export interface UploadOptions {
   metadata?: UploadMetadata | undefined;
   resourceType?: ResourceType | undefined;
   eager: EagerPreset[];
+  /** The provider to store it with, by name; default: the tenant's, else the deployment's. */
+  provider?: string | undefined;
   /** Answer with an earlier succeeded upload of the same bytes (same tenant) instead of uploading again. */
   dedupe: boolean;
 }

@@ -11,6 +11,7 @@ export function toUploadView(upload: Upload) {
     attempts: upload.attempts,
     reclaims: upload.reclaimCount,
     filename: upload.filename,
+    provider: upload.provider,
     bytes: upload.bytes,
     contentType: upload.contentType,
     sha256: upload.sha256,

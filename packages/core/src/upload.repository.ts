@@ -74,8 +74,11 @@ export interface UploadRepository {
    */
   list(query: UploadListQuery): Promise<Upload[]>;
 
-  /** The tenant's most recent succeeded upload of exactly these bytes, if any (content dedup). */
-  findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined>;
+  /**
+   * The tenant's most recent upload of exactly these bytes that succeeded on `provider`, if any
+   * (content dedup: an asset on another provider is not the one a client asked for).
+   */
+  findSucceededBySha256(tenantId: string, sha256: string, provider: string): Promise<Upload | undefined>;
 
   /** How many uploads of the tenant are open (`OPEN_STATUSES`: receiving, queued or processing). */
   countUnfinished(tenantId: string): Promise<number>;
@@ -150,11 +153,13 @@ export interface UploadRepository {
   markDeleted(id: string): Promise<boolean>;
 
   /**
-   * True when another upload holds the asset at this public id, so deleting or undoing `id` must
-   * not destroy it: one that succeeded after `since` (it overwrote `id`'s asset), or one a worker is
-   * producing right now ({@link holdsAssetAgainst}; `since` is {@link assetHeldSince} of `id`).
+   * True when another upload holds the asset at this public id on this provider, so deleting or
+   * undoing `id` must not destroy it: one that succeeded after `since` (it overwrote `id`'s asset),
+   * or one a worker is producing right now ({@link holdsAssetAgainst}; `since` is
+   * {@link assetHeldSince} of `id`). A succeeded upload's provider is where it landed
+   * (`result.provider`); a running one's, where it was sent.
    */
-  otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean>;
+  otherUploadOwnsAsset(id: string, asset: { provider: string; publicId: string }, since: Date): Promise<boolean>;
 
   /**
    * A URL upload's source has been fetched into temp storage: records what the bytes are, if `run`

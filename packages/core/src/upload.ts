@@ -107,6 +107,8 @@ export interface Upload {
   sourceUrl: string | null;
   /** The provider public id this upload writes to; deterministic so a retry can't create a second asset. */
   publicId: string;
+  /** The provider it was sent to (`cloudinary`, `imagekit`, `cloudflare`), chosen when it was accepted; `result.provider` says where it landed. */
+  provider: string;
   tags: string[];
   metadata: UploadMetadata | null;
   resourceType: ResourceType;
@@ -141,12 +143,12 @@ export interface UploadRun {
 export interface ClaimedUpload extends Upload, UploadRun {}
 
 /** What the API knows when it accepts an upload. */
-export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> &
+export type NewUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'provider' | 'tags'> &
   Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>> &
   ((FetchedBytes & { sourceUrl?: undefined }) | { sourceUrl: string });
 
 /** What the API knows when a tus upload is created, before any byte of it. */
-export type NewReceivingUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'tags'> & Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>>;
+export type NewReceivingUpload = Pick<Upload, 'id' | 'tenantId' | 'filename' | 'publicId' | 'provider' | 'tags'> & Partial<Pick<Upload, 'metadata' | 'resourceType' | 'eager'>>;
 
 /** What a worker learns by fetching a URL upload's source. */
 export interface FetchedBytes {

@@ -36,14 +36,20 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async authenticate(hash: string): Promise<{ keyId: string; tenantId: string } | undefined> {
+  async authenticate(hash: string): Promise<{ keyId: string; tenantId: string; defaultProvider: string | null } | undefined> {
     const row = await this.db
       .selectFrom('apiKey')
-      .select(['id', 'tenantId'])
-      .where('keyHash', '=', hash)
-      .where('revokedAt', 'is', null)
+      .innerJoin('tenant', 'tenant.id', 'apiKey.tenantId')
+      .select(['apiKey.id', 'apiKey.tenantId', 'tenant.defaultProvider'])
+      .where('apiKey.keyHash', '=', hash)
+      .where('apiKey.revokedAt', 'is', null)
       .executeTakeFirst();
-    return row && { keyId: row.id, tenantId: row.tenantId };
+    return row && { keyId: row.id, tenantId: row.tenantId, defaultProvider: row.defaultProvider };
+  }
+
+  async setDefaultProvider(tenantId: string, provider: string | null): Promise<boolean> {
+    const result = await this.db.updateTable('tenant').set({ defaultProvider: provider }).where('id', '=', tenantId).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 }
 

@@ -15,6 +15,7 @@ export interface UploadTable {
   deletedAt: ColumnType<Date | null, never, Date | null>;
   retryCount: ColumnType<number, never, number>;
   publicId: string;
+  provider: ColumnType<string, string, never>;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   result: ColumnType<unknown, string | null, string | null>;
   errorCode: string | null;
@@ -37,6 +38,7 @@ export interface UploadTable {
 
 export interface TenantTable {
   id: string;
+  defaultProvider: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: ColumnType<Date, never, never>;
 }
 

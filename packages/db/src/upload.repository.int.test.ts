@@ -20,6 +20,7 @@ function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
     sha256: 'a'.repeat(64),
     storageKey: '3f1c1c7e-0000-4000-8000-000000000000',
     publicId: id,
+    provider: 'cloudinary',
     tags: ['a', 'b'],
     ...overrides,
   };

@@ -77,6 +77,7 @@ export class KyselyUploadRepository implements UploadRepository {
       filename: upload.filename,
       ...bytes,
       publicId: upload.publicId,
+      provider: upload.provider,
       tags: upload.tags,
       metadata: upload.metadata ? JSON.stringify(upload.metadata) : null,
       resourceType: upload.resourceType ?? 'auto',
@@ -135,13 +136,15 @@ export class KyselyUploadRepository implements UploadRepository {
     return rows.map(toUpload);
   }
 
-  async findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined> {
+  async findSucceededBySha256(tenantId: string, sha256: string, provider: string): Promise<Upload | undefined> {
     const row = await this.db
       .selectFrom('upload')
       .selectAll()
       .where('tenantId', '=', tenantId)
       .where('sha256', '=', sha256)
       .where('status', '=', 'succeeded')
+      // Where it landed: the result's provider (a failover may have moved it), else where it was sent.
+      .where(sql<string>`coalesce(result ->> 'provider', provider)`, '=', provider)
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -289,12 +292,13 @@ export class KyselyUploadRepository implements UploadRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  async otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
+  async otherUploadOwnsAsset(id: string, asset: { provider: string; publicId: string }, since: Date): Promise<boolean> {
     // core's holdsAssetAgainst, in SQL.
     const row = await this.db
       .selectFrom('upload')
       .select('id')
-      .where('publicId', '=', publicId)
+      .where('publicId', '=', asset.publicId)
+      .where(sql<string>`coalesce(result ->> 'provider', provider)`, '=', asset.provider)
       .where('id', '<>', id)
       .where((eb) => eb.or([eb.and([eb('status', '=', 'succeeded'), eb('completedAt', '>', since)]), eb('status', '=', 'processing')]))
       .limit(1)
@@ -480,6 +484,7 @@ export function toUpload(row: Row): Upload {
     deletedAt: row.deletedAt,
     retryCount: row.retryCount,
     publicId: row.publicId,
+    provider: row.provider,
     tags: row.tags,
     metadata: (row.metadata as UploadMetadata | null) ?? null,
     resourceType: row.resourceType,

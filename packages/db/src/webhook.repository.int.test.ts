@@ -27,6 +27,7 @@ async function newUpload(tenantId: string): Promise<string> {
     sha256: 'a'.repeat(64),
     storageKey: `key-${id}`,
     publicId: id,
+    provider: 'cloudinary',
     tags: ['t'],
   };
   await uploads.create(upload);

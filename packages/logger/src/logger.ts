@@ -20,7 +20,13 @@ export const REDACTED_KEYS: readonly string[] = [
   // Webhook signatures and endpoint secrets (a signature is as good as the secret for a replay).
   'hoist-signature',
   'webhookSecret',
+  'privateKey',
+  'apiToken',
+  'signingKey',
   'CLOUDINARY_URL',
+  'IMAGEKIT_PRIVATE_KEY',
+  'CLOUDFLARE_API_TOKEN',
+  'CLOUDFLARE_IMAGES_SIGNING_KEY',
   'DATABASE_URL',
   'REDIS_URL',
   'ADMIN_TOKEN',

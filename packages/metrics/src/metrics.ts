@@ -31,11 +31,11 @@ export class HoistMetrics {
   });
   readonly uploadsAccepted = new Counter({ name: 'hoist_uploads_accepted_total', help: 'Uploads accepted (202).', registers: [this.registry] });
   readonly bytesIngested = new Counter({ name: 'hoist_upload_bytes_ingested_total', help: 'Bytes of accepted uploads.', registers: [this.registry] });
-  readonly providerCalls = new Counter({ name: 'hoist_provider_calls_total', help: 'Provider calls by outcome.', labelNames: ['outcome'], registers: [this.registry] });
+  readonly providerCalls = new Counter({ name: 'hoist_provider_calls_total', help: 'Provider calls by provider and outcome.', labelNames: ['provider', 'outcome'], registers: [this.registry] });
   readonly providerDuration = new Histogram({
     name: 'hoist_provider_call_duration_seconds',
-    help: 'Provider call latency by outcome.',
-    labelNames: ['outcome'],
+    help: 'Provider call latency by provider and outcome.',
+    labelNames: ['provider', 'outcome'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
@@ -124,9 +124,9 @@ export class HoistMetrics {
   /** The use case's measurements, counted here. */
   get observer(): ProcessObserver {
     return {
-      providerCall: (outcome, seconds) => {
-        this.providerCalls.inc({ outcome });
-        this.providerDuration.observe({ outcome }, seconds);
+      providerCall: (outcome, seconds, provider) => {
+        this.providerCalls.inc({ provider, outcome });
+        this.providerDuration.observe({ provider, outcome }, seconds);
       },
       rateLimitPause: (seconds) => this.rateLimitPause.inc(seconds),
       fetchDeferred: () => this.jobsDeferred.inc({ reason: 'fetch_slots_busy' }),

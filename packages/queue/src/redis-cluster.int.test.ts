@@ -76,7 +76,7 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Redis adapters on a Re
 
   describe('Hoist’s own scripts on a cluster', () => {
     it('runs the provider throttle’s two-key scripts in one slot (no CROSSSLOT)', async () => {
-      const throttle = new RedisThrottle({ redis: consumer, prefix: ownPrefix(), ceiling: 50, fallbackPauseMs: 500, logger });
+      const throttle = new RedisThrottle({ redis: consumer, prefix: ownPrefix(), provider: 'cloudinary', ceiling: 50, fallbackPauseMs: 500, logger });
       await throttle.acquire();
       await throttle.succeeded({ ratePerSecond: 40 });
       const resumeAt = await throttle.limited({ resetAt: new Date(Date.now() + 300) });
@@ -87,11 +87,11 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `Redis adapters on a Re
     it('needs the hash tag: without it the throttle’s keys would sit in two slots, and Redis refuses the script', async () => {
       // The keys of an untagged prefix hash apart (for most prefixes; this test picks one that does).
       let untagged = `${base}:untagged`;
-      for (let i = 0; (await slotOf(`${untagged}:hoist:throttle`)) === (await slotOf(`${untagged}:hoist:throttle:ok`)); i++) untagged = `${base}:untagged${i}`;
-      const throttle = new RedisThrottle({ redis: consumer, prefix: untagged, fallbackPauseMs: 500, logger });
+      for (let i = 0; (await slotOf(`${untagged}:hoist:throttle:cloudinary`)) === (await slotOf(`${untagged}:hoist:throttle:cloudinary:ok`)); i++) untagged = `${base}:untagged${i}`;
+      const throttle = new RedisThrottle({ redis: consumer, prefix: untagged, provider: 'cloudinary', fallbackPauseMs: 500, logger });
       await expect(throttle.limited({})).rejects.toThrow(/CROSSSLOT/);
       const tagged = keyPrefix(untagged, endpoint);
-      expect(await slotOf(`${tagged}:hoist:throttle`)).toBe(await slotOf(`${tagged}:hoist:throttle:ok`));
+      expect(await slotOf(`${tagged}:hoist:throttle:cloudinary`)).toBe(await slotOf(`${tagged}:hoist:throttle:cloudinary:ok`));
     });
 
     it('keeps leases per key', async () => {

@@ -14,7 +14,7 @@ afterAll(() => {
 });
 
 function throttle(ceiling?: number, maxWaitMs?: number) {
-  return new RedisThrottle({ redis, prefix, ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
+  return new RedisThrottle({ redis, prefix, provider: 'cloudinary', ceiling, fallbackPauseMs: 500, logger, ...(maxWaitMs ? { maxWaitMs } : {}) });
 }
 
 /**
@@ -28,7 +28,7 @@ async function seedSuccesses(count: number): Promise<void> {
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   const entries: Array<string | number> = [];
   for (let i = 0; i < count; i++) entries.push(i < 20 ? now - 5 - i * 30 : now - 1_001 - (i - 20) * 30, `seed-${i}`);
-  await redis.zadd(`${prefix}:hoist:throttle:ok`, ...entries);
+  await redis.zadd(`${prefix}:hoist:throttle:cloudinary:ok`, ...entries);
 }
 
 async function timeToAcquire(subject: RedisThrottle, count: number, callers: number): Promise<number> {
@@ -105,7 +105,7 @@ describe('RedisThrottle', () => {
     const year3600 = new Date('3600-01-01T00:00:00Z');
     await subject.succeeded({ remaining: 0, resetAt: year3600 });
     await subject.limited({ resetAt: year3600 });
-    const state = await redis.hgetall(`${prefix}:hoist:throttle`);
+    const state = await redis.hgetall(`${prefix}:hoist:throttle:cloudinary`);
     expect(state.winReset).toBeDefined();
     expect(Number(state.winReset) - Date.now()).toBeLessThanOrEqual(3_600_000);
     expect(Number(state.pausedUntil) - Date.now()).toBeLessThanOrEqual(3_600_000);
@@ -222,7 +222,7 @@ describe('RedisThrottle', () => {
 
   it('holds just below the rate of the last refusal instead of running into it again, when a refusal costs a whole second', async () => {
     // Growth ten times the default, so the creep takes a second and a half instead of fifteen.
-    const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
+    const subject = new RedisThrottle({ redis, prefix, provider: 'cloudinary', fallbackPauseMs: 500, logger, increase: 0.1 });
     await seedSuccesses(40);
     // Retry-After: 1 — the pause is a whole second.
     await subject.limited({ ratePerSecond: 20, resetAt: new Date(Date.now() + 1_000) });
@@ -236,7 +236,7 @@ describe('RedisThrottle', () => {
   });
 
   it('probes past the rate of the last refusal within seconds when a refusal costs little (a short pause)', async () => {
-    const subject = new RedisThrottle({ redis, prefix, fallbackPauseMs: 500, logger, increase: 0.1 });
+    const subject = new RedisThrottle({ redis, prefix, provider: 'cloudinary', fallbackPauseMs: 500, logger, increase: 0.1 });
     await seedSuccesses(40);
     // A reset 50 ms away: cheap to run into again, and the peak may have been measured low.
     await subject.limited({ resetAt: new Date(Date.now() + 50) });

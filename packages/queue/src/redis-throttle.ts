@@ -220,6 +220,8 @@ export interface RedisThrottleOptions {
   redis: RedisConnection;
   /** Key prefix (the queue prefix), so deployments sharing a Redis don't share a pace. */
   prefix: string;
+  /** The provider it paces (its name): each provider has its own pace and pauses. */
+  provider: string;
   /** Cluster-wide ceiling, requests per second (PROVIDER_RATE_LIMIT); undefined: learn from 420s only. */
   ceiling?: number | undefined;
   /**
@@ -251,8 +253,8 @@ export class RedisThrottle implements ProviderThrottle {
   private readonly successesKey: string;
 
   constructor(private readonly options: RedisThrottleOptions) {
-    this.key = `${options.prefix}:hoist:throttle`;
-    this.successesKey = `${options.prefix}:hoist:throttle:ok`;
+    this.key = `${options.prefix}:hoist:throttle:${options.provider}`;
+    this.successesKey = `${options.prefix}:hoist:throttle:${options.provider}:ok`;
   }
 
   async acquire(): Promise<void> {
@@ -294,7 +296,7 @@ export class RedisThrottle implements ProviderThrottle {
         [hintedPauseMs, this.options.fallbackPauseMs, this.options.cut ?? 0.95, hint.ratePerSecond ?? 0, hint.remaining === 0 && hint.resetAt ? hint.resetAt.getTime() : 0],
       ),
     );
-    this.options.logger.warn({ pauseMs: remainingMs, rate: await this.rate() }, LOG_MESSAGES.providerRateLimitPause);
+    this.options.logger.warn({ provider: this.options.provider, pauseMs: remainingMs, rate: await this.rate() }, LOG_MESSAGES.providerRateLimitPause);
     return new Date(Date.now() + remainingMs);
   }
 

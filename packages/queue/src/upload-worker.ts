@@ -57,6 +57,14 @@ export interface UploadWorkerOptions {
   onAbandoned: (uploadId: string, reason: string, cause: 'stalled' | 'attempts') => Promise<void>;
   /** Called after this worker paused the whole queue for a provider rate limit, with the pause in ms (metrics). Must not throw. */
   onRateLimitPause?: (pauseMs: number) => void;
+  /**
+   * What a provider's rate limit stops: `queue` (default), the whole upload queue, which is the
+   * cheapest pause when every upload goes to the one provider; `job`, only the job that met it
+   * (delayed until the reset), when uploads go to several providers — one provider's 429 must not
+   * stop another's uploads. The provider's own throttle then holds its other jobs back: each is
+   * delayed when it asks for a call, without calling the provider.
+   */
+  rateLimitPauses?: 'queue' | 'job';
 }
 
 /**
@@ -165,6 +173,12 @@ export class UploadWorker {
         this.hintlessStreak = error.resetAt ? 0 : this.hintlessStreak + 1;
         const fallbackMs = this.options.rateLimitFallbackMs * 2 ** Math.min(Math.max(this.hintlessStreak - 1, 0), 10);
         const pauseMs = rateLimitPause(error.resetAt, { fallbackMs });
+        if (this.options.rateLimitPauses === 'job') {
+          this.options.logger.warn({ ...logFields(job), pauseMs }, 'delaying the upload for its provider\'s rate limit');
+          await this.note(job, line);
+          await job.moveToDelayed(Date.now() + pauseMs, token);
+          throw new DelayedError();
+        }
         this.options.logger.warn({ ...logFields(job), pauseMs }, 'pausing the upload queue for the provider rate limit');
         await this.limiter.rateLimit(pauseMs);
         this.options.onRateLimitPause?.(pauseMs);

@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The tenant the request acts for: from its API key, or `default` when AUTH=off. */
     tenantId: string;
+    /** The tenant's default provider (`hoist tenants provider`), if it has one; never with AUTH=off. */
+    tenantProvider: string | undefined;
     /**
      * Looks the request's API key up again: false once it has been revoked. For requests that stay
      * open (SSE, long-polls), which must not outlive their key. Always true with AUTH=off.
@@ -43,6 +45,7 @@ export const authPlugin = fp<AuthOptions>(
     const unknownKeys = new UnknownKeys();
     const knownKeys = new KnownKeys();
     app.decorateRequest('tenantId', '');
+    app.decorateRequest('tenantProvider', undefined);
     app.decorateRequest('stillAuthorized', alwaysAuthorized);
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (options.mode === 'off') {
@@ -70,6 +73,7 @@ export const authPlugin = fp<AuthOptions>(
       }
       const { keyId } = found;
       request.tenantId = found.tenantId;
+      request.tenantProvider = found.defaultProvider ?? undefined;
       request.stillAuthorized = async () => (await options.apiKeys.authenticate(hash))?.keyId === keyId;
     });
   },

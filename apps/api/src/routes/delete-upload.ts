@@ -1,14 +1,11 @@
-import { deleteUpload, isOpen, type DeleteUploadDeps } from '@hoist/core';
+import { deleteUpload, type DeleteUploadDeps } from '@hoist/core';
 import type { FastifyInstance } from 'fastify';
 import { announceChange, type ChangeAnnouncer } from '../announce-change.js';
 import { findOwnUpload, uploadNotFound } from '../own-upload.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 import { toUploadView, uploadViewSchema } from '../upload-view.js';
 
-export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger' | 'provider'> & ChangeAnnouncer & {
-  /** Absent when the API has no CLOUDINARY_URL: deleting then answers 503. */
-  provider?: DeleteUploadDeps['provider'] | undefined;
-};
+export type DeleteRouteOptions = Omit<DeleteUploadDeps, 'logger'> & ChangeAnnouncer;
 
 /**
  * DELETE /v1/uploads/:id: destroys the provider asset, then marks the upload `deleted` (200 with the
@@ -29,15 +26,8 @@ export function deleteUploadRoute(app: FastifyInstance, options: DeleteRouteOpti
     async (request) => {
       const upload = await findOwnUpload(options.uploads, request.tenantId, request.params.id);
       const { id } = upload;
-      const { provider } = options;
-      if (!provider) {
-        // What needs no provider is answered as usual: already deleted, or not finished.
-        if (upload.status === 'deleted') return toUploadView(upload);
-        if (isOpen(upload.status)) throw notFinished(upload.status);
-        throw new HttpProblem(503, 'provider-not-configured', 'Deleting is not available', 'This API has no CLOUDINARY_URL, so it cannot delete assets.');
-      }
-      // The provider's refusal or outage becomes its problem in the error handler (domain-problems.ts).
-      const outcome = await deleteUpload({ ...options, provider, logger: request.log }, id, { tenantId: request.tenantId });
+      // The provider's refusal or outage, or its missing credentials, becomes a problem in the error handler (domain-problems.ts).
+      const outcome = await deleteUpload({ ...options, logger: request.log }, id, { tenantId: request.tenantId });
       if (outcome.kind === 'not_found') throw uploadNotFound(id);
       if (outcome.kind === 'unfinished') throw notFinished(outcome.upload.status);
       announceChange(options, request.log, { uploadId: id, status: outcome.upload.status });

@@ -69,7 +69,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     if (current?.status !== 'receiving') return { headers: { 'Hoist-Upload-Status': current?.status ?? 'unknown' } };
     const { options: uploadOptions } = readTusMetadata(upload.metadata ?? {});
     const received = await inspectReceived(await tus.datastore.read(upload.id), storage, intake);
-    const outcome = await finishReceiving(acceptDeps(options, log), { uploadId: upload.id, tenantId, dedupe: uploadOptions.dedupe, received });
+    const outcome = await finishReceiving(acceptDeps(options, log), { uploadId: upload.id, tenantId, dedupe: uploadOptions.dedupe, received, provider: current.provider });
     return { headers: { 'Hoist-Upload-Status': outcome.upload?.status ?? 'unknown' } };
   }
 
@@ -184,7 +184,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
       const idempotency = idempotencyKey
         ? { key: idempotencyKey, fingerprint: requestFingerprint({ fields, filename, content: { declaredLength: length === undefined ? 'deferred' : Number(length) } }) }
         : undefined;
-      const outcome = await beginReceiving(acceptDeps(options, request.log), { tenantId: request.tenantId, filename, options: uploadOptions, idempotency });
+      const outcome = await beginReceiving(acceptDeps(options, request.log), { tenantId: request.tenantId, tenantProvider: request.tenantProvider, filename, options: uploadOptions, idempotency, bytes: length === undefined ? undefined : Number(length) });
       if (outcome.kind === 'replayed') return replayCreation(request, reply, outcome.uploadId);
       if (outcome.kind !== 'receiving') {
         const answer = acceptAnswer(outcome, request.tenantId);

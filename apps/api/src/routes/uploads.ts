@@ -72,7 +72,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
 
   /** Accepts one upload and answers for it (a refusal is thrown, for the error handler). */
   async function acceptOne(request: FastifyRequest, reply: FastifyReply, source: UploadSource, uploadOptions: UploadOptions, idempotency: { key: string; fingerprint: string } | undefined) {
-    const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, source, options: uploadOptions, idempotency }), request.tenantId);
+    const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, tenantProvider: request.tenantProvider, source, options: uploadOptions, idempotency }), request.tenantId);
     if (answer instanceof HttpProblem) throw answer;
     bindUploadLog(request, reply, { uploadId: answer.uploadId, tenantId: request.tenantId });
     return reply.code(answer.status).headers(answer.headers).send(answer.body);
@@ -146,7 +146,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRoutesOptions)
         }
         const { file } = received;
         try {
-          const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, source: { kind: 'stored', filename: file.filename, stored: file }, options: uploadOptions }), request.tenantId);
+          const answer = acceptAnswer(await acceptUpload(acceptDeps(options, request.log), { tenantId: request.tenantId, tenantProvider: request.tenantProvider, source: { kind: 'stored', filename: file.filename, stored: file }, options: uploadOptions }), request.tenantId);
           entries.push(answer instanceof HttpProblem ? { filename: file.filename, error: answer.toProblem(undefined) } : answer.body);
         } catch (error) {
           const problem = domainProblem(error) ?? dependencyProblem(error);

@@ -1,6 +1,7 @@
 import { MemoryJobQueue, MemoryTempStorage } from '@hoist/core/memory';
 import { KyselyApiKeyRepository, KyselyUploadRepository, KyselyWebhookRepository, type Database } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
+import { singleProviderCatalog } from '@hoist/core';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from '../app.js';
@@ -11,7 +12,7 @@ export function testAppDeps(db: Kysely<Database>, overrides: Partial<AppDeps> = 
     uploads: new KyselyUploadRepository(db),
     queue: new MemoryJobQueue(),
     storage: new MemoryTempStorage(),
-    providerLimits: CLOUDINARY_LIMITS,
+    providers: singleProviderCatalog('cloudinary', CLOUDINARY_LIMITS),
     checks: {},
     logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
     maxUploadBytes: 1024 * 1024,

@@ -41,6 +41,7 @@ function newUpload(tenantId: string, overrides: Partial<NewUpload> = {}): NewUpl
     sha256: 'a'.repeat(64),
     storageKey: storageKey(),
     publicId: `${tenantId}/${id}`,
+    provider: 'cloudinary',
     tags: ['a', 'b'],
     ...overrides,
   };
@@ -48,7 +49,7 @@ function newUpload(tenantId: string, overrides: Partial<NewUpload> = {}): NewUpl
 
 function newReceiving(tenantId: string, overrides: Partial<NewReceivingUpload> = {}): NewReceivingUpload {
   const id = newUploadId();
-  return { id, tenantId, filename: 'movie.mp4', publicId: `${tenantId}/${id}`, tags: ['t'], ...overrides };
+  return { id, tenantId, filename: 'movie.mp4', publicId: `${tenantId}/${id}`, provider: 'cloudinary', tags: ['t'], ...overrides };
 }
 
 /** A minute after and before now: after every upload created so far, and before every one. */
@@ -144,7 +145,7 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         const { uploads, newTenant } = await make();
         const tenantId = await newTenant();
         const id = newUploadId();
-        await uploads.create({ id, tenantId, filename: 'a.jpg', publicId: id, tags: [], sourceUrl: 'https://example.com/a.jpg' });
+        await uploads.create({ id, tenantId, filename: 'a.jpg', publicId: id, provider: 'cloudinary', tags: [], sourceUrl: 'https://example.com/a.jpg' });
         expect(await uploads.find(id)).toMatchObject({ sourceUrl: 'https://example.com/a.jpg', bytes: null, sha256: null, contentType: null, storageKey: null });
         const fetched = { bytes: 10, contentType: 'image/jpeg', sha256: 'f'.repeat(64), storageKey: storageKey() };
         // Only a claimed (processing) upload can record its bytes.
@@ -605,16 +606,22 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         const { uploads, newTenant } = await make();
         const tenantId = await newTenant();
         const sha256 = 'c'.repeat(64);
-        expect(await uploads.findSucceededBySha256(tenantId, sha256)).toBeUndefined();
+        expect(await uploads.findSucceededBySha256(tenantId, sha256, 'cloudinary')).toBeUndefined();
         const older = await uploads.create(newUpload(tenantId, { sha256 }));
         await uploads.markSucceeded((await uploads.claim(older.id))!, RESULT);
         await tick();
         const newer = await uploads.create(newUpload(tenantId, { sha256 }));
         await uploads.markSucceeded((await uploads.claim(newer.id))!, RESULT);
         await uploads.create(newUpload(tenantId, { sha256 }));
-        expect(await uploads.findSucceededBySha256(tenantId, sha256)).toMatchObject({ id: newer.id, status: 'succeeded' });
-        expect(await uploads.findSucceededBySha256(await newTenant(), sha256)).toBeUndefined();
-        expect(await uploads.findSucceededBySha256(tenantId, 'd'.repeat(64))).toBeUndefined();
+        expect(await uploads.findSucceededBySha256(tenantId, sha256, 'cloudinary')).toMatchObject({ id: newer.id, status: 'succeeded' });
+        expect(await uploads.findSucceededBySha256(await newTenant(), sha256, 'cloudinary')).toBeUndefined();
+        expect(await uploads.findSucceededBySha256(tenantId, 'd'.repeat(64), 'cloudinary')).toBeUndefined();
+        // The same bytes on another provider are another asset.
+        expect(await uploads.findSucceededBySha256(tenantId, sha256, 'imagekit')).toBeUndefined();
+        const elsewhere = await uploads.create(newUpload(tenantId, { sha256, provider: 'imagekit' }));
+        await uploads.markSucceeded((await uploads.claim(elsewhere.id))!, { ...RESULT, provider: 'imagekit' });
+        expect(await uploads.findSucceededBySha256(tenantId, sha256, 'imagekit')).toMatchObject({ id: elsewhere.id, provider: 'imagekit' });
+        expect(await uploads.findSucceededBySha256(tenantId, sha256, 'cloudinary')).toMatchObject({ id: newer.id });
       });
 
       it('counts queued and processing uploads of one tenant as unfinished', async () => {
@@ -711,24 +718,41 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         await uploads.markSucceeded((await uploads.claim(mine.id))!, { ...RESULT, publicId });
         const since = (await uploads.find(mine.id))!.completedAt!;
         // Nobody else writes there yet.
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, since)).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, since)).toBe(false);
 
         await tick();
         const other = await uploads.create(newUpload(tenantId, { publicId }));
         // Queued: no worker has touched the asset.
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, since)).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, since)).toBe(false);
         const run = (await uploads.claim(other.id))!;
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, since)).toBe(true);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, since)).toBe(true);
         await uploads.markSucceeded(run, { ...RESULT, publicId });
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, since)).toBe(true);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, since)).toBe(true);
         // Against a success after it, it does not hold it; nor under another public id; nor against itself.
         // (A millisecond on: a store may keep finer times than Date holds.)
         const afterOther = new Date((await uploads.find(other.id))!.completedAt!.getTime() + 1);
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, afterOther)).toBe(false);
-        expect(await uploads.otherUploadOwnsAsset(mine.id, `${tenantId}/elsewhere`, since)).toBe(false);
-        expect(await uploads.otherUploadOwnsAsset(other.id, publicId, new Date(0))).toBe(true);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, afterOther)).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId: `${tenantId}/elsewhere` }, since)).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(other.id, { provider: 'cloudinary', publicId }, new Date(0))).toBe(true);
+        // The same public id on another provider is another asset.
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'imagekit', publicId }, since)).toBe(false);
         await uploads.markDeleted(mine.id);
-        expect(await uploads.otherUploadOwnsAsset(other.id, publicId, new Date(0))).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(other.id, { provider: 'cloudinary', publicId }, new Date(0))).toBe(false);
+      });
+
+      it('counts where an asset landed, and where a running upload was sent', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const publicId = `${tenantId}/moved`;
+        const mine = await uploads.create(newUpload(tenantId, { publicId }));
+        // Sent to Cloudinary, landed on ImageKit (a failover): it holds the ImageKit asset.
+        const other = await uploads.create(newUpload(tenantId, { publicId }));
+        await uploads.markSucceeded((await uploads.claim(other.id))!, { ...RESULT, publicId, provider: 'imagekit' });
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'imagekit', publicId }, new Date(0))).toBe(true);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, new Date(0))).toBe(false);
+        const running = await uploads.create(newUpload(tenantId, { publicId, provider: 'cloudflare' }));
+        await uploads.claim(running.id);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudflare', publicId }, new Date(0))).toBe(true);
       });
 
       it('does not let failed or cancelled uploads hold the asset', async () => {
@@ -741,7 +765,7 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         const cancelled = await uploads.create(newUpload(tenantId, { publicId }));
         await uploads.claim(cancelled.id);
         await uploads.markCancelled(cancelled.id);
-        expect(await uploads.otherUploadOwnsAsset(mine.id, publicId, new Date(0))).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudinary', publicId }, new Date(0))).toBe(false);
       });
     });
   });

@@ -79,6 +79,7 @@ export class MemoryUploadRepository implements UploadRepository {
         filename: upload.filename,
         ...bytes,
         publicId: upload.publicId,
+        provider: upload.provider,
         tags: [...upload.tags],
         metadata: upload.metadata ?? null,
         resourceType: upload.resourceType ?? 'auto',
@@ -119,9 +120,11 @@ export class MemoryUploadRepository implements UploadRepository {
     );
   }
 
-  findSucceededBySha256(tenantId: string, sha256: string): Promise<Upload | undefined> {
+  findSucceededBySha256(tenantId: string, sha256: string, provider: string): Promise<Upload | undefined> {
     return settle(() => {
-      const row = [...this.rows.values()].filter((candidate) => candidate.tenantId === tenantId && candidate.sha256 === sha256 && candidate.status === 'succeeded').sort(byIdDescending)[0];
+      const row = [...this.rows.values()]
+        .filter((candidate) => candidate.tenantId === tenantId && candidate.sha256 === sha256 && candidate.status === 'succeeded' && (candidate.result?.provider ?? candidate.provider) === provider)
+        .sort(byIdDescending)[0];
       return row && toUpload(row);
     });
   }
@@ -208,8 +211,10 @@ export class MemoryUploadRepository implements UploadRepository {
     );
   }
 
-  otherUploadOwnsAsset(id: string, publicId: string, since: Date): Promise<boolean> {
-    return settle(() => [...this.rows.values()].some((row) => row.id !== id && row.publicId === publicId && holdsAssetAgainst(row, since)));
+  otherUploadOwnsAsset(id: string, asset: { provider: string; publicId: string }, since: Date): Promise<boolean> {
+    return settle(() =>
+      [...this.rows.values()].some((row) => row.id !== id && row.publicId === asset.publicId && (row.result?.provider ?? row.provider) === asset.provider && holdsAssetAgainst(row, since)),
+    );
   }
 
   recordFetched(run: UploadRun, fetched: FetchedBytes): Promise<boolean> {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { acceptUpload } from '../accept-upload.js';
+import { singleProviderCatalog } from '../provider-choice.js';
+import { ProviderRoster } from '../provider-roster.js';
 import { QueueUnavailableError } from '../errors.js';
 import type { JobQueue } from '../job-queue.js';
-import { MEMORY_PROVIDER_LIMITS, MemoryJobQueue, MemoryTempStorage, MemoryUploadProvider, MemoryUploadRepository, SILENT_LOGGER, type MemoryUploadProviderOptions } from '../memory/index.js';
+import { MemoryJobQueue, MemoryTempStorage, MemoryUploadProvider, MemoryUploadRepository, SILENT_LOGGER, type MemoryUploadProviderOptions } from '../memory/index.js';
 import type { Upload } from '../upload.js';
 
 /**
@@ -15,6 +17,9 @@ export function memoryWorld(options: { provider?: MemoryUploadProviderOptions } 
   const queue = new MemoryJobQueue();
   const storage = new MemoryTempStorage();
   const provider = new MemoryUploadProvider(options.provider);
+  /** What the API knows of the provider (accepting), and the worker has of it (processing, deleting). */
+  const catalog = singleProviderCatalog(provider.name, provider.limits);
+  const providers = ProviderRoster.of(provider);
   const logger = SILENT_LOGGER;
 
   /**
@@ -27,7 +32,7 @@ export function memoryWorld(options: { provider?: MemoryUploadProviderOptions } 
     const { key, bytes } = await storage.write(Readable.from([body]));
     const stored = { storageKey: key, bytes, contentType: 'image/png', sha256: createHash('sha256').update(body).digest('hex') };
     const outcome = await acceptUpload(
-      { uploads, queue: upload.enqueue === false ? downQueue(queue) : queue, storage, logger, limits: MEMORY_PROVIDER_LIMITS },
+      { uploads, queue: upload.enqueue === false ? downQueue(queue) : queue, storage, logger, providers: catalog },
       {
         tenantId: upload.tenantId ?? 'acme',
         source: { kind: 'stored', filename: 'cat.png', stored },
@@ -50,7 +55,7 @@ export function memoryWorld(options: { provider?: MemoryUploadProviderOptions } 
     return upload;
   }
 
-  return { uploads, queue, storage, provider, logger, accept, hasBytes, current };
+  return { uploads, queue, storage, provider, catalog, providers, logger, accept, hasBytes, current };
 }
 
 export type MemoryWorld = ReturnType<typeof memoryWorld>;

@@ -14,6 +14,7 @@ import * as publicIdIndex from './0012-public-id-index.js';
 import * as claimTokenAndReclaims from './0013-claim-token-and-reclaims.js';
 import * as receivingStatus from './0014-receiving-status.js';
 import * as createUploadUnderCap from './0015-create-upload-under-cap.js';
+import * as providers from './0016-providers.js';
 
 /** Every migration, in order. Append only: never edit or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-claim-token-and-reclaims': claimTokenAndReclaims,
   '0014-receiving-status': receivingStatus,
   '0015-create-upload-under-cap': createUploadUnderCap,
+  '0016-providers': providers,
 };

@@ -1,0 +1,37 @@
+import { configuredProviders, type Config, type ProviderName } from '@hoist/config';
+import { ProviderRoster, type ProviderThrottle, type UploadProvider } from '@hoist/core';
+import { CloudinaryProvider } from '@hoist/provider-cloudinary';
+
+export interface OpenProvidersOptions {
+  /** Each provider's cluster-wide throttle (a worker's); none: unthrottled (the API only deletes). */
+  throttle?: ((name: ProviderName) => ProviderThrottle) | undefined;
+}
+
+/** Opens one configured provider with its credentials and the shared provider settings. */
+async function openProvider(name: ProviderName, config: Config): Promise<UploadProvider> {
+  switch (name) {
+    case 'cloudinary':
+      return CloudinaryProvider.create({
+        // configuredProviders lists it only when CLOUDINARY_URL is set.
+        url: config.CLOUDINARY_URL ?? '',
+        timeoutMs: config.PROVIDER_TIMEOUT_MS,
+        chunkThresholdBytes: config.CHUNKED_UPLOAD_THRESHOLD_BYTES,
+        chunkSizeBytes: config.CHUNK_SIZE_BYTES,
+      });
+    case 'imagekit':
+    case 'cloudflare':
+      throw new Error(`the ${name} provider is not built into this version`);
+  }
+}
+
+/**
+ * Every provider the configuration has credentials for, opened, each with its own throttle: what a
+ * worker uploads with and what an API deletes with. The one place a provider's name meets its
+ * adapter.
+ */
+export async function openProviders(config: Config, options: OpenProvidersOptions = {}): Promise<ProviderRoster> {
+  const entries = await Promise.all(
+    configuredProviders(config).map(async (name) => ({ provider: await openProvider(name, config), throttle: options.throttle?.(name) })),
+  );
+  return new ProviderRoster(entries);
+}

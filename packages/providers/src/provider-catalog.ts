@@ -1,0 +1,26 @@
+import { configuredProviders, defaultProvider, type Config, type ProviderName } from '@hoist/config';
+import type { ProviderCatalog, ProviderLimits } from '@hoist/core';
+import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
+
+/** What each provider accepts, as the configuration sets it, without opening a connection. */
+export function providerLimits(name: ProviderName, _config: Config): ProviderLimits {
+  switch (name) {
+    case 'cloudinary':
+      return CLOUDINARY_LIMITS;
+    case 'imagekit':
+    case 'cloudflare':
+      throw new Error(`the ${name} provider is not built into this version`);
+  }
+}
+
+/**
+ * The providers uploads may go to, as the API checks them at submit time: every configured one with
+ * its limits, and the default (PROVIDER, or the only configured one). With none configured, Cloudinary's
+ * limits describe the default, so a development API without credentials still answers as it will.
+ */
+export function providerCatalog(config: Config): ProviderCatalog {
+  const names = configuredProviders(config);
+  const fallback = defaultProvider(config) ?? 'cloudinary';
+  const listed = names.length > 0 ? names : [fallback];
+  return { defaultProvider: fallback, providers: new Map(listed.map((name) => [name, providerLimits(name, config)])) };
+}
