@@ -10,13 +10,14 @@ import {
   type TempStorage,
   type Upload,
   type UploadRepository,
+  type UploadProvider,
   type UploadStatus,
   ProviderRoster,
 } from '@hoist/core';
 import { KyselyUploadRepository } from '@hoist/db';
 import { createLogger } from '@hoist/logger';
-import { BullJobQueue, createRedis, rateLimitedForMs, type Redis, type UploadWorker } from '@hoist/queue';
-import { MemoryTempStorage } from '@hoist/core/memory';
+import { BullJobQueue, createRedis, rateLimitedForMs, RedisThrottle, type Redis, type UploadWorker } from '@hoist/queue';
+import { MemoryTempStorage, MemoryUploadProvider } from '@hoist/core/memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/hooks.js';
 import { createQueuePrefix } from '../../../test/support/resources.js';
@@ -35,7 +36,8 @@ interface Harness {
   workers: UploadWorker[];
   /** Starts one more worker on the same queue, e.g. a host joining mid-test. */
   addWorker: () => UploadWorker;
-  accept: (body?: Uint8Array) => Promise<Upload>;
+  /** Accepts an upload for `provider` (default: the scripted one). */
+  accept: (body?: Uint8Array, provider?: string) => Promise<Upload>;
 }
 
 let harness: Harness;
@@ -47,6 +49,8 @@ interface HarnessOptions {
   storage?: (storage: MemoryTempStorage) => TempStorage;
   uploads?: (uploads: UploadRepository) => UploadRepository;
   observer?: ProcessObserver;
+  /** A second provider beside the scripted one; each then has its own Redis throttle, as in production. */
+  second?: UploadProvider;
 }
 
 function start(options: HarnessOptions = {}): Harness {
@@ -61,7 +65,9 @@ function start(options: HarnessOptions = {}): Harness {
     buildWorker({
       uploads: options.uploads ? options.uploads(uploads) : uploads,
       storage: options.storage ? options.storage(storage) : storage,
-      providers: ProviderRoster.of(provider),
+      providers: options.second
+        ? new ProviderRoster([provider, options.second].map((each) => ({ provider: each, throttle: new RedisThrottle({ redis: producer, prefix, provider: each.name, fallbackPauseMs: 300, logger }) })))
+        : ProviderRoster.of(provider),
       logger,
       connection: connections[connections.push(createRedis(redisUrl, 'worker')) - 1]!,
       prefix,
@@ -79,7 +85,7 @@ function start(options: HarnessOptions = {}): Harness {
     return worker;
   };
   for (let i = 0; i < (options.workers ?? 1); i++) addWorker();
-  const accept = async (body: Uint8Array = Buffer.from('png bytes')) => {
+  const accept = async (body: Uint8Array = Buffer.from('png bytes'), to = 'scripted') => {
     const { key, bytes } = await storage.write(Readable.from([body]));
     const id = newUploadId();
     const upload = await uploads.create({
@@ -91,7 +97,7 @@ function start(options: HarnessOptions = {}): Harness {
       sha256: 'b'.repeat(64),
       storageKey: key,
       publicId: `tests/${id}`,
-      provider: 'scripted',
+      provider: to,
       tags: [],
     });
     await queue.enqueueUpload(id);
@@ -226,6 +232,30 @@ describe('upload worker', () => {
     expect(harness.provider.calls).toBe(5);
     // The rate-limited call never counts as an attempt.
     expect(done.map((upload) => upload.attempts)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("with several providers, holds back only the rate-limited provider's uploads until its reset; the queue never pauses", async () => {
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+    const other = new MemoryUploadProvider({ name: 'other' });
+    harness = start({ workers: 2, second: other });
+    const resetAt = new Date(Date.now() + 3_000);
+    harness.provider.failNext(new RateLimitedError('Rate Limit Exceeded', { status: 429, resetAt }));
+    const limited = await harness.accept();
+    await waitFor(() => Promise.resolve(harness.provider.calls === 1 ? true : undefined), { what: 'the rate-limited call' });
+    const limitedAt = harness.provider.callTimes[0]!;
+    // More for the limited provider, and some for the other one, arriving during its pause.
+    const held = await Promise.all([harness.accept(), harness.accept()]);
+    const elsewhere = await Promise.all([harness.accept(Buffer.from('a'), 'other'), harness.accept(Buffer.from('b'), 'other'), harness.accept(Buffer.from('c'), 'other')]);
+    const done = await Promise.all(elsewhere.map((upload) => settled(upload.id)));
+    // The other provider's uploads went through during the pause, on their first attempt.
+    expect(Date.now()).toBeLessThan(resetAt.getTime());
+    expect(done.map((upload) => [upload.attempts, upload.result?.provider])).toEqual([[1, 'other'], [1, 'other'], [1, 'other']]);
+    expect(await rateLimitedForMs(harness.queue.queue)).toBe(0);
+    // The limited provider's wait for its reset, and are not called before it; no attempt is spent.
+    const finished = await Promise.all([limited, ...held].map((upload) => settled(upload.id)));
+    expect(harness.provider.callTimes.filter((time) => time > limitedAt && time < resetAt.getTime())).toEqual([]);
+    expect(finished.map((upload) => upload.attempts)).toEqual([1, 1, 1]);
   });
 
   it('reports each queue-wide pause it imposes, and the pause can be read from the queue while it lasts', async () => {
