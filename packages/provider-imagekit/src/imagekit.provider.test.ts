@@ -122,6 +122,30 @@ describe('ImageKitProvider with the SDK against the emulator', () => {
     expect((await bytesAt(result.secureUrl))?.equals(png)).toBe(true);
   });
 
+  it('times an upload by its progress: a slow file that keeps moving goes through, a stalled one fails as retryable', async () => {
+    const provider = emulator.provider({ timeoutMs: 500 });
+    const png = makePng(3, 2, 5);
+    // Six pieces 200 ms apart: longer than the timeout in all, never that long without progress.
+    async function* slow(): AsyncGenerator<Buffer> {
+      for (let start = 0; start < png.length; start += Math.ceil(png.length / 6)) {
+        await sleep(200);
+        yield png.subarray(start, start + Math.ceil(png.length / 6));
+      }
+    }
+    const result = await provider.upload(request(png, { open: () => Promise.resolve(Readable.from(slow())) }));
+    expect((await bytesAt(result.secureUrl))?.equals(png)).toBe(true);
+
+    async function* stalled(): AsyncGenerator<Buffer> {
+      yield png.subarray(0, 8);
+      await sleep(1_500);
+      yield png.subarray(8);
+    }
+    const started = Date.now();
+    const error = await provider.upload(request(png, { publicId: 't1/pets/stalled', open: () => Promise.resolve(Readable.from(stalled())) })).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RetryableProviderError);
+    expect(Date.now() - started).toBeLessThan(1_400);
+  });
+
   it('lets a temp-storage failure in the middle of the file through unchanged', async () => {
     const provider = emulator.provider();
     const png = makePng(3, 2, 4);

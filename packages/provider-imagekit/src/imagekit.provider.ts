@@ -3,6 +3,7 @@ import { ImageKit, NotFoundError } from '@imagekit/nodejs';
 import { classifyImageKitError } from './classify-error.js';
 import { imageKitTarget } from './file-path.js';
 import { multipartBody } from './multipart-body.js';
+import { progressDeadline } from './progress-deadline.js';
 import { hintFromHeaders } from './rate-limit-hints.js';
 import { toUploadResult } from './upload-response.js';
 
@@ -38,6 +39,9 @@ export const IMAGEKIT_LIMITS: ProviderLimits = Object.freeze({
   eagerTransformations: false,
 });
 
+/** The longest a timer may wait: an upload's deadline is its own (see progressDeadline), not the SDK's. */
+const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** How {@link ImageKitProvider.create} is configured. */
 export interface ImageKitProviderOptions {
   /** The account's private API key (`IMAGEKIT_PRIVATE_KEY`); sent as the Basic auth user name, never logged. */
@@ -53,7 +57,11 @@ export interface ImageKitProviderOptions {
   apiBaseUrl?: string | undefined;
   /** Largest file the account's plan takes, bytes (`IMAGEKIT_MAX_FILE_BYTES`); default {@link IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES}. */
   maxFileBytes?: number | undefined;
-  /** Per-request timeout, ms: how long the SDK waits for an answer's headers. */
+  /**
+   * Timeout, ms: a media API request fails when its answer has not come in this long; an upload
+   * when no byte of the file has gone out for this long, or its answer has not come this long after
+   * the last byte (sending a large file takes longer than any fixed timeout).
+   */
   timeoutMs: number;
 }
 
@@ -85,6 +93,7 @@ export class ImageKitProvider implements UploadProvider {
     private readonly api: ImageKit,
     private readonly uploads: ImageKit,
     private readonly urlEndpoint: string | undefined,
+    private readonly timeoutMs: number,
     maxFileBytes: number,
   ) {
     this.limits = Object.freeze({ ...IMAGEKIT_LIMITS, maxFileBytes });
@@ -106,7 +115,7 @@ export class ImageKitProvider implements UploadProvider {
     // default; with a base URL of our own (the emulator), uploads need a client based on theirs.
     const uploads = api.withOptions({ baseURL: baseUrl(options.uploadBaseUrl ?? IMAGEKIT_UPLOAD_BASE_URL, 'IMAGEKIT_UPLOAD_BASE_URL') });
     const urlEndpoint = options.urlEndpoint === undefined || options.urlEndpoint === '' ? undefined : baseUrl(options.urlEndpoint, 'IMAGEKIT_URL_ENDPOINT');
-    return new ImageKitProvider(api, uploads, urlEndpoint, maxFileBytes);
+    return new ImageKitProvider(api, uploads, urlEndpoint, options.timeoutMs, maxFileBytes);
   }
 
   /** Where requests go, for logs; contains no secret. */
@@ -126,20 +135,27 @@ export class ImageKitProvider implements UploadProvider {
     };
     // Opened outside the try: a temp-storage failure is not ImageKit's and passes unchanged.
     const source = await request.open();
-    const body = multipartBody(fields, { name: target.fileName, contentType: request.contentType, bytes: request.bytes, source });
+    const deadline = progressDeadline(this.timeoutMs);
+    const body = multipartBody(fields, { name: target.fileName, contentType: request.contentType, bytes: request.bytes, source }, deadline.touch);
     let answer: { data: ImageKit.FileUploadResponse; response: Response };
     try {
       answer = await this.uploads
         .post<ImageKit.FileUploadResponse>('/api/v1/files/upload', {
           body: body.stream,
           headers: { 'content-type': body.contentType, 'content-length': String(body.length) },
+          // The deadline moves with the body (see progressDeadline); the SDK's own would not.
+          signal: deadline.signal,
+          timeout: NO_SDK_TIMEOUT_MS,
         })
         .withResponse();
     } catch (error) {
       source.destroy();
       const sourceError = body.sourceError();
       if (isTempStorageError(sourceError)) throw sourceError;
+      if (deadline.signal.aborted) throw new RetryableProviderError(`ImageKit did not take the upload in time: nothing moved for ${this.timeoutMs} ms`, { cause: error });
       throw this.explain(classifyImageKitError(error, 'upload'), request);
+    } finally {
+      deadline.clear();
     }
     const hint = hintFromHeaders(answer.response.headers);
     if (saysAnything(hint)) request.onRateLimitHint?.(hint);

@@ -24,7 +24,12 @@ const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
  * the whole file into memory; its client sends an async iterable as the body as it comes, so the
  * body is built here and posted through the same client (auth, timeout, errors unchanged).
  */
-export function multipartBody(fields: Readonly<Record<string, string>>, file: { name: string; contentType: string; bytes: number; source: Readable }): MultipartBody {
+export function multipartBody(
+  fields: Readonly<Record<string, string>>,
+  file: { name: string; contentType: string; bytes: number; source: Readable },
+  /** Called as each piece is handed to the request (the request pulls the next one as it sends). */
+  onPiece: () => void = () => undefined,
+): MultipartBody {
   const boundary = `hoist-${randomBytes(16).toString('hex')}`;
   const head = Buffer.from(
     [
@@ -36,13 +41,18 @@ export function multipartBody(fields: Readonly<Record<string, string>>, file: { 
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   let failure: unknown;
   async function* stream(): AsyncGenerator<Uint8Array> {
+    onPiece();
     yield head;
     try {
-      for await (const chunk of file.source) yield chunk as Buffer;
+      for await (const chunk of file.source) {
+        onPiece();
+        yield chunk as Buffer;
+      }
     } catch (error) {
       failure = error;
       throw error;
     }
+    onPiece();
     yield tail;
   }
   return {
