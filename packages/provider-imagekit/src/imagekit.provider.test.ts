@@ -194,6 +194,20 @@ describe('ImageKitProvider with the SDK against the emulator', () => {
     expect(await files()).toHaveLength(0);
   });
 
+  it('refuses a resource type other than auto, and a public id ImageKit would store elsewhere, before sending anything', async () => {
+    const provider = emulator.provider();
+    let opened = 0;
+    const png = makePng(3, 2, 1);
+    const open = (): Promise<Readable> => {
+      opened += 1;
+      return Promise.resolve(Readable.from([png]));
+    };
+    await expect(provider.upload(request(png, { resourceType: 'raw', open }))).rejects.toThrow(/only 'auto'/);
+    await expect(provider.upload(request(png, { publicId: 't1/v1.2/cat', open }))).rejects.toBeInstanceOf(PermanentProviderError);
+    expect(opened).toBe(0);
+    expect(await files()).toHaveLength(0);
+  });
+
   it('refuses options it cannot use, before any request', () => {
     expect(() => emulator.provider({ privateKey: '' })).toThrow(/IMAGEKIT_PRIVATE_KEY/);
     expect(() => emulator.provider({ apiBaseUrl: 'ftp://example.com' })).toThrow(/IMAGEKIT_API_BASE_URL/);

@@ -124,6 +124,9 @@ export class ImageKitProvider implements UploadProvider {
   }
 
   async upload(request: ProviderUploadRequest): Promise<UploadResult> {
+    if (request.resourceType !== undefined && request.resourceType !== 'auto') {
+      throw new PermanentProviderError(`ImageKit decides a file's type itself: resource type '${request.resourceType}' cannot be asked for, only 'auto'`);
+    }
     const target = imageKitTarget(request.publicId);
     const fields: Record<string, string> = {
       fileName: target.fileName,
