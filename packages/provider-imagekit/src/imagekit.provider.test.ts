@@ -180,6 +180,14 @@ describe('ImageKitProvider with the SDK against the emulator', () => {
     await provider.destroy({ publicId: 'never/there', resourceType: 'image', assetId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
   });
 
+  it('reports a connection reset during an upload as retryable, and the retry stores the file once', async () => {
+    const provider = emulator.provider();
+    await emulator.setFaults({ script: [{ kind: 'reset' }] });
+    await expect(provider.upload(request(makePng(3, 2, 1)))).rejects.toBeInstanceOf(RetryableProviderError);
+    await provider.upload(request(makePng(3, 2, 1)));
+    expect(await files()).toEqual([expect.objectContaining({ filePath: '/t1/pets/cat', version: 1 })]);
+  });
+
   it('reports a rate-limited or failing delete as its kind', async () => {
     const provider = emulator.provider();
     const result = await provider.upload(request(makePng(3, 2, 1)));
