@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       rateLimitPerSecond: null,
       rateLimitStyle: 'cloudinary',
       logLevel: 'info',
+      imagekitId: 'hoist-local',
+      imagekitPrivateKey: 'private_hoist-local-key',
+      imagekitMaxFileBytes: 25 * 1024 * 1024,
     });
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });

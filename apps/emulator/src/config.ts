@@ -38,6 +38,12 @@ export interface EmulatorConfig {
   readonly rateLimitStyle: RateLimitStyle;
   /** Logger level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
+  /** The emulated ImageKit account's id, the last segment of its URL endpoint (`EMULATOR_IMAGEKIT_ID`). */
+  readonly imagekitId: string;
+  /** The ImageKit private API key clients must send (`EMULATOR_IMAGEKIT_PRIVATE_KEY`). */
+  readonly imagekitPrivateKey: string;
+  /** Largest file the ImageKit upload API takes, bytes (`EMULATOR_IMAGEKIT_MAX_FILE_BYTES`, default 25 MiB: the free plan's). */
+  readonly imagekitMaxFileBytes: number;
 }
 
 /** Defaults shared by {@link loadConfig} and `buildEmulator`. */
@@ -50,6 +56,9 @@ export const DEFAULTS = Object.freeze({
   latencyMs: 0,
   rateLimitStyle: 'cloudinary',
   logLevel: 'info',
+  imagekitId: 'hoist-local',
+  imagekitPrivateKey: 'private_hoist-local-key',
+  imagekitMaxFileBytes: 25 * 1024 * 1024,
 } satisfies Omit<EmulatorConfig, 'publicUrl' | 'storageDir' | 'rateLimitPerSecond'>);
 
 /** Thrown by {@link loadConfig}; `variable` names the offending environment variable. */
@@ -78,6 +87,9 @@ export const EMULATOR_ENV_NAMES = [
   'EMULATOR_RATE_LIMIT_PER_SECOND',
   'EMULATOR_RATE_LIMIT_STYLE',
   'LOG_LEVEL',
+  'EMULATOR_IMAGEKIT_ID',
+  'EMULATOR_IMAGEKIT_PRIVATE_KEY',
+  'EMULATOR_IMAGEKIT_MAX_FILE_BYTES',
 ] as const;
 export type EmulatorEnvName = (typeof EMULATOR_ENV_NAMES)[number];
 
@@ -184,5 +196,8 @@ export function loadConfig(env: Env = process.env): EmulatorConfig {
     rateLimitPerSecond: positiveNumberOrNull(env, 'EMULATOR_RATE_LIMIT_PER_SECOND'),
     rateLimitStyle: rateLimitStyle(env),
     logLevel: logLevel(env),
+    imagekitId: token(env, 'EMULATOR_IMAGEKIT_ID', DEFAULTS.imagekitId, /^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
+    imagekitPrivateKey: token(env, 'EMULATOR_IMAGEKIT_PRIVATE_KEY', DEFAULTS.imagekitPrivateKey, /^[^\s:]+$/, 'a key without spaces or ":"'),
+    imagekitMaxFileBytes: integer(env, 'EMULATOR_IMAGEKIT_MAX_FILE_BYTES', DEFAULTS.imagekitMaxFileBytes, 1, Number.MAX_SAFE_INTEGER),
   });
 }

@@ -14,6 +14,7 @@ import { registerDelivery } from './delivery.js';
 import { errorBody } from './errors.js';
 import type { HttpError } from './errors.js';
 import { FaultInjector } from './faults.js';
+import { registerImageKit } from './imagekit/index.js';
 import { MAX_FIELD_BYTES } from './form.js';
 import { Stats } from './stats.js';
 import { AssetStore } from './store.js';
@@ -110,6 +111,7 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     registerUploadApi(instance, context);
     registerDelivery(instance, context);
     registerControl(instance, context);
+    registerImageKit(instance, context, options);
     done();
   });
   return app;

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const cloudinaryUrl = cloudinaryUrlFor(listening, { ...config, apiSecret: '***' });
   logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `${LISTENING_MESSAGE} ${listening}`);
   logger.info(`CLOUDINARY_URL=${cloudinaryUrl} (*** is the API secret, EMULATOR_API_SECRET)`);
+  logger.info(`IMAGEKIT_UPLOAD_BASE_URL=${listening} IMAGEKIT_API_BASE_URL=${listening} IMAGEKIT_URL_ENDPOINT=${config.publicUrl ?? listening}/imagekit/${config.imagekitId} (IMAGEKIT_PRIVATE_KEY is EMULATOR_IMAGEKIT_PRIVATE_KEY)`);
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,7 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
 /** The variables that, all set, configure each provider. */
 const PROVIDER_CREDENTIALS: Record<ProviderName, readonly EnvName[]> = {
   cloudinary: ['CLOUDINARY_URL'],
-  imagekit: ['IMAGEKIT_PRIVATE_KEY', 'IMAGEKIT_PUBLIC_KEY', 'IMAGEKIT_URL_ENDPOINT'],
+  imagekit: ['IMAGEKIT_PRIVATE_KEY', 'IMAGEKIT_URL_ENDPOINT'],
   cloudflare: ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_HASH'],
 };
 
@@ -63,8 +63,12 @@ const schema = z.object({
   PROVIDER: z.enum(PROVIDER_NAMES).optional(),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
-  /** ImageKit's private API key (Basic auth of the upload and media APIs); with the public key and URL endpoint it configures ImageKit. */
+  /** ImageKit's private API key (Basic auth of the upload and media APIs); with the URL endpoint it configures ImageKit. */
   IMAGEKIT_PRIVATE_KEY: z.string().min(1).optional(),
+  /**
+   * ImageKit's public key. Not needed by the server (the SDK signs with the private key alone);
+   * accepted so the three keys of ImageKit's dashboard can be set together.
+   */
   IMAGEKIT_PUBLIC_KEY: z.string().min(1).optional(),
   /** Where ImageKit delivers the account's files, e.g. `https://ik.imagekit.io/your_id`. */
   IMAGEKIT_URL_ENDPOINT: url(/^https?:$/).optional(),

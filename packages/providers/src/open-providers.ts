@@ -1,6 +1,7 @@
 import { configuredProviders, type Config, type ProviderName } from '@hoist/config';
 import { ProviderRoster, type ProviderThrottle, type UploadProvider } from '@hoist/core';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
+import { ImageKitProvider } from '@hoist/provider-imagekit';
 
 export interface OpenProvidersOptions {
   /** Each provider's cluster-wide throttle (a worker's); none: unthrottled (the API only deletes). */
@@ -19,6 +20,15 @@ async function openProvider(name: ProviderName, config: Config): Promise<UploadP
         chunkSizeBytes: config.CHUNK_SIZE_BYTES,
       });
     case 'imagekit':
+      return ImageKitProvider.create({
+        // configuredProviders lists it only when the private key and URL endpoint are set.
+        privateKey: config.IMAGEKIT_PRIVATE_KEY ?? '',
+        urlEndpoint: config.IMAGEKIT_URL_ENDPOINT,
+        uploadBaseUrl: config.IMAGEKIT_UPLOAD_BASE_URL,
+        apiBaseUrl: config.IMAGEKIT_API_BASE_URL,
+        maxFileBytes: config.IMAGEKIT_MAX_FILE_BYTES,
+        timeoutMs: config.PROVIDER_TIMEOUT_MS,
+      });
     case 'cloudflare':
       throw new Error(`the ${name} provider is not built into this version`);
   }

@@ -1,13 +1,15 @@
 import { configuredProviders, defaultProvider, type Config, type ProviderName } from '@hoist/config';
 import type { ProviderCatalog, ProviderLimits } from '@hoist/core';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
+import { IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES, IMAGEKIT_LIMITS } from '@hoist/provider-imagekit';
 
 /** What each provider accepts, as the configuration sets it, without opening a connection. */
-export function providerLimits(name: ProviderName, _config: Config): ProviderLimits {
+export function providerLimits(name: ProviderName, config: Config): ProviderLimits {
   switch (name) {
     case 'cloudinary':
       return CLOUDINARY_LIMITS;
     case 'imagekit':
+      return { ...IMAGEKIT_LIMITS, maxFileBytes: config.IMAGEKIT_MAX_FILE_BYTES ?? IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES };
     case 'cloudflare':
       throw new Error(`the ${name} provider is not built into this version`);
   }
