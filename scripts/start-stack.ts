@@ -1,14 +1,15 @@
-// `pnpm start`: the whole local stack in one terminal — migrations, the API, one worker and, when
-// CLOUDINARY_URL is unset, the Cloudinary emulator; with TEMP_STORAGE_URL=s3://… and no S3_ENDPOINT,
-// a local S3 (s3rver) holding that bucket. Ctrl-C stops everything.
+// `pnpm start`: the whole local stack in one terminal — migrations, the API, one worker and, when no
+// provider has credentials (or PROVIDER names one that has none), the emulator standing in for it;
+// with TEMP_STORAGE_URL=s3://… and no S3_ENDPOINT, a local S3 (s3rver) holding that bucket. Ctrl-C
+// stops everything.
 //
 // Unlike test/support's Stack (a throwaway stack on a database, prefix and ports of its own), this
 // runs your configuration: your database, ports and Cloudinary account, in your terminal. It shares
 // the process helper with the tests and reads the configuration through the product's own schema.
 import { connect } from 'node:net';
-import { loadConfig, tempStorageLocation, type Config, type HoistEnv } from '@hoist/config';
+import { configuredProviders, loadConfig, tempStorageLocation, type Config, type HoistEnv } from '@hoist/config';
 import { migrateToLatest } from '@hoist/db';
-import { cloudinaryUrlFor, DEFAULTS as EMULATOR_DEFAULTS } from '@hoist/emulator/config';
+import { DEFAULTS as EMULATOR_DEFAULTS, EMULATED_PROVIDERS, providerSettingsFor, type EmulatedProvider } from '@hoist/emulator/config';
 import { redactUrl } from '@hoist/logger';
 import { prettyFactory } from 'pino-pretty';
 import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../test/support/local-s3.js';
@@ -18,6 +19,21 @@ const say = (line: string) => process.stdout.write(`\x1b[1mhoist\x1b[0m ${line}\
 function fail(line: string): never {
   process.stderr.write(`\x1b[1;31mhoist\x1b[0m ${line}\n`);
   process.exit(1);
+}
+
+// Without credentials, the emulator stands in: for PROVIDER when it names a provider without them,
+// else for Cloudinary when no provider has any. Its settings go into this process's environment
+// before the configuration is read, so the API and worker get them too.
+const emulatorPort = process.env.EMULATOR_PORT || String(EMULATOR_DEFAULTS.port);
+const emulatorHost = process.env.EMULATOR_HOST || EMULATOR_DEFAULTS.host;
+const emulatorUrl = `http://${emulatorHost.includes(':') ? `[${emulatorHost}]` : emulatorHost}:${emulatorPort}`;
+const withCredentials = configuredProviders(process.env);
+const wanted = process.env.PROVIDER || (withCredentials.length === 0 ? 'cloudinary' : undefined);
+let emulated: EmulatedProvider | undefined;
+if (wanted && !(withCredentials as string[]).includes(wanted)) {
+  if (!(EMULATED_PROVIDERS as readonly string[]).includes(wanted)) fail(`PROVIDER=${wanted} has no credentials, and the emulator does not serve it (it serves ${EMULATED_PROVIDERS.join(', ')}).`);
+  emulated = wanted as EmulatedProvider;
+  Object.assign(process.env, providerSettingsFor(emulated, emulatorUrl));
 }
 
 let config: Config;
@@ -114,16 +130,14 @@ function stop(code = 0): void {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-let cloudinaryUrl = config.CLOUDINARY_URL;
-if (!cloudinaryUrl) {
-  const port = process.env.EMULATOR_PORT || String(EMULATOR_DEFAULTS.port);
-  const host = process.env.EMULATOR_HOST || EMULATOR_DEFAULTS.host;
-  start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: port, EMULATOR_HOST: host }, { prettify: true });
-  cloudinaryUrl = cloudinaryUrlFor(`http://${host}:${port}`);
-  say(`CLOUDINARY_URL is unset: using the local Cloudinary emulator at http://${host}:${port}`);
-} else {
-  say(`uploading to Cloudinary via ${redactUrl(cloudinaryUrl)}`);
+if (emulated) {
+  start('emulator', 'apps/emulator/dist/main.js', { EMULATOR_PORT: emulatorPort, EMULATOR_HOST: emulatorHost }, { prettify: true });
+  say(`${emulated} has no credentials: using the local emulator at ${emulatorUrl} in its place`);
 }
+for (const provider of configuredProviders(config)) {
+  if (provider !== emulated) say(`${provider}: uploading to the real service with your credentials`);
+}
+say(`uploads go to ${config.PROVIDER ?? configuredProviders(config)[0] ?? 'cloudinary'} unless they name another provider`);
 const tempStorage = tempStorageLocation(config);
 if (tempStorage.kind === 's3' && !tempStorage.endpoint) {
   // s3:// without an endpoint would mean AWS itself; for local runs a bucket of that name is served
@@ -134,9 +148,10 @@ if (tempStorage.kind === 's3' && !tempStorage.endpoint) {
 } else {
   say(`temp storage: ${tempStorage.kind === 'file' ? tempStorage.directory : `s3://${tempStorage.bucket}/${tempStorage.prefix} at ${tempStorage.endpoint}`}`);
 }
-// The API needs the provider too: DELETE /v1/uploads/:id destroys assets.
-start('api', 'apps/api/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
-start('worker', 'apps/worker/dist/main.js', { CLOUDINARY_URL: cloudinaryUrl });
+// The API needs the providers too: DELETE /v1/uploads/:id destroys assets. Both inherit the
+// emulator's settings from this process's environment (see above).
+start('api', 'apps/api/dist/main.js', {});
+start('worker', 'apps/worker/dist/main.js', {});
 
 const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
 const localBase = base.replace('0.0.0.0', '127.0.0.1');

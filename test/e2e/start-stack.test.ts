@@ -65,6 +65,16 @@ describe('pnpm start (scripts/start-stack.ts)', () => {
     await expect(fetch(`${apiUrl}/healthz`)).rejects.toThrow();
   });
 
+  it('with PROVIDER=imagekit and no ImageKit credentials, stands the emulator in for ImageKit', async () => {
+    const { stack, apiUrl, emulatorPort } = await startStack('pnpm-start-imagekit', { PROVIDER: 'imagekit' });
+    expect(stack.output.some((line) => line.includes(`imagekit has no credentials: using the local emulator at http://127.0.0.1:${emulatorPort} in its place`))).toBe(true);
+    const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
+    expect(accepted.status).toBe(202);
+    const done = await pollUntilSettled(apiUrl, (accepted.body as { id: string }).id);
+    expect(done).toMatchObject({ status: 'succeeded', provider: 'imagekit', result: { provider: 'imagekit', secureUrl: expect.stringContaining(`127.0.0.1:${emulatorPort}/imagekit/`) } });
+    expect((await fetch(done.result!.secureUrl)).status).toBe(200);
+  });
+
   it('serves temp storage from a local S3 (s3rver) when TEMP_STORAGE_URL names a bucket and S3_ENDPOINT is unset', async () => {
     const { stack, dir, apiUrl } = await startStack('pnpm-start-s3', { TEMP_STORAGE_URL: 's3://hoist-local/tmp/' });
     expect(stack.output.some((line) => /using a local S3 \(s3rver\) at http:\/\/127\.0\.0\.1:\d+/.test(line))).toBe(true);

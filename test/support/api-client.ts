@@ -9,13 +9,26 @@ export interface UploadView {
   attempts: number;
   reclaims: number;
   filename: string;
+  provider: string;
   bytes: number | null;
   contentType: string | null;
   sha256: string | null;
   sourceUrl: string | null;
   retryCount: number;
   deletedAt: string | null;
-  result: null | { provider: string; publicId: string; url: string; secureUrl: string; format: string | null; width: number | null; height: number | null; bytes: number; version: number | null };
+  result: null | {
+    provider: string;
+    publicId: string;
+    url: string;
+    secureUrl: string;
+    format: string | null;
+    width: number | null;
+    height: number | null;
+    bytes: number;
+    version: number | null;
+    assetId?: string | null;
+    deliveryUrls?: Record<string, string> | null;
+  };
   error: null | { code: string; message: string };
 }
 

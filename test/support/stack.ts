@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HoistEnv } from '@hoist/config';
 import type { FaultSettings } from '@hoist/emulator';
-import { cloudinaryUrlFor, LISTENING_MESSAGE, type EmulatorEnvName } from '@hoist/emulator/config';
+import { LISTENING_MESSAGE, providerSettingsFor, type EmulatedProvider, type EmulatorEnvName } from '@hoist/emulator/config';
 import { LOG_MESSAGES } from '@hoist/logger';
 import type { OwnDatabase } from './databases.js';
 import { PgProxy } from './pg-proxy.js';
@@ -35,6 +35,8 @@ export interface LaunchOptions {
   emulatorEnv?: Partial<Record<EmulatorEnvName, string>>;
   /** The workers' and API's CLOUDINARY_URL given the emulator's URL (e.g. with a wrong secret). */
   cloudinaryUrl?: (emulatorUrl: string) => string;
+  /** The providers the stack is configured for, all on its emulator; the first is PROVIDER. Default: Cloudinary. */
+  providers?: readonly EmulatedProvider[];
   workers?: number;
   /** How long `stop()` lets a process shut down before SIGKILL, ms. Default 10 s. */
   stopGraceMs?: number;
@@ -44,6 +46,8 @@ export interface LaunchOptions {
 export interface StackOptions {
   /** Overrides for the worker's CLOUDINARY_URL (e.g. a wrong secret). */
   cloudinaryUrl?: (emulatorUrl: string) => string;
+  /** The providers the stack is configured for, all on its emulator; the first is PROVIDER. Default: Cloudinary. */
+  providers?: readonly EmulatedProvider[];
   /** Environment of the API and the workers. */
   workerEnv?: HoistEnv;
   /** Extra environment for the API process only (e.g. ADMIN_TOKEN). */
@@ -97,6 +101,7 @@ export class Stack {
       env: { ...TEST_TUNING, ...options.workerEnv },
       apiEnv: options.apiEnv,
       cloudinaryUrl: options.cloudinaryUrl,
+      providers: options.providers,
       workerEnv: { WORKER_CONCURRENCY: '4' },
       workers: options.workers ?? 1,
     });
@@ -157,7 +162,7 @@ export class Stack {
       AUTH: 'off',
       QUEUE_PREFIX: queue.prefix,
       UPLOAD_TMP_DIR: this.tmpDir,
-      CLOUDINARY_URL: this.options.cloudinaryUrl ? this.options.cloudinaryUrl(this.emulatorUrl) : cloudinaryUrlFor(this.emulatorUrl),
+      ...this.providerSettings(),
       ...this.options.env,
     };
     const api = this.spawn('api', 'apps/api/dist/main.js', { ...this.env, ...this.options.apiEnv, HOST: '127.0.0.1', PORT: String(apiPort) });
@@ -165,6 +170,14 @@ export class Stack {
     const workers: TestProcess[] = [];
     for (let i = 0; i < (this.options.workers ?? 1); i++) workers.push(await this.startWorker());
     await Promise.all(workers.map((worker) => worker.waitForOutput(readyLine(LOG_MESSAGES.workerReady), 30_000)));
+  }
+
+  /** Every configured provider pointed at this stack's emulator, and PROVIDER naming the first. */
+  private providerSettings(): HoistEnv {
+    const providers = this.options.providers ?? ['cloudinary'];
+    const settings: Record<string, string> = Object.assign({ PROVIDER: providers[0] ?? 'cloudinary' }, ...providers.map((provider) => providerSettingsFor(provider, this.emulatorUrl)));
+    if (this.options.cloudinaryUrl && providers.includes('cloudinary')) settings['CLOUDINARY_URL'] = this.options.cloudinaryUrl(this.emulatorUrl);
+    return settings;
   }
 
   /** Starts one more worker process against the same database and queue, without waiting for it. */

@@ -98,6 +98,29 @@ export function cloudinaryUrlFor(url: string, credentials: Pick<EmulatorConfig, 
   return `cloudinary://${credentials.apiKey}:${credentials.apiSecret}@${credentials.cloudName}?upload_prefix=${url}`;
 }
 
+/** The providers the emulator serves, by the names Hoist's PROVIDER uses. */
+export const EMULATED_PROVIDERS = ['cloudinary', 'imagekit'] as const;
+export type EmulatedProvider = (typeof EMULATED_PROVIDERS)[number];
+
+/**
+ * Hoist's settings (environment variables of the API and worker) that point one provider at an
+ * emulator listening at `url` with its default credentials: what `pnpm start` and the test stacks
+ * set when no real credentials are given.
+ */
+export function providerSettingsFor(provider: EmulatedProvider, url: string): Record<string, string> {
+  switch (provider) {
+    case 'cloudinary':
+      return { CLOUDINARY_URL: cloudinaryUrlFor(url) };
+    case 'imagekit':
+      return {
+        IMAGEKIT_PRIVATE_KEY: DEFAULTS.imagekitPrivateKey,
+        IMAGEKIT_URL_ENDPOINT: `${url}/imagekit/${DEFAULTS.imagekitId}`,
+        IMAGEKIT_UPLOAD_BASE_URL: url,
+        IMAGEKIT_API_BASE_URL: url,
+      };
+  }
+}
+
 /** The start of the line the emulator logs once it listens (what scripts and tests wait for). */
 export const LISTENING_MESSAGE = 'emulator listening on';
 

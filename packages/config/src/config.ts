@@ -377,9 +377,12 @@ function parseRedisNode(entry: string): { host: string; port: number } | undefin
 }
 
 /** Connection strings carry passwords and tokens are secrets; error messages must show neither. */
-/** The providers whose credentials are all set, in PROVIDER_NAMES order. */
-export function configuredProviders(config: Pick<Config, EnvName>): ProviderName[] {
-  return PROVIDER_NAMES.filter((name) => PROVIDER_CREDENTIALS[name].every((variable) => config[variable] !== undefined));
+/**
+ * The providers whose credentials are all set, in PROVIDER_NAMES order: of a loaded configuration,
+ * or of a raw environment (where an empty string counts as unset, as loadConfig reads it).
+ */
+export function configuredProviders(config: Partial<Record<EnvName, unknown>>): ProviderName[] {
+  return PROVIDER_NAMES.filter((name) => PROVIDER_CREDENTIALS[name].every((variable) => config[variable] !== undefined && config[variable] !== ''));
 }
 
 /**
