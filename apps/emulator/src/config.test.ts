@@ -15,6 +15,10 @@ describe('loadConfig', () => {
       rateLimitPerSecond: null,
       rateLimitStyle: 'cloudinary',
       logLevel: 'info',
+      signatureAlgorithm: 'sha1',
+      unsignedPresets: [],
+      secureUrl: undefined,
+      fetchAllow: [],
     });
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });
@@ -31,6 +35,10 @@ describe('loadConfig', () => {
       EMULATOR_LATENCY_MS: '25',
       EMULATOR_RATE_LIMIT_PER_SECOND: '2.5',
       EMULATOR_RATE_LIMIT_STYLE: 'bare',
+      EMULATOR_SIGNATURE_ALGORITHM: 'SHA256',
+      EMULATOR_UNSIGNED_PRESETS: 'browser, mobile_app',
+      EMULATOR_SECURE_URL: 'https://media.local/',
+      EMULATOR_FETCH_ALLOW: '127.0.0.1:8080,[::1]:9000,fixtures.local:80',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -42,6 +50,10 @@ describe('loadConfig', () => {
       rateLimitPerSecond: 2.5,
       rateLimitStyle: 'bare',
       logLevel: 'debug',
+      signatureAlgorithm: 'sha256',
+      unsignedPresets: ['browser', 'mobile_app'],
+      secureUrl: 'https://media.local',
+      fetchAllow: ['127.0.0.1:8080', '[::1]:9000', 'fixtures.local:80'],
     });
     expect(() => loadConfig({ EMULATOR_RATE_LIMIT_STYLE: 'polite' })).toThrow(/EMULATOR_RATE_LIMIT_STYLE/);
   });
@@ -60,6 +72,10 @@ describe('loadConfig', () => {
     ['EMULATOR_PUBLIC_URL', 'ftp://x'],
     ['EMULATOR_CLOUD_NAME', 'has space'],
     ['LOG_LEVEL', 'loud'],
+    ['EMULATOR_SIGNATURE_ALGORITHM', 'md5'],
+    ['EMULATOR_UNSIGNED_PRESETS', 'has space'],
+    ['EMULATOR_SECURE_URL', 'http://media.local'],
+    ['EMULATOR_FETCH_ALLOW', '127.0.0.1'],
   ])('names %s when it is %s', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid ${variable}: .*'${value}'`));
