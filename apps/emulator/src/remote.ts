@@ -61,9 +61,15 @@ function guardedLookup(allowed: boolean) {
 
 function get(url: URL, allow: ReadonlySet<string>): Promise<IncomingMessage> {
   const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
+  const allowed = allow.has(`${url.hostname}:${port}`);
+  // An IP literal is connected to without any lookup, so it is checked here instead.
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) !== 0 && !allowed && internal(literal)) {
+    return Promise.reject(new Error(`${url.hostname} is an internal address not on EMULATOR_FETCH_ALLOW`));
+  }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const outgoing = send(url, { lookup: guardedLookup(allow.has(`${url.hostname}:${port}`)), timeout: TIMEOUT_MS }, resolve);
+    const outgoing = send(url, { lookup: guardedLookup(allowed), timeout: TIMEOUT_MS }, resolve);
     outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
     outgoing.on('error', reject);
     outgoing.end();
