@@ -10,7 +10,7 @@ import type { Params } from './signature.js';
 export const UNSIGNED_PARAMS = ['upload_preset', 'public_id', 'folder', 'asset_folder', 'display_name', 'tags', 'context', 'filename_override'] as const;
 
 /** Sent by clients along with an unsigned upload without being an upload option. */
-const UNSIGNED_TRANSPORT = new Set(['file', 'api_key', 'cloud_name', 'resource_type']);
+const UNSIGNED_TRANSPORT = new Set(['file', 'api_key', 'timestamp', 'cloud_name', 'resource_type']);
 
 function present(params: Params, key: string): string | undefined {
   const value = params[key];

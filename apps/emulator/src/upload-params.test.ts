@@ -51,8 +51,10 @@ describe('formats', () => {
     await expect(attempt).rejects.toMatchObject({ http_code: 400, message: 'Image file format png not allowed' });
     const raw = uploadBuffer(sdk, Buffer.from('a,b\n'), emulator.options({ resource_type: 'raw', filename: 'list.csv', allowed_formats: ['txt'] }));
     await expect(raw).rejects.toMatchObject({ http_code: 400, message: 'Raw file format csv not allowed' });
-    const allowed = await uploadBuffer(sdk, makePng(2, 2), emulator.options({ public_id: 'yes', allowed_formats: ['png'] }));
+    const allowed = await uploadBuffer(sdk, makePng(2, 2), emulator.options({ public_id: 'yes', allowed_formats: ['PNG'] }));
     expect(allowed.format).toBe('png');
+    const jpegConverted = await uploadBuffer(sdk, makePng(2, 2), emulator.options({ public_id: 'jpeg', format: 'jpeg' }));
+    expect(jpegConverted.format).toBe('jpg');
   });
 
   it('format records a conversion: the answer and its URLs carry the new format', async () => {

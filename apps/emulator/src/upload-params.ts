@@ -149,9 +149,17 @@ function tagsOf(params: Params): string[] {
   return parts.map((tag) => tag.trim()).filter((tag) => tag !== '');
 }
 
+/** Other spellings of a format, under the name Cloudinary reports it by. */
+const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', jpe: 'jpg', tif: 'tiff' };
+
+function formatName(raw: string): string {
+  const format = raw.trim().toLowerCase().replace(/^\./, '');
+  return FORMAT_ALIASES[format] ?? format;
+}
+
 function formatsOf(params: Params): string[] | undefined {
   const value = single(params, 'allowed_formats');
-  return value?.split(',').map((format) => format.trim().toLowerCase()).filter((format) => format !== '');
+  return value?.split(',').map(formatName).filter((format) => format !== '');
 }
 
 /**
@@ -175,6 +183,7 @@ function refuseUnsupported(params: Params): void {
 /** Reads and checks an upload request's options; unsigned uploads never overwrite, as on Cloudinary. */
 export function uploadOptions(params: Params, unsigned: boolean): UploadOptions {
   refuseUnsupported(params);
+  const format = single(params, 'format');
   return {
     publicId: single(params, 'public_id'),
     folder: single(params, 'folder')?.replace(/^\/+|\/+$/g, ''),
@@ -186,7 +195,7 @@ export function uploadOptions(params: Params, unsigned: boolean): UploadOptions 
     filenameOverride: single(params, 'filename_override'),
     discardOriginalFilename: flag(params, 'discard_original_filename', false),
     allowedFormats: formatsOf(params),
-    format: single(params, 'format')?.toLowerCase().replace(/^\./, ''),
+    format: format === undefined ? undefined : formatName(format),
     type: oneOf(params, 'type', ['upload', 'private', 'authenticated'], 'upload'),
     accessMode: oneOf(params, 'access_mode', ['public', 'authenticated'], 'public'),
     overwrite: unsigned ? false : flag(params, 'overwrite', true),
