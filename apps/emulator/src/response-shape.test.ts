@@ -34,6 +34,13 @@ describe('video', () => {
     expect((await download(result.secure_url)).bytes.equals(mp4)).toBe(true);
   });
 
+  it('stores a video whose container cannot be read, without the numbers', async () => {
+    const broken = Buffer.concat([Buffer.from('\0\0\0\x18ftypisom\0\0\0\0isom', 'latin1'), Buffer.alloc(5000, 0xff)]);
+    const result = await uploadBuffer(sdk, broken, emulator.options({ resource_type: 'video', public_id: 'broken' }));
+    expect(result).toMatchObject({ resource_type: 'video', format: 'mp4', bytes: broken.length });
+    expect([result.width, result.height, result['duration'], result['bit_rate']]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
   it('resolves auto to video for an MP4', async () => {
     const result = await uploadBuffer(sdk, makeMp4({ width: 64, height: 48, durationMs: 1000 }), emulator.options({ resource_type: 'auto', public_id: 'auto-clip' }));
     expect(result).toMatchObject({ resource_type: 'video', width: 64, height: 48, duration: 1 });

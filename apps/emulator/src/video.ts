@@ -27,6 +27,11 @@ export async function videoTiming(file: ReceivedFile): Promise<VideoTiming | und
   parser.onReady = (info) => {
     movie = info;
   };
+  // Errors come here instead of mp4box's console output: a broken container just has no numbers.
+  let broken = false;
+  parser.onError = () => {
+    broken = true;
+  };
   let position = 0;
   try {
     for await (const piece of createReadStream(file.path)) {
@@ -34,7 +39,7 @@ export async function videoTiming(file: ReceivedFile): Promise<VideoTiming | und
       const buffer = MP4BoxBuffer.fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), position);
       position += bytes.length;
       parser.appendBuffer(buffer);
-      if (movie !== undefined) break;
+      if (movie !== undefined || broken) break;
     }
     parser.flush();
   } catch {
