@@ -1,19 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { EagerRequest } from './eager.js';
 import type { StoredAsset } from './store.js';
 import { computeSignature } from './signature.js';
+import type { SignatureAlgorithm } from './signature.js';
 
-/** Who the response is for: the cloud, credentials and the base of delivery URLs. */
+/** Who the response is for: the cloud, credentials and the bases of delivery URLs. */
 export interface ResponseScope {
   readonly cloudName: string;
   readonly apiKey: string;
   readonly apiSecret: string;
+  readonly signatureAlgorithm: SignatureAlgorithm;
   readonly baseUrl: string;
+  /** Base of `secure_url`: the configured https address, else the same plain-http base. */
+  readonly secureBaseUrl: string;
 }
 
-/** `${base}/${cloud}/${type}/upload/v${version}/${public_id}.${format}`, path segments escaped. */
-export function deliveryUrl(asset: StoredAsset, scope: Pick<ResponseScope, 'cloudName' | 'baseUrl'>): string {
-  const path = asset.publicId.split('/').map(encodeURIComponent).join('/');
-  const extension = asset.format === undefined ? '' : `.${asset.format}`;
-  return `${scope.baseUrl}/${scope.cloudName}/${asset.resourceType}/upload/v${asset.version}/${path}${extension}`;
+/**
+ * The `s--XXXXXXXX--` component of a signed delivery URL, as the SDK's `url(…, {sign_url: true})`
+ * computes it: the first 8 characters of the URL-safe base64 hash of the path after the version
+ * (`public_id.format`) followed by the API secret.
+ */
+export function urlSignature(signedPath: string, scope: Pick<ResponseScope, 'apiSecret' | 'signatureAlgorithm'>): string {
+  const hash = createHash(scope.signatureAlgorithm).update(signedPath + scope.apiSecret).digest('base64');
+  return `s--${hash.slice(0, 8).replace(/\//g, '_').replace(/\+/g, '-')}--`;
+}
+
+/** Whether delivering the asset takes a signed URL: private and authenticated types, and access_mode authenticated. */
+export function needsSignedUrl(asset: StoredAsset): boolean {
+  return asset.type !== 'upload' || asset.accessMode === 'authenticated';
+}
+
+/**
+ * `${base}/${cloud}/${resource_type}/${type}/[s--sig--/]v${version}/${public_id}.${format}`, path
+ * segments escaped; assets only delivered signed get the signature component Cloudinary puts in
+ * their returned URLs.
+ */
+export function deliveryUrl(
+  asset: StoredAsset,
+  scope: Pick<ResponseScope, 'cloudName' | 'apiSecret' | 'signatureAlgorithm'>,
+  base: string,
+  eager?: EagerRequest,
+): string {
+  const format = eager?.format ?? asset.format;
+  const extension = format === undefined ? '' : `.${format}`;
+  const path = asset.publicId.split('/').map(encodeURIComponent).join('/') + extension;
+  const transformation = eager === undefined || eager.transformation === '' ? '' : `${eager.transformation}/`;
+  const signature = needsSignedUrl(asset) ? `${urlSignature(transformation + asset.publicId + extension, scope)}/` : '';
+  return `${base}/${scope.cloudName}/${asset.resourceType}/${asset.type}/${signature}${transformation}v${asset.version}/${path}`;
 }
 
 /** Folder part of a public_id, as fixed-folder mode reports it ('' at the root). */
@@ -28,7 +61,6 @@ function folderOf(publicId: string): string {
  * `verify_api_response_signature` checks. Width, height and pages appear only when known.
  */
 export function assetResponse(asset: StoredAsset, scope: ResponseScope): Record<string, unknown> {
-  const url = deliveryUrl(asset, scope);
   return {
     asset_id: asset.assetId,
     public_id: asset.publicId,
@@ -43,15 +75,30 @@ export function assetResponse(asset: StoredAsset, scope: ResponseScope): Record<
     tags: [...asset.tags],
     ...(asset.pages === undefined ? {} : { pages: asset.pages }),
     bytes: asset.bytes,
-    type: 'upload',
+    type: asset.type,
     etag: asset.etag,
     placeholder: false,
-    url,
-    // The emulator has no TLS, so the "secure" URL is served from the same plain-HTTP base.
-    secure_url: url,
+    url: deliveryUrl(asset, scope, scope.baseUrl),
+    secure_url: deliveryUrl(asset, scope, scope.secureBaseUrl),
+    ...(asset.duration === undefined ? {} : { duration: asset.duration }),
+    ...(asset.bitRate === undefined ? {} : { bit_rate: asset.bitRate }),
+    access_mode: asset.accessMode,
     folder: folderOf(asset.publicId),
+    asset_folder: asset.assetFolder,
+    display_name: asset.displayName,
     ...(asset.context === undefined ? {} : { context: { custom: { ...asset.context } } }),
-    original_filename: asset.originalFilename,
+    // Cloudinary also reports the derived size; the emulator does not render, so only where to find it.
+    ...(asset.eager.length === 0
+      ? {}
+      : {
+          eager: asset.eager.map((entry) => ({
+            transformation: entry.transformation + (entry.format === undefined ? '' : `/${entry.format}`),
+            ...(entry.format ?? asset.format ? { format: entry.format ?? asset.format } : {}),
+            url: deliveryUrl(asset, scope, scope.baseUrl, entry),
+            secure_url: deliveryUrl(asset, scope, scope.secureBaseUrl, entry),
+          })),
+        }),
+    ...(asset.originalFilename === undefined ? {} : { original_filename: asset.originalFilename }),
     api_key: scope.apiKey,
   };
 }

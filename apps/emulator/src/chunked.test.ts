@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLOUD, download, loadSdk, startEmulator, uploadLarge } from './test-support/harness.js';
+import { MIN_CHUNK_BYTES } from './chunks.js';
 import type { RunningEmulator, Sdk } from './test-support/harness.js';
 import { makePng } from '../../../test/support/fixtures.js';
 
 let sdk: Sdk;
 let emulator: RunningEmulator;
 let workDir: string;
+/** ~9 MB of incompressible pixels: two chunks of Cloudinary's smallest size. */
+const bigPng = makePng(2000, 1500, 3, { noisy: true });
 
 beforeAll(async () => {
   sdk = await loadSdk();
@@ -33,23 +36,33 @@ async function stats(): Promise<{ requests: number; uploads: number; byStatus: R
 
 describe('upload_large with the real SDK', () => {
   it('sends several chunks and the assembled asset serves identical bytes', async () => {
-    const png = makePng(160, 120, 3, { noisy: true }); // ~58 KB of incompressible pixels
     const path = join(workDir, 'noisy.png');
-    await writeFile(path, png);
-    const chunkSize = 16 * 1024;
+    await writeFile(path, bigPng);
+    const chunkSize = MIN_CHUNK_BYTES;
 
     const result = await uploadLarge(sdk, path, emulator.options({ resource_type: 'image', public_id: 'large/noisy', chunk_size: chunkSize }));
 
-    expect(result).toMatchObject({ public_id: 'large/noisy', width: 160, height: 120, format: 'png', bytes: png.length, done: true });
-    expect((await download(result.secure_url)).bytes.equals(png)).toBe(true);
-    expect((await stats()).uploads).toBe(Math.ceil(png.length / chunkSize));
+    expect(result).toMatchObject({ public_id: 'large/noisy', width: 2000, height: 1500, format: 'png', bytes: bigPng.length, done: true });
+    expect((await download(result.secure_url)).bytes.equals(bigPng)).toBe(true);
+    expect((await stats()).uploads).toBe(Math.ceil(bigPng.length / chunkSize));
+  });
+
+  it('refuses a chunk under 5 MB that is not the last, as Cloudinary does', async () => {
+    const path = join(workDir, 'small-chunks.png');
+    await writeFile(path, bigPng);
+    const attempt = uploadLarge(sdk, path, emulator.options({ resource_type: 'image', public_id: 'small-chunks', chunk_size: 1_000_000 }));
+    await expect(attempt).rejects.toMatchObject({
+      http_code: 400,
+      message: `Chunk size too small. Got 1000000. Minimum is ${MIN_CHUNK_BYTES} for every chunk but the last.`,
+    });
+    expect(((await (await fetch(`${emulator.url}/__emulator/assets`)).json()) as { assets: unknown[] }).assets).toEqual([]);
   });
 
   it('defaults to raw, whose format is unknown because the SDK drops the extension', async () => {
     const bytes = Buffer.alloc(40_000, 'abc');
     const path = join(workDir, 'notes.txt');
     await writeFile(path, bytes);
-    const result = await uploadLarge(sdk, path, emulator.options({ public_id: 'notes', chunk_size: 15_000 }));
+    const result = await uploadLarge(sdk, path, emulator.options({ public_id: 'notes' }));
     expect(result).toMatchObject({ resource_type: 'raw', bytes: bytes.length, original_filename: 'notes' });
     expect(result.format).toBeUndefined();
     expect(result.secure_url).toBe(`${emulator.url}/hoist-local/raw/upload/v${result.version}/notes`);
@@ -58,9 +71,9 @@ describe('upload_large with the real SDK', () => {
 
   it('reports a failed chunk to the caller and stores nothing', async () => {
     const path = join(workDir, 'fail.png');
-    await writeFile(path, makePng(100, 100, 4, { noisy: true }));
+    await writeFile(path, bigPng);
     await emulator.setFaults({ script: [{ kind: 'error', status: 500, count: 1 }] });
-    const attempt = uploadLarge(sdk, path, emulator.options({ resource_type: 'image', public_id: 'fail', chunk_size: 10_000 }));
+    const attempt = uploadLarge(sdk, path, emulator.options({ resource_type: 'image', public_id: 'fail', chunk_size: MIN_CHUNK_BYTES }));
     await expect(attempt).rejects.toMatchObject({ http_code: 500 });
     expect(((await (await fetch(`${emulator.url}/__emulator/assets`)).json()) as { assets: unknown[] }).assets).toEqual([]);
   });
@@ -83,8 +96,8 @@ describe('chunk protocol', () => {
   }
 
   it('treats a resent range as a no-op and survives a failed final chunk', async () => {
-    const png = makePng(80, 60, 5, { noisy: true });
-    const [a, b] = [Math.floor(png.length / 3), Math.floor((2 * png.length) / 3)];
+    const png = makePng(2000, 2000, 5, { noisy: true }); // ~12 MB: two full chunks and a short last one
+    const [a, b] = [MIN_CHUNK_BYTES, 2 * MIN_CHUNK_BYTES];
 
     expect(await sendChunk(png, 0, a - 1, -1)).toEqual({ status: 200, body: { done: false, bytes_received: a } });
     expect((await sendChunk(png, a, b - 1, -1)).body).toMatchObject({ done: false });
@@ -94,7 +107,7 @@ describe('chunk protocol', () => {
     await emulator.setFaults({ script: [{ kind: 'error', status: 503, count: 1 }] });
     expect((await sendChunk(png, b, png.length - 1, png.length)).status).toBe(503);
     const final = await sendChunk(png, b, png.length - 1, png.length);
-    expect(final).toMatchObject({ status: 200, body: { done: true, public_id: 'retried', bytes: png.length, width: 80, height: 60 } });
+    expect(final).toMatchObject({ status: 200, body: { done: true, public_id: 'retried', bytes: png.length, width: 2000, height: 2000 } });
 
     // Retrying the last chunk once more answers the same asset without writing it again.
     expect((await sendChunk(png, b, png.length - 1, png.length)).body).toEqual(final.body);

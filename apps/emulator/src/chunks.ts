@@ -33,6 +33,12 @@ interface Session {
   total: number | null;
 }
 
+/**
+ * Cloudinary's smallest chunk ("each chunk must be larger than 5 MB except the last one"), read as
+ * 5,000,000 bytes like the rest of Hoist: the SDK and the docs state it in MB, not MiB.
+ */
+export const MIN_CHUNK_BYTES = 5 * 1000 * 1000;
+
 /** Cloudinary forgets unfinished uploads too; without this, abandoned chunks would pile up on disk. */
 const SESSION_TTL_MS = 60 * 60 * 1000;
 
@@ -76,6 +82,11 @@ export class ChunkSessions {
     if (file.bytes !== range.end - range.start + 1) {
       await discard(file.path);
       throw new HttpError(400, `Chunk size ${file.bytes} does not match Content-Range bytes ${range.start}-${range.end}`);
+    }
+    const last = range.total !== null && range.end === range.total - 1;
+    if (!last && file.bytes < MIN_CHUNK_BYTES) {
+      await discard(file.path);
+      throw new HttpError(400, `Chunk size too small. Got ${file.bytes}. Minimum is ${MIN_CHUNK_BYTES} for every chunk but the last.`);
     }
     const session = await this.session(uploadId);
     if (range.total !== null && session.total !== null && range.total !== session.total) {

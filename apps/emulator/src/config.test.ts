@@ -18,6 +18,10 @@ describe('loadConfig', () => {
       imagekitId: 'hoist-local',
       imagekitPrivateKey: 'private_hoist-local-key',
       imagekitMaxFileBytes: 25 * 1024 * 1024,
+      signatureAlgorithm: 'sha1',
+      unsignedPresets: [],
+      secureUrl: undefined,
+      fetchAllow: [],
     });
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });
@@ -34,6 +38,10 @@ describe('loadConfig', () => {
       EMULATOR_LATENCY_MS: '25',
       EMULATOR_RATE_LIMIT_PER_SECOND: '2.5',
       EMULATOR_RATE_LIMIT_STYLE: 'bare',
+      EMULATOR_SIGNATURE_ALGORITHM: 'SHA256',
+      EMULATOR_UNSIGNED_PRESETS: 'browser, mobile_app',
+      EMULATOR_SECURE_URL: 'https://media.local/',
+      EMULATOR_FETCH_ALLOW: '127.0.0.1:8080,[::1]:9000,fixtures.local:80',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -45,6 +53,10 @@ describe('loadConfig', () => {
       rateLimitPerSecond: 2.5,
       rateLimitStyle: 'bare',
       logLevel: 'debug',
+      signatureAlgorithm: 'sha256',
+      unsignedPresets: ['browser', 'mobile_app'],
+      secureUrl: 'https://media.local',
+      fetchAllow: ['127.0.0.1:8080', '[::1]:9000', 'fixtures.local:80'],
     });
     expect(() => loadConfig({ EMULATOR_RATE_LIMIT_STYLE: 'polite' })).toThrow(/EMULATOR_RATE_LIMIT_STYLE/);
   });
@@ -63,6 +75,10 @@ describe('loadConfig', () => {
     ['EMULATOR_PUBLIC_URL', 'ftp://x'],
     ['EMULATOR_CLOUD_NAME', 'has space'],
     ['LOG_LEVEL', 'loud'],
+    ['EMULATOR_SIGNATURE_ALGORITHM', 'md5'],
+    ['EMULATOR_UNSIGNED_PRESETS', 'has space'],
+    ['EMULATOR_SECURE_URL', 'http://media.local'],
+    ['EMULATOR_FETCH_ALLOW', '127.0.0.1'],
   ])('names %s when it is %s', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid ${variable}: .*'${value}'`));

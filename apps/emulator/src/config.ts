@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { RATE_LIMIT_STYLES, type RateLimitStyle } from './faults.js';
+import type { SignatureAlgorithm } from './signature.js';
 
 /** Log levels accepted by `LOG_LEVEL` (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,6 +45,20 @@ export interface EmulatorConfig {
   readonly imagekitPrivateKey: string;
   /** Largest file the ImageKit upload API takes, bytes (`EMULATOR_IMAGEKIT_MAX_FILE_BYTES`, default 25 MiB: the free plan's). */
   readonly imagekitMaxFileBytes: number;
+  /** The hash request signatures must use (`EMULATOR_SIGNATURE_ALGORITHM`, `sha1` by default as on a Cloudinary account, or `sha256`). */
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  /** Names of the upload presets that allow unsigned uploads (`EMULATOR_UNSIGNED_PRESETS`, comma-separated; none by default). */
+  readonly unsignedPresets: readonly string[];
+  /**
+   * Base of the returned `secure_url` (`EMULATOR_SECURE_URL`, https only): a TLS proxy in front of
+   * the emulator. Undefined means `secure_url` is the plain-http `url`, as the emulator has no TLS.
+   */
+  readonly secureUrl: string | undefined;
+  /**
+   * Loopback or private `host:port` pairs remote `file` URLs may be fetched from
+   * (`EMULATOR_FETCH_ALLOW`, comma-separated); public hosts need no entry.
+   */
+  readonly fetchAllow: readonly string[];
 }
 
 /** Defaults shared by {@link loadConfig} and `buildEmulator`. */
@@ -59,7 +74,10 @@ export const DEFAULTS = Object.freeze({
   imagekitId: 'hoist-local',
   imagekitPrivateKey: 'private_hoist-local-key',
   imagekitMaxFileBytes: 25 * 1024 * 1024,
-} satisfies Omit<EmulatorConfig, 'publicUrl' | 'storageDir' | 'rateLimitPerSecond'>);
+  signatureAlgorithm: 'sha1',
+  unsignedPresets: [],
+  fetchAllow: [],
+} satisfies Omit<EmulatorConfig, 'publicUrl' | 'storageDir' | 'rateLimitPerSecond' | 'secureUrl'>);
 
 /** Thrown by {@link loadConfig}; `variable` names the offending environment variable. */
 export class ConfigError extends Error {
@@ -86,6 +104,10 @@ export const EMULATOR_ENV_NAMES = [
   'EMULATOR_LATENCY_MS',
   'EMULATOR_RATE_LIMIT_PER_SECOND',
   'EMULATOR_RATE_LIMIT_STYLE',
+  'EMULATOR_SIGNATURE_ALGORITHM',
+  'EMULATOR_UNSIGNED_PRESETS',
+  'EMULATOR_SECURE_URL',
+  'EMULATOR_FETCH_ALLOW',
   'LOG_LEVEL',
   'EMULATOR_IMAGEKIT_ID',
   'EMULATOR_IMAGEKIT_PRIVATE_KEY',
@@ -149,19 +171,33 @@ function positiveNumberOrNull(env: Env, name: EmulatorEnvName): number | null {
   return value;
 }
 
-function httpUrl(env: Env, name: EmulatorEnvName): string | undefined {
+function httpUrl(env: Env, name: EmulatorEnvName, protocols: readonly string[] = ['http:', 'https:']): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, `expected an absolute http(s) URL, got '${raw}'`);
+    throw new ConfigError(name, `expected an absolute ${protocols.join(' or ')} URL, got '${raw}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(name, `expected an http or https URL, got '${raw}'`);
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `expected an ${protocols.map((protocol) => protocol.slice(0, -1)).join(' or ')} URL, got '${raw}'`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+function list(env: Env, name: EmulatorEnvName, pattern: RegExp, expected: string): readonly string[] {
+  const items = (read(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const bad = items.find((item) => !pattern.test(item));
+  if (bad !== undefined) throw new ConfigError(name, `expected a comma-separated list of ${expected}, got '${bad}'`);
+  return Object.freeze(items);
+}
+
+function signatureAlgorithm(env: Env): SignatureAlgorithm {
+  const raw = read(env, 'EMULATOR_SIGNATURE_ALGORITHM')?.toLowerCase();
+  if (raw === undefined) return DEFAULTS.signatureAlgorithm;
+  if (raw !== 'sha1' && raw !== 'sha256') throw new ConfigError('EMULATOR_SIGNATURE_ALGORITHM', `expected sha1 or sha256, got '${raw}'`);
+  return raw;
 }
 
 function token(env: Env, name: EmulatorEnvName, fallback: string, pattern: RegExp, expected: string): string {
@@ -222,5 +258,9 @@ export function loadConfig(env: Env = process.env): EmulatorConfig {
     imagekitId: token(env, 'EMULATOR_IMAGEKIT_ID', DEFAULTS.imagekitId, /^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
     imagekitPrivateKey: token(env, 'EMULATOR_IMAGEKIT_PRIVATE_KEY', DEFAULTS.imagekitPrivateKey, /^[^\s:]+$/, 'a key without spaces or ":"'),
     imagekitMaxFileBytes: integer(env, 'EMULATOR_IMAGEKIT_MAX_FILE_BYTES', DEFAULTS.imagekitMaxFileBytes, 1, Number.MAX_SAFE_INTEGER),
+    signatureAlgorithm: signatureAlgorithm(env),
+    unsignedPresets: list(env, 'EMULATOR_UNSIGNED_PRESETS', /^[A-Za-z0-9_-]+$/, 'preset names (letters, digits, _ or -)'),
+    secureUrl: httpUrl(env, 'EMULATOR_SECURE_URL', ['https:']),
+    fetchAllow: list(env, 'EMULATOR_FETCH_ALLOW', /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port pairs'),
   });
 }

@@ -4,6 +4,7 @@ import type { ChunkSessions } from './chunks.js';
 import { HttpError } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import type { ResourceType } from './media.js';
+import type { SignatureAlgorithm } from './signature.js';
 import type { AssetStore } from './store.js';
 import type { Stats } from './stats.js';
 
@@ -18,7 +19,12 @@ export interface EmulatorContext {
   readonly cloudName: string;
   readonly apiKey: string;
   readonly apiSecret: string;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly unsignedPresets: ReadonlySet<string>;
   readonly publicUrl: string | undefined;
+  /** Base of `secure_url` when an https address is configured. */
+  readonly secureUrl: string | undefined;
+  readonly fetchAllow: ReadonlySet<string>;
   readonly store: AssetStore;
   readonly chunks: ChunkSessions;
   readonly faults: FaultInjector;
@@ -31,9 +37,9 @@ export function baseUrlOf(context: EmulatorContext, request: FastifyRequest): st
   return context.publicUrl ?? `${request.protocol}://${request.host}`;
 }
 
-/** Rejects requests for any cloud but ours, as Cloudinary rejects unknown cloud names. */
+/** Rejects requests for any cloud but ours with Cloudinary's 401 for an unknown cloud name. */
 export function requireCloud(context: EmulatorContext, cloud: string): void {
-  if (cloud !== context.cloudName) throw new HttpError(404, `Invalid cloud_name ${cloud}`);
+  if (cloud !== context.cloudName) throw new HttpError(401, `Invalid cloud_name ${cloud}`);
 }
 
 /** The stored resource type named in a URL; `auto` only where the endpoint allows it. */

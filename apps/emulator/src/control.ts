@@ -11,6 +11,7 @@ export function registerControl(app: FastifyInstance, context: EmulatorContext):
     assets: context.store.list().map((asset) => ({
       public_id: asset.publicId,
       resource_type: asset.resourceType,
+      type: asset.type,
       bytes: asset.bytes,
       version: asset.version,
       etag: asset.etag,

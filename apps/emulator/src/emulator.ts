@@ -35,6 +35,11 @@ function urlEncoded(body: string): Record<string, string | string[]> {
   return fields;
 }
 
+/** A message as a header value: header values cannot carry line breaks or non-Latin-1 text. */
+function headerSafe(message: string): string {
+  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
 function statusOf(error: FastifyError | HttpError): number {
   const status = error.statusCode;
   return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
@@ -52,7 +57,11 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     cloudName: options.cloudName ?? DEFAULTS.cloudName,
     apiKey: options.apiKey ?? DEFAULTS.apiKey,
     apiSecret: options.apiSecret ?? DEFAULTS.apiSecret,
+    signatureAlgorithm: options.signatureAlgorithm ?? DEFAULTS.signatureAlgorithm,
+    unsignedPresets: new Set(options.unsignedPresets ?? DEFAULTS.unsignedPresets),
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    secureUrl: options.secureUrl?.replace(/\/+$/, ''),
+    fetchAllow: new Set(options.fetchAllow ?? DEFAULTS.fetchAllow),
     store,
     chunks: new ChunkSessions(store.chunksDir, store.tmpDir),
     faults: new FaultInjector({
@@ -79,7 +88,8 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
   app.setErrorHandler<FastifyError | HttpError>((error, request, reply) => {
     const status = statusOf(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send(errorBody(error.message));
+    // Cloudinary repeats the message in X-Cld-Error, where clients that drop the body still see it.
+    return reply.code(status).header('x-cld-error', headerSafe(error.message)).send(errorBody(error.message));
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(`No route for ${request.method} ${request.url}`)));
 

@@ -19,6 +19,14 @@ export interface WrittenFile {
   readonly head: Buffer;
 }
 
+/** The uploaded file as received, with what the client said about it. */
+export interface ReceivedFile extends WrittenFile {
+  /** File name of the multipart part (the SDK sends `file` unless told otherwise). */
+  readonly filename: string | undefined;
+  /** Media type declared by a data URI or a remote source's answer. */
+  readonly mediaType: string | undefined;
+}
+
 /** A fresh, unused file name inside `dir`. */
 export function uniquePath(dir: string, prefix = ''): string {
   return join(dir, `${prefix}${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);

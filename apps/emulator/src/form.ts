@@ -2,16 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
 import { discard, uniquePath, writeFileFrom } from './files.js';
-import type { WrittenFile } from './files.js';
+import type { ReceivedFile } from './files.js';
+import { fetchRemote } from './remote.js';
 import type { ParamValue } from './signature.js';
-
-/** The uploaded file as received, with what the client said about it. */
-export interface ReceivedFile extends WrittenFile {
-  /** File name of the multipart part (the SDK sends `file` unless told otherwise). */
-  readonly filename: string | undefined;
-  /** Media type declared by a data URI. */
-  readonly mediaType: string | undefined;
-}
 
 /** An Upload API request body: its parameters and, when sent, the file already on disk. */
 export interface UploadForm {
@@ -71,15 +64,18 @@ function readBody(body: unknown): Record<string, ParamValue> {
 
 const DATA_URI = /^data:([^;,]*)((?:;[^;,=]+=[^;,]*)*)(;base64)?,/i;
 
-async function fileFromParam(value: ParamValue | undefined, tmpDir: string): Promise<ReceivedFile | undefined> {
+/**
+ * The file a request names in its `file` parameter rather than sending as a part: a data URI is
+ * decoded to `tmpDir`, an http(s) URL fetched there (internal hosts only when in `fetchAllow`).
+ * Call only after the request is authorized: fetching is work done on the caller's behalf.
+ */
+export async function fileFromParam(value: ParamValue | undefined, tmpDir: string, fetchAllow: ReadonlySet<string>): Promise<ReceivedFile | undefined> {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw new HttpError(400, 'Invalid file parameter - expected a single value');
   const match = DATA_URI.exec(value);
   if (match === null) {
-    if (/^(https?|ftp|s3|gs):/i.test(value)) {
-      throw new HttpError(400, 'Remote URLs are not supported by the emulator; send the file bytes or a data URI');
-    }
-    throw new HttpError(400, 'Invalid file parameter - expected file bytes or a data URI');
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return fetchRemote(value, fetchAllow, tmpDir);
+    throw new HttpError(400, 'Invalid file parameter - expected file bytes, a data URI or a URL');
   }
   const payload = value.slice(match[0].length);
   let bytes: Buffer;
@@ -94,11 +90,9 @@ async function fileFromParam(value: ParamValue | undefined, tmpDir: string): Pro
 
 /**
  * Reads an Upload API body: multipart (the SDK's form, file part streamed to `tmpDir`), JSON or
- * url-encoded. A `file` param holding a data URI is decoded to disk as well. The caller owns the
- * returned file and must commit or discard it.
+ * url-encoded. A file sent as a `file` parameter (data URI, URL) is left to {@link fileFromParam}.
+ * The caller owns the returned file and must commit or discard it.
  */
 export async function readForm(request: FastifyRequest, tmpDir: string): Promise<UploadForm> {
-  const form = request.isMultipart() ? await readMultipart(request, tmpDir) : { params: readBody(request.body), file: undefined };
-  if (form.file !== undefined) return form;
-  return { params: form.params, file: await fileFromParam(form.params['file'], tmpDir) };
+  return request.isMultipart() ? await readMultipart(request, tmpDir) : { params: readBody(request.body), file: undefined };
 }

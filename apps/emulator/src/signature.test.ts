@@ -7,7 +7,8 @@ import type { Sdk } from './test-support/harness.js';
 /** The SDK's signer with the arguments its typings leave out. */
 type SdkSigner = (params: Record<string, unknown>, secret: string, algorithm?: 'sha1' | 'sha256', version?: 1 | 2) => string;
 
-const credentials = { apiKey: CLOUD.api_key, apiSecret: CLOUD.api_secret };
+const credentials = { apiKey: CLOUD.api_key, apiSecret: CLOUD.api_secret, signatureAlgorithm: 'sha1' } as const;
+const sha256Account = { ...credentials, signatureAlgorithm: 'sha256' } as const;
 const now = 1_800_000_000;
 
 let sdk: Sdk;
@@ -30,10 +31,26 @@ describe('authenticate', () => {
     expect(authenticate(request(signed), credentials, now)).toEqual({ ok: true });
   });
 
-  it('accepts a SHA-256 signature made by the SDK', () => {
+  it('accepts a SHA-256 signature made by the SDK when the account signs with SHA-256', () => {
     const params = request(signed, 'sha256');
     expect(params['signature']).toHaveLength(64);
-    expect(authenticate(params, credentials, now)).toEqual({ ok: true });
+    expect(authenticate(params, sha256Account, now)).toEqual({ ok: true });
+  });
+
+  it('refuses a signature made with the hash the account does not use, as an invalid signature', () => {
+    const stringSigned = `overwrite=0&public_id=folder/cat&tags=a,b&timestamp=${now}`;
+    const sha256 = request(signed, 'sha256');
+    expect(authenticate(sha256, credentials, now)).toEqual({
+      ok: false,
+      status: 401,
+      message: `Invalid Signature ${sha256['signature']}. String to sign - '${stringSigned}'.`,
+    });
+    const sha1 = request(signed, 'sha1');
+    expect(authenticate(sha1, sha256Account, now)).toEqual({
+      ok: false,
+      status: 401,
+      message: `Invalid Signature ${sha1['signature']}. String to sign - '${stringSigned}'.`,
+    });
   });
 
   it('ignores file, resource_type and empty values, like the SDK', () => {
@@ -55,7 +72,7 @@ describe('authenticate', () => {
 
   it.each(['sha1', 'sha256'] as const)('rejects a tampered param (%s) with Cloudinary’s message', (algorithm) => {
     const params: Record<string, string> = { ...request(signed, algorithm), public_id: 'folder/dog' };
-    const result = authenticate(params, credentials, now);
+    const result = authenticate(params, { ...credentials, signatureAlgorithm: algorithm }, now);
     expect(result).toEqual({
       ok: false,
       status: 401,
@@ -89,5 +106,17 @@ describe('authenticate', () => {
       message: `Stale request - reported time is ${reported} +0000 which is more than 1 hour ago`,
     });
     expect(authenticate(request({ ...signed, timestamp: String(now - 3600) }), credentials, now)).toEqual({ ok: true });
+  });
+
+  it('rejects a timestamp more than an hour ahead, so a skewed clock cannot sign requests that never go stale', () => {
+    const ahead = now + 3601;
+    const reported = new Date(ahead * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    expect(authenticate(request({ ...signed, timestamp: String(ahead) }), credentials, now)).toEqual({
+      ok: false,
+      status: 400,
+      message: `Stale request - reported time is ${reported} +0000 which is more than 1 hour in the future`,
+    });
+    expect(authenticate(request({ ...signed, timestamp: String(now + 3600) }), credentials, now)).toEqual({ ok: true });
+    expect(authenticate(request({ ...signed, timestamp: '17e8' }), credentials, now)).toMatchObject({ ok: false, status: 400, message: 'Invalid timestamp 17e8' });
   });
 });

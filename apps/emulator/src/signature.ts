@@ -19,10 +19,9 @@ export const UNSIGNED_PARAMS: ReadonlySet<string> = new Set([
   'resource_type',
   'api_key',
   'signature',
-  'signature_algorithm',
 ]);
 
-/** Maximum age of a signed request's `timestamp`. */
+/** How far a signed request's `timestamp` may lie from the emulator's clock, either way: Cloudinary's signatures are valid for an hour. */
 export const MAX_REQUEST_AGE_SECONDS = 3600;
 
 /**
@@ -52,17 +51,6 @@ function constantTimeEqual(expected: string, given: string): boolean {
   return a.length === b.length ? timingSafeEqual(a, b) : !timingSafeEqual(a, a);
 }
 
-/**
- * Which hash the client used. Cloudinary makes this an account setting and the SDK never sends it,
- * so an explicit `signature_algorithm` wins and otherwise the digest length tells (64 hex = SHA-256).
- */
-export function signatureAlgorithmOf(params: Params): SignatureAlgorithm | undefined {
-  const declared = params['signature_algorithm'];
-  if (declared !== undefined) return declared === 'sha1' || declared === 'sha256' ? declared : undefined;
-  const signature = params['signature'];
-  return typeof signature === 'string' && signature.length === 64 ? 'sha256' : 'sha1';
-}
-
 /** Outcome of {@link authenticate}: the HTTP status and message Cloudinary would answer with. */
 export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly status: 400 | 401; readonly message: string };
 
@@ -70,6 +58,11 @@ export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly 
 export interface Credentials {
   readonly apiKey: string;
   readonly apiSecret: string;
+  /**
+   * The one hash signatures must use. Cloudinary makes this an account setting and the SDK never
+   * says which it used, so a signature made with the other hash is simply an invalid signature.
+   */
+  readonly signatureAlgorithm: SignatureAlgorithm;
 }
 
 function single(params: Params, key: string): string | undefined {
@@ -83,7 +76,10 @@ function cloudinaryTime(seconds: number): string {
 
 /**
  * Checks a signed Upload API request the way Cloudinary does: known api_key, valid signature over
- * the signed params (SDK signature versions 2 and 1 both accepted), timestamp at most an hour old.
+ * the signed params with the account's hash (SDK signature versions 2 and 1 both accepted), and a
+ * timestamp within an hour of now. Cloudinary documents only the past bound ("valid for 1 hour");
+ * a timestamp more than an hour ahead is refused too, so a skewed clock fails here as it would
+ * once the skew turns around, rather than signing requests that live for days.
  */
 export function authenticate(params: Params, credentials: Credentials, nowSeconds = Math.floor(Date.now() / 1000)): AuthResult {
   const apiKey = single(params, 'api_key');
@@ -93,20 +89,22 @@ export function authenticate(params: Params, credentials: Credentials, nowSecond
   if (timestamp === undefined) return { ok: false, status: 400, message: 'Missing required parameter - timestamp' };
   const signature = single(params, 'signature');
   if (signature === undefined) return { ok: false, status: 401, message: 'Missing required parameter - signature' };
-  const algorithm = signatureAlgorithmOf(params);
-  if (algorithm === undefined) return { ok: false, status: 400, message: 'Invalid signature_algorithm - expected sha1 or sha256' };
 
-  const v2 = computeSignature(params, credentials.apiSecret, algorithm, 2);
-  const v1 = computeSignature(params, credentials.apiSecret, algorithm, 1);
+  const { apiSecret, signatureAlgorithm } = credentials;
+  const v2 = computeSignature(params, apiSecret, signatureAlgorithm, 2);
+  const v1 = computeSignature(params, apiSecret, signatureAlgorithm, 1);
   const given = signature.toLowerCase();
   if (!constantTimeEqual(v2, given) && (v1 === v2 || !constantTimeEqual(v1, given))) {
     return { ok: false, status: 401, message: `Invalid Signature ${signature}. String to sign - '${stringToSign(params)}'.` };
   }
 
   const seconds = Number(timestamp);
-  if (!Number.isFinite(seconds)) return { ok: false, status: 400, message: `Invalid timestamp ${timestamp}` };
+  if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(seconds)) return { ok: false, status: 400, message: `Invalid timestamp ${timestamp}` };
   if (seconds < nowSeconds - MAX_REQUEST_AGE_SECONDS) {
     return { ok: false, status: 400, message: `Stale request - reported time is ${cloudinaryTime(seconds)} which is more than 1 hour ago` };
+  }
+  if (seconds > nowSeconds + MAX_REQUEST_AGE_SECONDS) {
+    return { ok: false, status: 400, message: `Stale request - reported time is ${cloudinaryTime(seconds)} which is more than 1 hour in the future` };
   }
   return { ok: true };
 }

@@ -3,12 +3,20 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discard } from './files.js';
 import type { WrittenFile } from './files.js';
+import type { EagerRequest } from './eager.js';
 import type { ResourceType } from './media.js';
+import type { AccessMode, DeliveryType } from './upload-params.js';
 
 /** One stored asset: its current version's metadata and where its bytes are. */
 export interface StoredAsset {
   readonly publicId: string;
   readonly resourceType: ResourceType;
+  /** Public ids are unique per resource type and delivery type, as on Cloudinary. */
+  readonly type: DeliveryType;
+  readonly accessMode: AccessMode;
+  /** Folder the asset shows in (Cloudinary's dynamic folders); '' at the root. */
+  readonly assetFolder: string;
+  readonly displayName: string;
   /** Stable across versions, like Cloudinary's. */
   readonly assetId: string;
   /** New for every write. */
@@ -21,6 +29,10 @@ export interface StoredAsset {
   readonly width: number | undefined;
   readonly height: number | undefined;
   readonly pages: number | undefined;
+  /** Seconds, for video and audio whose container says. */
+  readonly duration: number | undefined;
+  /** Bits per second over the whole file, for video and audio with a duration. */
+  readonly bitRate: number | undefined;
   /** MD5 hex of the bytes. */
   readonly etag: string;
   /** ISO time of the current version's write. */
@@ -30,16 +42,18 @@ export interface StoredAsset {
   readonly writes: number;
   readonly tags: readonly string[];
   readonly context: Readonly<Record<string, string>> | undefined;
-  readonly originalFilename: string;
+  /** Eager transformations asked for with this version. */
+  readonly eager: readonly EagerRequest[];
+  /** Undefined when the upload asked to discard it. */
+  readonly originalFilename: string | undefined;
   /** File holding the bytes. */
   readonly path: string;
 }
 
 /** What an upload brings to {@link AssetStore.save}. */
-export type AssetContent = Pick<
-  StoredAsset,
-  'publicId' | 'resourceType' | 'format' | 'width' | 'height' | 'pages' | 'contentType' | 'tags' | 'context' | 'originalFilename'
-> & { readonly file: WrittenFile };
+export type AssetContent = Omit<StoredAsset, 'assetId' | 'versionId' | 'version' | 'bytes' | 'etag' | 'createdAt' | 'writes' | 'path'> & {
+  readonly file: WrittenFile;
+};
 
 /** Result of {@link AssetStore.save}; `existing` means nothing was written. */
 export interface SaveResult {
@@ -47,7 +61,7 @@ export interface SaveResult {
   readonly existing: boolean;
 }
 
-const keyOf = (resourceType: ResourceType, publicId: string): string => `${resourceType}\u0000${publicId}`;
+const keyOf = (resourceType: ResourceType, publicId: string, type: DeliveryType): string => `${resourceType}\u0000${type}\u0000${publicId}`;
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 /** Asset bytes on disk under `root`, indexed in memory by resource type and public_id. */
@@ -70,8 +84,8 @@ export class AssetStore {
     await Promise.all([this.tmpDir, this.chunksDir, this.assetsDir].map((dir) => mkdir(dir, { recursive: true })));
   }
 
-  get(resourceType: ResourceType, publicId: string): StoredAsset | undefined {
-    return this.assets.get(keyOf(resourceType, publicId));
+  get(resourceType: ResourceType, publicId: string, type: DeliveryType = 'upload'): StoredAsset | undefined {
+    return this.assets.get(keyOf(resourceType, publicId, type));
   }
 
   list(): StoredAsset[] {
@@ -83,7 +97,7 @@ export class AssetStore {
    * With `overwrite` false and the asset present, the file is dropped and the existing asset returned.
    */
   async save(content: AssetContent, overwrite: boolean): Promise<SaveResult> {
-    const key = keyOf(content.resourceType, content.publicId);
+    const key = keyOf(content.resourceType, content.publicId, content.type);
     const found = this.assets.get(key);
     if (found !== undefined && !overwrite) {
       await discard(content.file.path);
@@ -101,24 +115,16 @@ export class AssetStore {
       return { asset: previous, existing: true };
     }
     const now = Date.now();
+    const { file, ...described } = content;
     const asset: StoredAsset = {
-      publicId: content.publicId,
-      resourceType: content.resourceType,
+      ...described,
       assetId: previous?.assetId ?? hex(16),
       versionId,
       version: Math.max(Math.floor(now / 1000), (previous?.version ?? 0) + 1),
-      bytes: content.file.bytes,
-      format: content.format,
-      width: content.width,
-      height: content.height,
-      pages: content.pages,
-      etag: content.file.md5,
+      bytes: file.bytes,
+      etag: file.md5,
       createdAt: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      contentType: content.contentType,
       writes: (previous?.writes ?? 0) + 1,
-      tags: content.tags,
-      context: content.context,
-      originalFilename: content.originalFilename,
       path,
     };
     this.assets.set(key, asset);
@@ -128,8 +134,8 @@ export class AssetStore {
   }
 
   /** Deletes an asset; false when there was none. */
-  async remove(resourceType: ResourceType, publicId: string): Promise<boolean> {
-    const key = keyOf(resourceType, publicId);
+  async remove(resourceType: ResourceType, publicId: string, type: DeliveryType = 'upload'): Promise<boolean> {
+    const key = keyOf(resourceType, publicId, type);
     const asset = this.assets.get(key);
     if (asset === undefined) return false;
     this.assets.delete(key);

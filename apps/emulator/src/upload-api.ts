@@ -4,27 +4,29 @@ import { assetResponse } from './asset-response.js';
 import type { ResponseScope } from './asset-response.js';
 import { parseContentRange } from './chunks.js';
 import type { ContentRange } from './chunks.js';
+import { authorizeUpload, requireSignature } from './authorize.js';
 import { baseUrlOf, requireCloud, resourceTypeParam } from './context.js';
 import type { EmulatorContext } from './context.js';
 import { HttpError } from './errors.js';
 import { discard } from './files.js';
-import { readForm } from './form.js';
-import type { ReceivedFile, UploadForm } from './form.js';
+import { fileFromParam, readForm } from './form.js';
+import type { ReceivedFile } from './files.js';
 import { ingest } from './ingest.js';
 import type { ResourceType } from './media.js';
-import { authenticate } from './signature.js';
+import { uploadOptions } from './upload-params.js';
+import type { UploadOptions } from './upload-params.js';
+
+/** Cloudinary's limit for a file sent in one request; larger files must go in chunks (upload_large). */
+export const MAX_SINGLE_REQUEST_BYTES = 100 * 1024 * 1024;
 
 interface ApiRoute {
   Params: { cloud: string; resource_type: string };
 }
 
 function scopeOf(context: EmulatorContext, request: FastifyRequest): ResponseScope {
-  return { cloudName: context.cloudName, apiKey: context.apiKey, apiSecret: context.apiSecret, baseUrl: baseUrlOf(context, request) };
-}
-
-function authenticated(context: EmulatorContext, form: UploadForm): void {
-  const auth = authenticate(form.params, context);
-  if (!auth.ok) throw new HttpError(auth.status, auth.message);
+  const baseUrl = baseUrlOf(context, request);
+  const { cloudName, apiKey, apiSecret, signatureAlgorithm } = context;
+  return { cloudName, apiKey, apiSecret, signatureAlgorithm, baseUrl, secureBaseUrl: context.secureUrl ?? baseUrl };
 }
 
 /** The chunk a request carries, when it is part of a chunked upload (X-Unique-Upload-Id set). */
@@ -38,10 +40,22 @@ function chunkOf(request: FastifyRequest): { uploadId: string; range: ContentRan
   return { uploadId, range };
 }
 
-async function upload(context: EmulatorContext, requested: ResourceType | 'auto', form: UploadForm, scope: ResponseScope): Promise<Record<string, unknown>> {
-  if (form.file === undefined) throw new HttpError(400, 'Missing required parameter - file');
-  const { asset, existing } = await ingest(context.store, requested, form.params, form.file);
-  return { ...assetResponse(asset, scope), ...(existing ? { existing: true } : {}) };
+/** What an authorized upload request asks for. */
+interface UploadCall {
+  readonly requested: ResourceType | 'auto';
+  readonly options: UploadOptions;
+  readonly scope: ResponseScope;
+}
+
+async function upload(context: EmulatorContext, call: UploadCall, file: ReceivedFile): Promise<Record<string, unknown>> {
+  const { asset, existing } = await ingest(context.store, call.requested, call.options, file);
+  return { ...assetResponse(asset, call.scope), ...(existing ? { existing: true } : {}) };
+}
+
+function singleRequestFile(file: ReceivedFile | undefined): ReceivedFile {
+  if (file === undefined) throw new HttpError(400, 'Missing required parameter - file');
+  if (file.bytes > MAX_SINGLE_REQUEST_BYTES) throw new HttpError(400, `File size too large. Got ${file.bytes}. Maximum is ${MAX_SINGLE_REQUEST_BYTES}.`);
+  return file;
 }
 
 /**
@@ -53,20 +67,19 @@ async function upload(context: EmulatorContext, requested: ResourceType | 'auto'
 async function uploadChunk(
   context: EmulatorContext,
   chunk: { uploadId: string; range: ContentRange },
-  requested: ResourceType | 'auto',
-  form: UploadForm,
-  scope: ResponseScope,
+  call: UploadCall,
+  part: ReceivedFile | undefined,
 ): Promise<Record<string, unknown>> {
   return context.chunks.run(chunk.uploadId, async () => {
     const finished = context.chunks.completedResponse(chunk.uploadId);
     if (finished !== undefined) return finished;
-    if (form.file === undefined) throw new HttpError(400, 'Missing required parameter - file');
-    const { complete, received } = await context.chunks.put(chunk.uploadId, chunk.range, form.file);
+    if (part === undefined) throw new HttpError(400, 'Missing required parameter - file');
+    const { complete, received } = await context.chunks.put(chunk.uploadId, chunk.range, part);
     if (!complete) return { done: false, bytes_received: received };
     const assembled = await context.chunks.assemble(chunk.uploadId);
-    const file: ReceivedFile = { ...assembled, filename: form.file.filename, mediaType: undefined };
+    const file: ReceivedFile = { ...assembled, filename: part.filename, mediaType: undefined };
     try {
-      const response = { ...(await upload(context, requested, { params: form.params, file }, scope)), done: true };
+      const response = { ...(await upload(context, call, file)), done: true };
       context.chunks.finish(chunk.uploadId, response);
       return response;
     } catch (error) {
@@ -85,14 +98,16 @@ export function registerUploadApi(app: FastifyInstance, context: EmulatorContext
     if (await applyFaults(context, request, reply)) return reply;
 
     const form = await readForm(request, context.store.tmpDir);
+    let file = form.file;
     try {
-      authenticated(context, form);
+      const { unsigned } = authorizeUpload(context, form.params);
+      const call: UploadCall = { requested, options: uploadOptions(form.params, unsigned), scope: scopeOf(context, request) };
       const chunk = chunkOf(request);
-      const scope = scopeOf(context, request);
-      return chunk === undefined ? await upload(context, requested, form, scope) : await uploadChunk(context, chunk, requested, form, scope);
+      file ??= await fileFromParam(form.params['file'], context.store.tmpDir, context.fetchAllow);
+      return chunk === undefined ? await upload(context, call, singleRequestFile(file)) : await uploadChunk(context, chunk, call, file);
     } finally {
       // Committed files have been moved away by now, so this only removes rejected ones.
-      await discard(form.file?.path);
+      await discard(file?.path);
     }
   });
 
@@ -101,11 +116,12 @@ export function registerUploadApi(app: FastifyInstance, context: EmulatorContext
     const resourceType = resourceTypeParam(request.params.resource_type, false);
     const form = await readForm(request, context.store.tmpDir);
     await discard(form.file?.path);
-    authenticated(context, form);
+    requireSignature(context, form.params);
     const publicId = form.params['public_id'];
     if (typeof publicId !== 'string' || publicId === '') throw new HttpError(400, 'Missing required parameter - public_id');
-    const type = form.params['type'];
-    const removed = (type === undefined || type === 'upload') && (await context.store.remove(resourceType, publicId));
+    const type = form.params['type'] ?? 'upload';
+    if (type !== 'upload' && type !== 'private' && type !== 'authenticated') throw new HttpError(400, `Invalid value ${String(type)} for parameter type`);
+    const removed = await context.store.remove(resourceType, publicId, type);
     return { result: removed ? 'ok' : 'not found' };
   });
 }

@@ -133,6 +133,14 @@ describe('CloudinaryProvider', () => {
     expect((error as Error).message).toMatch(/Invalid Signature/);
   });
 
+  it('refuses a chunk threshold or chunk size above Cloudinary’s 100 MB single-request limit at start', async () => {
+    const url = `cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=${base}`;
+    const limit = /Cloudinary refuses a single request over 104857600 bytes/;
+    await expect(CloudinaryProvider.create({ url, timeoutMs: 1_000, chunkThresholdBytes: 104_857_601 })).rejects.toThrow(limit);
+    await expect(CloudinaryProvider.create({ url, timeoutMs: 1_000, chunkSizeBytes: 104_857_601 })).rejects.toThrow(limit);
+    await expect(CloudinaryProvider.create({ url, timeoutMs: 1_000, chunkThresholdBytes: 104_857_600 })).resolves.toBeInstanceOf(CloudinaryProvider);
+  });
+
   it('sends large files in chunks and the provider stores the same bytes', async () => {
     const body = randomBytes(12_000_000);
     const result = await provider.upload(request(body, { filename: 'blob.bin', contentType: 'application/octet-stream' }));

@@ -25,8 +25,11 @@ function toContext(metadata: UploadMetadata): string {
     .join('|');
 }
 
-/** Cloudinary refuses single requests above this size; bigger files must be chunked. */
+/** Files above this size are chunked by default: a margin under {@link MAX_SINGLE_REQUEST_BYTES}. */
 const DEFAULT_CHUNK_THRESHOLD_BYTES = 100 * 1000 * 1000;
+
+/** Cloudinary refuses a single request carrying more than 100 MB ("Maximum is 104857600"); a chunk is a request too. */
+const MAX_SINGLE_REQUEST_BYTES = 100 * 1024 * 1024;
 
 /** Longest public id Cloudinary accepts, folders included. */
 export const CLOUDINARY_MAX_PUBLIC_ID_LENGTH = 255;
@@ -89,8 +92,13 @@ export class CloudinaryProvider implements UploadProvider {
     const credentials = parseCloudinaryUrl(options.url);
     const chunkSizeBytes = options.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
     if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < MIN_CHUNK_BYTES) throw new Error('Cloudinary chunks must be at least 5 MB');
+    const thresholdBytes = options.chunkThresholdBytes ?? DEFAULT_CHUNK_THRESHOLD_BYTES;
+    // Either would send requests Cloudinary refuses with "File size too large", after the whole file travelled.
+    if (thresholdBytes > MAX_SINGLE_REQUEST_BYTES || chunkSizeBytes > MAX_SINGLE_REQUEST_BYTES) {
+      throw new Error(`Cloudinary refuses a single request over ${MAX_SINGLE_REQUEST_BYTES} bytes: the chunk threshold and the chunk size must not exceed it`);
+    }
     const chunking = {
-      thresholdBytes: options.chunkThresholdBytes ?? DEFAULT_CHUNK_THRESHOLD_BYTES,
+      thresholdBytes,
       chunkSizeBytes,
       retry: chunkRetryPolicy(options.chunkRetry),
     };

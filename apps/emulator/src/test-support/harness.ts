@@ -79,6 +79,13 @@ export function uploadBuffer(client: Sdk, bytes: Buffer, options: UploadApiOptio
   });
 }
 
+/** `unsigned_upload_stream` of a buffer with the named upload preset (no signature, no api_secret used). */
+export function uploadUnsigned(client: Sdk, bytes: Buffer, preset: string, options: UploadApiOptions): Promise<UploadApiResponse> {
+  return new Promise((resolve, reject) => {
+    client.uploader.unsigned_upload_stream(preset, options, settle(resolve, reject)).end(bytes);
+  });
+}
+
 /** `upload_large` of a file on disk. */
 export function uploadLarge(client: Sdk, path: string, options: UploadApiOptions): Promise<UploadApiResponse> {
   return new Promise((resolve, reject) => {
