@@ -54,13 +54,13 @@ describe('start-up checks', () => {
     expect(api.output.join('\n')).toMatch(/schema is behind.*pnpm db:migrate/);
   });
 
-  it('the worker refuses to run without CLOUDINARY_URL rather than upload somewhere unexpected', async () => {
+  it('the worker refuses to run without any provider rather than upload somewhere unexpected', async () => {
     const database = await createTestDatabase();
     drops.push(database.drop);
     const worker = run('worker', 'apps/worker/dist/main.js', { DATABASE_URL: database.url });
     const { code } = await worker.exited;
     expect(code).toBe(1);
-    expect(worker.output.join('\n')).toMatch(/CLOUDINARY_URL is not set/);
+    expect(worker.output.join('\n')).toMatch(/No provider is configured\. Set CLOUDINARY_URL/);
   });
 
   it('the API starts, accepts uploads into the outbox and stops promptly while Redis is down', async () => {

@@ -174,10 +174,19 @@ describe('webhook relay and delivery', () => {
     await sql`update webhook_event set created_at = now() - interval '2 days' where upload_id = ${oldId}`.execute(db);
 
     const running = service({ retentionDays: 1, pruneIntervalMs: 100 });
-    await waitFor(async () => ((await webhooks.listDeliveries(target.id, { limit: 10 })).length === 1 ? true : undefined), { timeoutMs: 10_000, what: 'the old delivery to be pruned' });
-    expect((await webhooks.listDeliveries(target.id, { limit: 10 })).map((d) => d.uploadId)).toEqual([newId]);
-    expect(await db.selectFrom('webhookEvent').select('uploadId').where('uploadId', 'in', [oldId, newId]).execute()).toEqual([{ uploadId: newId }]);
-    await running.stop(1_000);
+    try {
+      // A prune deletes the deliveries, then (a statement later) their events: wait for both.
+      const remaining = () => db.selectFrom('webhookEvent').select('uploadId').where('uploadId', 'in', [oldId, newId]).execute();
+      await waitFor(async () => ((await webhooks.listDeliveries(target.id, { limit: 10 })).length === 1 && (await remaining()).length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'the old delivery and event to be pruned',
+      });
+      expect((await webhooks.listDeliveries(target.id, { limit: 10 })).map((d) => d.uploadId)).toEqual([newId]);
+      expect(await remaining()).toEqual([{ uploadId: newId }]);
+    } finally {
+      // Also when an expectation fails: a service left running would deliver the next test's events.
+      await running.stop(1_000);
+    }
   });
 
   it('fails a delivery at once, without sending, when its URL reaches an address the policy refuses', async () => {
@@ -194,7 +203,10 @@ describe('webhook relay and delivery', () => {
       { timeoutMs: 10_000, what: 'the delivery to fail' },
     );
     expect(delivery!.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: null, succeeded: false, error: expect.stringMatching(/loopback/) })]);
-    expect(received.slice(before).filter((r) => r.body.includes(delivery!.eventId))).toEqual([]);
-    await running.stop(1_000);
+    try {
+      expect(received.slice(before).filter((r) => r.body.includes(delivery!.eventId))).toEqual([]);
+    } finally {
+      await running.stop(1_000);
+    }
   });
 });
