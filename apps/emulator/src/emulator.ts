@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { ChunkSessions } from './chunks.js';
+import { registerCloudflare } from './cloudflare/register.js';
 import { DEFAULTS } from './config.js';
 import type { EmulatorConfig } from './config.js';
 import type { EmulatorContext } from './context.js';
@@ -110,6 +111,7 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     registerUploadApi(instance, context);
     registerDelivery(instance, context);
     registerControl(instance, context);
+    registerCloudflare(instance, { accountId: options.cloudflareAccountId ?? DEFAULTS.cloudflareAccountId, apiToken: options.cloudflareApiToken ?? DEFAULTS.cloudflareApiToken, accountHash: options.cloudflareAccountHash ?? DEFAULTS.cloudflareAccountHash, publicUrl: context.publicUrl, latencyMs: options.latencyMs ?? DEFAULTS.latencyMs, rateLimitPerSecond: options.rateLimitPerSecond ?? null, store, hung: context.hung });
     done();
   });
   return app;

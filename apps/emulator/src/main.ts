@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const cloudinaryUrl = cloudinaryUrlFor(listening, { ...config, apiSecret: '***' });
   logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `${LISTENING_MESSAGE} ${listening}`);
   logger.info(`CLOUDINARY_URL=${cloudinaryUrl} (*** is the API secret, EMULATOR_API_SECRET)`);
+  logger.info(`CLOUDFLARE_API_BASE_URL=${listening}/client/v4 CLOUDFLARE_ACCOUNT_ID=${config.cloudflareAccountId} (the API token is EMULATOR_CLOUDFLARE_API_TOKEN)`);
 }
 
 main().catch((error: unknown) => {
