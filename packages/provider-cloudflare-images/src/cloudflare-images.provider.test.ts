@@ -81,6 +81,9 @@ describe('CloudflareImagesProvider', () => {
     const other = CloudflareImagesProvider.create(options({ accountId: 'ffffffffffffffffffffffffffffffff' }));
     await expect(other.upload(request(makePng(3, 2, 4)))).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
     await expect(other.destroy({ publicId: 'tenant/x', resourceType: 'image' })).rejects.toBeInstanceOf(PermanentProviderError);
+    // Nor a base URL that misses the API (the emulator's other 404s).
+    const astray = CloudflareImagesProvider.create(options({ baseUrl: emulator.url }));
+    await expect(astray.destroy({ publicId: 'tenant/x', resourceType: 'image' })).rejects.toBeInstanceOf(PermanentProviderError);
   });
 
   it('refuses before sending what Cloudflare would refuse: metadata over 1,024 bytes, a format it does not store, an id it does not take, another resource type', async () => {

@@ -190,13 +190,13 @@ function isDuplicateId(error: unknown): boolean {
 }
 
 /**
- * A 404 that is about the image, not the route: a wrong account id is a 404 too (code 7003, "Could
- * not route to …"), and must not pass for a deleted image.
+ * Cloudflare's "Image not found" (404, code 5404), and no other 404: a wrong account id is a 404 too
+ * (code 7003, "Could not route to …"), as is a wrong CLOUDFLARE_API_BASE_URL, and neither may pass
+ * for a deleted image.
  */
 function isImageNotFound(error: unknown): boolean {
   const answered = apiError(error);
-  if (answered?.status !== 404) return false;
-  return answered.errors.length === 0 || answered.errors.some((entry) => entry.code === NOT_FOUND_CODE);
+  return answered?.status === 404 && answered.errors.some((entry) => entry.code === NOT_FOUND_CODE);
 }
 
 /** The whole body; a temp-storage failure goes on unchanged, any other read failure is retryable. */
