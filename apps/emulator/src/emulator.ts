@@ -111,7 +111,7 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     registerUploadApi(instance, context);
     registerDelivery(instance, context);
     registerControl(instance, context);
-    registerCloudflare(instance, { accountId: options.cloudflareAccountId ?? DEFAULTS.cloudflareAccountId, apiToken: options.cloudflareApiToken ?? DEFAULTS.cloudflareApiToken, accountHash: options.cloudflareAccountHash ?? DEFAULTS.cloudflareAccountHash, publicUrl: context.publicUrl, latencyMs: options.latencyMs ?? DEFAULTS.latencyMs, rateLimitPerSecond: options.rateLimitPerSecond ?? null, store, hung: context.hung });
+    registerCloudflare(instance, options, context);
     done();
   });
   return app;

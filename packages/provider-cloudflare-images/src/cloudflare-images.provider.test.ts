@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { PermanentProviderError, type ProviderUploadRequest, type RateLimitHint } from '@hoist/core';
+import { PermanentProviderError, TempObjectChangedError, type ProviderUploadRequest, type RateLimitHint } from '@hoist/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makePng } from '../../../test/support/fixtures.js';
 import { CloudflareImagesProvider, type CloudflareImagesProviderOptions } from './cloudflare-images.provider.js';
@@ -95,6 +95,20 @@ describe('CloudflareImagesProvider', () => {
       request(png, { resourceType: 'video' }),
     ];
     for (const req of refused) await expect(provider.upload(req)).rejects.toBeInstanceOf(PermanentProviderError);
+    expect((await stats()).requests).toBe(0);
+  });
+
+  it('lets a temp file that changes while it is read fail as that, not as the provider', async () => {
+    const png = makePng(3, 2, 8);
+    const changing = (): Readable =>
+      Readable.from(
+        (async function* () {
+          yield png.subarray(0, 10);
+          await Promise.resolve();
+          throw new TempObjectChangedError('k', png.length, 10);
+        })(),
+      );
+    await expect(provider.upload(request(png, { open: () => Promise.resolve(changing()) }))).rejects.toBeInstanceOf(TempObjectChangedError);
     expect((await stats()).requests).toBe(0);
   });
 

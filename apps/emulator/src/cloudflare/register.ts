@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { drainBody } from '../apply-faults.js';
+import { DEFAULTS } from '../config.js';
+import type { EmulatorConfig } from '../config.js';
 import type { HungConnection } from '../context.js';
 import { FaultInjector } from '../faults.js';
 import { Stats } from '../stats.js';
@@ -11,17 +13,16 @@ import { registerCloudflareDelivery } from './delivery.js';
 import { registerImagesApi } from './images-api.js';
 import { ImageStore, imageStoreDir } from './image-store.js';
 
-/** What the Cloudflare side takes from the emulator: its settings and the shared pieces. */
-export interface CloudflareSideOptions {
-  readonly accountId: string;
-  readonly apiToken: string;
-  readonly accountHash: string;
-  readonly publicUrl: string | undefined;
-  readonly latencyMs: number;
-  readonly rateLimitPerSecond: number | null;
-  /** The Cloudinary side's store: the Cloudflare side keeps its images in a directory under its root and uses its temp directory. */
+/** The emulator's settings the Cloudflare side reads; each defaults as in {@link DEFAULTS}. */
+export type CloudflareSideOptions = Partial<Pick<EmulatorConfig, 'cloudflareAccountId' | 'cloudflareApiToken' | 'cloudflareAccountHash' | 'latencyMs' | 'rateLimitPerSecond'>>;
+
+/** What the Cloudflare side shares with the Cloudinary side. */
+export interface SharedState {
+  /** Its images live in a directory under this store's root, and uploads land in its temp directory. */
   readonly store: AssetStore;
+  /** Connections held by timeout faults, all dropped on close. */
   readonly hung: Set<HungConnection>;
+  readonly publicUrl: string | undefined;
 }
 
 const API_PREFIX = '/client/v4/';
@@ -30,18 +31,22 @@ const API_PREFIX = '/client/v4/';
  * Registers Cloudflare Images' API, delivery and control routes in a scope of their own: their own
  * images, faults and stats, and Cloudflare's error shape for every error they throw.
  */
-export function registerCloudflare(app: FastifyInstance, options: CloudflareSideOptions): void {
+export function registerCloudflare(app: FastifyInstance, options: CloudflareSideOptions, shared: SharedState): void {
   const context: CloudflareContext = {
-    accountId: options.accountId,
-    apiToken: options.apiToken,
-    accountHash: options.accountHash,
-    publicUrl: options.publicUrl,
-    store: new ImageStore(imageStoreDir(options.store.root)),
-    tmpDir: options.store.tmpDir,
-    // The `cloudinary` style is the one that puts quota headers on answers that pass; here they are Cloudflare's Ratelimit fields.
-    faults: new FaultInjector({ latencyMs: options.latencyMs, rateLimitPerSecond: options.rateLimitPerSecond, rateLimitStyle: 'cloudinary' }),
+    accountId: options.cloudflareAccountId ?? DEFAULTS.cloudflareAccountId,
+    apiToken: options.cloudflareApiToken ?? DEFAULTS.cloudflareApiToken,
+    accountHash: options.cloudflareAccountHash ?? DEFAULTS.cloudflareAccountHash,
+    publicUrl: shared.publicUrl,
+    store: new ImageStore(imageStoreDir(shared.store.root)),
+    tmpDir: shared.store.tmpDir,
+    faults: new FaultInjector({
+      latencyMs: options.latencyMs ?? DEFAULTS.latencyMs,
+      rateLimitPerSecond: options.rateLimitPerSecond ?? null,
+      // The `cloudinary` style is the one that puts quota headers on answers that pass; here they are Cloudflare's Ratelimit fields.
+      rateLimitStyle: 'cloudinary',
+    }),
     stats: new Stats(),
-    hung: options.hung,
+    hung: shared.hung,
   };
   app.addHook('onReady', async () => {
     await context.store.init();
