@@ -1,6 +1,7 @@
 import { PermanentProviderError, RateLimitedError, RetryableProviderError, type ProviderError } from '@hoist/core';
-import { APIConnectionError, APIConnectionTimeoutError, APIError, CloudflareError } from 'cloudflare';
+import type { APIError } from 'cloudflare';
 import { hintFromHeaders } from './rate-limit-hints.js';
+import type { CloudflareErrorClasses } from './sdk.js';
 
 /**
  * Cloudflare's API error codes that mean the credentials or the account are wrong (10000
@@ -26,9 +27,10 @@ export function describeErrors(error: APIError): string {
  * credentials or the account were refused. Cloudflare's error body is
  * `{success:false, errors:[{code, message}], …}`; its codes and messages make the message.
  */
-export function classifyCloudflareError(raw: unknown, now: Date = new Date()): ProviderError {
+export function classifyCloudflareError(raw: unknown, sdk: CloudflareErrorClasses, now: Date = new Date()): ProviderError {
+  const { APIConnectionError, APIConnectionTimeoutError, CloudflareError } = sdk;
   if (raw instanceof APIConnectionTimeoutError) return new RetryableProviderError('Cloudflare Images did not answer in time', { cause: raw });
-  const answered = apiError(raw);
+  const answered = apiError(raw, sdk);
   if (answered?.status !== undefined && answered.headers !== undefined) {
     const { status, headers } = answered;
     const codes = new Set(answered.errors.map((entry) => entry.code));
@@ -46,8 +48,9 @@ export function classifyCloudflareError(raw: unknown, now: Date = new Date()): P
     return new PermanentProviderError(described, { status, cause: raw });
   }
   // No answer at all: DNS, a refused or reset connection, an abort.
-  if (raw instanceof APIConnectionError || raw instanceof APIError) {
-    return new RetryableProviderError(`Could not reach Cloudflare Images: ${networkCause(raw)}`, { cause: raw });
+  const unanswered = raw instanceof APIConnectionError ? (raw as Error) : answered;
+  if (unanswered !== undefined) {
+    return new RetryableProviderError(`Could not reach Cloudflare Images: ${networkCause(unanswered)}`, { cause: raw });
   }
   // The SDK refusing to build the request (a path segment it will not send): retrying cannot help.
   if (raw instanceof CloudflareError) return new PermanentProviderError(`Cloudflare Images request not sent: ${raw.message}`, { cause: raw });
@@ -56,8 +59,8 @@ export function classifyCloudflareError(raw: unknown, now: Date = new Date()): P
 }
 
 /** The SDK's error for an HTTP answer or a failed connection, typed as its defaults (instanceof gives `any` parameters). */
-export function apiError(raw: unknown): APIError | undefined {
-  return raw instanceof APIError ? (raw as APIError) : undefined;
+export function apiError(raw: unknown, sdk: Pick<CloudflareErrorClasses, 'APIError'>): APIError | undefined {
+  return raw instanceof sdk.APIError ? (raw as APIError) : undefined;
 }
 
 /** The socket or DNS code under a connection error (`ECONNRESET`, `ENOTFOUND`…), else its message. */

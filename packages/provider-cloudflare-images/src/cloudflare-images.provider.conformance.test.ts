@@ -11,7 +11,7 @@ let provider: CloudflareImagesProvider;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  provider = CloudflareImagesProvider.create({ accountId: emulator.accountId, apiToken: emulator.apiToken, baseUrl: emulator.apiBaseUrl, timeoutMs: 2_000 });
+  provider = await CloudflareImagesProvider.create({ accountId: emulator.accountId, apiToken: emulator.apiToken, baseUrl: emulator.apiBaseUrl, timeoutMs: 2_000 });
 });
 afterAll(async () => {
   await emulator.close();

@@ -34,7 +34,7 @@ async function stats(): Promise<{ requests: number; byStatus: Record<string, num
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  provider = CloudflareImagesProvider.create(options());
+  provider = await CloudflareImagesProvider.create(options());
 });
 beforeEach(async () => {
   await emulator.setFaults(undefined);
@@ -69,7 +69,7 @@ describe('CloudflareImagesProvider', () => {
   });
 
   it('fails a wrong API token as permanent, naming the variable to check and not the token', async () => {
-    const wrong = CloudflareImagesProvider.create(options({ apiToken: 'not-the-token-s3cr3t' }));
+    const wrong = await CloudflareImagesProvider.create(options({ apiToken: 'not-the-token-s3cr3t' }));
     const error = await wrong.upload(request(makePng(3, 2, 3))).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PermanentProviderError);
     expect((error as PermanentProviderError).status).toBe(401);
@@ -78,11 +78,11 @@ describe('CloudflareImagesProvider', () => {
   });
 
   it('fails another account as permanent naming CLOUDFLARE_ACCOUNT_ID, and does not take its 404 for a deleted image', async () => {
-    const other = CloudflareImagesProvider.create(options({ accountId: 'ffffffffffffffffffffffffffffffff' }));
+    const other = await CloudflareImagesProvider.create(options({ accountId: 'ffffffffffffffffffffffffffffffff' }));
     await expect(other.upload(request(makePng(3, 2, 4)))).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
     await expect(other.destroy({ publicId: 'tenant/x', resourceType: 'image' })).rejects.toBeInstanceOf(PermanentProviderError);
     // Nor a base URL that misses the API (the emulator's other 404s).
-    const astray = CloudflareImagesProvider.create(options({ baseUrl: emulator.url }));
+    const astray = await CloudflareImagesProvider.create(options({ baseUrl: emulator.url }));
     await expect(astray.destroy({ publicId: 'tenant/x', resourceType: 'image' })).rejects.toBeInstanceOf(PermanentProviderError);
   });
 
@@ -129,8 +129,8 @@ describe('CloudflareImagesProvider', () => {
     expect(hints[0]?.resetAt).toBeInstanceOf(Date);
   });
 
-  it('refuses a configuration asking for signed URLs, which Cloudflare cannot give images with custom ids', () => {
-    expect(() => CloudflareImagesProvider.create(options({ requireSignedURLs: true }))).toThrow(/CLOUDFLARE_REQUIRE_SIGNED_URLS/);
-    expect(() => CloudflareImagesProvider.create(options({ accountId: 'acct' }))).toThrow(/CLOUDFLARE_ACCOUNT_ID/);
+  it('refuses a configuration asking for signed URLs, which Cloudflare cannot give images with custom ids', async () => {
+    await expect(CloudflareImagesProvider.create(options({ requireSignedURLs: true }))).rejects.toThrow(/CLOUDFLARE_REQUIRE_SIGNED_URLS/);
+    await expect(CloudflareImagesProvider.create(options({ accountId: 'acct' }))).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
   });
 });

@@ -10,13 +10,14 @@ import {
   type UploadProvider,
   type UploadResult,
 } from '@hoist/core';
-import Cloudflare, { toFile } from 'cloudflare';
+import type Cloudflare from 'cloudflare';
 import type { Image } from 'cloudflare/resources/images/v1/v1';
 import { CLOUDFLARE_FORMATS, CLOUDFLARE_IMAGES_LIMITS } from './cloudflare-images-limits.js';
 import { apiError, classifyCloudflareError } from './classify-error.js';
 import { customIdProblem } from './custom-id.js';
 import { toUploadResult } from './image-result.js';
 import { hintFromHeaders } from './rate-limit-hints.js';
+import { loadCloudflareSdk, type CloudflareModule } from './sdk.js';
 
 /** Cloudflare's API, where the SDK goes unless told otherwise. */
 export const CLOUDFLARE_API_BASE_URL = 'https://api.cloudflare.com/client/v4';
@@ -58,12 +59,13 @@ export class CloudflareImagesProvider implements UploadProvider {
   readonly limits: ProviderLimits = CLOUDFLARE_IMAGES_LIMITS;
 
   private constructor(
+    private readonly sdk: CloudflareModule,
     private readonly client: Cloudflare,
     private readonly accountId: string,
   ) {}
 
-  /** Validates the options and makes the SDK's client; does no I/O. */
-  static create(options: CloudflareImagesProviderOptions): CloudflareImagesProvider {
+  /** Validates the options, loads the SDK (see {@link loadCloudflareSdk}) and makes its client; no network I/O. */
+  static async create(options: CloudflareImagesProviderOptions): Promise<CloudflareImagesProvider> {
     if (!/^[0-9a-f]{32}$/i.test(options.accountId)) throw new Error('CLOUDFLARE_ACCOUNT_ID must be the 32 hex digits of a Cloudflare account id');
     if (options.apiToken.trim() === '') throw new Error('CLOUDFLARE_API_TOKEN must be set to an API token with Images Write permission');
     if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs <= 0) throw new Error('The Cloudflare Images timeout must be a positive number of milliseconds');
@@ -72,7 +74,8 @@ export class CloudflareImagesProvider implements UploadProvider {
         'CLOUDFLARE_REQUIRE_SIGNED_URLS cannot be used: Cloudflare Images cannot make images with custom ids private, and Hoist stores every image at its public id as a custom id',
       );
     }
-    const client = new Cloudflare({
+    const sdk = await loadCloudflareSdk();
+    const client = new sdk.Cloudflare({
       apiToken: options.apiToken,
       // Explicitly none: the SDK would otherwise take them from CLOUDFLARE_API_KEY/CLOUDFLARE_EMAIL in the environment.
       apiKey: null,
@@ -82,7 +85,7 @@ export class CloudflareImagesProvider implements UploadProvider {
       timeout: options.timeoutMs,
       maxRetries: 0,
     });
-    return new CloudflareImagesProvider(client, options.accountId);
+    return new CloudflareImagesProvider(sdk, client, options.accountId);
   }
 
   /**
@@ -101,17 +104,17 @@ export class CloudflareImagesProvider implements UploadProvider {
    */
   async upload(request: ProviderUploadRequest): Promise<UploadResult> {
     const metadata = this.checked(request);
-    const file = await toFile(await readWhole(request), request.filename, { type: request.contentType });
+    const file = await this.sdk.toFile(await readWhole(request), request.filename, { type: request.contentType });
     let image: Image;
     try {
       image = await this.createImage(request, file, metadata);
     } catch (error) {
-      if (!isDuplicateId(error)) throw classifyCloudflareError(error);
+      if (!this.isDuplicateId(error)) throw classifyCloudflareError(error, this.sdk);
       await this.deleteImage(request.publicId, request);
       try {
         image = await this.createImage(request, file, metadata);
       } catch (again) {
-        if (!isDuplicateId(again)) throw classifyCloudflareError(again);
+        if (!this.isDuplicateId(again)) throw classifyCloudflareError(again, this.sdk);
         throw new RetryableProviderError(`Another upload created Cloudflare Images id ${request.publicId} while this one replaced it; the next attempt replaces it again`, {
           status: 409,
           cause: again,
@@ -172,8 +175,24 @@ export class CloudflareImagesProvider implements UploadProvider {
       const { response } = await this.client.images.v1.delete(id, { account_id: this.accountId }).withResponse();
       if (request !== undefined) reportHint(response, request);
     } catch (error) {
-      if (!isImageNotFound(error)) throw classifyCloudflareError(error);
+      if (!this.isImageNotFound(error)) throw classifyCloudflareError(error, this.sdk);
     }
+  }
+
+  /** Cloudflare's answer to a create at an id that is taken: 409, code 5409. */
+  private isDuplicateId(error: unknown): boolean {
+    const answered = apiError(error, this.sdk);
+    return answered !== undefined && (answered.status === 409 || answered.errors.some((entry) => entry.code === DUPLICATE_ID_CODE));
+  }
+
+  /**
+   * Cloudflare's "Image not found" (404, code 5404), and no other 404: a wrong account id is a 404 too
+   * (code 7003, "Could not route to …"), as is a wrong CLOUDFLARE_API_BASE_URL, and neither may pass
+   * for a deleted image.
+   */
+  private isImageNotFound(error: unknown): boolean {
+    const answered = apiError(error, this.sdk);
+    return answered?.status === 404 && answered.errors.some((entry) => entry.code === NOT_FOUND_CODE);
   }
 }
 
@@ -181,22 +200,6 @@ export class CloudflareImagesProvider implements UploadProvider {
 function reportHint(response: Response, request: ProviderUploadRequest): void {
   const hint = hintFromHeaders(response.headers);
   if (saysAnything(hint)) request.onRateLimitHint?.(hint);
-}
-
-/** Cloudflare's answer to a create at an id that is taken: 409, code 5409. */
-function isDuplicateId(error: unknown): boolean {
-  const answered = apiError(error);
-  return answered !== undefined && (answered.status === 409 || answered.errors.some((entry) => entry.code === DUPLICATE_ID_CODE));
-}
-
-/**
- * Cloudflare's "Image not found" (404, code 5404), and no other 404: a wrong account id is a 404 too
- * (code 7003, "Could not route to …"), as is a wrong CLOUDFLARE_API_BASE_URL, and neither may pass
- * for a deleted image.
- */
-function isImageNotFound(error: unknown): boolean {
-  const answered = apiError(error);
-  return answered?.status === 404 && answered.errors.some((entry) => entry.code === NOT_FOUND_CODE);
 }
 
 /** The whole body; a temp-storage failure goes on unchanged, any other read failure is retryable. */
