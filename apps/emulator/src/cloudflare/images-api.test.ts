@@ -92,6 +92,9 @@ describe('Cloudflare Images upload', () => {
     const invalid = await post({ file: png }, TOKEN, 'hoist');
     expect(invalid.response.status).toBe(404);
     expect(invalid.body.errors.map((error) => error.code)).toEqual([7003, 7000]);
+    const unknown = await fetch(`${emulator.url}/client/v4/accounts/${DEFAULTS.cloudflareAccountId}/images/v2/stats`, { headers: TOKEN });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as Envelope).errors.map((error) => error.code)).toEqual([7003, 7000]);
     expect(await control('assets')).toEqual({ assets: [] });
   });
 

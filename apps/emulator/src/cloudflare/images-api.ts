@@ -42,10 +42,13 @@ function authorize(context: CloudflareContext, request: FastifyRequest, account:
   const header = request.headers.authorization;
   const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   if (token === undefined || !sameSecret(token, context.apiToken)) throw new CloudflareHttpError(401, 10000, 'Authentication error');
-  if (!/^[0-9a-f]{32}$/.test(account)) {
-    throw new CloudflareHttpError(404, 7003, `Could not route to ${request.url.split('?')[0] ?? ''}, perhaps your object identifier is invalid?`, { code: 7000, message: 'No route for that URI' });
-  }
+  if (!/^[0-9a-f]{32}$/.test(account)) throw noRoute(request);
   if (account !== context.accountId) throw new CloudflareHttpError(403, 10000, 'Authentication error');
+}
+
+/** Cloudflare's answer to a path it has no route for, or with an object id that cannot be one. */
+function noRoute(request: FastifyRequest): CloudflareHttpError {
+  return new CloudflareHttpError(404, 7003, `Could not route to ${request.url.split('?')[0] ?? ''}, perhaps your object identifier is invalid?`, { code: 7000, message: 'No route for that URI' });
 }
 
 const badRequest = (detail: string): CloudflareHttpError => new CloudflareHttpError(400, 5400, `Bad request: ${detail}`);
@@ -196,4 +199,7 @@ export function registerImagesApi(app: FastifyInstance, context: CloudflareConte
     if (!(await context.store.remove(request.params.id))) throw new CloudflareHttpError(404, 5404, 'Image not found');
     return success({});
   });
+
+  // Every other API path: a client aimed at a wrong base URL or API version gets Cloudflare's answer, not Cloudinary's.
+  app.all('/client/v4/*', (request) => Promise.reject(noRoute(request)));
 }
