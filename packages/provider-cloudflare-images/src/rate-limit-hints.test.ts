@@ -19,6 +19,11 @@ describe('hintFromHeaders', () => {
     expect(hint).toEqual({ ratePerSecond: 4, remaining: 1199, resetAt: new Date('2026-12-07T12:04:59Z') });
   });
 
+  it('takes the strictest of several limits and policies', () => {
+    const hint = hintFromHeaders(new Headers({ ratelimit: '"default";r=900;t=200, "burst";r=3;t=10', 'ratelimit-policy': '"default";q=1200;w=300, "burst";q=100;w=60' }), now);
+    expect(hint).toEqual({ ratePerSecond: 100 / 60, remaining: 3, resetAt: new Date('2026-12-07T12:00:10Z') });
+  });
+
   it('leaves out what is malformed, and says nothing without the headers', () => {
     expect(hintFromHeaders(new Headers({ 'retry-after': '3600.5x', ratelimit: '"default";r=-1;t=abc', 'ratelimit-policy': '"default";q=0;w=60' }), now)).toEqual({});
     expect(hintFromHeaders(new Headers({ 'retry-after': '2026-12-07 12:01:00' }), now)).toEqual({});

@@ -9,19 +9,23 @@ export type HeaderSource = Pick<Headers, 'get'>;
  *   (seconds until the window resets) of `Ratelimit`;
  * - `remaining`: the `r=` of `Ratelimit`, requests left in the window;
  * - `ratePerSecond`: `q=` requests per `w=` seconds of `Ratelimit-Policy`.
- * `Ratelimit` and `Ratelimit-Policy` are the IETF httpapi rate-limit fields Cloudflare's API sends,
- * e.g. `Ratelimit: "default";r=1199;t=299` and `Ratelimit-Policy: "default";q=1200;w=300`.
+ * These are the IETF httpapi rate-limit fields Cloudflare's API returns on every answer ("Rate
+ * limits" in its API reference), e.g. `Ratelimit: "default";r=50;t=30` and
+ * `Ratelimit-Policy: "burst";q=100;w=60`. Both are lists; where they name several limits, the
+ * strictest counts: the item with the fewest requests left, the policy with the lowest rate.
  * Malformed values are left out; an answer without such headers gives an empty hint.
  */
 export function hintFromHeaders(headers: HeaderSource, now: Date = new Date()): RateLimitHint {
-  const window = firstItemParams(headers.get('ratelimit'));
-  const policy = firstItemParams(headers.get('ratelimit-policy'));
-  const resetAt = retryAfter(headers.get('retry-after'), now) ?? secondsFrom(now, window.get('t'));
-  const remaining = window.get('r');
-  const quota = policy.get('q');
-  const seconds = policy.get('w');
+  const windows = listItemParams(headers.get('ratelimit')).filter((item) => item.has('r') && item.has('t'));
+  const tightest = windows.sort((a, b) => (a.get('r') ?? 0) - (b.get('r') ?? 0))[0];
+  const rates = listItemParams(headers.get('ratelimit-policy'))
+    .map((item) => ({ quota: item.get('q') ?? 0, seconds: item.get('w') ?? 0 }))
+    .filter(({ quota, seconds }) => quota > 0 && seconds > 0)
+    .map(({ quota, seconds }) => quota / seconds);
+  const resetAt = retryAfter(headers.get('retry-after'), now) ?? secondsFrom(now, tightest?.get('t'));
+  const remaining = tightest?.get('r');
   return {
-    ...(quota !== undefined && seconds !== undefined && quota > 0 && seconds > 0 ? { ratePerSecond: quota / seconds } : {}),
+    ...(rates.length > 0 ? { ratePerSecond: Math.min(...rates) } : {}),
     // A count without the instant it runs to says nothing usable.
     ...(remaining !== undefined && resetAt !== undefined ? { remaining } : {}),
     ...(resetAt !== undefined ? { resetAt } : {}),
@@ -29,18 +33,20 @@ export function hintFromHeaders(headers: HeaderSource, now: Date = new Date()): 
 }
 
 /**
- * The integer parameters of the first item of a structured-field list (RFC 9651), e.g.
- * `"default";r=50;t=30` → r=50, t=30. Anything that is not a non-negative integer is left out.
+ * The integer parameters of each item of a structured-field list (RFC 9651), e.g.
+ * `"default";r=50;t=30, "burst";r=5;t=2` → [{r:50, t:30}, {r:5, t:2}]. Anything that is not a
+ * non-negative integer is left out.
  */
-function firstItemParams(value: string | null): Map<string, number> {
-  const params = new Map<string, number>();
-  const first = value?.split(',')[0];
-  if (first === undefined) return params;
-  for (const param of first.split(';').slice(1)) {
-    const match = /^\s*([a-z*][a-z0-9_.*-]*)=(\d{1,15})\s*$/.exec(param);
-    if (match?.[1] !== undefined && match[2] !== undefined) params.set(match[1], Number(match[2]));
-  }
-  return params;
+function listItemParams(value: string | null): Map<string, number>[] {
+  if (value === null) return [];
+  return value.split(',').map((item) => {
+    const params = new Map<string, number>();
+    for (const param of item.split(';').slice(1)) {
+      const match = /^\s*([a-z*][a-z0-9_.*-]*)=(\d{1,15})\s*$/.exec(param);
+      if (match?.[1] !== undefined && match[2] !== undefined) params.set(match[1], Number(match[2]));
+    }
+    return params;
+  });
 }
 
 function secondsFrom(now: Date, seconds: number | undefined): Date | undefined {
