@@ -129,8 +129,9 @@ describe('CloudflareImagesProvider', () => {
     expect(hints[0]?.resetAt).toBeInstanceOf(Date);
   });
 
-  it('refuses a configuration asking for signed URLs, which Cloudflare cannot give images with custom ids', async () => {
+  it('refuses a configuration asking for signed URLs, which Cloudflare cannot give images with custom ids, and unusable settings', async () => {
     await expect(CloudflareImagesProvider.create(options({ requireSignedURLs: true }))).rejects.toThrow(/CLOUDFLARE_REQUIRE_SIGNED_URLS/);
     await expect(CloudflareImagesProvider.create(options({ accountId: 'acct' }))).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
+    await expect(CloudflareImagesProvider.create(options({ baseUrl: 'api.cloudflare.com' }))).rejects.toThrow(/CLOUDFLARE_API_BASE_URL/);
   });
 });

@@ -74,6 +74,8 @@ export class CloudflareImagesProvider implements UploadProvider {
         'CLOUDFLARE_REQUIRE_SIGNED_URLS cannot be used: Cloudflare Images cannot make images with custom ids private, and Hoist stores every image at its public id as a custom id',
       );
     }
+    const baseUrl = options.baseUrl ?? CLOUDFLARE_API_BASE_URL;
+    if (!/^https?:$/.test(URL.parse(baseUrl)?.protocol ?? '')) throw new Error('CLOUDFLARE_API_BASE_URL must be an http(s) URL, such as https://api.cloudflare.com/client/v4');
     const sdk = await loadCloudflareSdk();
     const client = new sdk.Cloudflare({
       apiToken: options.apiToken,
@@ -81,7 +83,7 @@ export class CloudflareImagesProvider implements UploadProvider {
       apiKey: null,
       apiEmail: null,
       userServiceKey: null,
-      baseURL: options.baseUrl ?? CLOUDFLARE_API_BASE_URL,
+      baseURL: baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs,
       maxRetries: 0,
     });
