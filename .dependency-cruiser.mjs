@@ -2,7 +2,7 @@
 // import to the file it resolves to, type-only imports included, so a relative path into another
 // package is caught like its package name.
 
-const PACKAGES = ['config', 'core', 'db', 'intake', 'logger', 'metrics', 'provider-cloudinary', 'provider-imagekit', 'providers', 'queue', 'remote-fetch', 'runtime', 'temp-storage', 'temp-storage-s3'];
+const PACKAGES = ['config', 'core', 'db', 'intake', 'logger', 'metrics', 'provider-cloudflare-images', 'provider-cloudinary', 'provider-imagekit', 'providers', 'queue', 'remote-fetch', 'runtime', 'temp-storage', 'temp-storage-s3'];
 
 /**
  * Who may import whom: the "depends on" column of docs/architecture.md's package table, exactly
@@ -21,7 +21,8 @@ const MAY_IMPORT = {
   'packages/temp-storage-s3': ['packages/core'],
   'packages/provider-cloudinary': ['packages/core'],
   'packages/provider-imagekit': ['packages/core'],
-  'packages/providers': ['packages/core', 'packages/config', 'packages/provider-cloudinary', 'packages/provider-imagekit'],
+  'packages/provider-cloudflare-images': ['packages/core'],
+  'packages/providers': ['packages/core', 'packages/config', 'packages/provider-cloudinary', 'packages/provider-imagekit', 'packages/provider-cloudflare-images'],
   'packages/intake': ['packages/core', 'packages/remote-fetch'],
   'packages/metrics': ['packages/core'],
   'apps/api': PACKAGES.map((name) => `packages/${name}`),

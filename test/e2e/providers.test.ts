@@ -18,8 +18,8 @@ describe('several providers, end to end', () => {
 
   beforeAll(async () => {
     photo = await readFile(fixturePath('photo.jpg'));
-    // PROVIDER=imagekit, with Cloudinary configured beside it.
-    stack = await Stack.start({ providers: ['imagekit', 'cloudinary'] });
+    // PROVIDER=imagekit, with Cloudinary and Cloudflare Images configured beside it.
+    stack = await Stack.start({ providers: ['imagekit', 'cloudinary', 'cloudflare'] });
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();
@@ -48,9 +48,26 @@ describe('several providers, end to end', () => {
     expect(eager.body).toMatchObject({ type: 'urn:hoist:problem:provider-cannot-honour', provider: 'imagekit' });
     // Cloudinary prepares eager versions: the same request there is accepted.
     expect((await uploadFile(stack.apiUrl, fixturePath('photo.jpg'), { eager: 'thumbnail', provider: 'cloudinary' })).status).toBe(202);
-    const missing = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'), { provider: 'cloudflare' });
+    const missing = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'), { provider: 'dropbox' });
     expect(missing.status).toBe(422);
-    expect(missing.body).toMatchObject({ type: 'urn:hoist:problem:provider-not-configured', configured: ['cloudinary', 'imagekit'] });
+    expect(missing.body).toMatchObject({ type: 'urn:hoist:problem:provider-not-configured', configured: ['cloudinary', 'imagekit', 'cloudflare'] });
+    // Cloudflare Images stores images only: a PDF is refused once its type is known, before it is queued.
+    const before = await stack.tempFiles();
+    const pdf = await uploadFile(stack.apiUrl, fixturePath('document.pdf'), { provider: 'cloudflare' });
+    expect(pdf.status).toBe(422);
+    expect(pdf.body).toMatchObject({ type: 'urn:hoist:problem:provider-cannot-honour', provider: 'cloudflare', detail: expect.stringContaining('does not store application/pdf') as unknown });
+    // Its bytes do not stay behind (the workers may meanwhile remove others' files).
+    expect((await stack.tempFiles()).filter((file) => !before.includes(file))).toEqual([]);
+  });
+
+  it('stores an image on Cloudflare Images under its public id, with a delivery URL per variant', async () => {
+    const accepted = await uploadFile(stack.apiUrl, fixturePath('photo.jpg'), { provider: 'cloudflare', publicId: 'cats/tom' });
+    expect(accepted.status).toBe(202);
+    const done = await settle(accepted.body.id);
+    expect(done).toMatchObject({ status: 'succeeded', provider: 'cloudflare', result: { provider: 'cloudflare', publicId: 'default/cats/tom', assetId: 'default/cats/tom' } });
+    expect(Object.keys(done.result?.deliveryUrls ?? {})).toContain('public');
+    const delivered = await fetch(done.result!.deliveryUrls!['public']!);
+    expect(Buffer.from(await delivered.arrayBuffer()).equals(photo)).toBe(true);
   });
 
   it('deletes an asset on the provider it landed on', async () => {

@@ -65,13 +65,16 @@ describe('pnpm start (scripts/start-stack.ts)', () => {
     await expect(fetch(`${apiUrl}/healthz`)).rejects.toThrow();
   });
 
-  it('with PROVIDER=imagekit and no ImageKit credentials, stands the emulator in for ImageKit', async () => {
-    const { stack, apiUrl, emulatorPort } = await startStack('pnpm-start-imagekit', { PROVIDER: 'imagekit' });
-    expect(stack.output.some((line) => line.includes(`imagekit has no credentials: using the local emulator at http://127.0.0.1:${emulatorPort} in its place`))).toBe(true);
+  it.each([
+    ['imagekit', '/imagekit/'],
+    ['cloudflare', '/cdn-cgi/imagedelivery/'],
+  ])('with PROVIDER=%s and no credentials for it, stands the emulator in for it', async (provider, deliveryPath) => {
+    const { stack, apiUrl, emulatorPort } = await startStack(`pnpm-start-${provider}`, { PROVIDER: provider });
+    expect(stack.output.some((line) => line.includes(`${provider} has no credentials: using the local emulator at http://127.0.0.1:${emulatorPort} in its place`))).toBe(true);
     const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
     expect(accepted.status).toBe(202);
     const done = await pollUntilSettled(apiUrl, (accepted.body as { id: string }).id);
-    expect(done).toMatchObject({ status: 'succeeded', provider: 'imagekit', result: { provider: 'imagekit', secureUrl: expect.stringContaining(`127.0.0.1:${emulatorPort}/imagekit/`) } });
+    expect(done).toMatchObject({ status: 'succeeded', provider, result: { provider, secureUrl: expect.stringContaining(`127.0.0.1:${emulatorPort}${deliveryPath}`) as unknown } });
     expect((await fetch(done.result!.secureUrl)).status).toBe(200);
   });
 

@@ -26,7 +26,7 @@ function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyR
  * under a client still writing, which then sees EPIPE instead of the 420/5xx — a different failure
  * than the one scripted. Bounded, so a client that never finishes cannot hold the emulator.
  */
-async function drainBody(request: FastifyRequest, maxWaitMs = 30_000): Promise<void> {
+export async function drainBody(request: FastifyRequest, maxWaitMs = 30_000): Promise<void> {
   const body = request.raw;
   if (body.readableEnded) return;
   body.resume();

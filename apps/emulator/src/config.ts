@@ -20,6 +20,12 @@ export interface EmulatorConfig {
   readonly apiKey: string;
   /** API secret used to verify request signatures (`EMULATOR_API_SECRET`). */
   readonly apiSecret: string;
+  /** The only Cloudflare account id the Cloudflare Images API answers for, 32 hex digits (`EMULATOR_CLOUDFLARE_ACCOUNT_ID`). */
+  readonly cloudflareAccountId: string;
+  /** Bearer token Cloudflare Images clients must send (`EMULATOR_CLOUDFLARE_API_TOKEN`). */
+  readonly cloudflareApiToken: string;
+  /** Account hash in Cloudflare Images delivery URLs (`EMULATOR_CLOUDFLARE_ACCOUNT_HASH`). */
+  readonly cloudflareAccountHash: string;
   /**
    * Base of the `url`/`secure_url` returned for assets (`EMULATOR_PUBLIC_URL`, no trailing slash).
    * Undefined when no fixed address is known (port 0 or a wildcard host): the base is then taken
@@ -68,6 +74,9 @@ export const DEFAULTS = Object.freeze({
   cloudName: 'hoist-local',
   apiKey: 'hoist-local-key',
   apiSecret: 'hoist-local-secret',
+  cloudflareAccountId: '0123456789abcdef0123456789abcdef',
+  cloudflareApiToken: 'hoist-local-cloudflare-token',
+  cloudflareAccountHash: 'hoist-local-hash',
   latencyMs: 0,
   rateLimitStyle: 'cloudinary',
   logLevel: 'info',
@@ -100,6 +109,9 @@ export const EMULATOR_ENV_NAMES = [
   'EMULATOR_CLOUD_NAME',
   'EMULATOR_API_KEY',
   'EMULATOR_API_SECRET',
+  'EMULATOR_CLOUDFLARE_ACCOUNT_ID',
+  'EMULATOR_CLOUDFLARE_API_TOKEN',
+  'EMULATOR_CLOUDFLARE_ACCOUNT_HASH',
   'EMULATOR_PUBLIC_URL',
   'EMULATOR_LATENCY_MS',
   'EMULATOR_RATE_LIMIT_PER_SECOND',
@@ -121,7 +133,7 @@ export function cloudinaryUrlFor(url: string, credentials: Pick<EmulatorConfig, 
 }
 
 /** The providers the emulator serves, by the names Hoist's PROVIDER uses. */
-export const EMULATED_PROVIDERS = ['cloudinary', 'imagekit'] as const;
+export const EMULATED_PROVIDERS = ['cloudinary', 'imagekit', 'cloudflare'] as const;
 export type EmulatedProvider = (typeof EMULATED_PROVIDERS)[number];
 
 /**
@@ -139,6 +151,13 @@ export function providerSettingsFor(provider: EmulatedProvider, url: string): Re
         IMAGEKIT_URL_ENDPOINT: `${url}/imagekit/${DEFAULTS.imagekitId}`,
         IMAGEKIT_UPLOAD_BASE_URL: url,
         IMAGEKIT_API_BASE_URL: url,
+      };
+    case 'cloudflare':
+      return {
+        CLOUDFLARE_ACCOUNT_ID: DEFAULTS.cloudflareAccountId,
+        CLOUDFLARE_API_TOKEN: DEFAULTS.cloudflareApiToken,
+        CLOUDFLARE_ACCOUNT_HASH: DEFAULTS.cloudflareAccountHash,
+        CLOUDFLARE_API_BASE_URL: `${url}/client/v4`,
       };
   }
 }
@@ -249,6 +268,10 @@ export function loadConfig(env: Env = process.env): EmulatorConfig {
     cloudName: token(env, 'EMULATOR_CLOUD_NAME', DEFAULTS.cloudName, /^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
     apiKey: token(env, 'EMULATOR_API_KEY', DEFAULTS.apiKey, /^[^\s:@/]+$/, 'a key without spaces, ":", "@" or "/"'),
     apiSecret: token(env, 'EMULATOR_API_SECRET', DEFAULTS.apiSecret, /^[^\s:@/]+$/, 'a secret without spaces, ":", "@" or "/"'),
+    cloudflareAccountId: token(env, 'EMULATOR_CLOUDFLARE_ACCOUNT_ID', DEFAULTS.cloudflareAccountId, /^[0-9a-f]{32}$/, '32 lower-case hex digits'),
+    // Any value (trimmed): checking its form would mean quoting a secret in the error.
+    cloudflareApiToken: read(env, 'EMULATOR_CLOUDFLARE_API_TOKEN') ?? DEFAULTS.cloudflareApiToken,
+    cloudflareAccountHash: token(env, 'EMULATOR_CLOUDFLARE_ACCOUNT_HASH', DEFAULTS.cloudflareAccountHash, /^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
     publicUrl: httpUrl(env, 'EMULATOR_PUBLIC_URL') ?? (derivable ? `http://${urlHost(host)}:${port}` : undefined),
     storageDir: storageDir === undefined ? undefined : resolve(storageDir),
     latencyMs: integer(env, 'EMULATOR_LATENCY_MS', DEFAULTS.latencyMs, 0, 600_000),

@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { ChunkSessions } from './chunks.js';
+import { registerCloudflare } from './cloudflare/register.js';
 import { DEFAULTS } from './config.js';
 import type { EmulatorConfig } from './config.js';
 import type { EmulatorContext } from './context.js';
@@ -122,6 +123,7 @@ export function buildEmulator(options: EmulatorOptions = {}): FastifyInstance {
     registerDelivery(instance, context);
     registerControl(instance, context);
     registerImageKit(instance, context, options);
+    registerCloudflare(instance, options, context);
     done();
   });
   return app;

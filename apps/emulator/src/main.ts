@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   logger.info({ url: listening, publicUrl: config.publicUrl ?? listening }, `${LISTENING_MESSAGE} ${listening}`);
   logger.info(`CLOUDINARY_URL=${cloudinaryUrl} (*** is the API secret, EMULATOR_API_SECRET)`);
   logger.info(`IMAGEKIT_UPLOAD_BASE_URL=${listening} IMAGEKIT_API_BASE_URL=${listening} IMAGEKIT_URL_ENDPOINT=${config.publicUrl ?? listening}/imagekit/${config.imagekitId} (IMAGEKIT_PRIVATE_KEY is EMULATOR_IMAGEKIT_PRIVATE_KEY)`);
+  logger.info(`CLOUDFLARE_API_BASE_URL=${listening}/client/v4 CLOUDFLARE_ACCOUNT_ID=${config.cloudflareAccountId} (the API token is EMULATOR_CLOUDFLARE_API_TOKEN)`);
 }
 
 main().catch((error: unknown) => {

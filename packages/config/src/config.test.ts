@@ -36,7 +36,7 @@ describe('loadConfig', () => {
   describe('providers', () => {
     const CLOUDINARY = { CLOUDINARY_URL: 'cloudinary://k:s@cloud' };
     const IMAGEKIT = { IMAGEKIT_PRIVATE_KEY: 'private_abc', IMAGEKIT_PUBLIC_KEY: 'public_abc', IMAGEKIT_URL_ENDPOINT: 'https://ik.imagekit.io/acme' };
-    const CLOUDFLARE = { CLOUDFLARE_ACCOUNT_ID: 'acc123', CLOUDFLARE_API_TOKEN: 'tok-secret-1', CLOUDFLARE_ACCOUNT_HASH: 'hash123' };
+    const CLOUDFLARE = { CLOUDFLARE_ACCOUNT_ID: 'acc123', CLOUDFLARE_API_TOKEN: 'tok-secret-1' };
 
     it('takes the provider whose credentials are set as the default, and none when none are', () => {
       expect(defaultProvider(loadConfig({}))).toBeUndefined();
@@ -50,7 +50,8 @@ describe('loadConfig', () => {
 
     it('refuses several providers without PROVIDER, a PROVIDER without credentials, half-set credentials and an unknown name', () => {
       expect(() => loadConfig({ ...CLOUDINARY, ...IMAGEKIT })).toThrow(/PROVIDER: several providers have credentials \(cloudinary, imagekit\); name the default one/);
-      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'cloudflare' })).toThrow(/PROVIDER: cloudflare has no credentials \(set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_HASH\)/);
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'cloudflare' })).toThrow(/PROVIDER: cloudflare has no credentials \(set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN\)/);
+      expect(() => loadConfig({ ...CLOUDFLARE, CLOUDFLARE_REQUIRE_SIGNED_URLS: 'true' })).toThrow(/CLOUDFLARE_REQUIRE_SIGNED_URLS: only false/);
       expect(() => loadConfig({ IMAGEKIT_PRIVATE_KEY: 'private_abc' })).toThrow(/missing: IMAGEKIT_URL_ENDPOINT/);
       expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'dropbox' })).toThrow(/PROVIDER/);
     });
@@ -58,7 +59,7 @@ describe('loadConfig', () => {
     it('never echoes a provider secret it refuses', () => {
       let message = '';
       try {
-        loadConfig({ CLOUDFLARE_API_TOKEN: 'tok-secret-1', CLOUDFLARE_ACCOUNT_ID: 'not an id!', CLOUDFLARE_ACCOUNT_HASH: 'hash123', IMAGEKIT_PRIVATE_KEY: '', IMAGEKIT_URL_ENDPOINT: 'ftp://private_abc@x' });
+        loadConfig({ CLOUDFLARE_API_TOKEN: 'tok-secret-1', CLOUDFLARE_ACCOUNT_ID: 'not an id!', IMAGEKIT_PRIVATE_KEY: '', IMAGEKIT_URL_ENDPOINT: 'ftp://private_abc@x' });
       } catch (error) {
         message = (error as Error).message;
       }

@@ -14,7 +14,7 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
 const PROVIDER_CREDENTIALS: Record<ProviderName, readonly EnvName[]> = {
   cloudinary: ['CLOUDINARY_URL'],
   imagekit: ['IMAGEKIT_PRIVATE_KEY', 'IMAGEKIT_URL_ENDPOINT'],
-  cloudflare: ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_HASH'],
+  cloudflare: ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN'],
 };
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -78,21 +78,23 @@ const schema = z.object({
   IMAGEKIT_API_BASE_URL: url(/^https?:$/).optional(),
   /** Largest file the ImageKit plan stores, bytes; default the adapter's (the free plan's). */
   IMAGEKIT_MAX_FILE_BYTES: integer(1).optional(),
-  /** Cloudflare account id; with the API token and account hash it configures Cloudflare Images. */
+  /** Cloudflare account id; with the API token it configures Cloudflare Images. */
   CLOUDFLARE_ACCOUNT_ID: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/, 'an account id (letters, digits, "_" and "-")').optional(),
   /** A Cloudflare API token with the Images Write permission. */
   CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
-  /** The account hash of delivery URLs (`https://imagedelivery.net/<hash>/<id>/<variant>`). */
+  /**
+   * The account hash of delivery URLs (`https://imagedelivery.net/<hash>/<id>/<variant>`). Not
+   * needed: Hoist takes every delivery URL from Cloudflare's own answer; accepted for completeness.
+   */
   CLOUDFLARE_ACCOUNT_HASH: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/, 'an account hash (letters, digits, "_" and "-")').optional(),
   /** Cloudflare's API, for an emulator; default `https://api.cloudflare.com/client/v4`. */
   CLOUDFLARE_API_BASE_URL: url(/^https?:$/).optional(),
-  /** `true`: images are stored as private (viewable only through signed URLs). */
-  CLOUDFLARE_REQUIRE_SIGNED_URLS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true'),
-  /** The Images URL-signing key: with it, the delivery URLs of private images are signed (with an expiry). */
-  CLOUDFLARE_IMAGES_SIGNING_KEY: z.string().min(1).optional(),
+  /**
+   * Only `false`: Cloudflare cannot make an image with a custom id private ("Images with custom ID
+   * paths cannot be made private using signed URL tokens"), and Hoist needs custom ids so a retry
+   * replaces rather than duplicates. `true` is refused at start-up rather than stored public.
+   */
+  CLOUDFLARE_REQUIRE_SIGNED_URLS: z.enum(['false'], { message: 'only false: Cloudflare cannot make images with custom ids (which Hoist needs for retries) private' }).default('false'),
   /** `on`: every /v1 request needs an API key. `off`: no keys, one `default` tenant — local development only. */
   AUTH: z.enum(['on', 'off']).default('on'),
   /** Requests per minute per tenant on /v1 (0: unlimited). */

@@ -136,6 +136,19 @@ describe('acceptUpload', () => {
     expect(await world.uploads.countUnfinished('acme')).toBe(0);
   });
 
+  it('refuses a public id its provider would refuse or rewrite, in its words', async () => {
+    const world = memoryWorld();
+    const picky = singleProviderCatalog('memory', { ...MEMORY_PROVIDER_LIMITS, publicIdProblem: (id) => (id.includes('.') ? 'no dots' : undefined) });
+    const bytes = await stored(world);
+    expect(await acceptUpload(deps(world, { providers: picky }), fileRequest(bytes, { options: { ...NO_OPTIONS, publicId: 'a.b' } }))).toEqual({
+      kind: 'provider_cannot_honour',
+      provider: 'memory',
+      reason: 'The public id "acme/a.b" cannot be used: no dots.',
+    });
+    expect(await world.storage.exists(bytes.storageKey)).toBe(false);
+    expect(await acceptUpload(deps(world, { providers: picky }), fileRequest(await stored(world), { options: { ...NO_OPTIONS, publicId: 'ab' } }))).toMatchObject({ kind: 'accepted' });
+  });
+
   it('with dedupe, reuses only an upload on the same provider', async () => {
     const world = memoryWorld();
     const first = await world.accept();

@@ -166,8 +166,10 @@ export function placeUpload(
   });
   if ('kind' in chosen) return chosen;
   const publicId = derivePublicId(id, tenantId, options);
-  const { maxPublicIdLength } = chosen.limits;
-  return publicId.length > maxPublicIdLength ? { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength } : { publicId, provider: chosen.provider };
+  const { maxPublicIdLength, publicIdProblem } = chosen.limits;
+  if (publicId.length > maxPublicIdLength) return { kind: 'public_id_too_long', publicId, maxLength: maxPublicIdLength };
+  const problem = publicIdProblem?.(publicId);
+  return problem === undefined ? { publicId, provider: chosen.provider } : { kind: 'provider_cannot_honour', provider: chosen.provider, reason: `The public id "${publicId}" cannot be used: ${problem}.` };
 }
 
 /**

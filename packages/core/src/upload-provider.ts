@@ -62,6 +62,11 @@ export interface ProviderLimits {
   maxMetadataBytes?: number | undefined;
   /** Whether it derives eager transformations at upload time (Cloudinary does); default false. */
   eagerTransformations?: boolean | undefined;
+  /**
+   * Why it cannot store an asset under `publicId` (characters or a shape it refuses or would
+   * rewrite), in a client's words; undefined when it can. Beyond `maxPublicIdLength`.
+   */
+  publicIdProblem?: ((publicId: string) => string | undefined) | undefined;
 }
 
 /** A stored asset as a provider finds it again, to delete it. */

@@ -37,6 +37,14 @@ export const IMAGEKIT_LIMITS: ProviderLimits = Object.freeze({
   resourceTypes: Object.freeze(['auto']),
   maxFileBytes: IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES,
   eagerTransformations: false,
+  publicIdProblem: (publicId: string) => {
+    try {
+      imageKitTarget(publicId);
+      return undefined;
+    } catch (error) {
+      return error instanceof PermanentProviderError ? error.message : String(error);
+    }
+  },
 });
 
 /** The longest a timer may wait: an upload's deadline is its own (see progressDeadline), not the SDK's. */

@@ -1,6 +1,7 @@
 import { configuredProviders, type Config, type ProviderName } from '@hoist/config';
 import { ProviderRoster, type ProviderThrottle, type UploadProvider } from '@hoist/core';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
+import { CloudflareImagesProvider } from '@hoist/provider-cloudflare-images';
 import { ImageKitProvider } from '@hoist/provider-imagekit';
 
 export interface OpenProvidersOptions {
@@ -30,7 +31,13 @@ async function openProvider(name: ProviderName, config: Config): Promise<UploadP
         timeoutMs: config.PROVIDER_TIMEOUT_MS,
       });
     case 'cloudflare':
-      throw new Error(`the ${name} provider is not built into this version`);
+      return CloudflareImagesProvider.create({
+        // configuredProviders lists it only when the account id and API token are set.
+        accountId: config.CLOUDFLARE_ACCOUNT_ID ?? '',
+        apiToken: config.CLOUDFLARE_API_TOKEN ?? '',
+        baseUrl: config.CLOUDFLARE_API_BASE_URL,
+        timeoutMs: config.PROVIDER_TIMEOUT_MS,
+      });
   }
 }
 

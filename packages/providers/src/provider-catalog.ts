@@ -1,6 +1,7 @@
 import { configuredProviders, defaultProvider, type Config, type ProviderName } from '@hoist/config';
 import type { ProviderCatalog, ProviderLimits } from '@hoist/core';
 import { CLOUDINARY_LIMITS } from '@hoist/provider-cloudinary';
+import { CLOUDFLARE_IMAGES_LIMITS } from '@hoist/provider-cloudflare-images';
 import { IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES, IMAGEKIT_LIMITS } from '@hoist/provider-imagekit';
 
 /** What each provider accepts, as the configuration sets it, without opening a connection. */
@@ -11,7 +12,7 @@ export function providerLimits(name: ProviderName, config: Config): ProviderLimi
     case 'imagekit':
       return { ...IMAGEKIT_LIMITS, maxFileBytes: config.IMAGEKIT_MAX_FILE_BYTES ?? IMAGEKIT_FREE_PLAN_MAX_FILE_BYTES };
     case 'cloudflare':
-      throw new Error(`the ${name} provider is not built into this version`);
+      return CLOUDFLARE_IMAGES_LIMITS;
   }
 }
 
