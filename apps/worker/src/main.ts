@@ -60,6 +60,7 @@ runMain('worker', logger, async () => {
   );
   // Each provider paces its own calls across the cluster: one provider's 429 never slows another's uploads.
   const providers = await openProviders(config, {
+    logger,
     throttle: (provider) => new RedisThrottle({ redis, prefix: queuePrefix, provider, ceiling: config.PROVIDER_RATE_LIMIT, fallbackPauseMs: config.RATE_LIMIT_FALLBACK_MS, logger }),
   });
   const worker = buildWorker({

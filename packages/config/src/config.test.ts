@@ -56,6 +56,12 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...CLOUDINARY, PROVIDER: 'dropbox' })).toThrow(/PROVIDER/);
     });
 
+    it('takes a failover only to another configured provider', () => {
+      expect(loadConfig({ ...CLOUDINARY, ...IMAGEKIT, PROVIDER: 'cloudinary', PROVIDER_FAILOVER: 'imagekit' })).toMatchObject({ PROVIDER_FAILOVER: 'imagekit', PROVIDER_FAILOVER_AFTER: 5, PROVIDER_FAILOVER_PROBE_MS: 30_000 });
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER_FAILOVER: 'imagekit' })).toThrow(/PROVIDER_FAILOVER: imagekit has no credentials/);
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER_FAILOVER: 'cloudinary' })).toThrow(/PROVIDER_FAILOVER: must be another provider than cloudinary/);
+    });
+
     it('never echoes a provider secret it refuses', () => {
       let message = '';
       try {

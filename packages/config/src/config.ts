@@ -61,6 +61,16 @@ const schema = z.object({
    * `imagekit` or `cloudflare`. Unset: the one whose credentials are set (an error when several are).
    */
   PROVIDER: z.enum(PROVIDER_NAMES).optional(),
+  /**
+   * A second provider uploads go to while PROVIDER's is failing (a circuit breaker per worker:
+   * PROVIDER_FAILOVER_AFTER retryable failures or timeouts in a row open it; after
+   * PROVIDER_FAILOVER_PROBE_MS one attempt probes the primary). Rate limits never trigger it. Unset: no failover.
+   */
+  PROVIDER_FAILOVER: z.enum(PROVIDER_NAMES).optional(),
+  /** Retryable failures or timeouts in a row, per worker, after which new attempts fail over. */
+  PROVIDER_FAILOVER_AFTER: integer(1, 1000).default(5),
+  /** How long attempts go to the failover before one probes the primary again, ms. */
+  PROVIDER_FAILOVER_PROBE_MS: integer(100).default(30_000),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
   /** ImageKit's private API key (Basic auth of the upload and media APIs); with the URL endpoint it configures ImageKit. */
@@ -410,6 +420,13 @@ function checkProviders(config: z.output<typeof schema>): void {
   }
   if (config.PROVIDER === undefined && configured.length > 1) {
     throw new ConfigError([`PROVIDER: several providers have credentials (${configured.join(', ')}); name the default one`]);
+  }
+  const primary = config.PROVIDER ?? configured[0];
+  if (config.PROVIDER_FAILOVER !== undefined && !configured.includes(config.PROVIDER_FAILOVER)) {
+    throw new ConfigError([`PROVIDER_FAILOVER: ${config.PROVIDER_FAILOVER} has no credentials (set ${PROVIDER_CREDENTIALS[config.PROVIDER_FAILOVER].join(', ')})`]);
+  }
+  if (config.PROVIDER_FAILOVER !== undefined && config.PROVIDER_FAILOVER === primary) {
+    throw new ConfigError([`PROVIDER_FAILOVER: must be another provider than ${primary}, the one it stands in for`]);
   }
 }
 

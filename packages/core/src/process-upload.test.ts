@@ -3,7 +3,7 @@ import { PermanentProviderError, RateLimitedError, RetryableProviderError, TempS
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { MEMORY_PROVIDER_LIMITS, MemoryUploadProvider } from './memory/index.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
-import { ProviderNotConfiguredError, ProviderRoster } from './provider-roster.js';
+import { ProviderNotConfiguredError, ProviderRoster, type FailoverGuard } from './provider-roster.js';
 import { UNTHROTTLED } from './provider-throttle.js';
 import { memoryWorld, type MemoryWorld } from './test-support/memory-world.js';
 import type { UploadProvider } from './upload-provider.js';
@@ -204,5 +204,70 @@ describe('processUpload', () => {
     expect(await world.current(upload.id)).toMatchObject({ status: 'failed', attempts: 1, reclaimCount: 3, error: { code: RECLAIMS_EXHAUSTED } });
     expect(await world.hasBytes(upload)).toBe(true);
     expect(world.provider.assets.has(upload.publicId)).toBe(false);
+  });
+});
+
+describe('processUpload with a failover', () => {
+  /** A guard whose circuit the test opens and closes; counts the calls it let through. */
+  function guard(open: () => boolean): FailoverGuard & { ran: number } {
+    const breaker = {
+      ran: 0,
+      attempt: async <T>(call: () => Promise<T>) => {
+        if (open()) return { ran: false } as const;
+        breaker.ran += 1;
+        return { ran: true, value: await call() } as const;
+      },
+    };
+    return breaker;
+  }
+
+  function failoverWorld(open: () => boolean, secondaryLimits = MEMORY_PROVIDER_LIMITS) {
+    const world = memoryWorld();
+    const secondary = new MemoryUploadProvider({ name: 'secondary', limits: secondaryLimits });
+    const breaker = guard(open);
+    const providers = new ProviderRoster([{ provider: world.provider }, { provider: secondary }], { failover: { from: 'memory', to: 'secondary', guard: breaker } });
+    return { world, secondary, breaker, providers };
+  }
+
+  it('sends the attempt to the secondary while the primary’s circuit is open, and records where it landed', async () => {
+    const { world, secondary, providers } = failoverWorld(() => true);
+    const upload = await world.accept();
+    expect(await run(world, upload.id, { extra: { providers } })).toEqual({ kind: 'succeeded' });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', provider: 'memory', result: { provider: 'secondary', publicId: upload.publicId } });
+    expect(world.provider.calls).toBe(0);
+    expect(secondary.assets.has(upload.publicId)).toBe(true);
+  });
+
+  it('sends it to the primary while its circuit is closed', async () => {
+    const { world, secondary, breaker, providers } = failoverWorld(() => false);
+    const upload = await world.accept();
+    await run(world, upload.id, { extra: { providers } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory' } });
+    expect([world.provider.calls, secondary.calls, breaker.ran]).toEqual([1, 0, 1]);
+  });
+
+  it('keeps an upload the secondary could not take with its own provider, circuit open or not', async () => {
+    const { world, secondary, providers } = failoverWorld(() => true, { ...MEMORY_PROVIDER_LIMITS, contentTypes: ['image/jpeg'] });
+    const upload = await world.accept();
+    await run(world, upload.id, { extra: { providers } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory' } });
+    expect(secondary.calls).toBe(0);
+  });
+
+  it('removes the copy an earlier attempt may have left on the failing primary', async () => {
+    let open = false;
+    const { world, secondary, providers } = failoverWorld(() => open);
+    const upload = await world.accept();
+    // The first attempt reached the primary, which kept the bytes but answered too late.
+    world.provider.assets.set(upload.publicId, Buffer.from('a copy'));
+    world.provider.failNext(new RetryableProviderError('Request Timeout', { status: 499 }));
+    await expect(run(world, upload.id, { extra: { providers } })).rejects.toBeInstanceOf(RetryableProviderError);
+    open = true;
+    await run(world, upload.id, { extra: { providers } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 2, result: { provider: 'secondary' } });
+    // Removed in the background, after the success was recorded.
+    for (let i = 0; i < 100 && world.provider.assets.has(upload.publicId); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(world.provider.destroyed).toEqual([upload.publicId]);
+    expect(secondary.assets.has(upload.publicId)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import {
   TempObjectMissingError,
   TempStorageUnavailableError,
 } from './errors.js';
-import { assetOf, destroyUnlessHeldElsewhere, type LocatedAsset } from './delete-upload.js';
+import { assetOf, assetResourceType, destroyUnlessHeldElsewhere, type LocatedAsset } from './delete-upload.js';
 import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { keepsBytesForRetry } from './retention.js';
@@ -22,8 +22,9 @@ import type { RateLimitHint } from './rate-limit-hint.js';
 import { SILENT_EVENTS, type UploadEvents, type UploadStatusEvent } from './upload-events.js';
 import type { Readable } from 'node:stream';
 import type { ByteRange, TempStorage } from './temp-storage.js';
-import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure } from './upload.js';
-import type { ProviderRoster } from './provider-roster.js';
+import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure, UploadResult } from './upload.js';
+import type { ProviderUploadRequest } from './upload-provider.js';
+import type { ProviderRoster, RosterEntry } from './provider-roster.js';
 import type { UploadRepository } from './upload.repository.js';
 import { UPLOAD_LOG_MESSAGES } from './upload-log.js';
 
@@ -110,17 +111,17 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   let throttle: ProviderThrottle = UNTHROTTLED;
 
   let callStarted: number | undefined;
+  // The provider the last call went to (the failover's secondary, when the upload's own is failing).
+  let called = upload.provider;
   // The newest thing the provider's answers said about its limit: taught to the throttle with the success.
   let hint: RateLimitHint | undefined;
   try {
-    const route = deps.providers.require(upload.provider);
-    throttle = route.throttle;
+    // Known before anything is fetched: a worker without the provider's credentials hands the upload back at once.
+    deps.providers.require(upload.provider);
     const bytes = await ensureBytes(deps, upload, log);
     upload = { ...upload, ...bytes };
     await checkUnchanged(deps, bytes);
-    await throttle.acquire();
-    callStarted = performance.now();
-    const result = await route.provider.upload({
+    const request: ProviderUploadRequest = {
       uploadId: upload.id,
       publicId: upload.publicId,
       filename: upload.filename,
@@ -145,8 +146,26 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       onRateLimitHint: (said) => {
         hint = said;
       },
-    });
-    observeCall(deps, 'success', callStarted, route.provider.name);
+    };
+    const send = async (entry: RosterEntry): Promise<UploadResult> => {
+      throttle = entry.throttle;
+      called = entry.provider.name;
+      callStarted = undefined;
+      await throttle.acquire();
+      callStarted = performance.now();
+      return entry.provider.upload(request);
+    };
+    const { primary, fallback } = deps.providers.plan(upload);
+    let result: UploadResult;
+    if (fallback) {
+      // While the upload's provider is failing (its circuit open), the attempt goes to the secondary.
+      const first = await fallback.guard.attempt(() => send(primary));
+      if (!first.ran) log.warn({ provider: primary.provider.name, failover: fallback.entry.provider.name }, UPLOAD_LOG_MESSAGES.failedOver);
+      result = first.ran ? first.value : await send(fallback.entry);
+    } else {
+      result = await send(primary);
+    }
+    observeCall(deps, 'success', callStarted, called);
     // Told at once, alongside recording the outcome: the throttle measures what the provider admits
     // by when successes arrive, and a success it hears of late makes it underestimate. Best effort:
     // it must never cost a finished upload an attempt.
@@ -157,6 +176,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       return withdrawn(deps, upload, log);
     }
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
+    if (result.provider !== upload.provider) void removeEarlierCopy(deps, upload, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     // The upload has succeeded: a store failing now leaves an orphan for the sweeper, nothing more.
     await deps.storage.delete(bytes.storageKey).catch((error: unknown) => log.warn({ err: error, storageKey: bytes.storageKey }, 'could not delete the bytes of a succeeded upload; the reconciler sweeps them later'));
@@ -165,7 +185,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   } catch (error) {
     if (error instanceof ProviderError) {
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
-      observeCall(deps, outcome, callStarted, upload.provider);
+      observeCall(deps, outcome, callStarted, called);
     }
     if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
     if (error instanceof FetchSlotsBusyError) {
@@ -253,6 +273,22 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
     log.warn({ status: current?.status }, UPLOAD_LOG_MESSAGES.noLongerOwned);
   }
   return { kind: 'skipped' };
+}
+
+/**
+ * The upload landed on the failover's secondary after an earlier attempt went to its own provider:
+ * that attempt may have stored a copy there before failing (a timeout after the provider had the
+ * bytes). Destroyed, so the upload is on one provider only — best effort, in the background, as
+ * that provider was failing a moment ago; a copy that cannot be removed now is logged.
+ */
+async function removeEarlierCopy(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<void> {
+  if (upload.attempts <= 1 && upload.reclaimCount === 0 && upload.retryCount === 0) return;
+  const asset = { provider: upload.provider, publicId: upload.publicId, resourceType: assetResourceType(upload) };
+  try {
+    await destroyUnlessHeldElsewhere(deps, { ...upload, result: null }, asset);
+  } catch (error) {
+    log.warn({ err: error, provider: upload.provider, publicId: upload.publicId }, 'could not remove what an earlier attempt may have left on the failed provider');
+  }
 }
 
 /**

@@ -52,6 +52,15 @@ export function chooseProvider(catalog: ProviderCatalog, needs: ProviderRequirem
   return reason ? { kind: 'provider_cannot_honour', provider, reason } : { provider, limits };
 }
 
+/**
+ * Whether `provider` can take an upload already placed (its public id derived): what chooseProvider
+ * and placeUpload check, for a provider other than the one it was accepted for (a failover).
+ */
+export function canTake(provider: string, limits: ProviderLimits, upload: ProviderRequirements & { publicId: string }): boolean {
+  if (unhonoured(provider, limits, upload) !== undefined) return false;
+  return upload.publicId.length <= limits.maxPublicIdLength && limits.publicIdProblem?.(upload.publicId) === undefined;
+}
+
 /** A refusal in a client's words. */
 export function refusalMessage(refusal: ProviderRefusal): string {
   return refusal.kind === 'provider_cannot_honour'

@@ -1,5 +1,7 @@
 import { RetryableProviderError } from './errors.js';
+import { canTake } from './provider-choice.js';
 import { UNTHROTTLED, type ProviderThrottle } from './provider-throttle.js';
+import type { Upload } from './upload.js';
 import type { UploadProvider } from './upload-provider.js';
 
 /** One provider a process can call, and the cluster-wide pacing of calls to it (its own: one provider's 429 never slows another's uploads). */
@@ -20,18 +22,67 @@ export class ProviderNotConfiguredError extends RetryableProviderError {
 }
 
 /**
+ * The primary's health as this process sees it (a circuit breaker): its calls run through it while
+ * the primary answers, and not at all while it is failing — then a call goes to the secondary.
+ */
+export interface FailoverGuard {
+  /**
+   * Runs `call` (a call to the primary), counting how it ends; resolves `{ ran: false }` without
+   * calling when the primary's circuit is open, or a probe of it is already under way. Only
+   * outages count (retryable failures, timeouts): a rate limit or a refused file is not one.
+   */
+  attempt<T>(call: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+}
+
+/** `PROVIDER_FAILOVER`: while `from` is failing, uploads sent to it go to `to`. */
+export interface ProviderFailover {
+  from: string;
+  to: string;
+  guard: FailoverGuard;
+}
+
+/** Where an upload's attempt goes: its provider, and while that is failing, the failover's secondary. */
+export interface ProviderPlan {
+  primary: RosterEntry;
+  /** Present when the upload's provider fails over and the secondary can take this upload. */
+  fallback?: { entry: RosterEntry; guard: FailoverGuard } | undefined;
+}
+
+/**
  * The providers a worker or API process can call, by name (UploadProvider.name): where an upload
- * is sent (its `provider`) and where an asset is deleted (where it landed). The one place a name
- * becomes a provider.
+ * is sent (its `provider`, or the failover's secondary while that one fails), and where an asset is
+ * deleted (where it landed). The one place a name becomes a provider.
  */
 export class ProviderRoster {
   private readonly entries = new Map<string, RosterEntry>();
 
-  constructor(entries: Iterable<{ provider: UploadProvider; throttle?: ProviderThrottle | undefined }>) {
+  constructor(
+    entries: Iterable<{ provider: UploadProvider; throttle?: ProviderThrottle | undefined }>,
+    private readonly options: { failover?: ProviderFailover | undefined } = {},
+  ) {
     for (const { provider, throttle } of entries) {
       if (this.entries.has(provider.name)) throw new Error(`two providers named ${provider.name}`);
       this.entries.set(provider.name, { provider, throttle: throttle ?? UNTHROTTLED });
     }
+    const { failover } = options;
+    if (failover && (!this.entries.has(failover.from) || !this.entries.has(failover.to) || failover.from === failover.to)) {
+      throw new Error(`a failover from ${failover.from} to ${failover.to} needs both providers, and two different ones`);
+    }
+  }
+
+  /**
+   * Where an attempt at `upload` goes: its provider and, when that provider fails over, the
+   * secondary — only if the secondary can take this upload (its type, size, options and public id;
+   * otherwise it keeps waiting for its own provider rather than land where it was never accepted).
+   * @throws ProviderNotConfiguredError when this process has no credentials for the upload's provider.
+   */
+  plan(upload: Pick<Upload, 'provider' | 'publicId' | 'resourceType' | 'eager' | 'metadata' | 'bytes' | 'contentType'>): ProviderPlan {
+    const primary = this.require(upload.provider);
+    const { failover } = this.options;
+    if (failover?.from !== upload.provider) return { primary };
+    const secondary = this.require(failover.to);
+    const needs = { eager: upload.eager, resourceType: upload.resourceType, metadata: upload.metadata ?? undefined, bytes: upload.bytes, contentType: upload.contentType, publicId: upload.publicId };
+    return canTake(failover.to, secondary.provider.limits, needs) ? { primary, fallback: { entry: secondary, guard: failover.guard } } : { primary };
   }
 
   /** A roster of one provider. */

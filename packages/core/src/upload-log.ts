@@ -31,6 +31,8 @@ export const UPLOAD_LOG_MESSAGES = {
   succeeded: 'upload succeeded',
   /** A provider call failed transiently; the job goes back with a backoff. */
   providerCallRetried: 'provider call failed; will retry',
+  /** The upload's provider is failing (its circuit is open): this attempt goes to the failover's secondary. */
+  failedOver: "provider failing: sent to its failover instead",
   /** A claim found the upload still `processing`: the run before died or lost its lock. */
   takenOver: 'upload taken over from a run that stopped (worker died or lost its lock)',
   /** A run's fenced write matched nothing: another run owns the upload now, or it became final. */

@@ -1,5 +1,6 @@
-import { configuredProviders, type Config, type ProviderName } from '@hoist/config';
-import { ProviderRoster, type ProviderThrottle, type UploadProvider } from '@hoist/core';
+import { configuredProviders, defaultProvider, type Config, type ProviderName } from '@hoist/config';
+import { ProviderRoster, type Logger, type ProviderThrottle, type UploadProvider } from '@hoist/core';
+import { circuitGuard, type CircuitChange } from './failover-guard.js';
 import { CloudinaryProvider } from '@hoist/provider-cloudinary';
 import { CloudflareImagesProvider } from '@hoist/provider-cloudflare-images';
 import { ImageKitProvider } from '@hoist/provider-imagekit';
@@ -7,7 +8,16 @@ import { ImageKitProvider } from '@hoist/provider-imagekit';
 export interface OpenProvidersOptions {
   /** Each provider's cluster-wide throttle (a worker's); none: unthrottled (the API only deletes). */
   throttle?: ((name: ProviderName) => ProviderThrottle) | undefined;
+  /** Where the failover's circuit changes are logged (a worker's logger); none: not logged. */
+  logger?: Logger | undefined;
 }
+
+/** What each change of the primary's circuit means, for the operator. */
+const CIRCUIT_LOG: Record<CircuitChange, string> = {
+  open: 'provider failing: new attempts go to its failover until a probe finds it back',
+  probing: 'provider failing: probing it with one attempt',
+  closed: 'provider back: attempts go to it again',
+};
 
 /** Opens one configured provider with its credentials and the shared provider settings. */
 async function openProvider(name: ProviderName, config: Config): Promise<UploadProvider> {
@@ -50,5 +60,19 @@ export async function openProviders(config: Config, options: OpenProvidersOption
   const entries = await Promise.all(
     configuredProviders(config).map(async (name) => ({ provider: await openProvider(name, config), throttle: options.throttle?.(name) })),
   );
-  return new ProviderRoster(entries);
+  const from = defaultProvider(config);
+  const to = config.PROVIDER_FAILOVER;
+  const failover =
+    from && to
+      ? {
+          from,
+          to,
+          guard: circuitGuard({
+            failuresToOpen: config.PROVIDER_FAILOVER_AFTER,
+            probeAfterMs: config.PROVIDER_FAILOVER_PROBE_MS,
+            onChange: (change) => options.logger?.warn({ provider: from, failover: to }, CIRCUIT_LOG[change]),
+          }),
+        }
+      : undefined;
+  return new ProviderRoster(entries, { failover });
 }
