@@ -63,6 +63,15 @@ describe('start-up checks', () => {
     expect(worker.output.join('\n')).toMatch(/No provider is configured\. Set CLOUDINARY_URL/);
   });
 
+  it('the worker refuses to run without credentials for PROVIDER, naming what to set', async () => {
+    const database = await createTestDatabase();
+    drops.push(database.drop);
+    const worker = run('worker-no-imagekit', 'apps/worker/dist/main.js', { DATABASE_URL: database.url, CLOUDINARY_URL: 'cloudinary://k:s@c', PROVIDER: 'imagekit' });
+    const { code } = await worker.exited;
+    expect(code).toBe(1);
+    expect(worker.output.join('\n')).toMatch(/PROVIDER is imagekit, but this worker has no credentials for it: set IMAGEKIT_PRIVATE_KEY, IMAGEKIT_URL_ENDPOINT\./);
+  });
+
   it('the API starts, accepts uploads into the outbox and stops promptly while Redis is down', async () => {
     const database = await createTestDatabase();
     drops.push(database.drop);

@@ -1,4 +1,4 @@
-import { configuredProviders, loadConfig, tempStorageLocation } from '@hoist/config';
+import { configuredProviders, defaultProvider, loadConfig, missingCredentials, tempStorageLocation } from '@hoist/config';
 import { limitFetches, RECONCILE_CONCURRENCY } from '@hoist/core';
 import { AdvisoryLockRunner, connectDatabase, KyselyUploadRepository, KyselyWebhookRepository, pingDatabase } from '@hoist/db';
 import { RemoteSourceFetcher } from '@hoist/intake';
@@ -27,6 +27,11 @@ runMain('worker', logger, async () => {
         'variables (see the README), or point one at the local emulator (`pnpm start` does this for you), e.g. ' +
         'CLOUDINARY_URL=cloudinary://hoist-local-key:hoist-local-secret@hoist-local?upload_prefix=http://127.0.0.1:9400',
     );
+  }
+  // Every upload the API sends by default, and every failover, must be one this worker can make.
+  for (const [variable, provider] of [['PROVIDER', defaultProvider(config)], ['PROVIDER_FAILOVER', config.PROVIDER_FAILOVER]] as const) {
+    const missing = provider ? missingCredentials(config, provider) : [];
+    if (provider && missing.length > 0) throw new Error(`${variable} is ${provider}, but this worker has no credentials for it: set ${missing.join(', ')}.`);
   }
   const db = await connectDatabase({
     url: config.DATABASE_URL,

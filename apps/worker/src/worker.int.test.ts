@@ -234,6 +234,21 @@ describe('upload worker', () => {
     expect(done.map((upload) => upload.attempts)).toEqual([1, 1, 1, 1]);
   });
 
+  it('puts back, without spending attempts, an upload for a provider this worker has no credentials for', async () => {
+    const upload = await harness.accept(Buffer.from('x'), 'imagekit');
+    const job = await waitFor(
+      async () => {
+        const found = await harness.queue.queue.getJob(upload.id);
+        return found && (await found.getState()) === 'delayed' ? found : undefined;
+      },
+      { what: 'the job to be put back' },
+    );
+    expect(job.attemptsMade).toBe(0);
+    expect(job.data).toMatchObject({ deferrals: 1 });
+    expect(await uploads.find(upload.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(harness.provider.calls).toBe(0);
+  });
+
   it("with several providers, holds back only the rate-limited provider's uploads until its reset; the queue never pauses", async () => {
     await Promise.all(cleanups.map((cleanup) => cleanup()));
     cleanups = [];

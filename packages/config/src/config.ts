@@ -59,6 +59,8 @@ const schema = z.object({
   /**
    * The provider uploads go to unless an upload or its tenant names another: `cloudinary`,
    * `imagekit` or `cloudflare`. Unset: the one whose credentials are set (an error when several are).
+   * An API may name one it has no credentials for (it needs them only to delete); a worker refuses to
+   * start without them.
    */
   PROVIDER: z.enum(PROVIDER_NAMES).optional(),
   /**
@@ -397,9 +399,15 @@ export function configuredProviders(config: Partial<Record<EnvName, unknown>>): 
   return PROVIDER_NAMES.filter((name) => PROVIDER_CREDENTIALS[name].every((variable) => config[variable] !== undefined && config[variable] !== ''));
 }
 
+/** The variables a provider still needs before it is configured (none when it is). */
+export function missingCredentials(config: Partial<Record<EnvName, unknown>>, name: ProviderName): EnvName[] {
+  return PROVIDER_CREDENTIALS[name].filter((variable) => config[variable] === undefined || config[variable] === '');
+}
+
 /**
  * The provider uploads go to by default: PROVIDER, else the only configured one; undefined when none
- * is configured (the API then describes Cloudinary's limits and cannot delete; a worker refuses to start).
+ * is configured and PROVIDER is unset (the API then describes Cloudinary's limits and cannot delete;
+ * a worker refuses to start).
  */
 export function defaultProvider(config: Config): ProviderName | undefined {
   return config.PROVIDER ?? configuredProviders(config)[0];
@@ -415,16 +423,10 @@ function checkProviders(config: z.output<typeof schema>): void {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const configured = configuredProviders(config);
-  if (config.PROVIDER !== undefined && !configured.includes(config.PROVIDER)) {
-    throw new ConfigError([`PROVIDER: ${config.PROVIDER} has no credentials (set ${PROVIDER_CREDENTIALS[config.PROVIDER].join(', ')})`]);
-  }
   if (config.PROVIDER === undefined && configured.length > 1) {
     throw new ConfigError([`PROVIDER: several providers have credentials (${configured.join(', ')}); name the default one`]);
   }
   const primary = config.PROVIDER ?? configured[0];
-  if (config.PROVIDER_FAILOVER !== undefined && !configured.includes(config.PROVIDER_FAILOVER)) {
-    throw new ConfigError([`PROVIDER_FAILOVER: ${config.PROVIDER_FAILOVER} has no credentials (set ${PROVIDER_CREDENTIALS[config.PROVIDER_FAILOVER].join(', ')})`]);
-  }
   if (config.PROVIDER_FAILOVER !== undefined && config.PROVIDER_FAILOVER === primary) {
     throw new ConfigError([`PROVIDER_FAILOVER: must be another provider than ${primary}, the one it stands in for`]);
   }

@@ -46,18 +46,18 @@ describe('processUpload', () => {
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
-  it('puts the upload back, attempt spent and bytes kept, when this worker has no credentials for its provider', async () => {
+  it('puts the upload back, no attempt spent and bytes kept, when this worker has no credentials for its provider', async () => {
     const world = memoryWorld();
     const upload = await world.accept();
     const elsewhere = ProviderRoster.of(new MemoryUploadProvider({ name: 'other' }));
     const error = await run(world, upload.id, { extra: { providers: elsewhere } }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderNotConfiguredError);
     expect((error as Error).message).toBe('Provider "memory" is not configured on this process (configured: other); give it the provider\'s credentials.');
-    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 0 });
     expect(await world.hasBytes(upload)).toBe(true);
     // A worker that has it finishes it.
     await run(world, upload.id);
-    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory' } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { provider: 'memory' } });
   });
 
   it('fails with attempts_exhausted on the last attempt, keeping the bytes for a retry unless retention is off', async () => {

@@ -24,7 +24,7 @@ import type { Readable } from 'node:stream';
 import type { ByteRange, TempStorage } from './temp-storage.js';
 import type { ClaimedUpload, FetchedBytes, Upload, UploadFailure, UploadResult } from './upload.js';
 import type { ProviderUploadRequest } from './upload-provider.js';
-import type { ProviderRoster, RosterEntry } from './provider-roster.js';
+import { ProviderNotConfiguredError, type ProviderRoster, type RosterEntry } from './provider-roster.js';
 import type { UploadRepository } from './upload.repository.js';
 import { UPLOAD_LOG_MESSAGES } from './upload-log.js';
 
@@ -188,6 +188,13 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       observeCall(deps, outcome, callStarted, called);
     }
     if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
+    if (error instanceof ProviderNotConfiguredError) {
+      // A configuration out of step (this worker lacks credentials the API chose by): not the
+      // upload's fault, so no attempt is spent; the queue puts it back for a worker that has them.
+      if (!(await deps.uploads.requeue(upload, { refundAttempt: true }))) return withdrawn(deps, upload, log);
+      log.error({ provider: error.provider }, error.message);
+      throw error;
+    }
     if (error instanceof FetchSlotsBusyError) {
       // Waiting for a fetch slot is not an attempt: back to the queue with it refunded.
       if (!(await deps.uploads.requeue(upload, { refundAttempt: true }))) return withdrawn(deps, upload, log);

@@ -46,6 +46,18 @@ describe('KyselyUploadRepository', () => {
   });
 });
 
+describe('migration 0016 (providers) during a rolling deploy', () => {
+  it('takes an upload created by code from before it — no provider named — as Cloudinary’s, by insert and by hoist_create_upload', async () => {
+    const [inserted, counted] = [newUploadId(), newUploadId()];
+    await sql`insert into upload (id, tenant_id, status, filename, bytes, content_type, sha256, storage_key, public_id)
+      values (${inserted}, 'default', 'queued', 'a.png', 1, 'image/png', ${'a'.repeat(64)}, ${inserted}, ${inserted})`.execute(db);
+    const row = JSON.stringify({ id: counted, tenant_id: 'default', status: 'queued', filename: 'a.png', bytes: 1, content_type: 'image/png', sha256: 'a'.repeat(64), storage_key: counted, public_id: counted, tags: [], eager: [], resource_type: 'auto', result: null });
+    await sql`select * from hoist_create_upload(${row}::jsonb, 1000, ${TENANT_LOCKS.unfinishedUploads}::int4, '1s')`.execute(db);
+    expect((await repo.find(inserted))?.provider).toBe('cloudinary');
+    expect((await repo.find(counted))?.provider).toBe('cloudinary');
+  });
+});
+
 describe('markEnqueued', () => {
   it('marks every one of a burst of uploads, in a few statements rather than one each', async () => {
     const uploads = await Promise.all(Array.from({ length: 30 }, async () => (await repo.create(newUpload())).id));

@@ -18,12 +18,12 @@ export function providerLimits(name: ProviderName, config: Config): ProviderLimi
 
 /**
  * The providers uploads may go to, as the API checks them at submit time: every configured one with
- * its limits, and the default (PROVIDER, or the only configured one). With none configured, Cloudinary's
- * limits describe the default, so a development API without credentials still answers as it will.
+ * its limits, and the default (PROVIDER — which the API need not hold credentials for: its workers
+ * do — or the only configured one). With none configured and PROVIDER unset, Cloudinary's limits
+ * describe the default, so a development API without credentials still answers as it will.
  */
 export function providerCatalog(config: Config): ProviderCatalog {
-  const names = configuredProviders(config);
   const fallback = defaultProvider(config) ?? 'cloudinary';
-  const listed = names.length > 0 ? names : [fallback];
+  const listed = [...new Set([...configuredProviders(config), fallback])];
   return { defaultProvider: fallback, providers: new Map(listed.map((name) => [name, providerLimits(name, config)])) };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome, type ProcessUploadJob } from '@hoist/core';
+import { DEFAULT_MAX_RECLAIMS, FetchSlotsBusyError, ProviderNotConfiguredError, RateLimitedError, StoreUnavailableError, type Logger, type ProcessOutcome, type ProcessUploadJob } from '@hoist/core';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { rateLimitPause, retryDelay, type BackoffOptions } from './backoff.js';
 import { UPLOAD_QUEUE, type JobRegistry } from './jobs.js';
@@ -166,6 +166,12 @@ export class UploadWorker {
       if (error instanceof FetchSlotsBusyError) {
         // Not holding this worker slot while a fetch slot frees up is the point: provider uploads get it.
         await deferJob(job, token, this.options.fetchBusyRetryMs ?? 1_000);
+      }
+      if (error instanceof ProviderNotConfiguredError) {
+        // No attempt spent (the use case refunded it): back later, for a worker that has the
+        // provider's credentials, waiting longer each time (up to 15 s) while none does.
+        await this.note(job, line);
+        await deferJob(job, token, 5_000);
       }
       if (error instanceof RateLimitedError) {
         // Without a reset time, back off exponentially: a provider that keeps refusing without

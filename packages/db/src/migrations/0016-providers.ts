@@ -6,13 +6,14 @@ import { up as createUploadUnderCap } from './0015-create-upload-under-cap.js';
 /**
  * Several providers (issue 14): each upload records the provider it was sent to, chosen when it was
  * accepted. Every upload before this migration went to Cloudinary, the only provider there was, so
- * existing rows say so; new rows always name theirs (no default). A tenant may name its own default
- * provider. `hoist_create_upload` (0015) lists the columns it inserts, so it is replaced to insert
- * the provider too; otherwise unchanged.
+ * existing rows say so. The column keeps that default, and the function reads a missing provider as
+ * it, so API processes still running the code before this migration (a rolling deploy) go on
+ * creating uploads — as Cloudinary's, which is what they are; current code always names the
+ * provider. A tenant may name its own default provider. `hoist_create_upload` (0015) lists the
+ * columns it inserts, so it is replaced to insert the provider too; otherwise unchanged.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table upload add column provider text not null default 'cloudinary' check (provider ~ '^[a-z][a-z0-9-]{0,31}$')`.execute(db);
-  await sql`alter table upload alter column provider drop default`.execute(db);
   await sql`alter table tenant add column default_provider text check (default_provider ~ '^[a-z][a-z0-9-]{0,31}$')`.execute(db);
   await sql`
     create or replace function hoist_create_upload(p_row jsonb, p_max_unfinished integer, p_lock integer, p_lock_timeout text)
@@ -32,7 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return query
         with inserted as (
           insert into upload (id, tenant_id, status, filename, bytes, content_type, sha256, storage_key, public_id, provider, tags, metadata, resource_type, eager, result, source_url)
-          select r.id, r.tenant_id, r.status, r.filename, r.bytes, r.content_type, r.sha256, r.storage_key, r.public_id, r.provider, r.tags, r.metadata, r.resource_type, r.eager, r.result, r.source_url
+          select r.id, r.tenant_id, r.status, r.filename, r.bytes, r.content_type, r.sha256, r.storage_key, r.public_id, coalesce(r.provider, 'cloudinary'), r.tags, r.metadata, r.resource_type, r.eager, r.result, r.source_url
           from jsonb_populate_record(null::upload, p_row) as r
           returning *
         )
