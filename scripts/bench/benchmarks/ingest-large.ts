@@ -59,7 +59,9 @@ export const ingestLarge: Benchmark = {
               const { rows } = await stack.pool.query<{ bytes: string; sha256: string }>('select bytes, sha256 from upload where id = $1', [id]);
               if (Number(rows[0]?.bytes) !== size || rows[0]?.sha256 !== hoist.sha256) throw new Error(`the stored upload differs from what was sent: ${JSON.stringify(rows[0])}`);
               const seconds = (hoist.response.at - hoist.started) / 1000;
-              if (trace.length < Math.min(20, seconds * 10)) throw new Error(`only ${trace.length} RSS samples in ${seconds.toFixed(1)} s: no figure`);
+              // Sampled every 50 ms, but this process also pumps the upload: on a busy machine its timer
+              // fires late. Five samples a second still see the RSS peak of a multi-second upload.
+              if (trace.length < Math.min(10, seconds * 5)) throw new Error(`only ${trace.length} RSS samples in ${seconds.toFixed(1)} s: no figure`);
               // No worker takes it: its temp file goes now, as the bare sink's does, so the next round's disk is as clean.
               await removeContents(stack.stack.tmpDir);
               return { rate: size / MB / seconds, growth: Math.max(0, Math.max(...trace.map((point) => point.y)) * MB - rest), trace, cpuPerGiB: cpu / (size / (1024 * MiB)) };
