@@ -34,7 +34,8 @@ export const CLOUDFLARE_IMAGES_LIMITS: ProviderLimits = Object.freeze({
   resourceTypes: Object.freeze(['image', 'auto']),
   maxFileBytes: CLOUDFLARE_MAX_FILE_BYTES,
   contentTypes: Object.freeze(Object.keys(CLOUDFLARE_FORMATS)),
-  maxMetadataBytes: CLOUDFLARE_MAX_METADATA_BYTES,
+  // Cloudflare's 1,024 bytes, less what Hoist adds: the upload id the image belongs to.
+  maxMetadataBytes: CLOUDFLARE_MAX_METADATA_BYTES - 64,
   eagerTransformations: false,
   publicIdProblem: customIdProblem,
 });

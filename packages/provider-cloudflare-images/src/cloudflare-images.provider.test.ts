@@ -53,10 +53,11 @@ describe('CloudflareImagesProvider', () => {
     expect(result.secureUrl).toBe(`${emulator.url}/cdn-cgi/imagedelivery/hoist-local-hash/${req.publicId}/public`);
     expect(result.deliveryUrls).toEqual({ public: result.secureUrl });
     expect(result.version).toBeGreaterThan(1_700_000_000);
-    expect((await emulator.assets()).find((image) => image.id === req.publicId)?.meta).toEqual({ owner: 'tenant', n: 1 });
+    // With the upload it belongs to, which a later conflict at the id is checked against.
+    expect((await emulator.assets()).find((image) => image.id === req.publicId)?.meta).toEqual({ owner: 'tenant', n: 1, hoistUploadId: req.uploadId });
   });
 
-  it("replaces an image at a taken id after Cloudflare's conflict, leaving one image with the new bytes", async () => {
+  it("replaces its own image at a taken id after Cloudflare's conflict (an attempt whose answer was lost), leaving one image with the new bytes", async () => {
     const req = request(makePng(3, 2, 1));
     await provider.upload(req);
     const other = makePng(3, 2, 2);
@@ -64,8 +65,21 @@ describe('CloudflareImagesProvider', () => {
     const images = (await emulator.assets()).filter((image) => image.id === req.publicId);
     expect(images).toEqual([expect.objectContaining({ bytes: other.length })]);
     expect(Buffer.from(await (await fetch(second.secureUrl)).arrayBuffer()).equals(other)).toBe(true);
-    // create, create (409), delete, create.
-    expect((await stats()).byStatus).toEqual({ '200': 3, '409': 1 });
+    // create, create (409), get (its own), delete, create.
+    expect((await stats()).byStatus).toEqual({ '200': 4, '409': 1 });
+  });
+
+  it("refuses, as permanent and touching nothing, an id that holds another upload's image: Cloudflare cannot replace it in place", async () => {
+    const first = makePng(3, 2, 11);
+    const req = request(first, { uploadId: '01a25263-0000-7000-8000-000000000001' });
+    const held = await provider.upload(req);
+    const error = await provider.upload({ ...request(makePng(3, 2, 12)), publicId: req.publicId, uploadId: '01a25263-0000-7000-8000-000000000002' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PermanentProviderError);
+    expect((error as Error).message).toBe(
+      `Cloudflare Images already holds upload 01a25263-0000-7000-8000-000000000001 at id ${req.publicId}, and cannot replace an image in place; delete that upload first, or choose another publicId`,
+    );
+    // The first upload's image is still there, with its bytes.
+    expect(Buffer.from(await (await fetch(held.secureUrl)).arrayBuffer()).equals(first)).toBe(true);
   });
 
   it('fails a wrong API token as permanent, naming the variable to check and not the token', async () => {

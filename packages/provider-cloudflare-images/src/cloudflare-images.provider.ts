@@ -12,7 +12,7 @@ import {
 } from '@hoist/core';
 import type Cloudflare from 'cloudflare';
 import type { Image } from 'cloudflare/resources/images/v1/v1';
-import { CLOUDFLARE_FORMATS, CLOUDFLARE_IMAGES_LIMITS } from './cloudflare-images-limits.js';
+import { CLOUDFLARE_FORMATS, CLOUDFLARE_IMAGES_LIMITS, CLOUDFLARE_MAX_METADATA_BYTES } from './cloudflare-images-limits.js';
 import { apiError, classifyCloudflareError } from './classify-error.js';
 import { customIdProblem } from './custom-id.js';
 import { toUploadResult } from './image-result.js';
@@ -44,6 +44,8 @@ export interface CloudflareImagesProviderOptions {
 
 /** The SDK's own error for a 409, and Cloudflare's code, for an id already taken ("Resource already exists"). */
 const DUPLICATE_ID_CODE = 5409;
+/** The metadata key naming the upload an image belongs to. */
+export const UPLOAD_ID_KEY = 'hoistUploadId';
 /** Cloudflare's "Image not found". */
 const NOT_FOUND_CODE = 5404;
 
@@ -91,14 +93,17 @@ export class CloudflareImagesProvider implements UploadProvider {
   }
 
   /**
-   * Stores the bytes at `publicId`, replacing any image there. Cloudflare answers a create at a taken
-   * id with a conflict and has no overwrite, so the sequence is: create; on a conflict, delete the
-   * image at the id (gone already is fine) and create again. Creating first costs nothing extra in
-   * the usual case (a new id), and deleting only after a conflict never removes an image that is not
-   * about to be replaced; between the delete and the create the id briefly serves nothing, which no
-   * order of calls can avoid. A second conflict means another writer created the id in between: the
-   * upload fails as retryable and the queue's next attempt replaces that image in turn, so whatever
-   * the interleaving the id ends with exactly the bytes of the last attempt to finish — one image.
+   * Stores the bytes at `publicId`. Cloudflare answers a create at a taken id with a conflict and has
+   * no overwrite, so a replace is a delete and a create — not atomic: if the create then failed, the
+   * id would serve nothing. So each image carries the upload it belongs to (`hoistUploadId` in its
+   * metadata), and on a conflict the image there is looked at first:
+   * - this upload's own (an earlier attempt whose answer was lost): deleted and created again, which
+   *   can cost nothing that is not this upload's (`replaces` the asset, as the port asks);
+   * - another upload's, or an image Hoist did not store: refused as permanent, naming it — replacing
+   *   it could destroy an asset another upload holds, if the create failed (the client must delete
+   *   that upload first, or choose another public id).
+   * Creating first costs nothing extra in the usual case (a new id). A second conflict means another
+   * writer created the id in between: retryable, and the next attempt looks again.
    *
    * The body is read whole before the request (at most 10 MB): Cloudflare takes a single multipart
    * POST and the SDK builds it from a Blob, buffering any stream it is given. Reading it here first
@@ -112,6 +117,7 @@ export class CloudflareImagesProvider implements UploadProvider {
       image = await this.createImage(request, file, metadata);
     } catch (error) {
       if (!this.isDuplicateId(error)) throw classifyCloudflareError(error, this.sdk);
+      await this.refuseUnlessOwn(request);
       await this.deleteImage(request.publicId, request);
       try {
         image = await this.createImage(request, file, metadata);
@@ -143,7 +149,7 @@ export class CloudflareImagesProvider implements UploadProvider {
    * over 1,024 bytes. Returns the metadata as the JSON string Cloudflare's form field takes (the SDK
    * would send an object as `metadata[key]` fields).
    */
-  private checked(request: ProviderUploadRequest): string | undefined {
+  private checked(request: ProviderUploadRequest): string {
     const problem = customIdProblem(request.publicId);
     if (problem !== undefined) throw new PermanentProviderError(`Public id ${JSON.stringify(request.publicId)} cannot be stored: ${problem}`);
     const resourceType = request.resourceType ?? 'auto';
@@ -155,20 +161,42 @@ export class CloudflareImagesProvider implements UploadProvider {
     if (CLOUDFLARE_FORMATS[request.contentType] === undefined) {
       throw new PermanentProviderError(`Cloudflare Images does not store ${request.contentType} files (it takes ${Object.keys(CLOUDFLARE_FORMATS).join(', ')})`, { status: 415 });
     }
-    if (!request.metadata) return undefined;
-    const metadata = JSON.stringify(request.metadata);
-    const maxMetadata = this.limits.maxMetadataBytes ?? Number.POSITIVE_INFINITY;
+    // The upload the image belongs to goes with it (see upload), counted against Cloudflare's 1,024 bytes.
+    const metadata = JSON.stringify({ ...request.metadata, [UPLOAD_ID_KEY]: request.uploadId });
     const size = Buffer.byteLength(metadata);
-    if (size > maxMetadata) throw new PermanentProviderError(`Cloudflare Images keeps at most ${maxMetadata} bytes of metadata (as JSON); this has ${size}`);
+    if (size > CLOUDFLARE_MAX_METADATA_BYTES) {
+      throw new PermanentProviderError(`Cloudflare Images keeps at most ${CLOUDFLARE_MAX_METADATA_BYTES} bytes of metadata (as JSON, with Hoist's ${UPLOAD_ID_KEY}); this has ${size}`);
+    }
     return metadata;
   }
 
-  private async createImage(request: ProviderUploadRequest, file: File, metadata: string | undefined): Promise<Image> {
+  private async createImage(request: ProviderUploadRequest, file: File, metadata: string): Promise<Image> {
     const { data, response } = await this.client.images.v1
-      .create({ account_id: this.accountId, id: request.publicId, file, ...(metadata === undefined ? {} : { metadata }) })
+      .create({ account_id: this.accountId, id: request.publicId, file, metadata })
       .withResponse();
     reportHint(response, request);
     return data;
+  }
+
+  /** @throws PermanentProviderError when the image at the request's id is not this upload's (see {@link upload}). */
+  private async refuseUnlessOwn(request: ProviderUploadRequest): Promise<void> {
+    let meta: unknown;
+    try {
+      const { data, response } = await this.client.images.v1.get(request.publicId, { account_id: this.accountId }).withResponse();
+      reportHint(response, request);
+      meta = data.meta;
+    } catch (error) {
+      // Deleted in between: nothing to look at, nothing to lose; the create that follows decides.
+      if (this.isImageNotFound(error)) return;
+      throw classifyCloudflareError(error, this.sdk);
+    }
+    const owner = meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>)[UPLOAD_ID_KEY] : undefined;
+    if (owner === request.uploadId) return;
+    const held = typeof owner === 'string' ? `upload ${owner}` : 'an image Hoist did not store';
+    throw new PermanentProviderError(
+      `Cloudflare Images already holds ${held} at id ${request.publicId}, and cannot replace an image in place; delete ${typeof owner === 'string' ? 'that upload' : 'that image'} first, or choose another publicId`,
+      { status: 409 },
+    );
   }
 
   /** DELETE by id; an image already gone counts as deleted. */
