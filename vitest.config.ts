@@ -18,6 +18,12 @@ const CLOSED_PORT_ENV = {
   REDIS_URL: 'redis://127.0.0.1:1',
 };
 
+/**
+ * `pnpm test:providers` (HOIST_LIVE_PROVIDERS=1): the provider conformance suite against the real
+ * services whose credentials are in the environment. Never part of a normal run.
+ */
+const LIVE_PROVIDERS = process.env['HOIST_LIVE_PROVIDERS'] === '1';
+
 export default defineConfig({
   resolve: {
     // Workspace packages export their TypeScript sources under this condition,
@@ -52,6 +58,7 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
         },
       },
+      ...(LIVE_PROVIDERS ? [{ extends: true, test: { name: 'providers', include: ['test/providers/**/*.providers.ts'], testTimeout: 120_000 } }] : []),
     ],
   },
 });

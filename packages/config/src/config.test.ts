@@ -36,7 +36,7 @@ describe('loadConfig', () => {
   describe('providers', () => {
     const CLOUDINARY = { CLOUDINARY_URL: 'cloudinary://k:s@cloud' };
     const IMAGEKIT = { IMAGEKIT_PRIVATE_KEY: 'private_abc', IMAGEKIT_PUBLIC_KEY: 'public_abc', IMAGEKIT_URL_ENDPOINT: 'https://ik.imagekit.io/acme' };
-    const CLOUDFLARE = { CLOUDFLARE_ACCOUNT_ID: 'acc123', CLOUDFLARE_API_TOKEN: 'tok-secret-1' };
+    const CLOUDFLARE = { CLOUDFLARE_ACCOUNT_ID: '0123456789abcdef0123456789abcdef', CLOUDFLARE_API_TOKEN: 'tok-secret-1' };
 
     it('takes the provider whose credentials are set as the default, and none when none are', () => {
       expect(defaultProvider(loadConfig({}))).toBeUndefined();

@@ -91,7 +91,7 @@ const schema = z.object({
   /** Largest file the ImageKit plan stores, bytes; default the adapter's (the free plan's). */
   IMAGEKIT_MAX_FILE_BYTES: integer(1).optional(),
   /** Cloudflare account id; with the API token it configures Cloudflare Images. */
-  CLOUDFLARE_ACCOUNT_ID: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/, 'an account id (letters, digits, "_" and "-")').optional(),
+  CLOUDFLARE_ACCOUNT_ID: z.string().regex(/^[0-9a-fA-F]{32}$/, 'the 32 hex digits of a Cloudflare account id').optional(),
   /** A Cloudflare API token with the Images Write permission. */
   CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
   /**
