@@ -28,6 +28,7 @@ export interface UploadView {
     version: number | null;
     assetId?: string | null;
     deliveryUrls?: Record<string, string> | null;
+    mirrors?: Array<{ provider: string; publicId: string; secureUrl: string }> | null;
   };
   error: null | { code: string; message: string };
 }

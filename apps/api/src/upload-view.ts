@@ -5,6 +5,26 @@ export { toUploadView } from '@hoist/core';
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
+/** What a provider stored, as the upload resource's `result` (and each of its mirrors) carries it. */
+const RESULT_PROPERTIES = {
+  provider: { type: 'string' },
+  publicId: { type: 'string' },
+  url: { type: 'string' },
+  secureUrl: { type: 'string' },
+  format: nullable('string'),
+  width: nullable('integer'),
+  height: nullable('integer'),
+  bytes: { type: 'integer' },
+  version: nullable('integer'),
+  resourceType: { ...nullable('string'), description: "The provider's resource type (image, video, raw)." },
+  assetId: { ...nullable('string'), description: "The provider's own id of the asset (ImageKit fileId, Cloudflare image id, Cloudinary asset_id)." },
+  deliveryUrls: {
+    type: ['object', 'null'],
+    additionalProperties: { type: 'string' },
+    description: 'Named delivery URLs beyond secureUrl: Cloudflare variants by name; `transform`, a URL template whose `{transformation}` is replaced by a transformation string.',
+  },
+} as const;
+
 /** JSON schema of the resource; also the response serializer. */
 export const uploadViewSchema = {
   type: 'object',
@@ -48,21 +68,11 @@ export const uploadViewSchema = {
       type: ['object', 'null'],
       required: ['provider', 'publicId', 'url', 'secureUrl', 'format', 'width', 'height', 'bytes', 'version'],
       properties: {
-        provider: { type: 'string' },
-        publicId: { type: 'string' },
-        url: { type: 'string' },
-        secureUrl: { type: 'string' },
-        format: nullable('string'),
-        width: nullable('integer'),
-        height: nullable('integer'),
-        bytes: { type: 'integer' },
-        version: nullable('integer'),
-        resourceType: { ...nullable('string'), description: "The provider's resource type (image, video, raw)." },
-        assetId: { ...nullable('string'), description: "The provider's own id of the asset (ImageKit fileId, Cloudflare image id, Cloudinary asset_id)." },
-        deliveryUrls: {
-          type: ['object', 'null'],
-          additionalProperties: { type: 'string' },
-          description: 'Named delivery URLs beyond secureUrl: Cloudflare variants by name; `transform`, a URL template whose `{transformation}` is replaced by a transformation string.',
+        ...RESULT_PROPERTIES,
+        mirrors: {
+          type: ['array', 'null'],
+          description: 'With PROVIDER_MIRROR: the copies on the mirror provider, each like the result itself.',
+          items: { type: 'object', required: ['provider', 'publicId', 'url', 'secureUrl'], properties: RESULT_PROPERTIES },
         },
       },
     },

@@ -29,7 +29,7 @@ runMain('worker', logger, async () => {
     );
   }
   // Every upload the API sends by default, and every failover, must be one this worker can make.
-  for (const [variable, provider] of [['PROVIDER', defaultProvider(config)], ['PROVIDER_FAILOVER', config.PROVIDER_FAILOVER]] as const) {
+  for (const [variable, provider] of [['PROVIDER', defaultProvider(config)], ['PROVIDER_FAILOVER', config.PROVIDER_FAILOVER], ['PROVIDER_MIRROR', config.PROVIDER_MIRROR]] as const) {
     const missing = provider ? missingCredentials(config, provider) : [];
     if (provider && missing.length > 0) throw new Error(`${variable} is ${provider}, but this worker has no credentials for it: set ${missing.join(', ')}.`);
   }

@@ -63,6 +63,13 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...CLOUDINARY, PROVIDER_FAILOVER: 'cloudinary' })).toThrow(/PROVIDER_FAILOVER: must be another provider than cloudinary/);
     });
 
+    it('takes a mirror of another provider, not together with a failover', () => {
+      expect(loadConfig({ ...CLOUDINARY, ...IMAGEKIT, PROVIDER: 'cloudinary', PROVIDER_MIRROR: 'imagekit' })).toMatchObject({ PROVIDER_MIRROR: 'imagekit', PROVIDER_MIRROR_REQUIRE: 'both' });
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER_MIRROR: 'cloudinary' })).toThrow(/PROVIDER_MIRROR: must be another provider than cloudinary/);
+      expect(() => loadConfig({ ...CLOUDINARY, ...IMAGEKIT, PROVIDER: 'cloudinary', PROVIDER_MIRROR: 'imagekit', PROVIDER_FAILOVER: 'imagekit' })).toThrow(/set one of them/);
+      expect(() => loadConfig({ ...CLOUDINARY, PROVIDER_MIRROR_REQUIRE: 'either' })).toThrow(/PROVIDER_MIRROR_REQUIRE/);
+    });
+
     it('never echoes a provider secret it refuses', () => {
       let message = '';
       try {

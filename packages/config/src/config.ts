@@ -73,6 +73,13 @@ const schema = z.object({
   PROVIDER_FAILOVER_AFTER: integer(1, 1000).default(5),
   /** How long attempts go to the failover before one probes the primary again, ms. */
   PROVIDER_FAILOVER_PROBE_MS: integer(100).default(30_000),
+  /**
+   * A second provider every upload bound for PROVIDER's is stored on as well; the result lists both.
+   * Not together with PROVIDER_FAILOVER. Unset: no mirror.
+   */
+  PROVIDER_MIRROR: z.enum(PROVIDER_NAMES).optional(),
+  /** `both`: an upload succeeds once both copies are stored (else it is retried); `primary`: the mirror's failure is logged only. */
+  PROVIDER_MIRROR_REQUIRE: z.enum(['both', 'primary']).default('both'),
   /** `cloudinary://KEY:SECRET@CLOUD[?upload_prefix=URL]`; unset means "use the local emulator". */
   CLOUDINARY_URL: url(/^cloudinary:$/).optional(),
   /** ImageKit's private API key (Basic auth of the upload and media APIs); with the URL endpoint it configures ImageKit. */
@@ -427,6 +434,12 @@ function checkProviders(config: z.output<typeof schema>): void {
     throw new ConfigError([`PROVIDER: several providers have credentials (${configured.join(', ')}); name the default one`]);
   }
   const primary = config.PROVIDER ?? configured[0];
+  if (config.PROVIDER_MIRROR !== undefined && config.PROVIDER_FAILOVER !== undefined) {
+    throw new ConfigError(['PROVIDER_MIRROR / PROVIDER_FAILOVER: set one of them; a mirror already keeps a second copy of every upload'] );
+  }
+  if (config.PROVIDER_MIRROR !== undefined && config.PROVIDER_MIRROR === primary) {
+    throw new ConfigError([`PROVIDER_MIRROR: must be another provider than ${primary}, the one it copies`]);
+  }
   if (config.PROVIDER_FAILOVER !== undefined && config.PROVIDER_FAILOVER === primary) {
     throw new ConfigError([`PROVIDER_FAILOVER: must be another provider than ${primary}, the one it stands in for`]);
   }

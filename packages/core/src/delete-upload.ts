@@ -42,7 +42,13 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
   // Only an upload that may have produced the asset destroys it: one that succeeded, or one a worker
   // ran at least once (in this round or an earlier one).
   const mayOwnAsset = upload.status === 'succeeded' || upload.attempts > 0 || upload.retryCount > 0;
-  if (mayOwnAsset) await destroyUnlessHeldElsewhere(deps, upload, asset);
+  if (mayOwnAsset) {
+    await destroyUnlessHeldElsewhere(deps, upload, asset);
+    // And its copies on the mirror provider (PROVIDER_MIRROR).
+    for (const copy of upload.result?.mirrors ?? []) {
+      await destroyUnlessHeldElsewhere(deps, upload, { provider: copy.provider, publicId: copy.publicId, resourceType: copy.resourceType ?? asset.resourceType, assetId: copy.assetId });
+    }
+  }
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);
     return current ? { kind: 'unfinished', upload: current } : { kind: 'not_found' };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PermanentProviderError, RateLimitedError, RetryableProviderError, TempStorageUnavailableError } from './errors.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { MEMORY_PROVIDER_LIMITS, MemoryUploadProvider } from './memory/index.js';
+import { deleteUpload } from './delete-upload.js';
 import { processUpload, type ProcessUploadDeps } from './process-upload.js';
 import { ProviderNotConfiguredError, ProviderRoster, type FailoverGuard } from './provider-roster.js';
 import { UNTHROTTLED } from './provider-throttle.js';
@@ -269,5 +270,53 @@ describe('processUpload with a failover', () => {
     for (let i = 0; i < 100 && world.provider.assets.has(upload.publicId); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(world.provider.destroyed).toEqual([upload.publicId]);
     expect(secondary.assets.has(upload.publicId)).toBe(true);
+  });
+});
+
+describe('processUpload with a mirror', () => {
+  function mirrorWorld(require: 'both' | 'primary' = 'both') {
+    const world = memoryWorld();
+    const mirror = new MemoryUploadProvider({ name: 'mirror' });
+    const providers = new ProviderRoster([{ provider: world.provider }, { provider: mirror }], { mirror: { from: 'memory', to: 'mirror', require } });
+    return { world, mirror, providers };
+  }
+
+  it('stores the upload on both providers, and the result lists the mirror copy', async () => {
+    const { world, mirror, providers } = mirrorWorld();
+    const upload = await world.accept({ body: Buffer.from('mirrored bytes') });
+    expect(await run(world, upload.id, { extra: { providers } })).toEqual({ kind: 'succeeded' });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory', mirrors: [{ provider: 'mirror', publicId: upload.publicId }] } });
+    expect(world.provider.assets.get(upload.publicId)?.toString()).toBe('mirrored bytes');
+    expect(mirror.assets.get(upload.publicId)?.toString()).toBe('mirrored bytes');
+    // Deleting the upload deletes both copies.
+    await deleteUpload({ uploads: world.uploads, storage: world.storage, providers, logger: world.logger }, upload.id);
+    expect([world.provider.assets.has(upload.publicId), mirror.assets.has(upload.publicId)]).toEqual([false, false]);
+  });
+
+  it('retries the attempt when the mirror fails and both are required; the retry leaves one copy on each', async () => {
+    const { world, mirror, providers } = mirrorWorld();
+    const upload = await world.accept();
+    mirror.failNext(new RetryableProviderError('HTTP 503', { status: 503 }));
+    await expect(run(world, upload.id, { extra: { providers } })).rejects.toBeInstanceOf(RetryableProviderError);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 1 });
+    await run(world, upload.id, { extra: { providers } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect([world.provider.assets.size, mirror.assets.size]).toEqual([1, 1]);
+  });
+
+  it('succeeds on the primary alone when only it is required, and says so in the result', async () => {
+    const { world, mirror, providers } = mirrorWorld('primary');
+    const upload = await world.accept();
+    mirror.failNext(new RetryableProviderError('HTTP 503', { status: 503 }));
+    await run(world, upload.id, { extra: { providers } });
+    expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory', mirrors: [] } });
+  });
+
+  it('fails the upload when the mirror refuses the file, and removes the primary copy', async () => {
+    const { world, mirror, providers } = mirrorWorld();
+    const upload = await world.accept();
+    mirror.failNext(new PermanentProviderError('Invalid image file', { status: 400 }));
+    expect(await run(world, upload.id, { extra: { providers } })).toMatchObject({ kind: 'failed', failure: { code: 'provider_rejected' } });
+    expect([world.provider.assets.has(upload.publicId), mirror.assets.has(upload.publicId)]).toEqual([false, false]);
   });
 });

@@ -155,17 +155,40 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       callStarted = performance.now();
       return entry.provider.upload(request);
     };
-    const { primary, fallback } = deps.providers.plan(upload);
+    const { primary, fallback, mirror } = deps.providers.plan(upload);
+    // The mirror's copy goes beside the primary's call, with its own throttle; it never rejects.
+    const mirrored = mirror && copyToMirror(deps, mirror.entry, request);
     let result: UploadResult;
-    if (fallback) {
-      // While the upload's provider is failing (its circuit open), the attempt goes to the secondary.
-      const first = await fallback.guard.attempt(() => send(primary));
-      if (!first.ran) log.warn({ provider: primary.provider.name, failover: fallback.entry.provider.name }, UPLOAD_LOG_MESSAGES.failedOver);
-      result = first.ran ? first.value : await send(fallback.entry);
-    } else {
-      result = await send(primary);
+    try {
+      if (fallback) {
+        // While the upload's provider is failing (its circuit open), the attempt goes to the secondary.
+        const first = await fallback.guard.attempt(() => send(primary));
+        if (!first.ran) log.warn({ provider: primary.provider.name, failover: fallback.entry.provider.name }, UPLOAD_LOG_MESSAGES.failedOver);
+        result = first.ran ? first.value : await send(fallback.entry);
+      } else {
+        result = await send(primary);
+      }
+    } finally {
+      // Whatever the primary did, the mirror's call is over before the attempt is (no call outlives it).
+      await mirrored;
     }
     observeCall(deps, 'success', callStarted, called);
+    if (mirror && mirrored) {
+      const copy = await mirrored;
+      if (copy.ok) {
+        result = { ...result, mirrors: [copy.result] };
+      } else if (mirror.require === 'primary') {
+        log.warn({ err: copy.error, mirror: mirror.entry.provider.name }, 'the mirror copy failed; the upload is on its provider only (PROVIDER_MIRROR_REQUIRE=primary)');
+        result = { ...result, mirrors: [] };
+      } else {
+        // Both copies are required: the attempt fails as the mirror did. The mirror's throttle has
+        // already heard of it; the next attempt replaces the primary's copy, so it stays one.
+        await throttle.succeeded(hint).catch(() => undefined);
+        [called, callStarted] = [mirror.entry.provider.name, undefined];
+        if (copy.error instanceof PermanentProviderError) await removeCopy(deps, upload, result, log);
+        throw copy.error;
+      }
+    }
     // Told at once, alongside recording the outcome: the throttle measures what the provider admits
     // by when successes arrive, and a success it hears of late makes it underestimate. Best effort:
     // it must never cost a finished upload an attempt.
@@ -280,6 +303,34 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
     log.warn({ status: current?.status }, UPLOAD_LOG_MESSAGES.noLongerOwned);
   }
   return { kind: 'skipped' };
+}
+
+/**
+ * The mirror's copy (`PROVIDER_MIRROR`): the same request to the mirror, with its own throttle and
+ * rate-limit hints, and neither the primary's chunk progress nor its resume (those are the primary's
+ * session). Reports to the mirror's throttle and the metrics itself; never rejects.
+ */
+async function copyToMirror(deps: ProcessUploadDeps, entry: RosterEntry, request: ProviderUploadRequest): Promise<{ ok: true; result: UploadResult } | { ok: false; error: unknown }> {
+  let said: RateLimitHint | undefined;
+  let started: number | undefined;
+  try {
+    await entry.throttle.acquire();
+    started = performance.now();
+    const result = await entry.provider.upload({ ...request, resume: undefined, onProgress: undefined, onRateLimitHint: (hint) => (said = hint) });
+    observeCall(deps, 'success', started, entry.provider.name);
+    await entry.throttle.succeeded(said).catch(() => undefined);
+    return { ok: true, result };
+  } catch (error) {
+    if (error instanceof ProviderError) observeCall(deps, error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable', started, entry.provider.name);
+    if (error instanceof RateLimitedError && started !== undefined) await entry.throttle.limited(error.hint).catch(() => undefined);
+    return { ok: false, error };
+  }
+}
+
+/** The primary's copy of an upload that fails for good because its mirror refused it: removed, best effort. */
+async function removeCopy(deps: ProcessUploadDeps, upload: Upload, result: UploadResult, log: Logger): Promise<void> {
+  const asset = { provider: result.provider, publicId: result.publicId, resourceType: result.resourceType ?? assetResourceType(upload), assetId: result.assetId };
+  await destroyUnlessHeldElsewhere(deps, { ...upload, result: null }, asset).catch((error: unknown) => log.warn({ err: error, publicId: result.publicId }, 'could not remove the copy of an upload its mirror refused'));
 }
 
 /**

@@ -41,11 +41,21 @@ export interface ProviderFailover {
   guard: FailoverGuard;
 }
 
-/** Where an upload's attempt goes: its provider, and while that is failing, the failover's secondary. */
+/** `PROVIDER_MIRROR`: every upload sent to `from` is stored on `to` as well. */
+export interface ProviderMirror {
+  from: string;
+  to: string;
+  /** `both`: the upload succeeds only once both copies are stored; `primary`: the mirror's failure is logged, not fatal. */
+  require: 'both' | 'primary';
+}
+
+/** Where an upload's attempt goes: its provider, and while that is failing, the failover's secondary; and its mirror. */
 export interface ProviderPlan {
   primary: RosterEntry;
   /** Present when the upload's provider fails over and the secondary can take this upload. */
   fallback?: { entry: RosterEntry; guard: FailoverGuard } | undefined;
+  /** Present when the upload's provider is mirrored and the mirror can take this upload. */
+  mirror?: { entry: RosterEntry; require: ProviderMirror['require'] } | undefined;
 }
 
 /**
@@ -58,15 +68,16 @@ export class ProviderRoster {
 
   constructor(
     entries: Iterable<{ provider: UploadProvider; throttle?: ProviderThrottle | undefined }>,
-    private readonly options: { failover?: ProviderFailover | undefined } = {},
+    private readonly options: { failover?: ProviderFailover | undefined; mirror?: ProviderMirror | undefined } = {},
   ) {
     for (const { provider, throttle } of entries) {
       if (this.entries.has(provider.name)) throw new Error(`two providers named ${provider.name}`);
       this.entries.set(provider.name, { provider, throttle: throttle ?? UNTHROTTLED });
     }
-    const { failover } = options;
-    if (failover && (!this.entries.has(failover.from) || !this.entries.has(failover.to) || failover.from === failover.to)) {
-      throw new Error(`a failover from ${failover.from} to ${failover.to} needs both providers, and two different ones`);
+    for (const pair of [options.failover, options.mirror]) {
+      if (pair && (!this.entries.has(pair.from) || !this.entries.has(pair.to) || pair.from === pair.to)) {
+        throw new Error(`a failover or mirror from ${pair.from} to ${pair.to} needs both providers, and two different ones`);
+      }
     }
   }
 
@@ -78,11 +89,19 @@ export class ProviderRoster {
    */
   plan(upload: Pick<Upload, 'provider' | 'publicId' | 'resourceType' | 'eager' | 'metadata' | 'bytes' | 'contentType'>): ProviderPlan {
     const primary = this.require(upload.provider);
-    const { failover } = this.options;
-    if (failover?.from !== upload.provider) return { primary };
-    const secondary = this.require(failover.to);
+    const { failover, mirror } = this.options;
     const needs = { eager: upload.eager, resourceType: upload.resourceType, metadata: upload.metadata ?? undefined, bytes: upload.bytes, contentType: upload.contentType, publicId: upload.publicId };
-    return canTake(failover.to, secondary.provider.limits, needs) ? { primary, fallback: { entry: secondary, guard: failover.guard } } : { primary };
+    const takes = (name: string): RosterEntry | undefined => {
+      const entry = this.require(name);
+      return canTake(name, entry.provider.limits, needs) ? entry : undefined;
+    };
+    const secondary = failover?.from === upload.provider ? takes(failover.to) : undefined;
+    const copy = mirror?.from === upload.provider ? takes(mirror.to) : undefined;
+    return {
+      primary,
+      ...(failover && secondary ? { fallback: { entry: secondary, guard: failover.guard } } : {}),
+      ...(mirror && copy ? { mirror: { entry: copy, require: mirror.require } } : {}),
+    };
   }
 
   /** A roster of one provider. */

@@ -72,6 +72,8 @@ export interface UploadResult {
    * transformation string (Cloudinary `w_200,c_fill`, ImageKit `w-200,h-200`).
    */
   deliveryUrls?: Record<string, string> | null;
+  /** With `PROVIDER_MIRROR`: the copies on the mirror provider (none when it failed and only the primary was required). */
+  mirrors?: UploadResult[] | null;
 }
 
 /** Why an upload ended `failed`. `code` is stable and machine-readable; `message` is for humans. */

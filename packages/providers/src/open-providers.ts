@@ -74,5 +74,6 @@ export async function openProviders(config: Config, options: OpenProvidersOption
           }),
         }
       : undefined;
-  return new ProviderRoster(entries, { failover });
+  const mirror = from && config.PROVIDER_MIRROR ? { from, to: config.PROVIDER_MIRROR, require: config.PROVIDER_MIRROR_REQUIRE } : undefined;
+  return new ProviderRoster(entries, { failover, mirror });
 }
