@@ -9,7 +9,7 @@
 import { connect } from 'node:net';
 import { configuredProviders, loadConfig, tempStorageLocation, type Config, type HoistEnv } from '@hoist/config';
 import { migrateToLatest } from '@hoist/db';
-import { DEFAULTS as EMULATOR_DEFAULTS, EMULATED_PROVIDERS, providerSettingsFor, type EmulatedProvider } from '@hoist/emulator/config';
+import { DEFAULTS as EMULATOR_DEFAULTS, EMULATED_PROVIDERS, loadConfig as loadEmulatorConfig, providerSettingsFor, type EmulatedProvider } from '@hoist/emulator/config';
 import { redactUrl } from '@hoist/logger';
 import { prettyFactory } from 'pino-pretty';
 import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../test/support/local-s3.js';
@@ -33,7 +33,14 @@ let emulated: EmulatedProvider | undefined;
 if (wanted && !(withCredentials as string[]).includes(wanted)) {
   if (!(EMULATED_PROVIDERS as readonly string[]).includes(wanted)) fail(`PROVIDER=${wanted} has no credentials, and the emulator does not serve it (it serves ${EMULATED_PROVIDERS.join(', ')}).`);
   emulated = wanted as EmulatedProvider;
-  Object.assign(process.env, providerSettingsFor(emulated, emulatorUrl));
+  // The emulator's accounts as its own EMULATOR_* settings make them, so Hoist's credentials match.
+  let accounts;
+  try {
+    accounts = loadEmulatorConfig(process.env);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  Object.assign(process.env, providerSettingsFor(emulated, emulatorUrl, accounts));
 }
 
 let config: Config;

@@ -66,10 +66,11 @@ describe('pnpm start (scripts/start-stack.ts)', () => {
   });
 
   it.each([
-    ['imagekit', '/imagekit/'],
-    ['cloudflare', '/cdn-cgi/imagedelivery/'],
-  ])('with PROVIDER=%s and no credentials for it, stands the emulator in for it', async (provider, deliveryPath) => {
-    const { stack, apiUrl, emulatorPort } = await startStack(`pnpm-start-${provider}`, { PROVIDER: provider });
+    // With an account of the emulator's own settings: Hoist is given the same key.
+    ['imagekit', '/imagekit/', { EMULATOR_IMAGEKIT_PRIVATE_KEY: 'private_another-key' }],
+    ['cloudflare', '/cdn-cgi/imagedelivery/', {}],
+  ])('with PROVIDER=%s and no credentials for it, stands the emulator in for it', async (provider, deliveryPath, emulatorEnv) => {
+    const { stack, apiUrl, emulatorPort } = await startStack(`pnpm-start-${provider}`, { PROVIDER: provider, ...emulatorEnv });
     expect(stack.output.some((line) => line.includes(`${provider} has no credentials: using the local emulator at http://127.0.0.1:${emulatorPort} in its place`))).toBe(true);
     const accepted = await postUpload(apiUrl, makePng(8, 8), 'first.png');
     expect(accepted.status).toBe(202);

@@ -136,27 +136,30 @@ export function cloudinaryUrlFor(url: string, credentials: Pick<EmulatorConfig, 
 export const EMULATED_PROVIDERS = ['cloudinary', 'imagekit', 'cloudflare'] as const;
 export type EmulatedProvider = (typeof EMULATED_PROVIDERS)[number];
 
+/** The emulator's accounts, as {@link providerSettingsFor} points Hoist at them. */
+export type EmulatorAccounts = Pick<EmulatorConfig, 'apiKey' | 'apiSecret' | 'cloudName' | 'imagekitId' | 'imagekitPrivateKey' | 'cloudflareAccountId' | 'cloudflareApiToken' | 'cloudflareAccountHash'>;
+
 /**
  * Hoist's settings (environment variables of the API and worker) that point one provider at an
- * emulator listening at `url` with its default credentials: what `pnpm start` and the test stacks
- * set when no real credentials are given.
+ * emulator listening at `url` with these accounts (by default its defaults): what `pnpm start` and
+ * the test stacks set when no real credentials are given.
  */
-export function providerSettingsFor(provider: EmulatedProvider, url: string): Record<string, string> {
+export function providerSettingsFor(provider: EmulatedProvider, url: string, accounts: EmulatorAccounts = DEFAULTS): Record<string, string> {
   switch (provider) {
     case 'cloudinary':
-      return { CLOUDINARY_URL: cloudinaryUrlFor(url) };
+      return { CLOUDINARY_URL: cloudinaryUrlFor(url, accounts) };
     case 'imagekit':
       return {
-        IMAGEKIT_PRIVATE_KEY: DEFAULTS.imagekitPrivateKey,
-        IMAGEKIT_URL_ENDPOINT: `${url}/imagekit/${DEFAULTS.imagekitId}`,
+        IMAGEKIT_PRIVATE_KEY: accounts.imagekitPrivateKey,
+        IMAGEKIT_URL_ENDPOINT: `${url}/imagekit/${accounts.imagekitId}`,
         IMAGEKIT_UPLOAD_BASE_URL: url,
         IMAGEKIT_API_BASE_URL: url,
       };
     case 'cloudflare':
       return {
-        CLOUDFLARE_ACCOUNT_ID: DEFAULTS.cloudflareAccountId,
-        CLOUDFLARE_API_TOKEN: DEFAULTS.cloudflareApiToken,
-        CLOUDFLARE_ACCOUNT_HASH: DEFAULTS.cloudflareAccountHash,
+        CLOUDFLARE_ACCOUNT_ID: accounts.cloudflareAccountId,
+        CLOUDFLARE_API_TOKEN: accounts.cloudflareApiToken,
+        CLOUDFLARE_ACCOUNT_HASH: accounts.cloudflareAccountHash,
         CLOUDFLARE_API_BASE_URL: `${url}/client/v4`,
       };
   }
