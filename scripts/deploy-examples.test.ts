@@ -24,8 +24,8 @@ interface Compose {
   services: Record<string, ComposeService>;
 }
 
-/** `${VAR:-default}` as Compose reads it with VAR unset. */
-const withDefaults = (value: string | number): string => String(value).replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+/** `${VAR:-default}` and `${VAR-default}` as Compose reads them with VAR unset. */
+const withDefaults = (value: string | number): string => String(value).replace(/\$\{\w+:?-([^}]*)\}/g, '$1');
 
 /** One service's environment after Compose merges the files (later files' keys win). */
 function composeEnv(files: Compose[], service: string): Env {
