@@ -1,5 +1,4 @@
 import { ProviderNotConfiguredError, RetryableProviderError, type FailoverGuard } from '@hoist/core';
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 
 /** What an open, probing or closed circuit means for the uploads, for the log. */
 export type CircuitChange = 'open' | 'probing' | 'closed';
@@ -11,6 +10,8 @@ export interface CircuitGuardOptions {
   probeAfterMs: number;
   /** Told of each change of the circuit's state. */
   onChange?: ((change: CircuitChange) => void) | undefined;
+  /** The clock, ms; default Date.now. */
+  now?: (() => number) | undefined;
 }
 
 /** An outage of the provider, as opposed to a rate limit (never a reason to fail over), a refused file, or a missing temp object. */
@@ -19,26 +20,50 @@ function isOutage(error: unknown): boolean {
 }
 
 /**
- * A FailoverGuard on cockatiel's circuit breaker, per process: after `failuresToOpen` outages in a
- * row the primary's circuit opens and calls go to the secondary; after `probeAfterMs` one call
- * probes the primary (half-open) — its success closes the circuit, its failure opens it again.
- * While the probe is under way the other calls go to the secondary rather than wait for it.
- * Successes, rate limits and refusals reset nothing but the count of outages in a row.
+ * A FailoverGuard, per process: a consecutive-failure circuit breaker over the primary's calls.
+ * - Closed: calls run; `failuresToOpen` outages in a row open it; a success resets the count; any
+ *   other ending (a rate limit, a refused file, the upload withdrawn) leaves the count as it is.
+ * - Open: no call runs (the attempt goes to the secondary) until `probeAfterMs` have passed.
+ * - Probing: one call runs; the others go to the secondary meanwhile. Its success closes the circuit,
+ *   an outage opens it again, and any other ending says nothing of the primary's health: the circuit
+ *   stays open and the next call probes again at once.
+ * Written here rather than taken from a library: cockatiel's breaker counts a probe that ends in an
+ * error it does not handle (a rate limit, a withdrawn upload) as a success, closing the circuit on
+ * no evidence.
  */
 export function circuitGuard(options: CircuitGuardOptions): FailoverGuard {
-  const breaker = circuitBreaker(handleWhen(isOutage), { halfOpenAfter: options.probeAfterMs, breaker: new ConsecutiveBreaker(options.failuresToOpen) });
-  breaker.onStateChange((state) => {
-    if (state === CircuitState.Open) options.onChange?.('open');
-    else if (state === CircuitState.HalfOpen) options.onChange?.('probing');
-    else if (state === CircuitState.Closed) options.onChange?.('closed');
-  });
+  const now = options.now ?? Date.now;
+  let state: 'closed' | 'open' | 'probing' = 'closed';
+  let failures = 0;
+  let probeAt = 0;
+  const change = (next: typeof state): void => {
+    if (next === state) return;
+    state = next;
+    options.onChange?.(next);
+  };
+  const open = (): void => {
+    probeAt = now() + options.probeAfterMs;
+    change('open');
+  };
   return {
     async attempt<T>(call: () => Promise<T>) {
-      if (breaker.state === CircuitState.HalfOpen) return { ran: false } as const;
+      if (state === 'probing' || (state === 'open' && now() < probeAt)) return { ran: false } as const;
+      const probe = state === 'open';
+      if (probe) change('probing');
       try {
-        return { ran: true, value: await breaker.execute(call) } as const;
+        const value = await call();
+        failures = 0;
+        if (probe) change('closed');
+        return { ran: true, value } as const;
       } catch (error) {
-        if (error instanceof BrokenCircuitError) return { ran: false } as const;
+        if (isOutage(error)) {
+          failures += 1;
+          if (probe || (state === 'closed' && failures >= options.failuresToOpen)) open();
+        } else if (probe) {
+          // Inconclusive: open again, with the next call probing at once.
+          probeAt = now();
+          change('open');
+        }
         throw error;
       }
     },

@@ -60,10 +60,13 @@ export async function openProviders(config: Config, options: OpenProvidersOption
   const entries = await Promise.all(
     configuredProviders(config).map(async (name) => ({ provider: await openProvider(name, config), throttle: options.throttle?.(name) })),
   );
+  // Only between providers this process has: an API may lack them (it uploads nothing; a worker
+  // refuses to start without them), and then keeps to deleting what it can reach.
+  const have = new Set(entries.map((entry) => entry.provider.name));
   const from = defaultProvider(config);
   const to = config.PROVIDER_FAILOVER;
   const failover =
-    from && to
+    from && to && have.has(from) && have.has(to)
       ? {
           from,
           to,
@@ -74,6 +77,7 @@ export async function openProviders(config: Config, options: OpenProvidersOption
           }),
         }
       : undefined;
-  const mirror = from && config.PROVIDER_MIRROR ? { from, to: config.PROVIDER_MIRROR, require: config.PROVIDER_MIRROR_REQUIRE } : undefined;
+  const copyTo = config.PROVIDER_MIRROR;
+  const mirror = from && copyTo && have.has(from) && have.has(copyTo) ? { from, to: copyTo, require: config.PROVIDER_MIRROR_REQUIRE } : undefined;
   return new ProviderRoster(entries, { failover, mirror });
 }
