@@ -48,6 +48,7 @@ export async function deleteUpload(deps: DeleteUploadDeps, uploadId: string, sco
     for (const copy of upload.result?.mirrors ?? []) {
       await destroyUnlessHeldElsewhere(deps, upload, { provider: copy.provider, publicId: copy.publicId, resourceType: copy.resourceType ?? asset.resourceType, assetId: copy.assetId });
     }
+    await destroyStrayCopies(deps, upload, bindLogger(deps.logger, { uploadId: upload.id, tenantId: upload.tenantId }));
   }
   if (!(await deps.uploads.markDeleted(upload.id))) {
     const current = await deps.uploads.find(upload.id);
@@ -75,6 +76,17 @@ export async function destroyUnlessHeldElsewhere(
   const { provider, ...where } = asset;
   await deps.providers.require(provider).provider.destroy(where);
   return true;
+}
+
+/**
+ * Destroys what an upload's attempts may have left on its failover's or mirror's provider (see
+ * ProviderRoster.strayCopies): best effort, each failure logged — nothing is known to be there.
+ */
+export async function destroyStrayCopies(deps: Pick<DeleteUploadDeps, 'uploads' | 'providers'>, upload: Upload, log: Logger): Promise<void> {
+  for (const provider of deps.providers.strayCopies(upload)) {
+    const asset = { provider, publicId: upload.publicId, resourceType: assetResourceType(upload) };
+    await destroyUnlessHeldElsewhere(deps, upload, asset).catch((error: unknown) => log.warn({ err: error, provider, publicId: upload.publicId }, 'could not remove what an attempt may have left on another provider'));
+  }
 }
 
 /** An asset and the provider it is on. */

@@ -255,6 +255,23 @@ describe('processUpload with a failover', () => {
     expect(secondary.calls).toBe(0);
   });
 
+  it('deletes, with a failed upload, what its attempts may have left on the failover provider', async () => {
+    let open = true;
+    const { world, secondary, providers } = failoverWorld(() => open);
+    const upload = await world.accept();
+    // The secondary kept the bytes but answered too late…
+    secondary.assets.set(upload.publicId, Buffer.from('a copy'));
+    secondary.failNext(new RetryableProviderError('Request Timeout', { status: 499 }));
+    await expect(run(world, upload.id, { extra: { providers } })).rejects.toBeInstanceOf(RetryableProviderError);
+    // …and the primary, back, refused the file: the upload failed, with no result to say where a copy is.
+    open = false;
+    world.provider.failNext(new PermanentProviderError('Invalid image file', { status: 400 }));
+    expect(await run(world, upload.id, { extra: { providers } })).toMatchObject({ kind: 'failed' });
+    expect(secondary.assets.has(upload.publicId)).toBe(true);
+    await deleteUpload({ uploads: world.uploads, storage: world.storage, providers, logger: world.logger }, upload.id);
+    expect(secondary.assets.has(upload.publicId)).toBe(false);
+  });
+
   it('removes the copy an earlier attempt may have left on the failing primary', async () => {
     let open = false;
     const { world, secondary, providers } = failoverWorld(() => open);
@@ -310,6 +327,22 @@ describe('processUpload with a mirror', () => {
     mirror.failNext(new RetryableProviderError('HTTP 503', { status: 503 }));
     await run(world, upload.id, { extra: { providers } });
     expect(await world.current(upload.id)).toMatchObject({ status: 'succeeded', result: { provider: 'memory', mirrors: [] } });
+  });
+
+  it('removes the mirror copy when the primary refuses the file, or the upload is cancelled during the attempt', async () => {
+    const { world, mirror, providers } = mirrorWorld();
+    const refused = await world.accept({ body: Buffer.from('refused') });
+    world.provider.failNext(new PermanentProviderError('Invalid image file', { status: 400 }));
+    expect(await run(world, refused.id, { extra: { providers } })).toMatchObject({ kind: 'failed' });
+    expect(mirror.assets.has(refused.publicId)).toBe(false);
+
+    const cancelled = await world.accept({ body: Buffer.from('cancelled') });
+    const cancelling = new ProviderRoster(
+      [{ provider: providerWith(world, async (request) => (await world.uploads.markCancelled(request.uploadId, { from: ['processing'] }), world.provider.upload(request))) }, { provider: mirror }],
+      { mirror: { from: 'memory', to: 'mirror', require: 'both' } },
+    );
+    expect(await run(world, cancelled.id, { extra: { providers: cancelling } })).toEqual({ kind: 'skipped' });
+    expect([world.provider.assets.has(cancelled.publicId), mirror.assets.has(cancelled.publicId)]).toEqual([false, false]);
   });
 
   it('fails the upload when the mirror refuses the file, and removes the primary copy', async () => {

@@ -9,7 +9,7 @@ import {
   TempObjectMissingError,
   TempStorageUnavailableError,
 } from './errors.js';
-import { assetOf, assetResourceType, destroyUnlessHeldElsewhere, type LocatedAsset } from './delete-upload.js';
+import { assetOf, assetResourceType, destroyStrayCopies, destroyUnlessHeldElsewhere, type LocatedAsset } from './delete-upload.js';
 import { FetchSlotsBusyError, watchWithdrawal } from './fetch-slots.js';
 import { ATTEMPTS_EXHAUSTED, RECLAIMS_EXHAUSTED } from './failure-codes.js';
 import { keepsBytesForRetry } from './retention.js';
@@ -115,6 +115,8 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
   let called = upload.provider;
   // The newest thing the provider's answers said about its limit: taught to the throttle with the success.
   let hint: RateLimitHint | undefined;
+  // The mirror's copy of this attempt, when there is a mirror (see copyToMirror).
+  let mirrored: Promise<MirrorOutcome> | undefined;
   try {
     // Known before anything is fetched: a worker without the provider's credentials hands the upload back at once.
     deps.providers.require(upload.provider);
@@ -157,7 +159,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     };
     const { primary, fallback, mirror } = deps.providers.plan(upload);
     // The mirror's copy goes beside the primary's call, with its own throttle; it never rejects.
-    const mirrored = mirror && copyToMirror(deps, mirror.entry, request);
+    mirrored = mirror ? copyToMirror(deps, mirror.entry, request) : undefined;
     let result: UploadResult;
     try {
       if (fallback) {
@@ -174,7 +176,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     }
     observeCall(deps, 'success', callStarted, called);
     if (mirror && mirrored) {
-      const copy = await mirrored;
+      const copy: MirrorOutcome = await mirrored;
       if (copy.ok) {
         result = { ...result, mirrors: [copy.result] };
       } else if (mirror.require === 'primary') {
@@ -195,11 +197,12 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     const learned = throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     const recorded = await deps.uploads.markSucceeded(upload, result).finally(() => learned);
     if (!recorded) {
-      await undoLateUpload(deps, upload.id, { provider: result.provider, publicId: result.publicId, resourceType: result.resourceType ?? upload.resourceType, assetId: result.assetId }, log);
+      await undoLateUpload(deps, upload.id, [result, ...(result.mirrors ?? [])].map((stored) => ({ provider: stored.provider, publicId: stored.publicId, resourceType: stored.resourceType ?? upload.resourceType, assetId: stored.assetId })), log);
       return withdrawn(deps, upload, log);
     }
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
-    if (result.provider !== upload.provider) void removeEarlierCopy(deps, upload, log);
+    // An earlier attempt of this upload may have stored where this one did not land (a failover).
+    if (upload.attempts > 1 || upload.reclaimCount > 0 || upload.retryCount > 0 || job.resuming !== undefined) void destroyStrayCopies(deps, { ...upload, result }, log);
     // Deleted only after the outcome is recorded: if recording fails the job retries and needs the bytes.
     // The upload has succeeded: a store failing now leaves an orphan for the sweeper, nothing more.
     await deps.storage.delete(bytes.storageKey).catch((error: unknown) => log.warn({ err: error, storageKey: bytes.storageKey }, 'could not delete the bytes of a succeeded upload; the reconciler sweeps them later'));
@@ -210,7 +213,13 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
       observeCall(deps, outcome, callStarted, called);
     }
-    if (error instanceof UploadWithdrawnError) return withdrawn(deps, upload, log);
+    // A copy the mirror stored in an attempt that did not succeed: the upload is gone (withdrawn) or
+    // failed for good below; a retry would replace it instead.
+    const strayMirror = mirrored ? await mirrored.then((copy) => (copy.ok ? copy.result : undefined)) : undefined;
+    if (error instanceof UploadWithdrawnError) {
+      if (strayMirror) await undoLateUpload(deps, upload.id, [{ ...strayMirror, resourceType: strayMirror.resourceType ?? upload.resourceType }], log);
+      return withdrawn(deps, upload, log);
+    }
     if (error instanceof ProviderNotConfiguredError) {
       // A configuration out of step (this worker lacks credentials the API chose by): not the
       // upload's fault, so no attempt is spent; the queue puts it back for a worker that has them.
@@ -263,6 +272,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
       throw error;
     }
     if (!(await deps.uploads.markFailed(upload, failure))) return withdrawn(deps, upload, log);
+    if (strayMirror) await removeCopy(deps, upload, strayMirror, log);
     await announce(deps, { uploadId: upload.id, status: 'failed' }, log);
     // Bytes of an upload that only ran out of attempts stay for a while, so it can be retried after an outage.
     if (upload.storageKey && !keepsBytesForRetry(failure, deps.retainFailedBytes)) await deps.storage.delete(upload.storageKey);
@@ -310,7 +320,10 @@ async function withdrawn(deps: ProcessUploadDeps, upload: Upload, log: Logger): 
  * rate-limit hints, and neither the primary's chunk progress nor its resume (those are the primary's
  * session). Reports to the mirror's throttle and the metrics itself; never rejects.
  */
-async function copyToMirror(deps: ProcessUploadDeps, entry: RosterEntry, request: ProviderUploadRequest): Promise<{ ok: true; result: UploadResult } | { ok: false; error: unknown }> {
+/** How the mirror's copy of one attempt ended. */
+type MirrorOutcome = { ok: true; result: UploadResult } | { ok: false; error: unknown };
+
+async function copyToMirror(deps: ProcessUploadDeps, entry: RosterEntry, request: ProviderUploadRequest): Promise<MirrorOutcome> {
   let said: RateLimitHint | undefined;
   let started: number | undefined;
   try {
@@ -334,22 +347,6 @@ async function removeCopy(deps: ProcessUploadDeps, upload: Upload, result: Uploa
 }
 
 /**
- * The upload landed on the failover's secondary after an earlier attempt went to its own provider:
- * that attempt may have stored a copy there before failing (a timeout after the provider had the
- * bytes). Destroyed, so the upload is on one provider only — best effort, in the background, as
- * that provider was failing a moment ago; a copy that cannot be removed now is logged.
- */
-async function removeEarlierCopy(deps: ProcessUploadDeps, upload: Upload, log: Logger): Promise<void> {
-  if (upload.attempts <= 1 && upload.reclaimCount === 0 && upload.retryCount === 0) return;
-  const asset = { provider: upload.provider, publicId: upload.publicId, resourceType: assetResourceType(upload) };
-  try {
-    await destroyUnlessHeldElsewhere(deps, { ...upload, result: null }, asset);
-  } catch (error) {
-    log.warn({ err: error, provider: upload.provider, publicId: upload.publicId }, 'could not remove what an earlier attempt may have left on the failed provider');
-  }
-}
-
-/**
  * A job found its upload already final. If it was cancelled after a worker had started it, that
  * worker may have stored the asset and then died, or lost the database, before it could undo it;
  * destroying it here (idempotently) keeps the promise that a cancelled upload leaves no asset.
@@ -361,6 +358,7 @@ async function cleanUpAfterCancel(deps: ProcessUploadDeps, uploadId: string): Pr
   const log = deps.logger.child({ uploadId, tenantId: upload.tenantId, jobId: uploadId });
   try {
     await destroyUnlessHeldElsewhere(deps, upload, assetOf(upload));
+    await destroyStrayCopies(deps, upload, log);
     if (upload.storageKey) await deps.storage.delete(upload.storageKey);
   } catch (error) {
     log.warn({ err: error }, 'could not clean up after a cancelled upload');
@@ -415,16 +413,18 @@ async function checkUnchanged(deps: ProcessUploadDeps, bytes: FetchedBytes): Pro
  * this worker ran it (or taken over, or finished, by another run). A cancelled or deleted upload must not leave an
  * asset behind, so it is destroyed; best effort, logged when it fails.
  */
-async function undoLateUpload(deps: ProcessUploadDeps, id: string, asset: LocatedAsset, log: Logger): Promise<void> {
+async function undoLateUpload(deps: ProcessUploadDeps, id: string, assets: readonly LocatedAsset[], log: Logger): Promise<void> {
   const current = await deps.uploads.find(id);
   // Otherwise another run owns it or finished it: the asset is at the same public id, so it is that
   // run's asset too, and nothing is undone.
   if (current?.status !== 'cancelled' && current?.status !== 'deleted') return;
-  try {
-    if (!(await destroyUnlessHeldElsewhere(deps, current, asset))) return;
-    log.info({ publicId: asset.publicId }, `upload ${current.status} while running; its asset was removed`);
-  } catch (error) {
-    log.error({ err: error, publicId: asset.publicId }, `upload ${current.status} while running; could not remove its asset`);
+  for (const asset of assets) {
+    try {
+      if (!(await destroyUnlessHeldElsewhere(deps, current, asset))) continue;
+      log.info({ publicId: asset.publicId, provider: asset.provider }, `upload ${current.status} while running; its asset was removed`);
+    } catch (error) {
+      log.error({ err: error, publicId: asset.publicId, provider: asset.provider }, `upload ${current.status} while running; could not remove its asset`);
+    }
   }
 }
 

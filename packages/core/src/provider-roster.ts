@@ -104,6 +104,19 @@ export class ProviderRoster {
     };
   }
 
+  /**
+   * The other providers an upload may have left a copy on, besides where its result says it is:
+   * the failover's and the mirror's of its provider, when this process has them. An attempt that
+   * failed, was cut short or was cancelled may have stored there before it ended; destroy is
+   * idempotent and ownership-checked, so looking there costs a call, never another upload's asset.
+   */
+  strayCopies(upload: Pick<Upload, 'provider' | 'result'>): string[] {
+    const known = new Set([upload.result?.provider ?? upload.provider, ...(upload.result?.mirrors ?? []).map((copy) => copy.provider)]);
+    const { failover, mirror } = this.options;
+    const candidates = [failover?.from === upload.provider ? failover.to : undefined, failover?.from === upload.provider ? failover.from : undefined, mirror?.from === upload.provider ? mirror.to : undefined];
+    return [...new Set(candidates.filter((name): name is string => name !== undefined && !known.has(name) && this.entries.has(name)))];
+  }
+
   /** A roster of one provider. */
   static of(provider: UploadProvider, throttle?: ProviderThrottle): ProviderRoster {
     return new ProviderRoster([{ provider, throttle }]);

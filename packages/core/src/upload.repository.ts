@@ -157,7 +157,7 @@ export interface UploadRepository {
    * undoing `id` must not destroy it: one that succeeded after `since` (it overwrote `id`'s asset),
    * or one a worker is producing right now ({@link holdsAssetAgainst}; `since` is
    * {@link assetHeldSince} of `id`). A succeeded upload's provider is where it landed
-   * (`result.provider`); a running one's, where it was sent.
+   * (`result.provider`), and it holds its mirror copies (`result.mirrors`) too; a running one's, where it was sent.
    */
   otherUploadOwnsAsset(id: string, asset: { provider: string; publicId: string }, since: Date): Promise<boolean>;
 

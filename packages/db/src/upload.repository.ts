@@ -298,7 +298,13 @@ export class KyselyUploadRepository implements UploadRepository {
       .selectFrom('upload')
       .select('id')
       .where('publicId', '=', asset.publicId)
-      .where(sql<string>`coalesce(result ->> 'provider', provider)`, '=', asset.provider)
+      // Where it landed, else where it was sent — or a mirror copy of it there.
+      .where((eb) =>
+        eb.or([
+          eb(sql<string>`coalesce(result ->> 'provider', provider)`, '=', asset.provider),
+          sql<boolean>`result -> 'mirrors' @> ${JSON.stringify([{ provider: asset.provider, publicId: asset.publicId }])}::jsonb`,
+        ]),
+      )
       .where('id', '<>', id)
       .where((eb) => eb.or([eb.and([eb('status', '=', 'succeeded'), eb('completedAt', '>', since)]), eb('status', '=', 'processing')]))
       .limit(1)

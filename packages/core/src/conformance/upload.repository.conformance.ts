@@ -740,6 +740,21 @@ export function describeUploadRepository(name: string, make: () => Promise<Uploa
         expect(await uploads.otherUploadOwnsAsset(other.id, { provider: 'cloudinary', publicId }, new Date(0))).toBe(false);
       });
 
+      it('counts the mirror copies of a succeeded upload as its assets too', async () => {
+        const { uploads, newTenant } = await make();
+        const tenantId = await newTenant();
+        const publicId = `${tenantId}/mirrored`;
+        const mine = await uploads.create(newUpload(tenantId, { publicId }));
+        await uploads.markSucceeded((await uploads.claim(mine.id))!, { ...RESULT, publicId });
+        await tick();
+        const other = await uploads.create(newUpload(tenantId, { publicId }));
+        await uploads.markSucceeded((await uploads.claim(other.id))!, { ...RESULT, publicId, mirrors: [{ ...RESULT, publicId, provider: 'imagekit' }] });
+        const since = (await uploads.find(mine.id))!.completedAt!;
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'imagekit', publicId }, since)).toBe(true);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'cloudflare', publicId }, since)).toBe(false);
+        expect(await uploads.otherUploadOwnsAsset(mine.id, { provider: 'imagekit', publicId: `${tenantId}/elsewhere` }, since)).toBe(false);
+      });
+
       it('counts where an asset landed, and where a running upload was sent', async () => {
         const { uploads, newTenant } = await make();
         const tenantId = await newTenant();

@@ -213,7 +213,13 @@ export class MemoryUploadRepository implements UploadRepository {
 
   otherUploadOwnsAsset(id: string, asset: { provider: string; publicId: string }, since: Date): Promise<boolean> {
     return settle(() =>
-      [...this.rows.values()].some((row) => row.id !== id && row.publicId === asset.publicId && (row.result?.provider ?? row.provider) === asset.provider && holdsAssetAgainst(row, since)),
+      [...this.rows.values()].some(
+        (row) =>
+          row.id !== id &&
+          row.publicId === asset.publicId &&
+          ((row.result?.provider ?? row.provider) === asset.provider || (row.result?.mirrors ?? []).some((copy) => copy.provider === asset.provider && copy.publicId === asset.publicId)) &&
+          holdsAssetAgainst(row, since),
+      ),
     );
   }
 
