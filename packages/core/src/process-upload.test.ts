@@ -345,6 +345,17 @@ describe('processUpload with a mirror', () => {
     expect([world.provider.assets.has(cancelled.publicId), mirror.assets.has(cancelled.publicId)]).toEqual([false, false]);
   });
 
+  it('sends no mirror copy while the primary’s throttle holds the attempt back (a rate-limit pause)', async () => {
+    const world = memoryWorld();
+    const mirror = new MemoryUploadProvider({ name: 'mirror' });
+    const paused = { ...UNTHROTTLED, acquire: () => Promise.reject(new RateLimitedError('Provider rate-limit pause in effect', { resetAt: new Date(Date.now() + 60_000) })) };
+    const providers = new ProviderRoster([{ provider: world.provider, throttle: paused }, { provider: mirror }], { mirror: { from: 'memory', to: 'mirror', require: 'both' } });
+    const upload = await world.accept();
+    await expect(run(world, upload.id, { extra: { providers } })).rejects.toBeInstanceOf(RateLimitedError);
+    expect([world.provider.calls, mirror.calls]).toEqual([0, 0]);
+    expect(await world.current(upload.id)).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+
   it('fails the upload when the mirror refuses the file, and removes the primary copy', async () => {
     const { world, mirror, providers } = mirrorWorld();
     const upload = await world.accept();

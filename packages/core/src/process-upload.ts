@@ -149,17 +149,18 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
         hint = said;
       },
     };
+    const { primary, fallback, mirror } = deps.providers.plan(upload);
     const send = async (entry: RosterEntry): Promise<UploadResult> => {
       throttle = entry.throttle;
       called = entry.provider.name;
       callStarted = undefined;
       await throttle.acquire();
+      // The mirror's copy goes beside the call, with its own throttle (it never rejects) — only once
+      // the call may go: during the provider's pause, an attempt sends no copy either.
+      if (mirror && !mirrored) mirrored = copyToMirror(deps, mirror.entry, request);
       callStarted = performance.now();
       return entry.provider.upload(request);
     };
-    const { primary, fallback, mirror } = deps.providers.plan(upload);
-    // The mirror's copy goes beside the primary's call, with its own throttle; it never rejects.
-    mirrored = mirror ? copyToMirror(deps, mirror.entry, request) : undefined;
     let result: UploadResult;
     try {
       if (fallback) {
