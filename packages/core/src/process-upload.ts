@@ -198,7 +198,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     const learned = throttle.succeeded(hint).catch((error: unknown) => log.warn({ err: error }, 'could not record the success with the throttle'));
     const recorded = await deps.uploads.markSucceeded(upload, result).finally(() => learned);
     if (!recorded) {
-      await undoLateUpload(deps, upload.id, [result, ...(result.mirrors ?? [])].map((stored) => ({ provider: stored.provider, publicId: stored.publicId, resourceType: stored.resourceType ?? upload.resourceType, assetId: stored.assetId })), log);
+      await undoLateUpload(deps, upload.id, [result, ...(result.mirrors ?? [])].map((stored) => located(stored, upload)), log);
       return withdrawn(deps, upload, log);
     }
     await announce(deps, { uploadId: upload.id, status: 'succeeded' }, log);
@@ -218,7 +218,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     // failed for good below; a retry would replace it instead.
     const strayMirror = mirrored ? await mirrored.then((copy) => (copy.ok ? copy.result : undefined)) : undefined;
     if (error instanceof UploadWithdrawnError) {
-      if (strayMirror) await undoLateUpload(deps, upload.id, [{ ...strayMirror, resourceType: strayMirror.resourceType ?? upload.resourceType }], log);
+      if (strayMirror) await undoLateUpload(deps, upload.id, [located(strayMirror, upload)], log);
       return withdrawn(deps, upload, log);
     }
     if (error instanceof ProviderNotConfiguredError) {
@@ -341,9 +341,14 @@ async function copyToMirror(deps: ProcessUploadDeps, entry: RosterEntry, request
   }
 }
 
-/** The primary's copy of an upload that fails for good because its mirror refused it: removed, best effort. */
+/** Where a stored copy is, as destroy takes it. */
+function located(stored: UploadResult, upload: Upload): LocatedAsset {
+  return { provider: stored.provider, publicId: stored.publicId, resourceType: stored.resourceType ?? assetResourceType(upload), assetId: stored.assetId };
+}
+
+/** A copy of an upload that failed for good (its mirror or its primary refused it): removed, best effort. */
 async function removeCopy(deps: ProcessUploadDeps, upload: Upload, result: UploadResult, log: Logger): Promise<void> {
-  const asset = { provider: result.provider, publicId: result.publicId, resourceType: result.resourceType ?? assetResourceType(upload), assetId: result.assetId };
+  const asset = located(result, upload);
   await destroyUnlessHeldElsewhere(deps, { ...upload, result: null }, asset).catch((error: unknown) => log.warn({ err: error, publicId: result.publicId }, 'could not remove the copy of an upload its mirror refused'));
 }
 
