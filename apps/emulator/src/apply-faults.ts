@@ -5,8 +5,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext, HungConnection } from './context.js';
 import { errorBody, quotaHeaders, sendOverLimit, sendRateLimited } from './errors.js';
 
-/** Holds the connection without answering, then drops it; closing the emulator drops it early. */
-function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
+/** What the connection faults touch of any provider's context: its held connections and its stats. */
+type ConnectionFaultContext = Pick<EmulatorContext, 'hung' | 'stats'>;
+
+/**
+ * Holds the connection without answering, then drops it; closing the emulator drops it early.
+ * Every provider's fault answers share it.
+ */
+export function hang(context: ConnectionFaultContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
   void reply.hijack();
   // Keep reading so the client finishes sending and then waits on us, like a stalled server.
   request.raw.resume();
@@ -18,6 +24,13 @@ function hang(context: EmulatorContext, request: FastifyRequest, reply: FastifyR
     context.hung.delete(connection);
   });
   context.stats.outcome('timeout');
+}
+
+/** Destroys the connection without answering. Every provider's fault answers share it. */
+export function resetConnection(context: ConnectionFaultContext, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.hijack();
+  request.raw.socket.destroy();
+  context.stats.outcome('reset');
 }
 
 /**
@@ -61,9 +74,7 @@ export async function applyFaults(context: EmulatorContext, request: FastifyRequ
       hang(context, request, reply, decision.hangMs);
       return true;
     case 'reset':
-      void reply.hijack();
-      request.raw.socket.destroy();
-      context.stats.outcome('reset');
+      resetConnection(context, request, reply);
       return true;
   }
 }

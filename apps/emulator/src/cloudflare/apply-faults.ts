@@ -1,25 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { drainBody } from '../apply-faults.js';
-import type { HungConnection } from '../context.js';
+import { drainBody, hang, resetConnection } from '../apply-faults.js';
 import type { CloudflareContext } from './cloudflare-context.js';
 import { cloudflareErrorBody, cloudflareQuotaHeaders, sendCloudflareRateLimited } from './cloudflare-errors.js';
-
-/** Holds the connection without answering, then drops it; closing the emulator drops it early. */
-function hang(context: CloudflareContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
-  void reply.hijack();
-  // Keep reading so the client finishes sending and then waits on us, like a stalled server.
-  request.raw.resume();
-  const socket = request.raw.socket;
-  const connection: HungConnection = { socket, timer: setTimeout(() => socket.destroy(), hangMs) };
-  context.hung.add(connection);
-  socket.once('close', () => {
-    clearTimeout(connection.timer);
-    context.hung.delete(connection);
-  });
-  context.stats.outcome('timeout');
-}
 
 /**
  * Applies latency and the next scripted fault (or the rate limiter) to a Cloudflare API request, in
@@ -48,9 +32,7 @@ export async function applyCloudflareFaults(context: CloudflareContext, request:
       hang(context, request, reply, decision.hangMs);
       return true;
     case 'reset':
-      void reply.hijack();
-      request.raw.socket.destroy();
-      context.stats.outcome('reset');
+      resetConnection(context, request, reply);
       return true;
   }
 }

@@ -1,33 +1,10 @@
-import { once } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { HungConnection } from '../context.js';
+import { drainBody, hang, resetConnection } from '../apply-faults.js';
 import type { FaultDecision, QuotaState } from '../faults.js';
 import { errorBody, rateLimitHeaders, sendRateLimited, type RateLimitState } from './answers.js';
 import type { ImageKitContext } from './context.js';
-
-/** Holds the connection without answering, then drops it; closing the emulator drops it early. */
-function hang(context: ImageKitContext, request: FastifyRequest, reply: FastifyReply, hangMs: number): void {
-  void reply.hijack();
-  request.raw.resume();
-  const socket = request.raw.socket;
-  const connection: HungConnection = { socket, timer: setTimeout(() => socket.destroy(), hangMs) };
-  context.hung.add(connection);
-  socket.once('close', () => {
-    clearTimeout(connection.timer);
-    context.hung.delete(connection);
-  });
-  context.stats.outcome('timeout');
-}
-
-/** Reads the rest of the body before a fault answer, so the client sees the answer, not a broken pipe (bounded). */
-export async function drainBody(request: FastifyRequest, maxWaitMs = 30_000): Promise<void> {
-  const body = request.raw;
-  if (body.readableEnded) return;
-  body.resume();
-  await Promise.race([once(body, 'end').catch(() => undefined), sleep(maxWaitMs)]);
-}
 
 /**
  * The limiter's window in ImageKit's terms: `limit` requests per `intervalMs` (the window the
@@ -75,9 +52,7 @@ export async function applyFaults(context: ImageKitContext, request: FastifyRequ
       hang(context, request, reply, decision.hangMs);
       return true;
     case 'reset':
-      void reply.hijack();
-      request.raw.socket.destroy();
-      context.stats.outcome('reset');
+      resetConnection(context, request, reply);
       return true;
   }
 }
