@@ -403,7 +403,7 @@ function parseRedisNode(entry: string): { host: string; port: number } | undefin
  * or of a raw environment (where an empty string counts as unset, as loadConfig reads it).
  */
 export function configuredProviders(config: Partial<Record<EnvName, unknown>>): ProviderName[] {
-  return PROVIDER_NAMES.filter((name) => PROVIDER_CREDENTIALS[name].every((variable) => config[variable] !== undefined && config[variable] !== ''));
+  return PROVIDER_NAMES.filter((name) => missingCredentials(config, name).length === 0);
 }
 
 /** The variables a provider still needs before it is configured (none when it is). */

@@ -210,10 +210,7 @@ export async function processUpload(deps: ProcessUploadDeps, job: ProcessUploadJ
     log.info({ publicId: result.publicId }, UPLOAD_LOG_MESSAGES.succeeded);
     return { kind: 'succeeded' };
   } catch (error) {
-    if (error instanceof ProviderError) {
-      const outcome = error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
-      observeCall(deps, outcome, callStarted, called);
-    }
+    if (error instanceof ProviderError) observeCall(deps, callOutcome(error), callStarted, called);
     // A copy the mirror stored in an attempt that did not succeed: the upload is gone (withdrawn) or
     // failed for good below; a retry would replace it instead.
     const strayMirror = mirrored ? await mirrored.then((copy) => (copy.ok ? copy.result : undefined)) : undefined;
@@ -335,7 +332,7 @@ async function copyToMirror(deps: ProcessUploadDeps, entry: RosterEntry, request
     await entry.throttle.succeeded(said).catch(() => undefined);
     return { ok: true, result };
   } catch (error) {
-    if (error instanceof ProviderError) observeCall(deps, error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable', started, entry.provider.name);
+    if (error instanceof ProviderError) observeCall(deps, callOutcome(error), started, entry.provider.name);
     if (error instanceof RateLimitedError && started !== undefined) await entry.throttle.limited(error.hint).catch(() => undefined);
     return { ok: false, error };
   }
@@ -446,6 +443,11 @@ async function openChecked(storage: TempStorage, key: string, size: number, rang
 /** Worth another attempt after a backoff: the provider or the source failed transiently, or temp storage could not be reached. */
 function isRetryable(error: unknown): boolean {
   return error instanceof RetryableProviderError || error instanceof TempStorageUnavailableError || (error instanceof SourceFetchError && error.retryable);
+}
+
+/** How a provider call that failed with `error` counts in the metrics. */
+function callOutcome(error: ProviderError): ProviderCallOutcome {
+  return error instanceof RateLimitedError ? 'rate_limited' : error instanceof PermanentProviderError ? 'permanent' : 'retryable';
 }
 
 function observeCall(deps: ProcessUploadDeps, outcome: ProviderCallOutcome, startedAt: number | undefined, provider: string): void {
