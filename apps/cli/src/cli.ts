@@ -10,6 +10,7 @@ import { queueRetry } from './queue-retry.command.js';
 import { reconcileCommand } from './reconcile.command.js';
 import { tenantsProvider } from './tenants.command.js';
 import { uploadsShow } from './uploads.command.js';
+import { userUsage } from './user-cli.js';
 
 const OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -99,15 +100,17 @@ const COMMANDS: Command[] = [
 ];
 
 const FOOTER = `
-Reads DATABASE_URL, REDIS_URL, QUEUE_PREFIX, UPLOAD_TMP_DIR (and the other settings) like the API and
-workers. Durations: 30s, 15m, 1h, 7d. Exit codes: 0 ok, 1 failed (one line on stderr), 2 usage error.
+  These read DATABASE_URL, REDIS_URL, QUEUE_PREFIX, UPLOAD_TMP_DIR (and the other settings) like the
+  API and workers. Durations: 30s, 15m, 1h, 7d. Exit codes: 0 ok, 1 failed (one line on stderr), 2 usage error.
 `;
 
-/** Usage of every command whose name starts with `prefix` ('' for all). */
+/** Usage of every command whose name starts with `prefix` ('' for all: the user commands first, then the operator commands). */
 export function usage(prefix = ''): string {
   const shown = COMMANDS.filter((command) => command.name === prefix || command.name.startsWith(prefix ? `${prefix} ` : ''));
   const body = shown.map((command) => `  ${command.name} ${command.synopsis}\n      ${command.summary}\n`);
-  return `usage: pnpm hoist <command> [options]\n\n${body.join('')}${FOOTER}`;
+  const header = 'usage: pnpm hoist <command> [options]   (installed: hoist <command> [options])\n\n';
+  if (prefix) return `${header}${body.join('')}${FOOTER}`;
+  return `${header}Commands for users of the API:\n\n${userUsage()}\nOperator commands (on a host with the deployment's settings):\n\n${body.join('')}${FOOTER}`;
 }
 
 /** Runs one invocation and returns what to print and the exit code; never throws. */

@@ -1,0 +1,122 @@
+import { basename } from 'node:path';
+import type { Accepted, UploadOptions } from './client-like.js';
+import { EXIT, UsageError } from './command.js';
+import type { HoistClientLike } from './connect.js';
+import { describeFailure, isRefusal } from './failure.js';
+import { expandInputs, type UploadInput } from './inputs.js';
+import { runPool } from './pool.js';
+import type { Terminal } from './terminal.js';
+import { barsReporter } from './upload-bars.js';
+import { jsonReporter } from './upload-json.js';
+import type { FileOutcome } from './upload-outcome.js';
+import { plainReporter } from './upload-plain.js';
+import type { UploadReporter } from './upload-reporter.js';
+import { EXIT_INTERRUPTED, type Session, type UserFlags } from './user-cli.js';
+
+const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 32;
+
+/**
+ * `hoist upload <files|globs|URLs…>`: sends every input, `--concurrency` at a time, through the API
+ * client (large files through tus, remembered in resume.json so a re-run after an interruption picks
+ * up where it stopped), reporting as it goes; with --wait, follows each upload until it is final.
+ * Exit 0 when every input went through, 1 when any was refused, failed or could not be sent, 130 on Ctrl-C.
+ */
+export async function uploadCommand({ args, flags, terminal, client }: Session): Promise<number> {
+  const concurrency = parseConcurrency(flags.concurrency);
+  const tags = flags.tags === undefined ? undefined : flags.tags.split(',').map((tag) => tag.trim()).filter(Boolean);
+  const inputs = await expandInputs(args, terminal.cwd);
+  if (flags.publicId !== undefined && inputs.length !== 1) throw new UsageError(`--public-id names one upload, but the command line gives ${inputs.length}`);
+  const hoist = await client();
+  const reporter = pickReporter(flags, terminal, inputs);
+  const outcomes: Array<FileOutcome | undefined> = inputs.map(() => undefined);
+  const options: UploadOptions = {
+    ...(flags.folder !== undefined ? { folder: flags.folder } : {}),
+    ...(tags ? { tags } : {}),
+    ...(flags.publicId !== undefined ? { publicId: flags.publicId } : {}),
+    ...(flags.provider !== undefined ? { provider: flags.provider } : {}),
+  };
+  await runPool(
+    inputs,
+    concurrency,
+    async (input, index) => {
+      const outcome = await sendOne(hoist, input, index, { options, wait: flags.wait, reporter, signal: terminal.signal });
+      outcomes[index] = outcome;
+      reporter.finished(index, outcome);
+    },
+    terminal.signal,
+  );
+  const interrupted = terminal.signal.aborted;
+  const settled = outcomes.map((outcome, index) => outcome ?? notStarted(inputs[index] as UploadInput));
+  reporter.end(settled, interrupted);
+  if (interrupted) return EXIT_INTERRUPTED;
+  return settled.every((outcome) => outcome.ok) ? EXIT.ok : EXIT.failed;
+}
+
+function parseConcurrency(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+  return n;
+}
+
+/** Bars on a terminal, lines in a pipe, one document with --json. */
+function pickReporter(flags: UserFlags, terminal: Terminal, inputs: readonly UploadInput[]): UploadReporter {
+  if (flags.json) return jsonReporter(terminal.stdout);
+  return terminal.stdout.isTTY ? barsReporter(terminal.stdout, inputs) : plainReporter(terminal.stdout, inputs);
+}
+
+interface SendContext {
+  options: UploadOptions;
+  wait: boolean;
+  reporter: UploadReporter;
+  signal: AbortSignal;
+}
+
+async function sendOne(hoist: HoistClientLike, input: UploadInput, index: number, { options, wait, reporter, signal }: SendContext): Promise<FileOutcome> {
+  const base: FileOutcome = { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'not-sent', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: null };
+  if (input.kind === 'unusable') return { ...base, error: { code: 'unusable-input', message: `${input.label} ${input.reason}` } };
+  reporter.sending(index, input);
+  let accepted: Accepted;
+  try {
+    accepted = await hoist.upload(input.kind === 'url' ? input.url : input.path, {
+      ...options,
+      ...(input.kind === 'file' ? { filename: basename(input.path) } : {}),
+      signal,
+      onProgress: ({ sent, total }) => reporter.progress(index, sent, total),
+    });
+  } catch (error) {
+    const failure = describeFailure(error);
+    const status = failure.code === 'interrupted' ? 'interrupted' : isRefusal(failure) ? 'refused' : 'not-sent';
+    return { ...base, status, error: { code: failure.code, message: failure.message } };
+  }
+  reporter.accepted(index, accepted);
+  const taken: FileOutcome = { ...base, id: accepted.id, status: accepted.status, ok: true, transport: accepted.transport, resumed: accepted.resumed };
+  if (!wait) return taken;
+  try {
+    let last = accepted.status;
+    const final = await hoist.waitFor(accepted.id, {
+      signal,
+      onUpdate: (upload) => {
+        if (upload.status === last) return;
+        last = upload.status;
+        reporter.update(index, upload.status);
+      },
+    });
+    return {
+      ...taken,
+      status: final.status,
+      ok: final.status === 'succeeded',
+      bytes: final.bytes ?? taken.bytes,
+      url: final.result?.secureUrl ?? null,
+      error: final.error ?? (final.status === 'succeeded' ? null : { code: final.status, message: `the upload was ${final.status}` }),
+    };
+  } catch (error) {
+    const failure = describeFailure(error);
+    return { ...taken, status: failure.code === 'interrupted' ? 'interrupted' : 'unknown', ok: false, error: { code: failure.code, message: `accepted, but waiting for it failed: ${failure.message}` } };
+  }
+}
+
+function notStarted(input: UploadInput): FileOutcome {
+  return { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'interrupted', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: { code: 'interrupted', message: 'not started before Ctrl-C' } };
+}
