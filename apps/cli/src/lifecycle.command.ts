@@ -1,7 +1,7 @@
 import type { Upload } from './client-like.js';
 import { EXIT } from './command.js';
 import { describeUpload } from './upload-view.js';
-import type { Session } from './user-cli.js';
+import type { Session } from './session.js';
 import type { HoistClientLike } from './connect.js';
 
 /** One of the calls that change an upload, and what the CLI says it did. */

@@ -3,7 +3,7 @@ import password from '@inquirer/password';
 import { CommandFailed, EXIT } from './command.js';
 import { connect } from './connect.js';
 import { describeFailure } from './failure.js';
-import type { Session } from './user-cli.js';
+import type { Session } from './session.js';
 import { apiOrigin, DEFAULT_API_URL, readLogin, removeLogin, writeLogin, configFile } from './user-config.js';
 
 /**

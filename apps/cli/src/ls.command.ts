@@ -2,7 +2,7 @@ import { formatBytes } from './bytes.js';
 import type { UploadStatus } from './client-like.js';
 import { EXIT, UsageError } from './command.js';
 import { oneLine, table } from './table.js';
-import type { Session } from './user-cli.js';
+import type { Session } from './session.js';
 
 const STATUSES: readonly UploadStatus[] = ['receiving', 'queued', 'processing', 'succeeded', 'failed', 'cancelled', 'deleted'];
 const DEFAULT_LIMIT = 20;

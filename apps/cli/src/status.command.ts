@@ -1,6 +1,6 @@
 import { EXIT } from './command.js';
 import { describeUpload, endedBadly } from './upload-view.js';
-import type { Session } from './user-cli.js';
+import type { Session } from './session.js';
 
 /** `hoist status <id> [--wait]`: the upload now, or (with --wait, long-polling) once it is final, then exit 1 if it failed or was cancelled. */
 export async function statusCommand({ args, flags, terminal, client }: Session): Promise<number> {

@@ -11,7 +11,7 @@ import { jsonReporter } from './upload-json.js';
 import type { FileOutcome } from './upload-outcome.js';
 import { plainReporter } from './upload-plain.js';
 import type { UploadReporter } from './upload-reporter.js';
-import { EXIT_INTERRUPTED, type Session, type UserFlags } from './user-cli.js';
+import { EXIT_INTERRUPTED, type Session, type UserFlags } from './session.js';
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 32;

@@ -8,11 +8,9 @@ import { lsCommand } from './ls.command.js';
 import { statusCommand } from './status.command.js';
 import type { Terminal } from './terminal.js';
 import { uploadCommand } from './upload.command.js';
+import { EXIT_INTERRUPTED, type Session, type UserFlags } from './session.js';
 import { resolveTarget, type ApiTarget } from './user-config.js';
 import { watchCommand } from './watch.command.js';
-
-/** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130;
 
 const USER_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
@@ -30,31 +28,6 @@ const USER_OPTIONS = {
 } as const;
 
 type UserOption = keyof typeof USER_OPTIONS;
-
-/** The user commands' options, parsed (each command accepts the subset its entry names). */
-export interface UserFlags {
-  url?: string | undefined;
-  key?: string | undefined;
-  json: boolean;
-  wait: boolean;
-  folder?: string | undefined;
-  tags?: string | undefined;
-  publicId?: string | undefined;
-  provider?: string | undefined;
-  concurrency?: string | undefined;
-  status?: string | undefined;
-  limit?: string | undefined;
-}
-
-/** One invocation of a user command: its arguments, options, terminal, and the API client on first use. */
-export interface Session {
-  terminal: Terminal;
-  args: string[];
-  flags: UserFlags;
-  /** Where the API is and which key to send (flags, then environment, then the saved login). */
-  target: () => Promise<ApiTarget>;
-  client: () => Promise<HoistClientLike>;
-}
 
 interface UserCommand {
   name: string;

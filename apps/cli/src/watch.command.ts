@@ -1,7 +1,7 @@
 import { EXIT } from './command.js';
 import { oneLine } from './table.js';
 import { endedBadly } from './upload-view.js';
-import type { Session } from './user-cli.js';
+import type { Session } from './session.js';
 import type { Upload } from './client-like.js';
 
 /**
