@@ -84,15 +84,17 @@ export function barsReporter(out: Output & { rows?: number }, inputs: readonly U
       set(index, { state: `resumed at ${formatBytes(offset)}`, amount: amount(offset, sizes[index] ?? null) }, offset);
     },
     accepted(index, accepted) {
-      const size = sizes[index];
-      if (size !== null && size !== undefined) sent[index] = size;
-      set(index, { state: `${accepted.status} ${accepted.id}` }, sizes[index] ?? 1);
+      const size = sizes[index] ?? null;
+      if (size !== null) sent[index] = size;
+      set(index, { state: `${accepted.status} ${accepted.id}`, amount: amount(size ?? 0, size) }, size ?? 1);
     },
     update(index, status) {
       set(index, { state: status });
     },
     finished(index, outcome) {
       done += 1;
+      // The total counts the bytes dealt with: a refused file's are done with too.
+      sent[index] = sizes[index] ?? 0;
       const detail = outcome.error ? `${outcome.error.code}` : (outcome.url ?? outcome.id ?? '');
       const state = `${outcome.status === 'not-sent' ? 'not sent' : outcome.status}${detail ? ` ${detail}` : ''}`;
       if (keepAll) {

@@ -6,7 +6,7 @@ export function uploadSummary(outcomes: readonly FileOutcome[], interrupted: boo
   const rows = outcomes.map((outcome) => [
     oneLine(outcome.input, 48),
     outcome.id ?? '-',
-    outcome.status,
+    `${outcome.status}${outcome.resumed ? ' (resumed)' : ''}`,
     outcome.error ? oneLine(`${outcome.error.code}: ${outcome.error.message}`, 80) : (outcome.url ?? ''),
   ]);
   const failed = outcomes.filter((outcome) => !outcome.ok).length;

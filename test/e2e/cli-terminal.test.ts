@@ -1,0 +1,75 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath, largePng } from '../support/fixtures.js';
+import { HOIST_BIN } from '../support/hoist-cli.js';
+import { SlowProxy } from '../support/slow-proxy.js';
+import { Stack } from '../support/stack.js';
+import { tmuxAvailable, TmuxTerminal } from '../support/tmux.js';
+
+// `hoist upload` on a terminal, as a user sees it: typed into a tmux session (120×40) and read back
+// from the screen. CI installs tmux (scripts/ensure-tmux.sh); without it this file is skipped.
+
+const MB = 1_000_000;
+const HAS_TMUX = tmuxAvailable();
+if (!HAS_TMUX) process.stderr.write('cli-terminal.test.ts: tmux is not installed (scripts/ensure-tmux.sh installs it); the terminal tests are skipped\n');
+
+describe.skipIf(!HAS_TMUX)('hoist upload on a terminal (tmux)', () => {
+  let stack: Stack;
+  let proxy: SlowProxy;
+  let dir: string;
+  let terminal: TmuxTerminal | undefined;
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+    // ~8 MB/s: the large file takes a few seconds, long enough to see its bar move.
+    proxy = await SlowProxy.start(stack.apiUrl, 8 * MB);
+    dir = await mkdtemp(join(tmpdir(), 'hoist-cli-tty-'));
+    await copyFile(fixturePath('logo.png'), join(dir, 'logo.png'));
+    await copyFile(fixturePath('photo.jpg'), join(dir, 'photo.jpg'));
+    await writeFile(join(dir, 'notes.sh'), '#!/bin/sh\necho not an image\n');
+    await writeFile(join(dir, 'big.png'), largePng(24 * MB));
+    terminal = await TmuxTerminal.start({ cwd: dir, env: { HOME: join(dir, 'home'), HOIST_URL: proxy.url } });
+  }, 90_000);
+  afterAll(async () => {
+    await terminal?.stop();
+    await proxy?.stop();
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows a bar per file and one for the total while it works, then each file’s end and the summary table; exit 1 for the refused file', async () => {
+    await terminal!.type(`clear; node ${HOIST_BIN} upload '*.png' photo.jpg notes.sh --wait; echo "exit=$?"`);
+    // Mid-way: the large file's bar part filled, the total's bar above the files'.
+    const during = await terminal!.waitForScreen(/^big\.png +\[#+\.+\] +[1-9]\d?% +[\d.]+ MB \/ 24\.0 MB +sending/m);
+    expect(during).toMatch(/^Total +\[[#.]+\] +\d+% .+\d\/4 files/m);
+    const after = await terminal!.waitForScreen(/^exit=\d+$/m, 60_000);
+    expect(after).toMatch(/^exit=1$/m);
+    // The bars as they ended.
+    expect(after).toMatch(/^big\.png +\[#{24}\] +100% +24\.0 MB \/ 24\.0 MB +succeeded https?:\/\//m);
+    expect(after).toMatch(/^notes\.sh +\[[#.]+\] .*refused unsupported-file-type/m);
+    expect(after).toMatch(/^Total .*4\/4 files/m);
+    // The summary table.
+    expect(after).toMatch(/^FILE +ID +STATUS +URL \/ ERROR$/m);
+    for (const file of ['big.png', 'logo.png', 'photo.jpg']) expect(after).toMatch(new RegExp(`^${file.replace('.', '\\.')} +[0-9a-f-]{36} +succeeded +https?://`, 'm'));
+    expect(after).toMatch(/^notes\.sh +- +refused +unsupported-file-type: /m);
+    expect(after).toMatch(/^3 of 4 ok, 1 failed$/m);
+  }, 90_000);
+
+  it('Ctrl-C stops an upload cleanly: the summary says interrupted, exit 130, and running it again resumes', async () => {
+    await terminal!.type(`clear; node ${HOIST_BIN} upload big.png; echo "exit=$?"`);
+    await terminal!.waitForScreen(/^big\.png +\[#{3,}\.+\] +[1-9]\d?% /m);
+    await terminal!.press('C-c');
+    const stopped = await terminal!.waitForScreen(/^exit=\d+$/m, 20_000);
+    expect(stopped).toMatch(/^exit=130$/m);
+    expect(stopped).toMatch(/^big\.png +- +interrupted +interrupted/m);
+    expect(stopped).toMatch(/run the same command again to resume/);
+
+    await terminal!.type(`clear; node ${HOIST_BIN} upload big.png; echo "exit=$?"`);
+    const resumed = await terminal!.waitForScreen(/^exit=\d+$/m, 60_000);
+    expect(resumed).toMatch(/^exit=0$/m);
+    expect(resumed).toMatch(/^big\.png +\[#{24}\] +100% .*queued [0-9a-f-]{36}/m);
+    expect(resumed).toMatch(/^big\.png +[0-9a-f-]{36} +queued \(resumed\)/m);
+  }, 90_000);
+});

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getUpload } from '../support/api-client.js';
+import { fixturePath, largePng } from '../support/fixtures.js';
+import { HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
+import { SlowProxy } from '../support/slow-proxy.js';
+import { Stack } from '../support/stack.js';
+
+// The user commands of `hoist` as someone runs them from a shell without a terminal: against a real
+// stack (API, worker, emulator) over HTTP, with no DATABASE_URL or REDIS_URL in their environment.
+
+const MB = 1_000_000;
+/** Above the client's 16 MiB tus threshold, so it goes through tus and can resume. */
+const LARGE = 24 * MB;
+
+interface FileOutcome {
+  input: string;
+  id: string | null;
+  status: string;
+  ok: boolean;
+  url: string | null;
+  resumed: boolean;
+  transport: string | null;
+  error: { code: string; message: string } | null;
+}
+interface UploadDocument {
+  ok: boolean;
+  interrupted: boolean;
+  uploads: FileOutcome[];
+}
+
+describe('hoist user commands, without a terminal', () => {
+  let stack: Stack;
+  let dir: string;
+  let home: string;
+  /** The CLI's environment: a HOME of its own (its login and resume.json) and the API's URL. */
+  let env: Record<string, string>;
+  const hoist = (args: string[], extra: Record<string, string> = {}) => runHoist(args, { env: { ...env, ...extra }, cwd: dir });
+  const json = <T>(run: HoistRun): T => {
+    try {
+      return JSON.parse(run.stdout) as T;
+    } catch {
+      throw new Error(`not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+    }
+  };
+  /** The operator CLI, with the deployment's settings (queue pause/resume). */
+  const operator = (args: string[]) => runHoist(args, { env: { DATABASE_URL: stack.env.DATABASE_URL!, REDIS_URL: stack.env.REDIS_URL!, QUEUE_PREFIX: stack.env.QUEUE_PREFIX!, UPLOAD_TMP_DIR: stack.tmpDir } });
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+    dir = await mkdtemp(join(tmpdir(), 'hoist-cli-e2e-'));
+    home = join(dir, 'home');
+    await mkdir(join(dir, 'photos'), { recursive: true });
+    await copyFile(fixturePath('logo.png'), join(dir, 'photos', 'logo.png'));
+    await copyFile(fixturePath('photo.jpg'), join(dir, 'photos', 'photo.jpg'));
+    await copyFile(fixturePath('logo.png'), join(dir, 'single.png'));
+    await writeFile(join(dir, 'notes.sh'), '#!/bin/sh\necho not an image\n');
+    await writeFile(join(dir, 'large.png'), largePng(LARGE));
+    env = { HOME: home, HOIST_URL: stack.apiUrl };
+  }, 90_000);
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('upload --wait --json: one document with each file’s id, final status and URL; a refused file makes it exit 1', async () => {
+    const run = await hoist(['upload', 'photos/*', 'notes.sh', 'photos/logo.png', '--wait', '--json', '--tags', 'cli,e2e', '--folder', 'albums']);
+    expect(run.code).toBe(1);
+    const document = json<UploadDocument>(run);
+    expect(document.ok).toBe(false);
+    expect(document.uploads).toEqual([
+      expect.objectContaining({ input: 'photos/logo.png', status: 'succeeded', ok: true, id: expect.any(String), url: expect.stringMatching(/^https?:\/\//), error: null }),
+      expect.objectContaining({ input: 'photos/photo.jpg', status: 'succeeded', ok: true, url: expect.stringMatching(/^https?:\/\//) }),
+      expect.objectContaining({ input: 'notes.sh', status: 'refused', ok: false, id: null, error: expect.objectContaining({ code: 'unsupported-file-type' }) }),
+    ]);
+    // The options reached the API.
+    const logo = await getUpload(stack.apiUrl, document.uploads[0]!.id!);
+    expect(logo).toMatchObject({ status: 'succeeded', filename: 'logo.png' });
+    expect((logo as unknown as { tags: string[] }).tags).toEqual(['cli', 'e2e']);
+    expect(logo.result?.publicId).toMatch(/^albums\//);
+  });
+
+  it('upload in a pipe: one line per event, the summary table, exit 0 when every file went through', async () => {
+    const run = await hoist(['upload', 'photos/logo.png', 'single.png', '--wait']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^photos\/logo\.png: sending \d/m);
+    expect(run.stdout).toMatch(/^single\.png: accepted as [0-9a-f-]+ \(queued, multipart/m);
+    expect(run.stdout).toMatch(/^single\.png: succeeded https?:\/\//m);
+    expect(run.stdout).toMatch(/^FILE +ID +STATUS +URL \/ ERROR$/m);
+    expect(run.stdout).toMatch(/^photos\/logo\.png +[0-9a-f-]+ +succeeded +https?:\/\//m);
+    expect(run.stdout).toMatch(/^2 of 2 ok$/m);
+  });
+
+  it('a file the provider refuses fails the upload with --wait (exit 1); `retry` sends it again and it succeeds', async () => {
+    await stack.setFaults({ script: [{ kind: 'error', status: 400, count: 1 }] });
+    const run = await hoist(['upload', 'single.png', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const [failed] = json<UploadDocument>(run).uploads;
+    expect(failed).toMatchObject({ status: 'failed', ok: false, error: expect.objectContaining({ code: expect.any(String) }) });
+
+    const retried = await hoist(['retry', failed!.id!, '--json']);
+    expect(retried.code).toBe(0);
+    expect(json<{ id: string; status: string }>(retried)).toMatchObject({ id: failed!.id });
+    const waited = await hoist(['status', failed!.id!, '--wait', '--json']);
+    expect(waited.code).toBe(0);
+    expect(json<{ status: string; result: { secureUrl: string } }>(waited)).toMatchObject({ status: 'succeeded', result: { secureUrl: expect.stringMatching(/^https?:/) } });
+  });
+
+  it('status, ls, watch and rm, end to end; a problem answer is one line on stderr and exit 1', async () => {
+    const sent = json<UploadDocument>(await hoist(['upload', 'single.png', '--json']));
+    const id = sent.uploads[0]!.id!;
+    expect(sent.uploads[0]).toMatchObject({ status: 'queued', ok: true });
+
+    const watch = await hoist(['watch', id]);
+    expect(watch.code).toBe(0);
+    const lines = watch.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(new RegExp(`^\\S+  ${id}  succeeded  https?://`));
+
+    const status = await hoist(['status', id]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^upload ${id}\\n  status +succeeded`));
+
+    const listed = await hoist(['ls', '--status', 'succeeded', '--limit', '50', '--json']);
+    expect(json<Array<{ id: string; status: string }>>(listed)).toContainEqual(expect.objectContaining({ id, status: 'succeeded' }));
+    const table = await hoist(['ls', '--limit', '5']);
+    expect(table.stdout).toMatch(/^ID +STATUS +FILE +BYTES +CREATED +URL \/ ERROR$/m);
+    expect(table.stdout).toContain(id);
+
+    const notCancellable = await hoist(['cancel', id]);
+    expect(notCancellable).toMatchObject({ code: 1, stdout: '' });
+    expect(notCancellable.stderr).toMatch(/^hoist: upload-not-cancellable: .+\n$/);
+
+    const removed = await hoist(['rm', id, '--json']);
+    expect(removed.code).toBe(0);
+    expect(json<{ status: string }>(removed).status).toBe('deleted');
+
+    const unknown = await hoist(['status', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^hoist: upload-not-found: .+\n$/);
+  });
+
+  it('cancel stops a queued upload; watch reports it and exits 1', async () => {
+    expect((await operator(['queue', 'pause'])).code).toBe(0);
+    try {
+      const id = json<UploadDocument>(await hoist(['upload', 'single.png', '--json'])).uploads[0]!.id!;
+      const watch = new HoistCli(['watch', id], { env, cwd: dir });
+      await watch.waitForStdout(new RegExp(`${id}  queued`));
+      const cancelled = await hoist(['cancel', id]);
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toMatch(new RegExp(`^cancelled ${id}\\n`));
+      const watched = await watch.done;
+      expect(watched.code).toBe(1);
+      expect(watched.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`${id}  cancelled`));
+      const waited = await hoist(['status', id, '--wait']);
+      expect(waited.code).toBe(1);
+    } finally {
+      await operator(['queue', 'resume']);
+    }
+  });
+
+  it('exits 2 with the command’s usage on bad usage, before sending anything', async () => {
+    const cases = [
+      ['upload', 'photos/*', '--public-id', 'one'],
+      ['upload', 'single.png', '--concurrency', '0'],
+      ['upload'],
+      ['upload', 'single.png', '--limit', '3'],
+      ['status'],
+      ['ls', '--status', 'sideways'],
+      ['ls', '--url', 'ftp://example.com'],
+    ];
+    for (const args of cases) {
+      const run = await hoist(args);
+      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(run.stderr).toMatch(new RegExp(`^hoist: .+\\n\\nusage: hoist ${args[0]} `));
+    }
+    const listed = json<Array<{ filename: string }>>(await hoist(['ls', '--limit', '100', '--json']));
+    expect(listed.filter((upload) => upload.filename === 'photo.jpg')).toHaveLength(1);
+  });
+
+  it('an unreadable input is reported and fails the run, the other files still go', async () => {
+    const run = await hoist(['upload', 'single.png', 'missing.png', 'photos/*.gif', '--json']);
+    expect(run.code).toBe(1);
+    expect(json<UploadDocument>(run).uploads).toEqual([
+      expect.objectContaining({ input: 'single.png', status: 'queued', ok: true }),
+      expect.objectContaining({ input: 'missing.png', status: 'not-sent', error: expect.objectContaining({ message: 'missing.png no such file' }) }),
+      expect.objectContaining({ input: 'photos/*.gif', status: 'not-sent', error: expect.objectContaining({ message: 'photos/*.gif matches no file' }) }),
+    ]);
+  });
+
+  it('settings: --url beats HOIST_URL beats the saved login (0600); logout removes it', async () => {
+    const dead = 'http://127.0.0.1:9';
+    const saveHome = join(dir, 'home-login');
+    const login = await hoist(['login', '--url', stack.apiUrl], { HOME: saveHome, HOIST_URL: '' });
+    expect(login.code).toBe(0);
+    const file = join(saveHome, '.config', 'hoist', 'config.json');
+    expect(login.stdout).toContain(file);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(saveHome, '.config', 'hoist'))).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: stack.apiUrl });
+
+    // The saved login alone.
+    expect((await hoist(['ls', '--limit', '1'], { HOME: saveHome, HOIST_URL: '' })).code).toBe(0);
+    // HOIST_URL wins over the file: a dead address fails.
+    const viaEnv = await hoist(['ls', '--limit', '1'], { HOME: saveHome, HOIST_URL: dead });
+    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.stderr).toContain('127.0.0.1:9');
+    // --url wins over HOIST_URL.
+    expect((await hoist(['ls', '--limit', '1', '--url', stack.apiUrl], { HOME: saveHome, HOIST_URL: dead })).code).toBe(0);
+
+    // A login is checked before it is saved: a dead API saves nothing.
+    const refused = await hoist(['login', '--url', dead], { HOME: join(dir, 'home-dead'), HOIST_URL: '' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/nothing saved/);
+    await expect(stat(join(dir, 'home-dead', '.config', 'hoist', 'config.json'))).rejects.toThrow();
+
+    const logout = await hoist(['logout'], { HOME: saveHome });
+    expect(logout.code).toBe(0);
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('a large upload killed mid-way resumes when the same command runs again, and the provider gets the right bytes', async () => {
+    // Through a proxy that lets ~4 MB/s through, so the upload is still running when it is killed.
+    const proxy = await SlowProxy.start(stack.apiUrl, 4 * MB);
+    try {
+      const first = new HoistCli(['upload', 'large.png', '--wait'], { env: { ...env, HOIST_URL: proxy.url }, cwd: dir });
+      await first.waitForStdout(/^large\.png: [4-9]0% /m, 60_000);
+      first.child.kill('SIGKILL');
+      expect((await first.done).signal).toBe('SIGKILL');
+
+      const second = await hoist(['upload', 'large.png', '--wait']);
+      expect(second.code).toBe(0);
+      const resumedAt = /^large\.png: resumed at ([\d.]+) MB$/m.exec(second.stdout);
+      expect(resumedAt, second.stdout).not.toBeNull();
+      expect(Number(resumedAt![1])).toBeGreaterThanOrEqual(8);
+      expect(second.stdout).toMatch(/^large\.png: succeeded https?:\/\//m);
+      const id = /^large\.png: accepted as ([0-9a-f-]+) \(.*tus/m.exec(second.stdout)?.[1];
+      const upload = await getUpload(stack.apiUrl, id!);
+      const bytes = await readFile(join(dir, 'large.png'));
+      expect(upload).toMatchObject({ status: 'succeeded', bytes: LARGE, sha256: createHash('sha256').update(bytes).digest('hex') });
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+});
