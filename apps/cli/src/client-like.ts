@@ -31,6 +31,7 @@ export interface UploadOptions {
   provider?: string;
   signal?: AbortSignal;
   onProgress?: (progress: { sent: number; total: number | null }) => void;
+  onResume?: (offset: number) => void;
 }
 
 export interface HoistClientLike {

@@ -84,6 +84,7 @@ async function sendOne(hoist: HoistClientLike, input: UploadInput, index: number
       ...(input.kind === 'file' ? { filename: basename(input.path) } : {}),
       signal,
       onProgress: ({ sent, total }) => reporter.progress(index, sent, total),
+      onResume: (offset) => reporter.resumed(index, offset),
     });
   } catch (error) {
     const failure = describeFailure(error);
