@@ -63,7 +63,8 @@ describe.skipIf(!HAS_TMUX)('hoist upload on a terminal (tmux)', () => {
     await terminal!.press('C-c');
     const stopped = await terminal!.waitForScreen(/^exit=\d+$/m, 20_000);
     expect(stopped).toMatch(/^exit=130$/m);
-    expect(stopped).toMatch(/^big\.png +- +interrupted +interrupted/m);
+    expect(stopped).toMatch(/^big\.png +\[#+\.+\] +[1-9]\d?% .* interrupted$/m);
+    expect(stopped).toMatch(/^big\.png +- +interrupted +stopped while sending \(Ctrl-C\)$/m);
     expect(stopped).toMatch(/run the same command again to resume/);
 
     await terminal!.type(`clear; node ${HOIST_BIN} upload big.png; echo "exit=$?"`);

@@ -1,11 +1,11 @@
-import type { Upload } from './client-like.js';
+import type { Upload } from '@hoist/client';
 import { EXIT } from './command.js';
 import { describeUpload } from './upload-view.js';
 import type { Session } from './session.js';
-import type { HoistClientLike } from './connect.js';
+import type { HoistClient } from '@hoist/client';
 
 /** One of the calls that change an upload, and what the CLI says it did. */
-function lifecycle(call: (client: HoistClientLike, id: string) => Promise<Upload>, done: string) {
+function lifecycle(call: (client: HoistClient, id: string) => Promise<Upload>, done: string) {
   return async ({ args, flags, terminal, client }: Session): Promise<number> => {
     const upload = await call(await client(), args[0] ?? '');
     terminal.stdout.write(flags.json ? `${JSON.stringify(upload)}\n` : `${done} ${upload.id}\n${describeUpload(upload)}`);

@@ -1,5 +1,5 @@
 import { formatBytes } from './bytes.js';
-import type { UploadStatus } from './client-like.js';
+import type { UploadStatus } from '@hoist/client';
 import { EXIT, UsageError } from './command.js';
 import { oneLine, table } from './table.js';
 import type { Session } from './session.js';

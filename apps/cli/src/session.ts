@@ -1,4 +1,4 @@
-import type { HoistClientLike } from './connect.js';
+import type { HoistClient } from '@hoist/client';
 import type { Terminal } from './terminal.js';
 import type { ApiTarget } from './user-config.js';
 
@@ -27,5 +27,5 @@ export interface Session {
   flags: UserFlags;
   /** Where the API is and which key to send (flags, then environment, then the saved login). */
   target: () => Promise<ApiTarget>;
-  client: () => Promise<HoistClientLike>;
+  client: () => Promise<HoistClient>;
 }

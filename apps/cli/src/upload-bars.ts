@@ -93,9 +93,9 @@ export function barsReporter(out: Output & { rows?: number }, inputs: readonly U
     },
     finished(index, outcome) {
       done += 1;
-      // The total counts the bytes dealt with: a refused file's are done with too.
-      sent[index] = sizes[index] ?? 0;
-      const detail = outcome.error ? `${outcome.error.code}` : (outcome.url ?? outcome.id ?? '');
+      // The total counts the bytes dealt with: a refused file's are done with too, an interrupted one's are not.
+      if (outcome.status !== 'interrupted') sent[index] = sizes[index] ?? 0;
+      const detail = outcome.error ? (outcome.error.code === outcome.status ? '' : outcome.error.code) : (outcome.url ?? outcome.id ?? '');
       const state = `${outcome.status === 'not-sent' ? 'not sent' : outcome.status}${detail ? ` ${detail}` : ''}`;
       if (keepAll) {
         set(index, { state }, outcome.ok && sizes[index] !== null ? sizes[index] : undefined);

@@ -1,4 +1,4 @@
-import type { Accepted } from './client-like.js';
+import type { UploadAccepted } from '@hoist/client';
 
 /**
  * How one input of `hoist upload` ended, as the summary table and `--json` report it. `status` is the
@@ -14,7 +14,7 @@ export interface FileOutcome {
   /** False when this input makes the command exit 1. */
   ok: boolean;
   bytes: number | null;
-  transport: Accepted['transport'] | null;
+  transport: UploadAccepted['transport'] | null;
   /** A large upload that picked up where an earlier run stopped. */
   resumed: boolean;
   /** Where the provider serves it (with --wait, once it succeeded). */

@@ -1,3 +1,4 @@
+import { isFinalStatus } from '@hoist/client';
 import { formatBytes } from './bytes.js';
 import type { UploadInput } from './inputs.js';
 import type { Output } from './terminal.js';
@@ -31,11 +32,12 @@ export function plainReporter(out: Output, inputs: readonly UploadInput[]): Uplo
       line(index, `accepted as ${accepted.id} (${accepted.status}, ${accepted.transport}${accepted.deduplicated ? ', same bytes as an earlier upload' : ''})`);
     },
     update(index, status) {
-      line(index, status);
+      // A final status is said by `finished`, with its URL or error.
+      if (!isFinalStatus(status)) line(index, status);
     },
     finished(index, outcome) {
       if (outcome.ok && outcome.status === 'queued') return; // said by "accepted"
-      const detail = outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : (outcome.url ?? '');
+      const detail = outcome.error ? (outcome.error.code === outcome.status ? outcome.error.message : `${outcome.error.code}: ${outcome.error.message}`) : (outcome.url ?? '');
       line(index, `${outcome.status === 'not-sent' ? 'not sent' : outcome.status}${detail ? ` ${detail}` : ''}`);
     },
     end(outcomes, interrupted) {

@@ -1,4 +1,4 @@
-import type { Accepted, UploadStatus } from './client-like.js';
+import type { UploadAccepted, UploadStatus } from '@hoist/client';
 import type { UploadInput } from './inputs.js';
 import type { FileOutcome } from './upload-outcome.js';
 
@@ -12,7 +12,7 @@ export interface UploadReporter {
   progress(index: number, sent: number, total: number | null): void;
   /** An earlier run had sent `offset` bytes of this file already; the rest follows. */
   resumed(index: number, offset: number): void;
-  accepted(index: number, accepted: Accepted): void;
+  accepted(index: number, accepted: UploadAccepted): void;
   /** With --wait: the upload's status changed. */
   update(index: number, status: UploadStatus): void;
   finished(index: number, outcome: FileOutcome): void;

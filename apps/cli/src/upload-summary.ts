@@ -7,7 +7,7 @@ export function uploadSummary(outcomes: readonly FileOutcome[], interrupted: boo
     oneLine(outcome.input, 48),
     outcome.id ?? '-',
     `${outcome.status}${outcome.resumed ? ' (resumed)' : ''}`,
-    outcome.error ? oneLine(`${outcome.error.code}: ${outcome.error.message}`, 80) : (outcome.url ?? ''),
+    outcome.error ? oneLine(outcome.error.code === outcome.status ? outcome.error.message : `${outcome.error.code}: ${outcome.error.message}`, 80) : (outcome.url ?? ''),
   ]);
   const failed = outcomes.filter((outcome) => !outcome.ok).length;
   const counts = `${outcomes.length - failed} of ${outcomes.length} ok${failed ? `, ${failed} failed` : ''}`;

@@ -1,5 +1,5 @@
 import { formatBytes } from './bytes.js';
-import type { Upload } from './client-like.js';
+import type { Upload } from '@hoist/client';
 import { fields } from './table.js';
 
 /** An upload as the user commands print it: the fields a user acts on, one per line. */

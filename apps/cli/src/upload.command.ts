@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import type { Accepted, UploadOptions } from './client-like.js';
+import type { UploadAccepted, UploadOptions } from '@hoist/client';
 import { EXIT, UsageError } from './command.js';
-import type { HoistClientLike } from './connect.js';
+import type { HoistClient } from '@hoist/client';
 import { describeFailure, isRefusal } from './failure.js';
 import { expandInputs, type UploadInput } from './inputs.js';
 import { runPool } from './pool.js';
@@ -73,11 +73,11 @@ interface SendContext {
   signal: AbortSignal;
 }
 
-async function sendOne(hoist: HoistClientLike, input: UploadInput, index: number, { options, wait, reporter, signal }: SendContext): Promise<FileOutcome> {
+async function sendOne(hoist: HoistClient, input: UploadInput, index: number, { options, wait, reporter, signal }: SendContext): Promise<FileOutcome> {
   const base: FileOutcome = { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'not-sent', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: null };
   if (input.kind === 'unusable') return { ...base, error: { code: 'unusable-input', message: `${input.label} ${input.reason}` } };
   reporter.sending(index, input);
-  let accepted: Accepted;
+  let accepted: UploadAccepted;
   try {
     accepted = await hoist.upload(input.kind === 'url' ? input.url : input.path, {
       ...options,
@@ -88,8 +88,8 @@ async function sendOne(hoist: HoistClientLike, input: UploadInput, index: number
     });
   } catch (error) {
     const failure = describeFailure(error);
-    const status = failure.code === 'interrupted' ? 'interrupted' : isRefusal(failure) ? 'refused' : 'not-sent';
-    return { ...base, status, error: { code: failure.code, message: failure.message } };
+    if (failure.code === 'interrupted') return { ...base, status: 'interrupted', error: INTERRUPTED_SENDING };
+    return { ...base, status: isRefusal(failure) ? 'refused' : 'not-sent', error: { code: failure.code, message: failure.message } };
   }
   reporter.accepted(index, accepted);
   const taken: FileOutcome = { ...base, id: accepted.id, status: accepted.status, ok: true, transport: accepted.transport, resumed: accepted.resumed };
@@ -114,10 +114,14 @@ async function sendOne(hoist: HoistClientLike, input: UploadInput, index: number
     };
   } catch (error) {
     const failure = describeFailure(error);
-    return { ...taken, status: failure.code === 'interrupted' ? 'interrupted' : 'unknown', ok: false, error: { code: failure.code, message: `accepted, but waiting for it failed: ${failure.message}` } };
+    if (failure.code === 'interrupted') return { ...taken, status: 'interrupted', ok: false, error: { code: 'interrupted', message: 'accepted; stopped waiting for it (Ctrl-C): see hoist status <id>' } };
+    return { ...taken, status: 'unknown', ok: false, error: { code: failure.code, message: `accepted, but waiting for it failed: ${failure.message}` } };
   }
 }
 
+/** Ctrl-C while the bytes were going out: a large file resumes when the command runs again. */
+const INTERRUPTED_SENDING = { code: 'interrupted', message: 'stopped while sending (Ctrl-C)' };
+
 function notStarted(input: UploadInput): FileOutcome {
-  return { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'interrupted', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: { code: 'interrupted', message: 'not started before Ctrl-C' } };
+  return { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'interrupted', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: { code: 'interrupted', message: 'not started (Ctrl-C)' } };
 }

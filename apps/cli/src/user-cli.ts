@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './command.js';
-import { connect, type HoistClientLike } from './connect.js';
+import type { HoistClient } from '@hoist/client';
+import { connect } from './connect.js';
 import { describeFailure } from './failure.js';
 import { cancelCommand, retryCommand, rmCommand } from './lifecycle.command.js';
 import { loginCommand, logoutCommand } from './login.command.js';
@@ -114,7 +115,7 @@ export async function runUserCommand(argv: string[], terminal: Terminal): Promis
       limit: values.limit,
     };
     let target: Promise<ApiTarget> | undefined;
-    let client: Promise<HoistClientLike> | undefined;
+    let client: Promise<HoistClient> | undefined;
     const session: Session = {
       terminal,
       args,

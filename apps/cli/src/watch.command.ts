@@ -2,7 +2,7 @@ import { EXIT } from './command.js';
 import { oneLine } from './table.js';
 import { endedBadly } from './upload-view.js';
 import type { Session } from './session.js';
-import type { Upload } from './client-like.js';
+import type { Upload } from '@hoist/client';
 
 /**
  * `hoist watch <id>`: one line per change of the upload (server-sent events) until it is final; exit 1
