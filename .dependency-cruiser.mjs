@@ -25,9 +25,10 @@ const MAY_IMPORT = {
   'packages/providers': ['packages/core', 'packages/config', 'packages/provider-cloudinary', 'packages/provider-imagekit', 'packages/provider-cloudflare-images'],
   'packages/intake': ['packages/core', 'packages/remote-fetch'],
   'packages/metrics': ['packages/core'],
+  'packages/client': [],
   'apps/api': PACKAGES.map((name) => `packages/${name}`),
   'apps/worker': PACKAGES.map((name) => `packages/${name}`),
-  'apps/cli': PACKAGES.map((name) => `packages/${name}`),
+  'apps/cli': [...PACKAGES.map((name) => `packages/${name}`), 'packages/client'],
   'apps/emulator': [],
 };
 

@@ -20,6 +20,7 @@ const uploadRequestBody = {
           resourceType: { type: 'string', enum: ['image', 'video', 'raw', 'auto'] },
           eager: { type: 'string', description: 'Comma-separated preset names: thumbnail, preview, square.' },
           dedupe: { type: 'string', enum: ['true', 'false'] },
+          provider: { type: 'string', description: 'cloudinary, imagekit or cloudflare; default: the tenant\'s default, else the deployment\'s.' },
         },
       },
     },
@@ -49,7 +50,11 @@ export const openApiPlugin = fp(
       transformObject: (documentObject) => {
         const spec = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
         const post = (spec.paths as Record<string, Record<string, Record<string, unknown>>> | undefined)?.['/v1/uploads']?.post;
-        if (post) post.requestBody = uploadRequestBody;
+        // The multipart body beside the JSON one (a URL upload) that the route's own schema describes.
+        if (post) {
+          const described = post.requestBody as { content?: Record<string, unknown> } | undefined;
+          post.requestBody = { ...uploadRequestBody, content: { ...described?.content, ...uploadRequestBody.content } };
+        }
         return spec;
       },
     });
