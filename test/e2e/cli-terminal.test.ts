@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,14 +8,14 @@ import { SlowProxy } from '../support/slow-proxy.js';
 import { Stack } from '../support/stack.js';
 import { tmuxAvailable, TmuxTerminal } from '../support/tmux.js';
 
-// `hoist upload` on a terminal, as a user sees it: typed into a tmux session (120×40) and read back
+// `hoist upload` and `hoist login` on a terminal, as a user sees them: typed into a tmux session (120×40) and read back
 // from the screen. CI installs tmux (scripts/ensure-tmux.sh); without it this file is skipped.
 
 const MB = 1_000_000;
 const HAS_TMUX = tmuxAvailable();
 if (!HAS_TMUX) process.stderr.write('cli-terminal.test.ts: tmux is not installed (scripts/ensure-tmux.sh installs it); the terminal tests are skipped\n');
 
-describe.skipIf(!HAS_TMUX)('hoist upload on a terminal (tmux)', () => {
+describe.skipIf(!HAS_TMUX)('hoist on a terminal (tmux)', () => {
   let stack: Stack;
   let proxy: SlowProxy;
   let dir: string;
@@ -73,4 +73,21 @@ describe.skipIf(!HAS_TMUX)('hoist upload on a terminal (tmux)', () => {
     expect(resumed).toMatch(/^big\.png +\[#{24}\] +100% .*queued [0-9a-f-]{36}/m);
     expect(resumed).toMatch(/^big\.png +[0-9a-f-]{36} +queued \(resumed\)/m);
   }, 90_000);
+
+  it('login asks for the URL and the key, never shows the key, and saves both (0600)', async () => {
+    const secret = 'hoist_sk_typed_in_secret';
+    await terminal!.type(`clear; node ${HOIST_BIN} login; echo "exit=$?"`);
+    // The URL it suggests is HOIST_URL's; Enter takes it.
+    await terminal!.waitForScreen(new RegExp(`Hoist API URL.*${proxy.url.replace(/[.]/g, '\\.')}`));
+    await terminal!.press('Enter');
+    await terminal!.waitForScreen(/API key/);
+    await terminal!.type(secret);
+    const done = await terminal!.waitForScreen(/^exit=\d+$/m, 30_000);
+    expect(done).toMatch(/^exit=0$/m);
+    expect(done).toMatch(/logged in to http:\/\/127\.0\.0\.1:\d+ with an API key; saved to .*config\.json/);
+    expect(done).not.toContain(secret);
+    const file = join(dir, 'home', '.config', 'hoist', 'config.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: proxy.url, key: secret });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  }, 60_000);
 });

@@ -27,7 +27,7 @@ export function processTerminal(): Terminal {
     interrupt.abort(new Interrupted(name));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: interrupt.signal };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: invokedFrom(process.env), signal: interrupt.signal };
 }
 
 /** The reason of the terminal's signal: the user pressed Ctrl-C (or the process was asked to stop). */
@@ -36,4 +36,12 @@ export class Interrupted extends Error {
     super(`interrupted (${signalName})`);
     this.name = 'Interrupted';
   }
+}
+
+/**
+ * The directory the user typed the command in: `pnpm hoist …` runs the CLI in the repository's root,
+ * and says where it was started in INIT_CWD (set by npm and pnpm for package scripts).
+ */
+function invokedFrom(env: NodeJS.ProcessEnv): string {
+  return env['npm_lifecycle_event'] && env['INIT_CWD'] ? env['INIT_CWD'] : process.cwd();
 }
