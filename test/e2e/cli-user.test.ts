@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload } from '../support/api-client.js';
-import { fixturePath, largePng } from '../support/fixtures.js';
+import { fixture, fixturePath, largePng } from '../support/fixtures.js';
 import { HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
 import { freePort } from '../support/processes.js';
 import { SlowProxy } from '../support/slow-proxy.js';
@@ -39,6 +42,8 @@ describe('hoist user commands, without a terminal', () => {
   let home: string;
   /** The CLI's environment: a HOME of its own (its login and resume.json) and the API's URL. */
   let env: Record<string, string>;
+  let origin: Server | undefined;
+  let originUrl: string;
   const hoist = (args: string[], extra: Record<string, string> = {}) => runHoist(args, { env: { ...env, ...extra }, cwd: dir });
   const json = <T>(run: HoistRun): T => {
     try {
@@ -51,7 +56,14 @@ describe('hoist user commands, without a terminal', () => {
   const operator = (args: string[]) => runHoist(args, { env: { DATABASE_URL: stack.env.DATABASE_URL!, REDIS_URL: stack.env.REDIS_URL!, QUEUE_PREFIX: stack.env.QUEUE_PREFIX!, UPLOAD_TMP_DIR: stack.tmpDir } });
 
   beforeAll(async () => {
-    stack = await Stack.start();
+    // An origin on loopback serving a PNG, the one address the API may fetch URLs from.
+    origin = createServer((request, response) => {
+      if (request.url !== '/remote.png') return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'image/png' }).end(fixture('logo.png'));
+    }).listen(0, '127.0.0.1');
+    await once(origin, 'listening');
+    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    stack = await Stack.start({ workerEnv: { URL_FETCH_ALLOW: new URL(originUrl).host } });
     dir = await mkdtemp(join(tmpdir(), 'hoist-cli-e2e-'));
     home = join(dir, 'home');
     await mkdir(join(dir, 'photos'), { recursive: true });
@@ -64,6 +76,7 @@ describe('hoist user commands, without a terminal', () => {
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
+    origin?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -83,6 +96,17 @@ describe('hoist user commands, without a terminal', () => {
     expect(logo.result?.publicId).toMatch(/(^|\/)albums\//);
     const tagged = (await (await fetch(`${stack.apiUrl}/v1/uploads?tag=e2e`)).json()) as { uploads: Array<{ id: string }> };
     expect(tagged.uploads.map((upload) => upload.id).sort()).toEqual([document.uploads[0]!.id, document.uploads[1]!.id].sort());
+  });
+
+  it('a URL on the command line is fetched by the API (a URL upload), beside a file', async () => {
+    const run = await hoist(['upload', `${originUrl}/remote.png`, 'single.png', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    expect(json<UploadDocument>(run).uploads).toEqual([
+      expect.objectContaining({ input: `${originUrl}/remote.png`, source: 'url', transport: 'url', status: 'succeeded', url: expect.stringMatching(/^https?:/) }),
+      expect.objectContaining({ input: 'single.png', source: 'file', transport: 'multipart', status: 'succeeded' }),
+    ]);
+    const fetched = await getUpload(stack.apiUrl, json<UploadDocument>(run).uploads[0]!.id!);
+    expect(fetched.sourceUrl).toBe(`${originUrl}/remote.png`);
   });
 
   it('upload in a pipe: one line per event, the summary table, exit 0 when every file went through', async () => {
@@ -195,7 +219,8 @@ describe('hoist user commands, without a terminal', () => {
     ]);
   });
 
-  it('settings: --url beats HOIST_URL beats the saved login (0600); logout removes it', async () => {
+  // Each call to the dead address waits out the client's retries (about 8 s).
+  it('settings: --url beats HOIST_URL beats the saved login (0600); logout removes it', { timeout: 90_000 }, async () => {
     // A port nothing listens on (not one fetch refuses outright, such as 9).
     const dead = `http://127.0.0.1:${await freePort()}`;
     const saveHome = join(dir, 'home-login');

@@ -23,7 +23,11 @@ export interface Terminal {
 export function processTerminal(): Terminal {
   const interrupt = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) process.exit(130);
+    if (interrupt.signal.aborted) {
+      // Given up waiting for a clean stop: at least give the terminal its cursor back (the bars hide it).
+      if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n');
+      process.exit(130);
+    }
     interrupt.abort(new Interrupted(name));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

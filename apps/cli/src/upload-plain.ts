@@ -25,7 +25,9 @@ export function plainReporter(out: Output, inputs: readonly UploadInput[]): Uplo
       line(index, `${tenth * 10}% (${formatBytes(sent)} of ${formatBytes(total)})`);
     },
     resumed(index, offset) {
-      shownTenth.set(index, Math.floor((offset / Math.max(1, (inputs[index] as { size?: number }).size ?? offset)) * 10));
+      // Progress lines go on from where it resumed, not from 10 %.
+      const input = inputs[index];
+      if (input?.kind === 'file' && input.size > 0) shownTenth.set(index, Math.floor((offset / input.size) * 10));
       line(index, `resumed at ${formatBytes(offset)}`);
     },
     accepted(index, accepted) {
