@@ -190,6 +190,17 @@ describe('hoist user commands, without a terminal', () => {
     }
   });
 
+  it('--help lists the user commands first, then the operator commands, with no server settings at hand', async () => {
+    const help = await hoist(['--help']);
+    expect(help.code).toBe(0);
+    const at = (text: string) => help.stdout.indexOf(text);
+    for (const command of ['upload <file|glob|URL>', 'status <id>', 'ls [--status', 'watch <id>', 'cancel <id>', 'retry <id>', 'rm <id>', 'login [--url', 'logout']) expect(at(`\n  ${command}`)).toBeGreaterThan(0);
+    expect(at('\n  upload ')).toBeLessThan(at('\n  keys create'));
+    expect(at('\n  logout')).toBeLessThan(at('\n  keys create'));
+    const one = await hoist(['upload', '--help']);
+    expect(one).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage: hoist upload <file\|glob\|URL>… /) });
+  });
+
   it('exits 2 with the command’s usage on bad usage, before sending anything', async () => {
     const cases = [
       ['upload', 'photos/*', '--public-id', 'one'],
