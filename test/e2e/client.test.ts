@@ -136,19 +136,53 @@ describe('@hoist/client (Node) against a running stack', () => {
     expect(JSON.parse(await readFile(resumeFile, 'utf8'))).toEqual({});
   });
 
-  it('follows an upload over SSE, times out a wait, and cancels', async () => {
-    // A tus upload stopped half-way stays `receiving` until cancelled.
-    const big = largePng(20 * MB);
-    const abort = new AbortController();
+  it('resumes only the same content with the same options, and replays a repeated Idempotency-Key', async () => {
+    const resumeFile = join(dir, 'resume-identity.json');
+    const client = new HoistClient({ baseUrl: stack.apiUrl, resumeFile, tusChunkBytes: 2 * MB });
+    const path = join(dir, 'same-size.png');
+    const interrupt = async (options: { publicId?: string }) => {
+      const abort = new AbortController();
+      await expect(client.upload(path, { ...options, signal: abort.signal, onProgress: ({ sent }) => sent >= 4 * MB && abort.abort(new Error('cut')) })).rejects.toThrow('cut');
+    };
+    // Interrupted, then the file is replaced by other bytes of the same size: a new upload of the new bytes.
+    await writeFile(path, largePng(18 * MB));
+    await interrupt({});
+    const other = largePng(18 * MB);
+    await writeFile(path, other);
+    const replaced = await client.upload(path);
+    expect(replaced.resumed).toBe(false);
+    expect(sha256(await delivered(await client.waitFor(replaced.id, { timeout: 60_000 })))).toBe(sha256(other));
+    // Interrupted under one public id, sent again under another: a new upload with the new options.
+    await interrupt({ publicId: 'first-name' });
+    const renamed = await client.upload(path, { publicId: 'second-name' });
+    expect(renamed.resumed).toBe(false);
+    expect((await client.waitFor(renamed.id, { timeout: 60_000 })).result?.publicId).toBe('default/second-name');
+
+    // The same Idempotency-Key again, once the first upload is done: the first upload, not a second.
+    const key = `tus-key-${Date.now()}`;
+    const first = await hoist.upload(path, { idempotencyKey: key, publicId: 'keyed' });
+    expect(first).toMatchObject({ transport: 'tus', replayed: false });
+    await hoist.waitFor(first.id, { timeout: 60_000 });
+    const again = await hoist.upload(path, { idempotencyKey: key, publicId: 'keyed' });
+    expect(again).toMatchObject({ id: first.id, transport: 'tus', replayed: true, status: 'succeeded' });
+  });
+
+  it('terminates an interrupted tus upload nobody could resume', async () => {
     const client = new HoistClient({ baseUrl: stack.apiUrl, tusChunkBytes: 2 * MB });
-    let id = '';
-    const interrupted = client.upload(big, {
-      filename: 'never-finished.png',
-      signal: abort.signal,
-      onProgress: ({ sent }) => sent >= 4 * MB && abort.abort(new Error('stopped')),
-    });
+    const abort = new AbortController();
+    await expect(client.upload(largePng(18 * MB), { filename: 'bytes.png', signal: abort.signal, onProgress: ({ sent }) => sent >= 4 * MB && abort.abort(new Error('cut')) })).rejects.toThrow('cut');
+    await expect.poll(async () => (await hoist.list({ limit: 1 })).uploads[0]).toMatchObject({ filename: 'bytes.png', status: 'cancelled' });
+  });
+
+  it('follows an upload over SSE, times out a wait, and cancels', async () => {
+    // A tus upload of a file, stopped half-way by a client that remembers it, stays `receiving` until cancelled.
+    const path = join(dir, 'never-finished.png');
+    await writeFile(path, largePng(20 * MB));
+    const abort = new AbortController();
+    const client = new HoistClient({ baseUrl: stack.apiUrl, tusChunkBytes: 2 * MB, resumeFile: join(dir, 'resume-sse.json') });
+    const interrupted = client.upload(path, { signal: abort.signal, onProgress: ({ sent }) => sent >= 4 * MB && abort.abort(new Error('stopped')) });
     await expect(interrupted).rejects.toThrow('stopped');
-    id = (await hoist.list({ status: 'receiving', limit: 1 })).uploads[0]!.id;
+    const id = (await hoist.list({ status: 'receiving', limit: 1 })).uploads[0]!.id;
 
     const started = Date.now();
     const timedOut = await hoist.waitFor(id, { timeout: 1_500 }).catch((error: unknown) => error);

@@ -9,7 +9,7 @@ export const BROWSER_PLATFORM: Platform = {
     return Promise.reject(new HoistUsageError(`A file path (${path}) can only be uploaded from Node; in a browser pass a File or Blob.`));
   },
   blobTusInput(blob) {
-    return Promise.resolve(blob);
+    return blob;
   },
   webStreamTusInput(stream) {
     return stream.getReader();
@@ -19,6 +19,10 @@ export const BROWSER_PLATFORM: Platform = {
   },
   nodeStreamTusInput() {
     throw new HoistUsageError('A Node stream cannot be uploaded from a browser; pass a File, Blob or web ReadableStream.');
+  },
+  release(tusInput) {
+    const reader = tusInput as { cancel?: () => Promise<void> } | null;
+    if (!(tusInput instanceof Blob) && typeof reader?.cancel === 'function') reader.cancel().catch(() => undefined);
   },
   // A browser's fetch cannot report an upload's progress: the client reports 0, then the whole file.
   multipartRequest(url, headers, form) {

@@ -9,13 +9,20 @@ import { isFinalStatus, type HoistClientOptions, type ListQuery, type Upload, ty
 import { baseName, textFields, urlUploadBody } from './upload-fields.js';
 
 const MiB = 1024 * 1024;
-/** The longest long-poll the API holds (`?wait=`, seconds). */
-const MAX_WAIT_SECONDS = 60;
+/**
+ * Longest long-poll asked for (`?wait=`, seconds; the API holds up to 60): under the 60 s idle
+ * timeout of common proxies (nginx, AWS ALB), so a hold never ends in their 504.
+ */
+const MAX_WAIT_SECONDS = 50;
+/** How long a read in flight at waitFor's deadline may still take to come back, ms. */
+const DEADLINE_GRACE_MS = 1_000;
 
 /** A file to send, whichever way it came. */
 interface Outgoing {
   name: string;
   size: number | null;
+  /** What makes it this content for resuming in a later process (a path, size and mtime; a File's name, size and date); absent: not resumable later. */
+  identity?: string;
   /** As a Blob, for multipart; absent for a stream. */
   blob?: () => Promise<Blob>;
   tusInput: () => unknown;
@@ -59,6 +66,7 @@ export class HoistClientCore {
    */
   async upload(source: UploadSource, options: UploadOptions = {}): Promise<UploadAccepted> {
     const key = options.idempotencyKey ?? randomKey();
+    if (source instanceof URL && source.protocol === 'file:') source = decodeURIComponent(source.pathname);
     if (source instanceof URL || (typeof source === 'string' && /^https?:\/\//i.test(source))) return this.#uploadUrl(String(source), options, key);
     const file = await this.#outgoing(source, options);
     const viaTus = options.transport === 'tus' || (options.transport !== 'multipart' && (!file.blob || file.size === null || file.size >= this.#tusThresholdBytes));
@@ -93,17 +101,27 @@ export class HoistClientCore {
    */
   async waitFor(id: string, options: WaitOptions = {}): Promise<Upload> {
     const deadline = options.timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeout;
+    const timedOut = (last: Upload | undefined) => new HoistTimeoutError(`Upload ${id} was still ${last?.status ?? 'unread'} after ${options.timeout} ms.`, last);
     let last: Upload | undefined;
     for (;;) {
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) throw new HoistTimeoutError(`Upload ${id} was still ${last?.status ?? 'unseen'} after ${options.timeout} ms.`, last);
-      const wait = Math.min(MAX_WAIT_SECONDS, Math.floor(remainingMs / 1000));
-      const upload = await this.#read(id, wait, options.signal);
+      const wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor(remainingMs / 1000)));
+      // Reads, their retries and their Retry-After waits all end at the deadline (and a grace).
+      const expiry = Number.isFinite(remainingMs) ? AbortSignal.timeout(Math.max(0, remainingMs) + DEADLINE_GRACE_MS) : undefined;
+      const signal = expiry && options.signal ? AbortSignal.any([options.signal, expiry]) : (expiry ?? options.signal);
+      let upload: Upload;
+      try {
+        upload = await this.#read(id, wait, signal);
+      } catch (error) {
+        if (expiry?.aborted && !options.signal?.aborted) throw timedOut(last);
+        throw error;
+      }
       if (!last || last.updatedAt !== upload.updatedAt || last.status !== upload.status) options.onUpdate?.(upload);
       last = upload;
       if (isFinalStatus(upload.status)) return upload;
-      // Under a second left: one short pause, then the deadline check ends it.
-      if (wait === 0) await sleep(Math.max(0, Math.min(remainingMs, 1000)), options.signal);
+      if (Date.now() >= deadline) throw timedOut(last);
+      // Under a second left: one short pause, then the deadline ends it.
+      if (wait === 0) await sleep(Math.max(0, Math.min(deadline - Date.now(), 1000)), options.signal);
     }
   }
 
@@ -153,13 +171,16 @@ export class HoistClientCore {
     const platform = this.#platform;
     if (typeof source === 'string') {
       const file = await platform.openPath(source);
-      return { name: options.filename ?? file.name, size: file.size, blob: () => file.blob(), tusInput: () => file.tusInput() };
+      return { name: options.filename ?? file.name, size: file.size, identity: file.identity, blob: () => file.blob(), tusInput: () => file.tusInput() };
     }
     if (source instanceof Uint8Array) source = new Blob([source]);
     if (source instanceof Blob) {
       const blob = source;
-      const name = options.filename ?? ('name' in blob && typeof blob.name === 'string' && blob.name ? blob.name : 'upload');
-      return { name, size: blob.size, blob: () => Promise.resolve(blob), tusInput: () => platform.blobTusInput(blob) };
+      const file = blob as Blob & { name?: unknown; lastModified?: unknown };
+      const named = typeof file.name === 'string' && file.name !== '' && typeof file.lastModified === 'number';
+      // A File is known by its name, size, date and type (as tus-js-client knows it); a bare Blob or bytes by nothing that tells two apart.
+      const identity = named ? `file:${String(file.name)}:${blob.size}:${String(file.lastModified)}:${blob.type}` : undefined;
+      return { name: options.filename ?? (named ? String(file.name) : 'upload'), size: blob.size, ...(identity ? { identity } : {}), blob: () => Promise.resolve(blob), tusInput: () => platform.blobTusInput(blob) };
     }
     const size = options.size ?? null;
     if (source instanceof ReadableStream) {
@@ -211,22 +232,32 @@ export class HoistClientCore {
   }
 
   async #uploadTus(file: Outgoing, options: UploadOptions, key: string): Promise<UploadAccepted> {
-    const sent = await sendWithTus({
-      input: await file.tusInput(),
-      size: file.size,
-      endpoint: this.#transport.url('/v1/tus'),
-      headers: this.#transport.headers({ 'idempotency-key': key }),
-      metadata: { filename: file.name, ...textFields(options) },
-      chunkBytes: this.#tusChunkBytes,
-      retryDelays: tusRetryDelays(this.#transport),
-      urlStorage: this.#urlStorage,
-      signal: options.signal,
-      onProgress: options.onProgress,
-      onResume: options.onResume,
-    });
+    const endpoint = this.#transport.url('/v1/tus');
+    const metadata = { filename: file.name, ...textFields(options) };
+    const input = file.tusInput();
+    let sent;
+    try {
+      sent = await sendWithTus({
+        input,
+        size: file.size,
+        endpoint,
+        headers: this.#transport.headers({ 'idempotency-key': key }),
+        metadata,
+        chunkBytes: this.#tusChunkBytes,
+        retryDelays: tusRetryDelays(this.#transport),
+        urlStorage: this.#urlStorage,
+        // The same content with the same options (and the same key, if the caller chose one) resumes; anything else is a new upload.
+        fingerprint: file.identity ? await sha256Hex(JSON.stringify([file.identity, endpoint, metadata, options.idempotencyKey ?? null])) : undefined,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        onResume: options.onResume,
+      });
+    } finally {
+      this.#platform.release(input);
+    }
     const id = decodeURIComponent(baseName(new URL(sent.url, this.#transport.baseUrl).pathname));
     const status = (sent.status as Upload['status'] | undefined) ?? (await this.get(id, options)).status;
-    return { id, status, statusUrl: `/v1/uploads/${id}`, transport: 'tus', replayed: false, deduplicated: false, resumed: sent.resumed };
+    return { id, status, statusUrl: `/v1/uploads/${id}`, transport: 'tus', replayed: sent.replayed, deduplicated: false, resumed: sent.resumed };
   }
 }
 
@@ -246,6 +277,11 @@ async function accepted(response: Response, transport: 'multipart' | 'url'): Pro
     deduplicated: response.headers.get('hoist-deduplicated') === 'true',
     resumed: false,
   };
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** A fresh Idempotency-Key: a UUID where the platform makes them (secure contexts), else 128 random bits. */

@@ -1,3 +1,5 @@
+import type { Upload } from './types.js';
+
 /** A problem document (RFC 9457) as the API sends it, with its extension members. */
 export interface Problem {
   type: string;
@@ -115,7 +117,7 @@ export class HoistNetworkError extends HoistError {
 export class HoistTimeoutError extends HoistError {
   constructor(
     message: string,
-    readonly upload: unknown,
+    readonly upload: Upload | undefined,
   ) {
     super(message);
     this.name = 'HoistTimeoutError';

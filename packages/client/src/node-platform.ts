@@ -1,14 +1,11 @@
-import { createReadStream, mkdirSync, openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import * as tus from 'tus-js-client';
 import { HoistUsageError } from './errors.js';
-import type { Platform, UrlStorage } from './platform.js';
+import type { Platform } from './platform.js';
+import { ResumeStore } from './resume-store.js';
 import type { NodeReadableLike } from './types.js';
-
-/** tus-js-client's Node build has a file-backed URL store; its types do not name it. */
-const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (path: string) => UrlStorage };
 
 /** Node: files by path, streamed multipart bodies with progress, resumable tus uploads remembered in a file. */
 export const NODE_PLATFORM: Platform = {
@@ -20,14 +17,15 @@ export const NODE_PLATFORM: Platform = {
     return {
       name: basename(path),
       size: info.size,
+      identity: `file:${resolve(path)}:${info.size}:${info.mtimeMs}`,
       // Read lazily as the body goes out: a large file is never held in memory.
       blob: () => openAsBlob(path),
-      // A read stream with a path: tus-js-client reads it by range and fingerprints it (path, size, mtime) to resume it.
+      // A read stream with a path: tus-js-client reads it by range, so it can resume at any offset.
       tusInput: () => createReadStream(path),
     };
   },
-  async blobTusInput(blob) {
-    return Buffer.from(await blob.arrayBuffer());
+  blobTusInput(blob) {
+    return Readable.fromWeb(blob.stream());
   },
   webStreamTusInput(stream) {
     return Readable.fromWeb(stream);
@@ -37,6 +35,10 @@ export const NODE_PLATFORM: Platform = {
   },
   nodeStreamTusInput(stream) {
     return stream;
+  },
+  release(tusInput) {
+    const stream = tusInput as { destroy?: () => void } | null;
+    if (typeof stream?.destroy === 'function') stream.destroy();
   },
   multipartRequest(url, headers, form, onBytes) {
     // fetch encodes the form (reading file-backed Blobs as it goes); counting the encoded body as
@@ -56,7 +58,14 @@ export const NODE_PLATFORM: Platform = {
   },
   urlStorage(resumeFile) {
     if (!resumeFile) return undefined;
-    mkdirSync(dirname(resumeFile), { recursive: true, mode: 0o700 });
-    return new FileUrlStorage(resumeFile);
+    return new ResumeStore({
+      read: () => readFile(resumeFile, 'utf8').catch(() => undefined),
+      async write(text) {
+        await mkdir(dirname(resumeFile), { recursive: true, mode: 0o700 });
+        const temporary = `${resumeFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+        await writeFile(temporary, text, { mode: 0o600 });
+        await rename(temporary, resumeFile);
+      },
+    });
   },
 };

@@ -5,7 +5,7 @@ import { HoistNetworkError, problemError, retryAfterSeconds } from './errors.js'
  * - `safe`: repeating it cannot do anything twice (a read, a delete, a cancel, an upload with an
  *   Idempotency-Key): after no answer at all, a 5xx (not 501) or a 429;
  * - `refused`: the server may have acted on a lost answer (a retry), so only after an answer that
- *   says it did nothing: 429 and 503.
+ *   says it did nothing: 429, 503, and a 409 with Retry-After (come back shortly).
  */
 export type RetryPolicy = 'safe' | 'refused';
 
@@ -95,7 +95,9 @@ export class Transport {
       }
       if (response.ok || response.status === 304) return response;
       const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
-      const transient = response.status === 429 || response.status === 503 || (policy === 'safe' && response.status >= 500 && response.status !== 501);
+      // 429 and 503 did nothing; a 409 with Retry-After says the same (an upload still settling after it failed).
+      const refusedForNow = response.status === 429 || response.status === 503 || (response.status === 409 && retryAfter !== undefined);
+      const transient = refusedForNow || (policy === 'safe' && response.status >= 500 && response.status !== 501);
       const waitMs = retryAfter === undefined ? this.backoff(attempt) : retryAfter * 1000;
       if (!transient || attempt >= this.retries || waitMs > MAX_RETRY_AFTER_MS) {
         throw problemError(response.status, await response.text().catch(() => ''), response.headers.get('retry-after'));

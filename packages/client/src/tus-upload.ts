@@ -13,7 +13,10 @@ export interface TusSend {
   metadata: Record<string, string>;
   chunkBytes: number;
   retryDelays: number[];
+  /** Where this upload is remembered for a later process; undefined: it is not (it cannot be resumed later). */
   urlStorage: UrlStorage | undefined;
+  /** What identifies this very upload (its content's identity and its options); undefined: not resumable later. */
+  fingerprint: string | undefined;
   signal: AbortSignal | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
   onResume: ((offset: number) => void) | undefined;
@@ -26,17 +29,27 @@ export interface TusSent {
   status: string | undefined;
   /** An earlier interrupted upload of this file was resumed. */
   resumed: boolean;
+  /** The creation repeated an Idempotency-Key: this is the earlier upload, already complete. */
+  replayed: boolean;
 }
 
 /**
  * Sends a file through tus with tus-js-client: resumes an earlier attempt remembered in
- * `urlStorage`, retries lost connections with `retryDelays`, and keeps the upload resumable when
- * aborted (the server keeps the bytes it has until TUS_EXPIRATION_MS).
+ * `urlStorage` under the same fingerprint, retries lost connections with `retryDelays`. Aborted or
+ * failed, an upload that is remembered stays resumable (the server keeps its bytes until
+ * TUS_EXPIRATION_MS); one that is not is terminated, so no half upload is left behind.
  */
 export function sendWithTus(send: TusSend): Promise<TusSent> {
+  const remembered = send.urlStorage && send.fingerprint ? send.urlStorage : undefined;
   return new Promise<TusSent>((resolve, reject) => {
     let status: string | undefined;
+    let resuming = false;
     let resumed = false;
+    let replayed = false;
+    const finish = (outcome: () => void) => {
+      send.signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
     const upload = new Upload(send.input as Blob, {
       endpoint: send.endpoint,
       headers: send.headers,
@@ -44,52 +57,71 @@ export function sendWithTus(send: TusSend): Promise<TusSent> {
       chunkSize: send.chunkBytes,
       retryDelays: send.retryDelays,
       ...(send.size === null ? { uploadLengthDeferred: true } : { uploadSize: send.size }),
-      ...(send.urlStorage ? { urlStorage: send.urlStorage, storeFingerprintForResuming: true, removeFingerprintOnSuccess: true } : { storeFingerprintForResuming: false }),
+      fingerprint: () => Promise.resolve(send.fingerprint ?? ''),
+      ...(remembered ? { urlStorage: remembered, storeFingerprintForResuming: true } : { storeFingerprintForResuming: false }),
+      // Removed below, once the entry is gone, not by tus-js-client after it has reported success.
+      removeFingerprintOnSuccess: false,
       // tus-js-client's own rule (no answer, a 5xx, 409, 423) and a 429 too; also while a browser
       // says it is offline (its rule gives up then): the delays give the network time to come back.
       onShouldRetry: (error) => {
-        const status = error.originalResponse?.getStatus() ?? 0;
-        return status < 400 || status >= 500 || status === 409 || status === 423 || status === 429;
+        const code = error.originalResponse?.getStatus() ?? 0;
+        return code < 400 || code >= 500 || code === 409 || code === 423 || code === 429;
       },
       onProgress: (sent, total) => send.onProgress?.({ sent, total: send.size === null ? null : total }),
       onAfterResponse: (request, response) => {
         const said = response.getHeader('Hoist-Upload-Status');
         if (said) status = said;
-        if (resumed && request.getMethod() === 'HEAD') {
-          const offset = Number(response.getHeader('Upload-Offset'));
-          if (response.getStatus() === 200 && Number.isFinite(offset)) send.onResume?.(offset);
+        if (request.getMethod() === 'POST' && response.getHeader('Idempotent-Replayed') === 'true') replayed = true;
+        // Resumed once the server has the remembered upload (gone, tus-js-client starts a new one).
+        if (resuming && !resumed && request.getMethod() === 'HEAD' && response.getStatus() === 200) {
+          resumed = true;
+          send.onResume?.(Number(response.getHeader('Upload-Offset')));
         }
       },
       onSuccess: () => {
-        send.signal?.removeEventListener('abort', onAbort);
-        resolve({ url: upload.url ?? '', status, resumed });
+        const url = upload.url ?? '';
+        void forget(remembered, url).then(() => finish(() => resolve({ url, status, resumed, replayed })));
       },
       onError: (error) => {
-        send.signal?.removeEventListener('abort', onAbort);
-        reject(tusError(error));
+        const code = 'originalResponse' in error ? (error.originalResponse?.getStatus() ?? 0) : 0;
+        // A repeated Idempotency-Key names an upload that is no longer receiving: it is done, and this is it.
+        if (replayed && code === 410 && upload.url) return finish(() => resolve({ url: upload.url!, status: undefined, resumed, replayed }));
+        if (!remembered) terminate();
+        finish(() => reject(tusError(error)));
       },
     });
+    /** Ends the upload at the server (best effort): nothing could resume it. */
+    const terminate = () => {
+      if (upload.url) Upload.terminate(upload.url, { headers: send.headers, retryDelays: [] }).catch(() => undefined);
+    };
     const onAbort = () => {
-      void upload.abort(false);
-      reject(send.signal?.reason as Error);
+      void upload.abort(!remembered).catch(() => undefined);
+      finish(() => reject(send.signal?.reason as Error));
     };
     if (send.signal?.aborted) return onAbort();
     send.signal?.addEventListener('abort', onAbort, { once: true });
     const start = async () => {
-      if (send.urlStorage) {
+      if (remembered) {
         const [previous] = await upload.findPreviousUploads();
         if (previous) {
           upload.resumeFromPreviousUpload(previous);
-          resumed = true;
+          resuming = true;
         }
       }
       if (!send.signal?.aborted) upload.start();
     };
-    start().catch((error: unknown) => {
-      send.signal?.removeEventListener('abort', onAbort);
-      reject(new HoistNetworkError(`Could not start the tus upload: ${describe(error)}`, { cause: error }));
-    });
+    start().catch((error: unknown) => finish(() => reject(new HoistNetworkError(`Could not start the tus upload: ${describe(error)}`, { cause: error }))));
   });
+}
+
+/** Removes the remembered entries of a finished upload (never fails: a stale entry only costs a HEAD answered 410 later). */
+async function forget(storage: UrlStorage | undefined, url: string): Promise<void> {
+  if (!storage || !url) return;
+  try {
+    for (const entry of await storage.findAllUploads()) if (entry.uploadUrl === url) await storage.removeUpload(entry.urlStorageKey);
+  } catch {
+    // best effort
+  }
 }
 
 /** tus-js-client's error as ours: the API's problem when it answered, else no answer. */

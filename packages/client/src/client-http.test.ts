@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HoistApiError, HoistClient, HoistNetworkError } from './node.js';
+import { HoistApiError, HoistClient, HoistNetworkError, HoistTimeoutError } from './node.js';
 
 // The retry rule, against a loopback server that answers as scripted: what is repeated, how often,
 // after how long, with which headers — and what the caller gets when it gives up.
@@ -83,9 +83,9 @@ describe('HoistClient retries', () => {
     const lost = await scripted([reset, json(202, upload)]);
     await expect(lost.client.retry('u1')).rejects.toBeInstanceOf(HoistNetworkError);
     expect(lost.seen).toHaveLength(1);
-    const refused = await scripted([problem(503, 'service-unavailable'), json(202, upload)]);
+    const refused = await scripted([problem(503, 'service-unavailable'), problem(409, 'upload-settling', { 'retry-after': '1' }), json(202, upload)]);
     expect(await refused.client.retry('u1')).toEqual(upload);
-    expect(refused.seen).toHaveLength(2);
+    expect(refused.seen).toHaveLength(3);
   });
 
   it('sends an upload again whole, under the same Idempotency-Key', async () => {
@@ -117,5 +117,60 @@ describe('HoistClient retries', () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(new Error('user gave up')), 100);
     await expect(client.get('u1', { signal: abort.signal })).rejects.toThrow('user gave up');
+  });
+});
+
+describe('HoistClient following an upload', () => {
+  const at = (status: string, updatedAt: string) => ({ id: 'u1', status, updatedAt });
+  const events = (...uploads: Array<ReturnType<typeof at>>): Answer => (response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(uploads.map((upload) => `event: status\ndata: ${JSON.stringify(upload)}\n\n`).join(''));
+  };
+
+  it('waitFor holds long-polls of at most 50 s and answers the final upload', async () => {
+    const { client, seen } = await scripted([json(200, at('processing', 't1')), json(200, at('succeeded', 't2'))]);
+    const updates: string[] = [];
+    expect(await client.waitFor('u1', { onUpdate: (u) => updates.push(u.status) })).toEqual(at('succeeded', 't2'));
+    expect(seen.map((s) => s.url)).toEqual(['/v1/uploads/u1?wait=50', '/v1/uploads/u1?wait=50']);
+    expect(updates).toEqual(['processing', 'succeeded']);
+  });
+
+  it('waitFor keeps its timeout while a request hangs, and reads once even with no time at all', async () => {
+    const { client } = await scripted([() => undefined]);
+    const started = Date.now();
+    const error = await client.waitFor('u1', { timeout: 1_500 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HoistTimeoutError);
+    expect(Date.now() - started).toBeLessThan(4_000);
+
+    const once = await scripted([json(200, at('processing', 't1'))]);
+    const none = (await once.client.waitFor('u1', { timeout: 0 }).catch((e: unknown) => e)) as HoistTimeoutError;
+    expect(none).toBeInstanceOf(HoistTimeoutError);
+    expect(none.upload).toEqual(at('processing', 't1'));
+    expect(once.seen.map((s) => s.url)).toEqual(['/v1/uploads/u1']);
+  });
+
+  it('watch yields each change once across reconnects, and stops at the final status', async () => {
+    const { client, seen } = await scripted([events(at('queued', 't1'), at('processing', 't2')), events(at('processing', 't2')), events(at('processing', 't2'), at('succeeded', 't3'))]);
+    const statuses: string[] = [];
+    for await (const upload of client.watch('u1')) statuses.push(upload.status);
+    expect(statuses).toEqual(['queued', 'processing', 'succeeded']);
+    expect(seen.map((s) => `${s.url} ${s.headers.accept}`)).toEqual(Array(3).fill('/v1/uploads/u1/events text/event-stream'));
+  });
+
+  it('watch gives up on streams that keep ending without news, and on an answer that is no event stream', async () => {
+    const empty = events(at('processing', 't1'));
+    const { client, seen } = await scripted(Array(10).fill(empty) as Answer[]);
+    const statuses: string[] = [];
+    const error = await (async () => {
+      for await (const upload of client.watch('u1')) statuses.push(upload.status);
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HoistNetworkError);
+    expect(statuses).toEqual(['processing']);
+    expect(seen).toHaveLength(4);
+
+    const portal = await scripted([(response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Sign in to the Wi-Fi</h1>')]);
+    const notStream = await portal.client.watch('u1').next().catch((e: unknown) => e);
+    expect(notStream).toBeInstanceOf(HoistNetworkError);
+    expect((notStream as Error).message).toContain('not an event stream');
   });
 });
