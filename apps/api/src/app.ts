@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
 import { adminDashboardPlugin, type AdminDashboardOptions } from './plugins/admin-dashboard.js';
 import { authPlugin } from './plugins/auth.js';
+import { registerCors } from './plugins/cors.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin, sendProblem } from './plugins/problems.js';
@@ -84,6 +85,8 @@ export interface AppDeps {
   streams?: StreamLimits;
   /** Resumable uploads at /v1/tus (their store and locks); without it /v1/tus is not served. */
   tus?: TusOptions | undefined;
+  /** `CORS_ORIGINS`: origins whose pages may call /v1 (and /v1/tus) from a browser; default: none, no CORS headers. */
+  corsOrigins?: readonly string[];
 }
 
 /** No provider: deleting an asset answers 503 provider-not-configured. */
@@ -153,6 +156,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.admin) await app.register(adminDashboardPlugin, deps.admin);
   await app.register(
     async (v1) => {
+      // Before auth: a preflight carries no API key.
+      await registerCors(v1, deps.corsOrigins ?? []);
       await v1.register(authPlugin, deps.auth);
       await v1.register(uploadLogPlugin);
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });
