@@ -113,6 +113,23 @@ describe('with CORS_ORIGINS set', () => {
     expect(head.statusCode).toBe(200);
     expect(head.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it('lets a listed origin follow an upload over Server-Sent Events (a hijacked reply) and no other origin', async () => {
+    // A tus upload terminated before its bytes: cancelled, final, so its stream sends one event and ends.
+    const created = await app.inject({ method: 'POST', url: '/v1/tus', headers: creation(ALLOWED) });
+    const id = String(created.headers.location).split('/').pop()!;
+    expect((await app.inject({ method: 'DELETE', url: `/v1/tus/${id}`, headers: { authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0' } })).statusCode).toBe(204);
+
+    const followed = await app.inject({ method: 'GET', url: `/v1/uploads/${id}/events`, headers: { origin: ALLOWED, authorization: `Bearer ${key}` } });
+    expect(followed.statusCode).toBe(200);
+    expect(followed.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(followed.body).toContain('"status":"cancelled"');
+    expect(followed.headers['access-control-allow-origin']).toBe(ALLOWED);
+
+    const refused = await app.inject({ method: 'GET', url: `/v1/uploads/${id}/events`, headers: { origin: REFUSED, authorization: `Bearer ${key}` } });
+    expect(refused.statusCode).toBe(200);
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
 });
 
 describe('without CORS_ORIGINS (the default)', () => {
