@@ -95,9 +95,10 @@ try {
   fail(`migration failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-// Local development: no API keys unless you ask for them (AUTH=on pnpm start). The processes write
-// through pipes here, so their colours are asked for when this terminal shows them.
-const settings: HoistEnv = { LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', AUTH: process.env.AUTH || 'off' };
+// Local development: no API keys unless you ask for them (AUTH=on pnpm start), and the browser
+// upload page at /upload unless you turn it off (UPLOAD_PAGE=off). The processes write through
+// pipes here, so their colours are asked for when this terminal shows them.
+const settings: HoistEnv = { LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', AUTH: process.env.AUTH || 'off', UPLOAD_PAGE: process.env.UPLOAD_PAGE || 'on' };
 const env = {
   ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
   ...settings,
@@ -171,4 +172,5 @@ for (let i = 0; i < 100 && !stopping; i++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 if (!stopping && env.AUTH === 'off') say('AUTH=off: no API keys needed, every upload belongs to the tenant "default" (local development only).');
+if (!stopping && env.UPLOAD_PAGE === 'on') say(`upload page: ${localBase}/upload${env.AUTH === 'on' ? ' (asks for an API key)' : ''} — UPLOAD_PAGE=off turns it off`);
 if (!stopping) say(`ready. API on ${localBase} — try:\n      curl -F file=@photo.png ${localBase}/v1/uploads\n      curl ${localBase}/v1/uploads/<id>\n    Ctrl-C stops everything.`);

@@ -9,12 +9,19 @@ export class TcpForwarder {
   private constructor(
     private readonly server: Server,
     private readonly sockets: Set<Socket>,
+    private readonly counted: { fromClients: number },
     readonly host: string,
     readonly port: number,
   ) {}
 
+  /** Bytes the clients have sent through the forwarder so far (requests, bodies included). */
+  get bytesFromClients(): number {
+    return this.counted.fromClients;
+  }
+
   static async start(host: string, target: { host: string; port: number }): Promise<TcpForwarder> {
     const sockets = new Set<Socket>();
+    const counted = { fromClients: 0 };
     const server = createServer((client) => {
       const upstream = connect(target.port, target.host);
       sockets.add(client).add(upstream);
@@ -26,12 +33,15 @@ export class TcpForwarder {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
+      client.on('data', (chunk: Buffer) => {
+        counted.fromClients += chunk.length;
+      });
       client.pipe(upstream).pipe(client);
     });
     server.listen(0, host);
     await once(server, 'listening');
     const address = server.address();
-    return new TcpForwarder(server, sockets, host, typeof address === 'object' && address ? address.port : 0);
+    return new TcpForwarder(server, sockets, counted, host, typeof address === 'object' && address ? address.port : 0);
   }
 
   /** `url` (postgres://…, redis://…) with its host and port replaced by the forwarder's. */
@@ -40,6 +50,11 @@ export class TcpForwarder {
     forwarded.hostname = this.host;
     forwarded.port = String(this.port);
     return forwarded.toString();
+  }
+
+  /** Breaks every open connection, as a lost network does, and keeps accepting new ones. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
   }
 
   /** Closes every connection and stops listening. */

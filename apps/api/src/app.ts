@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { clientErrorHandler } from './client-errors.js';
 import { adminDashboardPlugin, type AdminDashboardOptions } from './plugins/admin-dashboard.js';
 import { authPlugin } from './plugins/auth.js';
+import { registerCors } from './plugins/cors.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemsPlugin, sendProblem } from './plugins/problems.js';
@@ -27,6 +28,7 @@ import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { pollingWait, type WaitForChange } from './long-poll.js';
 import { tusRoutes, type TusOptions } from './routes/tus.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { uploadPagePlugin } from './upload-page/plugin.js';
 import type { UploadViewCache } from './upload-view-cache.js';
 
 /** Stream buffer of the multipart parser and of each file part it emits, bytes. */
@@ -84,6 +86,10 @@ export interface AppDeps {
   streams?: StreamLimits;
   /** Resumable uploads at /v1/tus (their store and locks); without it /v1/tus is not served. */
   tus?: TusOptions | undefined;
+  /** `UPLOAD_PAGE=on`: the browser upload page at /upload (over /v1/tus); default: none, /upload is 404. */
+  uploadPage?: boolean;
+  /** `CORS_ORIGINS`: origins whose pages may call /v1 (and /v1/tus) from a browser; default: none, no CORS headers. */
+  corsOrigins?: readonly string[];
 }
 
 /** No provider: deleting an asset answers 503 provider-not-configured. */
@@ -151,8 +157,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   healthRoutes(app, deps.checks, deps.optionalChecks ?? ['redis']);
   if (deps.admin) await app.register(adminDashboardPlugin, deps.admin);
+  if (deps.uploadPage) await app.register(uploadPagePlugin, { auth: deps.auth.mode });
   await app.register(
     async (v1) => {
+      // Before auth: a preflight carries no API key.
+      await registerCors(v1, deps.corsOrigins ?? []);
       await v1.register(authPlugin, deps.auth);
       await v1.register(uploadLogPlugin);
       if (deps.limits) await v1.register(tenantLimitsPlugin, { ...deps.limits, uploads: deps.uploads });

@@ -78,7 +78,11 @@ runMain('api', logger, async () => {
     streams: { leases: new RedisLeases({ redis, prefix: queuePrefix }), maxPerTenant: config.TENANT_MAX_STREAMS, recheckMs: config.STREAM_AUTH_RECHECK_MS },
     admin: config.ADMIN_TOKEN ? { token: config.ADMIN_TOKEN, queues: queueHandles, readOnly: config.ADMIN_READ_ONLY } : undefined,
     tus: { datastore: tusStore, locker: tusLocks },
+    uploadPage: config.UPLOAD_PAGE === 'on',
+    corsOrigins: config.CORS_ORIGINS,
   });
+  if (config.UPLOAD_PAGE === 'on') logger.info({ path: '/upload' }, 'upload page enabled at /upload');
+  if (config.CORS_ORIGINS.length > 0) logger.info({ origins: config.CORS_ORIGINS }, 'CORS: these origins may call /v1 from a browser');
   if (config.ADMIN_TOKEN) logger.info({ path: '/admin/queues', readOnly: config.ADMIN_READ_ONLY }, 'queue dashboard enabled at /admin/queues');
   else logger.info('queue dashboard disabled: set ADMIN_TOKEN to serve it at /admin/queues');
   if (config.AUTH === 'off') logger.warn('AUTH=off: no API keys are checked and every upload belongs to the tenant "default" — for local development only');

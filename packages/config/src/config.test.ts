@@ -86,6 +86,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CLOUDINARY_URL: 'https://key:secret@cloud' })).toThrow(/CLOUDINARY_URL/);
   });
 
+  it('reads UPLOAD_PAGE and CORS_ORIGINS as browsers send origins, and refuses what is not an origin', () => {
+    expect(loadConfig({})).toMatchObject({ UPLOAD_PAGE: 'off', CORS_ORIGINS: [] });
+    expect(loadConfig({ UPLOAD_PAGE: 'on', CORS_ORIGINS: ' https://App.Example.com, http://localhost:5173 ,https://app.example.com:443' })).toMatchObject({
+      UPLOAD_PAGE: 'on',
+      CORS_ORIGINS: ['https://app.example.com', 'http://localhost:5173'],
+    });
+    expect(() => loadConfig({ UPLOAD_PAGE: 'yes' })).toThrow(/UPLOAD_PAGE/);
+    for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'https://user@app.example.com']) {
+      expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example.com,${bad}` }), bad).toThrow(/CORS_ORIGINS: must be origins/);
+    }
+  });
+
   it('reads the admin dashboard settings and never echoes a bad token', () => {
     expect(loadConfig({}).ADMIN_TOKEN).toBeUndefined();
     expect(loadConfig({}).ADMIN_READ_ONLY).toBe(false);

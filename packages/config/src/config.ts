@@ -287,6 +287,27 @@ const schema = z.object({
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  /**
+   * `on`: the API serves the browser upload page at /upload (Uppy's Dashboard over /v1/tus; with
+   * AUTH=on it asks for an API key and keeps it in memory only). `off` (default): /upload is 404.
+   */
+  UPLOAD_PAGE: z.enum(['on', 'off']).default('off'),
+  /**
+   * Origins (`https://app.example.com`, comma-separated) whose pages may call /v1 from the browser
+   * (CORS, /v1/tus included). Unset: no CORS headers, so only same-origin pages (like /upload) can.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, context) => {
+      const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const bad = entries.filter((entry) => corsOrigin(entry) === undefined);
+      if (bad.length > 0) {
+        context.addIssue({ code: 'custom', message: `must be origins like https://app.example.com (scheme, host, optional port; no path), comma-separated (not: ${bad.join(', ')})` });
+        return z.NEVER;
+      }
+      return [...new Set(entries.map((entry) => corsOrigin(entry) ?? entry))];
+    })
+    .default([]),
   /** Port of the worker's /metrics, /healthz and /readyz server (on HOST); 0 turns it off. */
   WORKER_METRICS_PORT: integer(0, 65535).default(9464),
   /** A request (headers and body) must arrive within this long, ms; protects against slow-drip clients. */
@@ -390,6 +411,21 @@ function tempStorageUrlProblem(value: string): string | undefined {
 }
 
 /** `host:port` or `[ipv6]:port`; undefined when it is neither. */
+/**
+ * An origin as browsers send it in `Origin` (scheme, host, port when not the default; lower case),
+ * from a CORS_ORIGINS entry, or undefined when the entry is not just an http(s) origin.
+ */
+function corsOrigin(entry: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(entry);
+  } catch {
+    return undefined;
+  }
+  const bare = parsed.pathname === '/' && !entry.endsWith('/') && parsed.search === '' && parsed.hash === '' && parsed.username === '' && parsed.password === '';
+  return bare && /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;
+}
+
 function parseRedisNode(entry: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
   const port = Number(match?.[3]);

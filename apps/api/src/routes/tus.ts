@@ -7,6 +7,7 @@ import { acceptAnswer } from '../accept-answer.js';
 import { acceptDeps, intakeRules, type IngestOptions } from '../ingest.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import { findOwnUpload } from '../own-upload.js';
+import { CORS_EXPOSED_HEADERS, corsOriginAllowed } from '../plugins/cors.js';
 import { bindUploadLog } from '../plugins/upload-log.js';
 import { dependencyProblem, HttpProblem, problemResponses } from '../problem.js';
 import { inspectReceived } from '../tus-intake.js';
@@ -25,6 +26,8 @@ export interface TusOptions {
 
 export interface TusRoutesOptions extends IngestOptions {
   tus: TusOptions;
+  /** CORS_ORIGINS: the only origins tus's own CORS headers name (see corsOriginAllowed); default none. */
+  corsOrigins?: readonly string[] | undefined;
 }
 
 /** What a tus request carries from Fastify (auth, logger) into @tus/server's hooks. */
@@ -81,7 +84,11 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     relativeLocation: true,
     respectForwardedHeaders: false,
     disableTerminationForFinishedUploads: true,
-    exposedHeaders: ['Hoist-Upload-Status'],
+    // tus writes its own CORS headers on the responses it sends (Fastify's, from @fastify/cors, do
+    // not reach a hijacked reply); left alone it allows every origin (`*`). Same origins, same
+    // exposed headers as the rest of /v1.
+    allowedOrigins: corsOriginAllowed(options.corsOrigins ?? []),
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
     namingFunction: (request) => {
       const { uploadId } = contextOf(request);
       if (!uploadId) throw new Error('a tus creation without its recorded upload');

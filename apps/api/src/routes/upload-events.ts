@@ -39,6 +39,8 @@ export function uploadEventsRoute(app: FastifyInstance, uploads: UploadRepositor
       reply.hijack();
       const out = reply.raw;
       try {
+        // Headers the hooks set (CORS's, for a page on another origin) go out with the stream's own.
+        for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) out.setHeader(name, value);
         out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         const send = (current: Upload) => out.write(`event: status\ndata: ${JSON.stringify(toUploadView(current))}\n\n`);
         send(upload);
