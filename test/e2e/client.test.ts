@@ -172,6 +172,15 @@ describe('@hoist/client (Node) against a running stack', () => {
     const abort = new AbortController();
     await expect(client.upload(largePng(18 * MB), { filename: 'bytes.png', signal: abort.signal, onProgress: ({ sent }) => sent >= 4 * MB && abort.abort(new Error('cut')) })).rejects.toThrow('cut');
     await expect.poll(async () => (await hoist.list({ limit: 1 })).uploads[0]).toMatchObject({ filename: 'bytes.png', status: 'cancelled' });
+
+    // A file whose note could not be written (its resume file's directory is inside a regular file) is no different.
+    await writeFile(join(dir, 'not-a-dir'), 'x');
+    const unwritable = new HoistClient({ baseUrl: stack.apiUrl, tusChunkBytes: 2 * MB, resumeFile: join(dir, 'not-a-dir', 'resume.json') });
+    const path = join(dir, 'unremembered.png');
+    await writeFile(path, largePng(18 * MB));
+    const cut = new AbortController();
+    await expect(unwritable.upload(path, { signal: cut.signal, onProgress: ({ sent }) => sent >= 4 * MB && cut.abort(new Error('cut')) })).rejects.toThrow('cut');
+    await expect.poll(async () => (await hoist.list({ limit: 1 })).uploads[0]).toMatchObject({ filename: 'unremembered.png', status: 'cancelled' });
   });
 
   it('follows an upload over SSE, times out a wait, and cancels', async () => {

@@ -36,8 +36,9 @@ export interface TusSent {
 /**
  * Sends a file through tus with tus-js-client: resumes an earlier attempt remembered in
  * `urlStorage` under the same fingerprint, retries lost connections with `retryDelays`. Aborted or
- * failed, an upload that is remembered stays resumable (the server keeps its bytes until
- * TUS_EXPIRATION_MS); one that is not is terminated, so no half upload is left behind.
+ * failed, an upload whose entry is in the store stays resumable (the server keeps its bytes until
+ * TUS_EXPIRATION_MS); any other (not remembered, or its entry could not be written) is terminated,
+ * so no half upload is left behind that nothing could resume.
  */
 export function sendWithTus(send: TusSend): Promise<TusSent> {
   const remembered = send.urlStorage && send.fingerprint ? send.urlStorage : undefined;
@@ -86,7 +87,7 @@ export function sendWithTus(send: TusSend): Promise<TusSent> {
         const code = 'originalResponse' in error ? (error.originalResponse?.getStatus() ?? 0) : 0;
         // A repeated Idempotency-Key names an upload that is no longer receiving: it is done, and this is it.
         if (replayed && code === 410 && upload.url) return finish(() => resolve({ url: upload.url!, status: undefined, resumed, replayed }));
-        if (!remembered) terminate();
+        void isRemembered().then((kept) => kept || terminate());
         finish(() => reject(tusError(error)));
       },
     });
@@ -94,8 +95,14 @@ export function sendWithTus(send: TusSend): Promise<TusSent> {
     const terminate = () => {
       if (upload.url) Upload.terminate(upload.url, { headers: send.headers, retryDelays: [] }).catch(() => undefined);
     };
+    /** Whether a later process could resume it: its entry is really in the store (a store may have failed to write it). */
+    const isRemembered = async () => {
+      if (!remembered || !send.fingerprint || !upload.url) return false;
+      const entries = await remembered.findUploadsByFingerprint(send.fingerprint).catch(() => []);
+      return entries.some((entry) => entry.uploadUrl === upload.url);
+    };
     const onAbort = () => {
-      void upload.abort(!remembered).catch(() => undefined);
+      void isRemembered().then((kept) => upload.abort(!kept).catch(() => undefined));
       finish(() => reject(send.signal?.reason as Error));
     };
     if (send.signal?.aborted) return onAbort();
