@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload } from '../support/api-client.js';
 import { fixture, fixturePath, largePng } from '../support/fixtures.js';
-import { HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
+import { HOIST_BIN, HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
 import { freePort } from '../support/processes.js';
 import { SlowProxy } from '../support/slow-proxy.js';
 import { Stack } from '../support/stack.js';
@@ -306,6 +307,19 @@ describe('hoist user commands, without a terminal', () => {
     expect(changed.uploads.map((upload) => upload.replayed)).toEqual([true, false, true]);
     expect(changed.uploads[1]!.id).not.toBe(first.uploads[1]!.id);
     expect(await count()).toBe(stored + 1);
+  });
+
+  it('a reader that goes away (| head -1) does not crash it: no stack trace, the uploads still go through, exit 0', async () => {
+    const files = [await fresh('piped-1.png'), await fresh('piped-2.png'), await fresh('piped-3.png')];
+    // --wait: most of the lines come seconds after head has read its one line and gone.
+    const script = `node ${HOIST_BIN} upload ${files.join(' ')} --wait | head -1; echo "hoist-exit=\${PIPESTATUS[0]}" >&2`;
+    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr }))),
+    );
+    expect(run.stdout).toMatch(/^piped-1\.png: sending/);
+    expect(run.stderr).toBe('hoist-exit=0\n');
+    const listed = json<Array<{ filename: string; status: string }>>(await hoist(['ls', '--limit', '100', '--json']));
+    for (const file of files) expect(listed).toContainEqual(expect.objectContaining({ filename: file, status: 'succeeded' }));
   });
 
   it('a large upload killed mid-way resumes when the same command runs again, and the provider gets the right bytes', async () => {
