@@ -7,6 +7,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload } from '../support/api-client.js';
 import { fixture, fixturePath, largePng } from '../support/fixtures.js';
@@ -313,9 +314,7 @@ describe('hoist user commands, without a terminal', () => {
     const files = [await fresh('piped-1.png'), await fresh('piped-2.png'), await fresh('piped-3.png')];
     // --wait: most of the lines come seconds after head has read its one line and gone.
     const script = `node ${HOIST_BIN} upload ${files.join(' ')} --wait | head -1; echo "hoist-exit=\${PIPESTATUS[0]}" >&2`;
-    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr }))),
-    );
+    const run = await promisify(execFile)('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
     expect(run.stdout).toMatch(/^piped-1\.png: sending/);
     expect(run.stderr).toBe('hoist-exit=0\n');
     const listed = json<Array<{ filename: string; status: string }>>(await hoist(['ls', '--limit', '100', '--json']));
