@@ -82,10 +82,12 @@ describe.skipIf(!HAS_TMUX)('hoist on a terminal (tmux)', () => {
     // The terminal's handling alone, with wrapping turned off as the bars turn it off (ESC[?7l); the
     // first Ctrl-C asks for a clean stop (which this script never makes), the second exits at once.
     const terminalJs = join(HOIST_BIN, '..', 'terminal.js');
-    const script = `import(${JSON.stringify(terminalJs)}).then((m) => { m.processTerminal(); process.stdout.write("\\x1b[?7lready\\n"); setInterval(() => {}, 1000); })`;
+    const script = `import(${JSON.stringify(terminalJs)}).then((m) => { const t = m.processTerminal(); t.signal.onabort = () => process.stdout.write("stopping\\n"); process.stdout.write("\\x1b[?7lready\\n"); setInterval(() => {}, 1000); })`;
     await terminal!.type(`clear; node -e '${script}'; echo "exit-fast=$?"`);
     await terminal!.waitForScreen(/^ready$/m);
     await terminal!.press('C-c');
+    // Two signals sent at once may arrive as one: the second goes once the first was taken.
+    await terminal!.waitForScreen(/stopping$/m);
     await terminal!.press('C-c');
     await terminal!.waitForScreen(/^exit-fast=130$/m, 20_000);
     // 150 characters on a 120-column screen: with wrapping back on, the last 30 go to the next line.
