@@ -57,5 +57,15 @@ describe('hoist user commands with API keys', () => {
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toMatch(/^hoist: unauthorized: /);
     expect(overridden.stderr).not.toContain(key);
+
+    // The saved key goes only to the saved API: the same server under another origin (localhost for
+    // 127.0.0.1) is another API as far as the key is concerned, so nothing is sent and it is refused.
+    const elsewhere = stack.apiUrl.replace('127.0.0.1', 'localhost');
+    expect(elsewhere).not.toBe(stack.apiUrl);
+    const other = await hoist(['ls', '--url', elsewhere], {});
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^hoist: unauthorized: /);
+    // With the key given for it, that URL is fine.
+    expect((await hoist(['ls', '--url', elsewhere], { HOIST_KEY: key })).code).toBe(0);
   }, 60_000);
 });

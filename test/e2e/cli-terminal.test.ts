@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,9 @@ describe.skipIf(!HAS_TMUX)('hoist on a terminal (tmux)', () => {
     await copyFile(fixturePath('photo.jpg'), join(dir, 'photo.jpg'));
     await writeFile(join(dir, 'notes.sh'), '#!/bin/sh\necho not an image\n');
     await writeFile(join(dir, 'big.png'), largePng(24 * MB));
+    // Another large file: the CLI replays a file it already sent (same file, API and options), so Ctrl-C needs a new one.
+    await mkdir(join(dir, 'again'));
+    await writeFile(join(dir, 'again', 'big.png'), largePng(24 * MB));
     terminal = await TmuxTerminal.start({ cwd: dir, env: { HOME: join(dir, 'home'), HOIST_URL: proxy.url } });
   }, 90_000);
   afterAll(async () => {
@@ -58,21 +61,40 @@ describe.skipIf(!HAS_TMUX)('hoist on a terminal (tmux)', () => {
   }, 90_000);
 
   it('Ctrl-C stops an upload cleanly: the summary says interrupted, exit 130, and running it again resumes', async () => {
-    await terminal!.type(`clear; node ${HOIST_BIN} upload big.png; echo "exit=$?"`);
-    await terminal!.waitForScreen(/^big\.png +\[#{3,}\.+\] +[1-9]\d?% /m);
+    // Each run's exit line is marked, so the screen of one run is never read for the next.
+    await terminal!.type(`clear; node ${HOIST_BIN} upload again/big.png; echo "exit-stopped=$?"`);
+    await terminal!.waitForScreen(/^again\/big\.png +\[#{3,}\.+\] +[1-9]\d?% /m);
     await terminal!.press('C-c');
-    const stopped = await terminal!.waitForScreen(/^exit=\d+$/m, 20_000);
-    expect(stopped).toMatch(/^exit=130$/m);
-    expect(stopped).toMatch(/^big\.png +\[#+\.+\] +[1-9]\d?% .* interrupted$/m);
-    expect(stopped).toMatch(/^big\.png +- +interrupted +stopped while sending \(Ctrl-C\)$/m);
+    const stopped = await terminal!.waitForScreen(/^exit-stopped=\d+$/m, 20_000);
+    expect(stopped).toMatch(/^exit-stopped=130$/m);
+    expect(stopped).toMatch(/^again\/big\.png +\[#+\.+\] +[1-9]\d?% .* interrupted$/m);
+    expect(stopped).toMatch(/^again\/big\.png +- +interrupted +stopped while sending \(Ctrl-C\)$/m);
     expect(stopped).toMatch(/run the same command again to resume/);
 
-    await terminal!.type(`clear; node ${HOIST_BIN} upload big.png; echo "exit=$?"`);
-    const resumed = await terminal!.waitForScreen(/^exit=\d+$/m, 60_000);
-    expect(resumed).toMatch(/^exit=0$/m);
-    expect(resumed).toMatch(/^big\.png +\[#{24}\] +100% .*queued [0-9a-f-]{36}/m);
-    expect(resumed).toMatch(/^big\.png +[0-9a-f-]{36} +queued \(resumed\)/m);
+    await terminal!.type(`clear; node ${HOIST_BIN} upload again/big.png; echo "exit-resumed=$?"`);
+    const resumed = await terminal!.waitForScreen(/^exit-resumed=\d+$/m, 60_000);
+    expect(resumed).toMatch(/^exit-resumed=0$/m);
+    expect(resumed).toMatch(/^again\/big\.png +\[#{24}\] +100% .*queued [0-9a-f-]{36}/m);
+    expect(resumed).toMatch(/^again\/big\.png +[0-9a-f-]{36} +queued \(resumed\)/m);
   }, 90_000);
+
+  it('a second Ctrl-C ends it at once and gives the terminal back its cursor and line wrapping', async () => {
+    // The terminal's handling alone, with wrapping turned off as the bars turn it off (ESC[?7l); the
+    // first Ctrl-C asks for a clean stop (which this script never makes), the second exits at once.
+    const terminalJs = join(HOIST_BIN, '..', 'terminal.js');
+    const script = `import(${JSON.stringify(terminalJs)}).then((m) => { const t = m.processTerminal(); t.signal.onabort = () => process.stdout.write("stopping\\n"); process.stdout.write("\\x1b[?7lready\\n"); setInterval(() => {}, 1000); })`;
+    await terminal!.type(`clear; node -e '${script}'; echo "exit-fast=$?"`);
+    await terminal!.waitForScreen(/^ready$/m);
+    await terminal!.press('C-c');
+    // Two signals sent at once may arrive as one: the second goes once the first was taken.
+    await terminal!.waitForScreen(/stopping$/m);
+    await terminal!.press('C-c');
+    await terminal!.waitForScreen(/^exit-fast=130$/m, 20_000);
+    // 150 characters on a 120-column screen: with wrapping back on, the last 30 go to the next line.
+    await terminal!.type(`clear; printf '%0150d\\n' 0`);
+    const screen = await terminal!.waitForScreen(/^0{30}$/m, 10_000);
+    expect(screen).toMatch(/^0{120}$/m);
+  }, 60_000);
 
   it('login asks for the URL and the key, never shows the key, and saves both (0600)', async () => {
     const secret = 'hoist_sk_typed_in_secret';

@@ -1,14 +1,17 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpload } from '../support/api-client.js';
 import { fixture, fixturePath, largePng } from '../support/fixtures.js';
-import { HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
+import { HOIST_BIN, HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
 import { freePort } from '../support/processes.js';
 import { SlowProxy } from '../support/slow-proxy.js';
 import { Stack } from '../support/stack.js';
@@ -27,6 +30,7 @@ interface FileOutcome {
   ok: boolean;
   url: string | null;
   resumed: boolean;
+  replayed: boolean;
   transport: string | null;
   error: { code: string; message: string } | null;
 }
@@ -51,6 +55,14 @@ describe('hoist user commands, without a terminal', () => {
     } catch {
       throw new Error(`not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
     }
+  };
+  /**
+   * A copy of logo.png under a name of its own: the CLI sends the same file with the same options to
+   * the same API under the same Idempotency-Key, so a test that wants a new upload needs a new file.
+   */
+  const fresh = async (name: string) => {
+    await copyFile(fixturePath('logo.png'), join(dir, name));
+    return name;
   };
   /** The operator CLI, with the deployment's settings (queue pause/resume). */
   const operator = (args: string[]) => runHoist(args, { env: { DATABASE_URL: stack.env.DATABASE_URL!, REDIS_URL: stack.env.REDIS_URL!, QUEUE_PREFIX: stack.env.QUEUE_PREFIX!, UPLOAD_TMP_DIR: stack.tmpDir } });
@@ -99,11 +111,12 @@ describe('hoist user commands, without a terminal', () => {
   });
 
   it('a URL on the command line is fetched by the API (a URL upload), beside a file', async () => {
-    const run = await hoist(['upload', `${originUrl}/remote.png`, 'single.png', '--wait', '--json']);
+    const single = await fresh('beside-url.png');
+    const run = await hoist(['upload', `${originUrl}/remote.png`, single, '--wait', '--json']);
     expect(run.code).toBe(0);
     expect(json<UploadDocument>(run).uploads).toEqual([
       expect.objectContaining({ input: `${originUrl}/remote.png`, source: 'url', transport: 'url', status: 'succeeded', url: expect.stringMatching(/^https?:/) }),
-      expect.objectContaining({ input: 'single.png', source: 'file', transport: 'multipart', status: 'succeeded' }),
+      expect.objectContaining({ input: single, source: 'file', transport: 'multipart', status: 'succeeded' }),
     ]);
     const fetched = await getUpload(stack.apiUrl, json<UploadDocument>(run).uploads[0]!.id!);
     expect(fetched.sourceUrl).toBe(`${originUrl}/remote.png`);
@@ -124,7 +137,7 @@ describe('hoist user commands, without a terminal', () => {
   it('an upload that fails at the provider fails the run with --wait (exit 1); `retry` sends it again and it succeeds', async () => {
     // The provider is down for every attempt the worker makes; then it is back.
     await stack.setFaults({ script: [{ kind: 'error', status: 503, count: 1_000 }] });
-    const run = await hoist(['upload', 'single.png', '--wait', '--json']);
+    const run = await hoist(['upload', await fresh('provider-down.png'), '--wait', '--json']);
     await stack.emulator('/__emulator/faults', { method: 'DELETE' });
     expect(run.code).toBe(1);
     const [failed] = json<UploadDocument>(run).uploads;
@@ -139,7 +152,7 @@ describe('hoist user commands, without a terminal', () => {
   });
 
   it('status, ls, watch and rm, end to end; a problem answer is one line on stderr and exit 1', async () => {
-    const sent = json<UploadDocument>(await hoist(['upload', 'single.png', '--json']));
+    const sent = json<UploadDocument>(await hoist(['upload', await fresh('listed.png'), '--json']));
     const id = sent.uploads[0]!.id!;
     expect(sent.uploads[0]).toMatchObject({ status: 'queued', ok: true });
 
@@ -174,7 +187,7 @@ describe('hoist user commands, without a terminal', () => {
   it('cancel stops a queued upload; watch reports it and exits 1', async () => {
     expect((await operator(['queue', 'pause'])).code).toBe(0);
     try {
-      const id = json<UploadDocument>(await hoist(['upload', 'single.png', '--json'])).uploads[0]!.id!;
+      const id = json<UploadDocument>(await hoist(['upload', await fresh('to-cancel.png'), '--json'])).uploads[0]!.id!;
       const watch = new HoistCli(['watch', id], { env, cwd: dir });
       await watch.waitForStdout(new RegExp(`${id}  queued`));
       const cancelled = await hoist(['cancel', id]);
@@ -221,10 +234,10 @@ describe('hoist user commands, without a terminal', () => {
   });
 
   it('an unreadable input is reported and fails the run, the other files still go', async () => {
-    const run = await hoist(['upload', 'single.png', 'missing.png', 'photos/*.gif', '--json']);
+    const run = await hoist(['upload', await fresh('beside-missing.png'), 'missing.png', 'photos/*.gif', '--json']);
     expect(run.code).toBe(1);
     expect(json<UploadDocument>(run).uploads).toEqual([
-      expect.objectContaining({ input: 'single.png', status: 'queued', ok: true }),
+      expect.objectContaining({ input: 'beside-missing.png', status: 'queued', ok: true }),
       expect.objectContaining({ input: 'missing.png', status: 'not-sent', error: expect.objectContaining({ message: 'missing.png no such file' }) }),
       expect.objectContaining({ input: 'photos/*.gif', status: 'not-sent', error: expect.objectContaining({ message: 'photos/*.gif matches no file' }) }),
     ]);
@@ -263,6 +276,51 @@ describe('hoist user commands, without a terminal', () => {
     await expect(stat(file)).rejects.toThrow();
   });
 
+  it('a large file the API refuses after its last byte (not an image) fails the run: exit 1, the row says failed with bytes_refused', async () => {
+    // 17 MB of random bytes: above the 16 MiB tus threshold, and no image type the API takes.
+    await writeFile(join(dir, 'x.bin'), randomBytes(17 * MB));
+    const run = await hoist(['upload', 'x.bin']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^x\.bin +[0-9a-f-]{36} +failed +bytes_refused: /m);
+    expect(run.stdout).toMatch(/^0 of 1 ok, 1 failed$/m);
+    const document = json<UploadDocument>(await hoist(['upload', 'x.bin', '--json']));
+    expect(document).toMatchObject({ ok: false, uploads: [{ input: 'x.bin', status: 'failed', ok: false, transport: 'tus', error: { code: 'bytes_refused' } }] });
+  }, 60_000);
+
+  it('running the same upload again replays what the API accepted (the same ids, nothing stored twice); a changed file is a new upload', async () => {
+    const files = [await fresh('again-1.png'), await fresh('again-2.png'), await fresh('again-3.png')];
+    const count = async () => json<unknown[]>(await hoist(['ls', '--limit', '100', '--json'])).length;
+    const first = json<UploadDocument>(await hoist(['upload', ...files, '--json']));
+    expect(first.uploads.map((upload) => [upload.status, upload.replayed])).toEqual(files.map(() => ['queued', false]));
+    const stored = await count();
+
+    const again = await hoist(['upload', ...files]);
+    expect(again.code).toBe(0);
+    for (const [index, file] of files.entries()) {
+      expect(again.stdout).toMatch(new RegExp(`^${file.replace('.', '\\.')} +${first.uploads[index]!.id} +\\S+ \\(already accepted\\)`, 'm'));
+    }
+    expect(again.stdout).toMatch(/^3 of 3 ok$/m);
+    expect(await count()).toBe(stored);
+
+    // A file changed since (its modification time) is sent as a new upload; the others still replay.
+    await utimes(join(dir, files[1]!), new Date(), new Date(Date.now() + 60_000));
+    const changed = json<UploadDocument>(await hoist(['upload', ...files, '--json']));
+    expect(changed.uploads.map((upload) => upload.replayed)).toEqual([true, false, true]);
+    expect(changed.uploads[1]!.id).not.toBe(first.uploads[1]!.id);
+    expect(await count()).toBe(stored + 1);
+  });
+
+  it('a reader that goes away (| head -1) does not crash it: no stack trace, the uploads still go through, exit 0', async () => {
+    const files = [await fresh('piped-1.png'), await fresh('piped-2.png'), await fresh('piped-3.png')];
+    // --wait: most of the lines come seconds after head has read its one line and gone.
+    const script = `node ${HOIST_BIN} upload ${files.join(' ')} --wait | head -1; echo "hoist-exit=\${PIPESTATUS[0]}" >&2`;
+    const run = await promisify(execFile)('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
+    expect(run.stdout).toMatch(/^piped-1\.png: sending/);
+    expect(run.stderr).toBe('hoist-exit=0\n');
+    const listed = json<Array<{ filename: string; status: string }>>(await hoist(['ls', '--limit', '100', '--json']));
+    for (const file of files) expect(listed).toContainEqual(expect.objectContaining({ filename: file, status: 'succeeded' }));
+  });
+
   it('a large upload killed mid-way resumes when the same command runs again, and the provider gets the right bytes', async () => {
     // Through a proxy that lets ~4 MB/s through, so the upload is still running when it is killed.
     const proxy = await SlowProxy.start(stack.apiUrl, 4 * MB);
@@ -275,9 +333,10 @@ describe('hoist user commands, without a terminal', () => {
       // The same command: the same file to the same API (a resumable upload is remembered per file and API).
       const second = await hoist(['upload', 'large.png', '--wait'], { HOIST_URL: proxy.url });
       expect(second.code).toBe(0);
-      const resumedAt = /^large\.png: resumed at ([\d.]+) MB$/m.exec(second.stdout);
+      const resumedAt = /^large\.png: resumed at ([\d.]+) (B|kB|MB)$/m.exec(second.stdout);
       expect(resumedAt, second.stdout).not.toBeNull();
-      expect(Number(resumedAt![1])).toBeGreaterThanOrEqual(8);
+      // At least the one 8 MiB chunk that was surely through before the kill, in bytes (whatever unit it was printed in).
+      expect(Number(resumedAt![1]) * { B: 1, kB: 1_000, MB: MB }[resumedAt![2] as 'B' | 'kB' | 'MB']).toBeGreaterThanOrEqual(8 * MB);
       expect(second.stdout).toMatch(/^large\.png: succeeded https?:\/\//m);
       const id = /^large\.png: accepted as ([0-9a-f-]+) \(.*tus/m.exec(second.stdout)?.[1];
       const upload = await getUpload(stack.apiUrl, id!);

@@ -34,4 +34,22 @@ describe('expandInputs', () => {
       { kind: 'unusable', label: 'photos/*.gif', reason: 'matches no file' },
     ]);
   });
+
+  it('takes a name with glob characters literally when a file of exactly that name exists, and globs otherwise', async () => {
+    await mkdir(join(dir, 'odd'), { recursive: true });
+    // "[1]" as a glob is a class matching "photo 1.jpg"; the quoted name means the file called "photo [1].jpg".
+    for (const name of ['photo [1].jpg', 'photo 1.jpg', 'what?.png', 'whatx.png', 'a (copy).png', 'star*.png', 'starry.png']) await writeFile(join(dir, 'odd', name), name);
+    const inputs = await expandInputs(['odd/photo [1].jpg', 'odd/what?.png', 'odd/a (copy).png', 'odd/star*.png', 'odd/photo [2].jpg'], dir);
+    expect(inputs.map((input) => [input.kind, input.label])).toEqual([
+      ['file', 'odd/photo [1].jpg'],
+      ['file', 'odd/what?.png'],
+      ['file', 'odd/a (copy).png'],
+      ['file', 'odd/star*.png'],
+      // No such file: a glob, matching nothing.
+      ['unusable', 'odd/photo [2].jpg'],
+    ]);
+    expect(inputs[0]).toMatchObject({ path: join(dir, 'odd', 'photo [1].jpg'), size: 'photo [1].jpg'.length });
+    // Without a file of that name it still globs.
+    expect((await expandInputs(['odd/star?y.png'], dir)).map((input) => input.label)).toEqual(['odd/starry.png']);
+  });
 });

@@ -21,9 +21,10 @@ export async function loginCommand({ flags, terminal }: Session): Promise<number
 
   const client = await connect({ url, key, urlFrom: 'flag', keyFrom: key ? 'flag' : 'none' }, env);
   try {
-    await client.list({ limit: 1 });
+    await client.list({ limit: 1 }, { signal });
   } catch (error) {
     const failure = describeFailure(error);
+    if (failure.code === 'interrupted') throw error;
     if (failure.status === 401 || failure.status === 403) {
       throw new CommandFailed(key ? `the API at ${url} refused the key (${failure.code}); nothing saved` : `the API at ${url} wants an API key (--key); nothing saved`);
     }

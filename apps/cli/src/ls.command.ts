@@ -15,7 +15,7 @@ export async function lsCommand({ flags, terminal, client }: Session): Promise<n
   const limit = flags.limit === undefined ? DEFAULT_LIMIT : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}`);
   const hoist = await client();
-  const { uploads } = await hoist.list({ limit, ...(status ? { status: status as UploadStatus } : {}) });
+  const { uploads } = await hoist.list({ limit, ...(status ? { status: status as UploadStatus } : {}) }, { signal: terminal.signal });
   if (flags.json) {
     terminal.stdout.write(`${JSON.stringify(uploads)}\n`);
     return EXIT.ok;

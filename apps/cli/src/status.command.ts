@@ -6,7 +6,7 @@ import type { Session } from './session.js';
 export async function statusCommand({ args, flags, terminal, client }: Session): Promise<number> {
   const hoist = await client();
   const id = args[0] ?? '';
-  const upload = flags.wait ? await hoist.waitFor(id, { signal: terminal.signal }) : await hoist.get(id);
+  const upload = flags.wait ? await hoist.waitFor(id, { signal: terminal.signal }) : await hoist.get(id, { signal: terminal.signal });
   terminal.stdout.write(flags.json ? `${JSON.stringify(upload)}\n` : describeUpload(upload));
   return flags.wait && endedBadly(upload) ? EXIT.failed : EXIT.ok;
 }

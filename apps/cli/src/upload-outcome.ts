@@ -17,6 +17,8 @@ export interface FileOutcome {
   transport: UploadAccepted['transport'] | null;
   /** A large upload that picked up where an earlier run stopped. */
   resumed: boolean;
+  /** An earlier run sent it already (the same input, API and options): the API answered with that upload, nothing new was stored. */
+  replayed: boolean;
   /** Where the provider serves it (with --wait, once it succeeded). */
   url: string | null;
   error: { code: string; message: string } | null;

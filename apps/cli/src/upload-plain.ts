@@ -31,7 +31,7 @@ export function plainReporter(out: Output, inputs: readonly UploadInput[]): Uplo
       line(index, `resumed at ${formatBytes(offset)}`);
     },
     accepted(index, accepted) {
-      line(index, `accepted as ${accepted.id} (${accepted.status}, ${accepted.transport}${accepted.deduplicated ? ', same bytes as an earlier upload' : ''})`);
+      line(index, `accepted as ${accepted.id} (${accepted.status}, ${accepted.transport}${accepted.deduplicated ? ', same bytes as an earlier upload' : ''}${accepted.replayed ? ', already accepted by an earlier run' : ''})`);
     },
     update(index, status) {
       // A final status is said by `finished`, with its URL or error.

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { UploadAccepted, UploadOptions } from '@hoist/client';
+import type { Upload, UploadAccepted, UploadOptions } from '@hoist/client';
 import { EXIT, UsageError } from './command.js';
 import type { HoistClient } from '@hoist/client';
 import { describeFailure, isRefusal } from './failure.js';
@@ -7,6 +7,7 @@ import { expandInputs, type UploadInput } from './inputs.js';
 import { runPool } from './pool.js';
 import type { Terminal } from './terminal.js';
 import { barsReporter } from './upload-bars.js';
+import { uploadKey } from './upload-key.js';
 import { jsonReporter } from './upload-json.js';
 import type { FileOutcome } from './upload-outcome.js';
 import { plainReporter } from './upload-plain.js';
@@ -22,12 +23,13 @@ const MAX_CONCURRENCY = 32;
  * up where it stopped), reporting as it goes; with --wait, follows each upload until it is final.
  * Exit 0 when every input went through, 1 when any was refused, failed or could not be sent, 130 on Ctrl-C.
  */
-export async function uploadCommand({ args, flags, terminal, client }: Session): Promise<number> {
+export async function uploadCommand({ args, flags, terminal, client, target }: Session): Promise<number> {
   const concurrency = parseConcurrency(flags.concurrency);
   const tags = flags.tags === undefined ? undefined : flags.tags.split(',').map((tag) => tag.trim()).filter(Boolean);
   const inputs = await expandInputs(args, terminal.cwd);
   if (flags.publicId !== undefined && inputs.length !== 1) throw new UsageError(`--public-id names one upload, but the command line gives ${inputs.length}`);
   const hoist = await client();
+  const { url: apiUrl } = await target();
   const reporter = pickReporter(flags, terminal, inputs);
   const outcomes: Array<FileOutcome | undefined> = inputs.map(() => undefined);
   const options: UploadOptions = {
@@ -40,7 +42,7 @@ export async function uploadCommand({ args, flags, terminal, client }: Session):
     inputs,
     concurrency,
     async (input, index) => {
-      const outcome = await sendOne(hoist, input, index, { options, wait: flags.wait, reporter, signal: terminal.signal });
+      const outcome = await sendOne(hoist, input, index, { apiUrl, options, wait: flags.wait, reporter, signal: terminal.signal });
       outcomes[index] = outcome;
       reporter.finished(index, outcome);
     },
@@ -67,35 +69,49 @@ function pickReporter(flags: UserFlags, terminal: Terminal, inputs: readonly Upl
 }
 
 interface SendContext {
+  apiUrl: string;
   options: UploadOptions;
   wait: boolean;
   reporter: UploadReporter;
   signal: AbortSignal;
 }
 
-async function sendOne(hoist: HoistClient, input: UploadInput, index: number, { options, wait, reporter, signal }: SendContext): Promise<FileOutcome> {
-  const base: FileOutcome = { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'not-sent', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: null };
+/** What the API says of an upload it took that counts as having gone through; `failed` (e.g. bytes refused after the last byte) and `cancelled` do not. */
+const GONE_THROUGH: readonly string[] = ['queued', 'processing', 'succeeded'];
+/** An earlier run's upload under the same key that is gone: a re-run sends the input again (under the next key). */
+const GONE: readonly string[] = ['deleted', 'cancelled'];
+/** How many gone uploads of one input a run steps over before it takes what the API answered. */
+const MAX_ATTEMPTS = 5;
+
+async function sendOne(hoist: HoistClient, input: UploadInput, index: number, { apiUrl, options, wait, reporter, signal }: SendContext): Promise<FileOutcome> {
+  const base: FileOutcome = { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'not-sent', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, replayed: false, url: null, error: null };
   if (input.kind === 'unusable') return { ...base, error: { code: 'unusable-input', message: `${input.label} ${input.reason}` } };
   reporter.sending(index, input);
   let accepted: UploadAccepted;
   try {
-    accepted = await hoist.upload(input.kind === 'url' ? input.url : input.path, {
-      ...options,
-      ...(input.kind === 'file' ? { filename: basename(input.path) } : {}),
-      signal,
-      onProgress: ({ sent, total }) => reporter.progress(index, sent, total),
-      onResume: (offset) => reporter.resumed(index, offset),
-    });
+    for (let attempt = 0; ; attempt += 1) {
+      accepted = await hoist.upload(input.kind === 'url' ? input.url : input.path, {
+        ...options,
+        ...(input.kind === 'file' ? { filename: basename(input.path) } : {}),
+        idempotencyKey: uploadKey(apiUrl, input, options, attempt),
+        signal,
+        onProgress: ({ sent, total }) => reporter.progress(index, sent, total),
+        onResume: (offset) => reporter.resumed(index, offset),
+      });
+      if (!(accepted.replayed && GONE.includes(accepted.status)) || attempt + 1 >= MAX_ATTEMPTS) break;
+    }
   } catch (error) {
     const failure = describeFailure(error);
     if (failure.code === 'interrupted') return { ...base, status: 'interrupted', error: INTERRUPTED_SENDING };
     return { ...base, status: isRefusal(failure) ? 'refused' : 'not-sent', error: { code: failure.code, message: failure.message } };
   }
   reporter.accepted(index, accepted);
-  const taken: FileOutcome = { ...base, id: accepted.id, status: accepted.status, ok: true, transport: accepted.transport, resumed: accepted.resumed };
+  const taken: FileOutcome = { ...base, id: accepted.id, status: accepted.status, ok: GONE_THROUGH.includes(accepted.status), transport: accepted.transport, resumed: accepted.resumed, replayed: accepted.replayed };
+  // Taken, but already failed (its bytes refused after the last one) or cancelled: say why.
+  if (!taken.ok) return { ...taken, error: await whyNot(hoist, accepted, signal) };
   if (!wait) return taken;
+  let last = accepted.status;
   try {
-    let last = accepted.status;
     const final = await hoist.waitFor(accepted.id, {
       signal,
       onUpdate: (upload) => {
@@ -114,14 +130,26 @@ async function sendOne(hoist: HoistClient, input: UploadInput, index: number, { 
     };
   } catch (error) {
     const failure = describeFailure(error);
-    if (failure.code === 'interrupted') return { ...taken, status: 'interrupted', ok: false, error: { code: 'interrupted', message: 'accepted; stopped waiting for it (Ctrl-C): see hoist status <id>' } };
+    // The API has it: not "not sent"; a re-run replays it (the same id) and waits again.
+    if (failure.code === 'interrupted') return { ...taken, status: last, ok: false, error: { code: 'interrupted', message: `accepted; stopped waiting for it (Ctrl-C): see hoist status ${accepted.id}` } };
     return { ...taken, status: 'unknown', ok: false, error: { code: failure.code, message: `accepted, but waiting for it failed: ${failure.message}` } };
   }
+}
+
+/** The error of an upload the API took but that ended at once (failed or cancelled), from the upload itself when it can be read. */
+async function whyNot(hoist: HoistClient, accepted: UploadAccepted, signal: AbortSignal): Promise<NonNullable<FileOutcome['error']>> {
+  let upload: Upload | undefined;
+  try {
+    upload = await hoist.get(accepted.id, { signal });
+  } catch {
+    // The status alone says enough.
+  }
+  return upload?.error ?? { code: accepted.status, message: `the upload was ${accepted.status}` };
 }
 
 /** Ctrl-C while the bytes were going out: a large file resumes when the command runs again. */
 const INTERRUPTED_SENDING = { code: 'interrupted', message: 'stopped while sending (Ctrl-C)' };
 
 function notStarted(input: UploadInput): FileOutcome {
-  return { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'interrupted', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, url: null, error: { code: 'interrupted', message: 'not started (Ctrl-C)' } };
+  return { input: input.label, source: input.kind === 'url' ? 'url' : 'file', id: null, status: 'interrupted', ok: false, bytes: input.kind === 'file' ? input.size : null, transport: null, resumed: false, replayed: false, url: null, error: { code: 'interrupted', message: 'not started (Ctrl-C)' } };
 }

@@ -68,7 +68,8 @@ const USER_FOOTER = `
   These talk to the API over HTTP: --url/--key, else HOIST_URL/HOIST_KEY, else the login saved in
   $XDG_CONFIG_HOME/hoist/config.json (~/.config/hoist), else http://127.0.0.1:3000 without a key.
   Exit codes: 0 ok, 1 failed (an upload refused or failed, a problem from the API), 2 usage error,
-  130 interrupted (Ctrl-C; run the same upload again to resume its large files).
+  130 interrupted (Ctrl-C; run the same upload again: what the API accepted is not sent twice,
+  large files resume). The saved key is sent only to the saved URL.
 `;
 
 /** The user commands' part of the usage text (`name` for one command's). */

@@ -20,9 +20,31 @@ describe('resolveTarget', () => {
     expect(await resolveTarget({}, env)).toMatchObject({ url: 'http://saved.example:3000', key: 'hoist_saved', urlFrom: 'file', keyFrom: 'file' });
     const withEnv = { ...env, HOIST_URL: 'http://env.example/', HOIST_KEY: 'hoist_env' };
     expect(await resolveTarget({}, withEnv)).toMatchObject({ url: 'http://env.example', key: 'hoist_env', urlFrom: 'env', keyFrom: 'env' });
-    expect(await resolveTarget({ url: 'https://flag.example/api/', key: 'hoist_flag' }, withEnv)).toMatchObject({ url: 'https://flag.example/api', key: 'hoist_flag', urlFrom: 'flag', keyFrom: 'flag' });
-    // Mixed: the URL from the flag, the key still from the environment.
+    expect(await resolveTarget({ url: 'https://flag.example/', key: 'hoist_flag' }, withEnv)).toMatchObject({ url: 'https://flag.example', key: 'hoist_flag', urlFrom: 'flag', keyFrom: 'flag' });
+    // Mixed: the URL from the flag, the key still from the environment (a given key goes with any URL).
     expect(await resolveTarget({ url: 'http://flag.example' }, withEnv)).toMatchObject({ url: 'http://flag.example', key: 'hoist_env' });
+    // A given key also goes with the saved URL.
+    expect(await resolveTarget({ key: 'hoist_flag' }, env)).toMatchObject({ url: 'http://saved.example:3000', key: 'hoist_flag', urlFrom: 'file', keyFrom: 'flag' });
+  });
+
+  it('sends the saved key only to the saved URL, never to another one named by --url or HOIST_URL', async () => {
+    const env = { HOME: home };
+    await writeLogin(env, { url: 'https://prod.example', key: 'hoist_prod' });
+    expect(await resolveTarget({ url: 'http://elsewhere.example' }, env)).toEqual({ url: 'http://elsewhere.example', key: undefined, urlFrom: 'flag', keyFrom: 'none' });
+    expect(await resolveTarget({}, { ...env, HOIST_URL: 'https://prod.example:8443' })).toMatchObject({ key: undefined, keyFrom: 'none' });
+    expect(await resolveTarget({}, { ...env, HOIST_URL: 'http://prod.example' })).toMatchObject({ key: undefined, keyFrom: 'none' });
+    // The same origin, however it is written, is the saved API: the key goes with it.
+    expect(await resolveTarget({ url: 'https://PROD.example:443/' }, env)).toMatchObject({ url: 'https://prod.example', key: 'hoist_prod', urlFrom: 'flag', keyFrom: 'file' });
+  });
+
+  it('does not read the saved login when flags and environment give both URL and key', async () => {
+    const env = { HOME: home };
+    await mkdir(join(home, '.config', 'hoist'), { recursive: true });
+    await writeFile(configFile(env), 'not json');
+    expect(await resolveTarget({}, { ...env, HOIST_URL: 'http://env.example', HOIST_KEY: 'hoist_env' })).toMatchObject({ url: 'http://env.example', key: 'hoist_env' });
+    expect(await resolveTarget({ url: 'http://flag.example' }, { ...env, HOIST_KEY: 'hoist_env' })).toMatchObject({ url: 'http://flag.example', key: 'hoist_env' });
+    // Without a key given, the saved one might be the one to send: the broken file is an error.
+    await expect(resolveTarget({ url: 'http://flag.example' }, env)).rejects.toThrow(/config\.json is not a hoist login/);
   });
 
   it('reads the login from $XDG_CONFIG_HOME/hoist when it is set', async () => {
@@ -36,6 +58,18 @@ describe('resolveTarget', () => {
     await expect(resolveTarget({ url: 'ftp://x' }, { HOME: home })).rejects.toThrow(/--url must be an http/);
     await expect(resolveTarget({}, { HOME: home, HOIST_URL: 'not a url' })).rejects.toThrow(/HOIST_URL is not a URL/);
     await expect(resolveTarget({ url: 'http://me:secret@x' }, { HOME: home })).rejects.toThrow(/must not hold credentials/);
+  });
+
+  it('refuses an API URL with a path (tus would lose the prefix), and never repeats the value it refuses', async () => {
+    await expect(resolveTarget({ url: 'https://x.example/api' }, { HOME: home })).rejects.toThrow(/--url must be the API's origin alone, such as https:\/\/x\.example/);
+    await expect(resolveTarget({ url: 'https://x.example/?a=1' }, { HOME: home })).rejects.toThrow(/origin alone/);
+    // A key pasted where the URL goes.
+    for (const url of ['hoist_sk_secret123', 'ftp://hoist_sk_secret123']) {
+      const error = await resolveTarget({ url }, { HOME: home }).catch((caught: unknown) => caught as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/^--url /);
+      expect((error as Error).message).not.toContain('secret123');
+    }
   });
 
   it('says which file is broken when the saved login is not one', async () => {

@@ -85,29 +85,41 @@ export async function removeLogin(env: NodeJS.ProcessEnv): Promise<boolean> {
 /**
  * The one precedence rule of the user commands, per setting: `--url`/`--key`, then HOIST_URL/HOIST_KEY,
  * then the saved login, then the default URL (and no key). An empty value counts as not given.
+ * The saved key belongs to the saved URL: it is sent only when the URL in effect is the saved one (same
+ * origin), so `--url`/HOIST_URL pointing elsewhere never carries a saved production key to another server.
+ * A key from `--key`/HOIST_KEY goes with whatever URL is in effect. When flags and environment give both
+ * URL and key, the saved login is not read at all (a broken config.json does not stand in the way).
  */
 export async function resolveTarget(flags: { url?: string | undefined; key?: string | undefined }, env: NodeJS.ProcessEnv): Promise<ApiTarget> {
   const given = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
-  const flagUrl = given(flags.url);
-  const envUrl = given(env['HOIST_URL']);
-  const flagKey = given(flags.key);
-  const envKey = given(env['HOIST_KEY']);
-  const saved = flagUrl && flagKey ? undefined : await readLogin(env);
-  const [url, urlFrom] = flagUrl ? [flagUrl, 'flag' as const] : envUrl ? [envUrl, 'env' as const] : saved ? [saved.url, 'file' as const] : [DEFAULT_API_URL, 'default' as const];
-  const [key, keyFrom] = flagKey ? [flagKey, 'flag' as const] : envKey ? [envKey, 'env' as const] : saved?.key ? [saved.key, 'file' as const] : [undefined, 'none' as const];
-  return { url: apiOrigin(url, urlFrom), key, urlFrom, keyFrom };
+  const [givenUrl, givenUrlFrom] = given(flags.url) ? [given(flags.url), 'flag' as const] : given(env['HOIST_URL']) ? [given(env['HOIST_URL']), 'env' as const] : [undefined, undefined];
+  const [givenKey, givenKeyFrom] = given(flags.key) ? [given(flags.key), 'flag' as const] : given(env['HOIST_KEY']) ? [given(env['HOIST_KEY']), 'env' as const] : [undefined, undefined];
+  const url = givenUrl !== undefined && givenUrlFrom ? apiOrigin(givenUrl, givenUrlFrom) : undefined;
+  const saved = url !== undefined && givenKey !== undefined ? undefined : await readLogin(env);
+  const savedUrl = saved ? apiOrigin(saved.url, 'file') : undefined;
+  const [finalUrl, urlFrom] = url !== undefined && givenUrlFrom ? [url, givenUrlFrom] : savedUrl !== undefined ? [savedUrl, 'file' as const] : [DEFAULT_API_URL, 'default' as const];
+  const savedKey = saved?.key && savedUrl === finalUrl ? saved.key : undefined;
+  const [key, keyFrom] = givenKey !== undefined && givenKeyFrom ? [givenKey, givenKeyFrom] : savedKey ? [savedKey, 'file' as const] : [undefined, 'none' as const];
+  return { url: finalUrl, key, urlFrom, keyFrom };
 }
 
-/** `url` checked to be an http(s) URL and cut to its origin and path, without a trailing slash. */
+/**
+ * `url` checked to be an http(s) URL at the root of its host, as its origin. A path is refused: the
+ * API's routes (and tus's upload URLs) are absolute, so a prefix such as /api would be lost on the way.
+ * The value itself is never repeated in a message (a key pasted into --url would be printed).
+ */
 export function apiOrigin(url: string, from: ApiTarget['urlFrom'] = 'flag'): string {
   const where = { flag: '--url', env: 'HOIST_URL', file: 'the saved login', default: 'the default' }[from];
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`${where} is not a URL: "${url}"`);
+    throw new UsageError(`${where} is not a URL (expected e.g. https://hoist.example.com)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`${where} must be an http:// or https:// URL, not "${url}"`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`${where} must be an http:// or https:// URL`);
   if (parsed.username || parsed.password) throw new UsageError(`${where} must not hold credentials; give the key with --key or HOIST_KEY`);
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  if (parsed.pathname.replace(/\/+$/, '') !== '' || parsed.search || parsed.hash) {
+    throw new UsageError(`${where} must be the API's origin alone, such as ${parsed.origin} (an API under a path such as /api is not supported)`);
+  }
+  return parsed.origin;
 }
