@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, PNG_SIGNATURE, pngChunk, rgbHeader } from '../support/fixtures.js';
 import { repoRoot } from '../support/processes.js';
@@ -233,6 +233,62 @@ describe.skipIf(!haveChromium)(title, () => {
         await context.close();
       }
     }, 180_000);
+
+    it('with 10 files waiting for a worker, every tus upload still gets its bytes in promptly: one status loop, not a long-poll per card', async () => {
+      // No worker: every upload stays queued, its card waiting. A long-poll per card held Chromium's
+      // 6 connections to the host once 6 cards waited, and the other files' tus requests stalled 25 s.
+      for (const worker of stack.liveWorkers) await worker.stop();
+      const context = await browser.newContext({ viewport: { width: 960, height: 720 } });
+      const { page, problems } = await openPage(context);
+      try {
+        // The status reads in flight at once, at most (2 for a moment: a long-poll cut short when a new
+        // card joins is reported failed just after the next read starts).
+        let statusReads = 0;
+        let mostStatusReads = 0;
+        const isStatusRead = (url: string) => /\/v1\/uploads\/[^/?]+\?wait=/.test(url);
+        page.on('request', (request) => {
+          if (!isStatusRead(request.url())) return;
+          statusReads += 1;
+          mostStatusReads = Math.max(mostStatusReads, statusReads);
+        });
+        const ended = (request: Request) => {
+          if (isStatusRead(request.url())) statusReads -= 1;
+        };
+        page.on('requestfinished', ended).on('requestfailed', ended);
+
+        await page.goto(`${stack.apiUrl}/upload`);
+        await expect.poll(() => page.locator('.uppy-Dashboard-inner').count(), UI).toBe(1);
+        const names = Array.from({ length: 10 }, (_, i) => `waiting-${i + 1}.jpg`);
+        await dropFiles(page, names.map((name) => ({ name, type: 'image/jpeg', bytes: fixture('photo.jpg') })));
+        await expect.poll(() => page.locator('.uppy-Dashboard-Item').count(), UI).toBe(10);
+        await page.getByRole('button', { name: /^Upload 10 files$/ }).click();
+
+        // Server side: all 10 uploads have their bytes (no longer `receiving`) within seconds, not after 25 s.
+        const clicked = Date.now();
+        const theirs = async () => {
+          const response = await fetch(`${stack.apiUrl}/v1/uploads?limit=100`);
+          const { uploads } = (await response.json()) as { uploads: Array<{ filename: string; status: string }> };
+          return uploads.filter((upload) => names.includes(upload.filename));
+        };
+        await waitFor(async () => {
+          const uploads = await theirs();
+          return uploads.length === names.length && uploads.every((upload) => upload.status !== 'receiving') ? uploads : undefined;
+        }, { timeoutMs: 15_000, intervalMs: 250, what: 'all 10 uploads past receiving (queued) within 15 s of the click' });
+        expect(Date.now() - clicked, 'all bytes in').toBeLessThan(15_000);
+        expect((await theirs()).map((upload) => upload.status)).toEqual(names.map(() => 'queued'));
+        await expect.poll(() => page.locator('#results .card.pending').count(), UI).toBe(10);
+        expect(mostStatusReads, 'status reads in flight at once').toBeLessThanOrEqual(2);
+
+        // A worker again: the one loop brings every card its result (thumbnails load lazily, as scrolled to).
+        await stack.addWorker();
+        await expect.poll(() => page.locator('#results .card.succeeded').count(), { timeout: 60_000, interval: 500 }).toBe(10);
+        expect((await page.evaluate<string[]>("[...document.querySelectorAll('#results .card.succeeded img')].map((image) => image.alt)")).sort()).toEqual([...names].sort());
+        expect(mostStatusReads, 'status reads in flight at once').toBeLessThanOrEqual(2);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, 120_000);
   });
 
   describe('AUTH=on', () => {
