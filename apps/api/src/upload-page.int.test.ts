@@ -52,7 +52,9 @@ describe('UPLOAD_PAGE=on with AUTH=on', () => {
     const page = await app.inject({ method: 'GET', url: '/upload' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('data-auth="on"');
-    expect(page.body).toMatch(/<input id="api-key"[^>]*type="password"/);
+    // Masked with CSS, not a password field: the browser's password manager must not offer to save the key.
+    expect(page.body).toMatch(/<input id="api-key"[^>]*type="text" class="secret" autocomplete="off"/);
+    expect(page.body).not.toContain('type="password"');
   });
 });
 

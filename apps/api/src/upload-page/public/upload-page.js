@@ -237,6 +237,9 @@ function startUploader() {
     allowedMetaFields: TUS_METADATA,
     retryDelays: RETRY_DELAYS,
     removeFingerprintOnSuccess: true,
+    // With AUTH=on nothing of an upload outlives the tab: tus-js-client would keep its URL, filename,
+    // folder and tags in localStorage (to resume after a reload) after the key is long gone.
+    storeFingerprintForResuming: !authOn,
     limit: 3,
   });
   uppy.on('file-added', (file) => uppy.setFileMeta(file.id, { filename: file.name }));
