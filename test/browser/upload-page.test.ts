@@ -290,6 +290,30 @@ describe.skipIf(!haveChromium)(title, () => {
         await context.close();
       }
     }, 120_000);
+
+    it('puts a result URL into a link or image only when it is http(s): a javascript: secureUrl is shown as text', async () => {
+      const context = await browser.newContext({ viewport: { width: 960, height: 720 } });
+      const { page, problems } = await openPage(context);
+      try {
+        // The API answers as ever; the page is handed a hostile secureUrl in the final status.
+        await page.route(/\/v1\/uploads\/[^/?]+\?wait=/, async (route) => {
+          const response = await route.fetch();
+          const upload = (await response.json()) as { status: string; result?: { secureUrl: string } };
+          if (upload.result) upload.result.secureUrl = 'javascript:document.title="pwned"';
+          await route.fulfill({ response, json: upload });
+        });
+        await page.goto(`${stack.apiUrl}/upload`);
+        await expect.poll(() => page.locator('.uppy-Dashboard-inner').count(), UI).toBe(1);
+        await dropFiles(page, [{ name: 'logo.png', type: 'image/png', bytes: fixture('logo.png') }]);
+        await page.getByRole('button', { name: /^Upload 1 file$/ }).click();
+        await expect.poll(() => page.locator('#results .card.succeeded').count(), { timeout: 60_000, interval: 500 }).toBe(1);
+        expect(await page.locator('#results .card a, #results .card img').count(), 'no link or image').toBe(0);
+        expect(await page.locator('#results .card .status').textContent()).toBe('stored, but its URL is not an http(s) URL');
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, 90_000);
   });
 
   describe('AUTH=on', () => {
