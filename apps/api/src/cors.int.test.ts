@@ -104,6 +104,8 @@ describe('with CORS_ORIGINS set', () => {
     expect(patched.statusCode).toBe(204);
     expect(patched.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(patched.headers['hoist-upload-status']).toBe('queued');
+    // Answers differ by Origin: a shared cache must not hand one origin's answer to another.
+    for (const answer of [created, patched]) expect(answer.headers.vary).toMatch(/\borigin\b/i);
 
     // @tus/server's own default would answer `*` here (or name the first listed origin): never.
     const refused = await app.inject({ method: 'POST', url: '/v1/tus', headers: creation(REFUSED) });
@@ -112,6 +114,7 @@ describe('with CORS_ORIGINS set', () => {
     const head = await app.inject({ method: 'HEAD', url: String(refused.headers.location), headers: { origin: REFUSED, authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0' } });
     expect(head.statusCode).toBe(200);
     expect(head.headers['access-control-allow-origin']).toBeUndefined();
+    for (const answer of [refused, head]) expect(answer.headers.vary).toMatch(/\borigin\b/i);
   });
 
   it('lets a listed origin follow an upload over Server-Sent Events (a hijacked reply) and no other origin', async () => {

@@ -93,7 +93,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: ['https://app.example.com', 'http://localhost:5173'],
     });
     expect(() => loadConfig({ UPLOAD_PAGE: 'yes' })).toThrow(/UPLOAD_PAGE/);
-    for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'https://user@app.example.com']) {
+    for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'https://user@app.example.com', 'https://*.example.com', 'https://%2A.example.com', 'http://*:8080', 'https://app.example.com.', 'http://localhost.:5173']) {
       expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example.com,${bad}` }), bad).toThrow(/CORS_ORIGINS: must be origins/);
     }
   });

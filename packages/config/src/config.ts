@@ -302,7 +302,7 @@ const schema = z.object({
       const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
       const bad = entries.filter((entry) => corsOrigin(entry) === undefined);
       if (bad.length > 0) {
-        context.addIssue({ code: 'custom', message: `must be origins like https://app.example.com (scheme, host, optional port; no path), comma-separated (not: ${bad.join(', ')})` });
+        context.addIssue({ code: 'custom', message: `must be origins like https://app.example.com (scheme, host, optional port; no path, no "*", no trailing dot), comma-separated (not: ${bad.join(', ')})` });
         return z.NEVER;
       }
       return [...new Set(entries.map((entry) => corsOrigin(entry) ?? entry))];
@@ -410,10 +410,11 @@ function tempStorageUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** `host:port` or `[ipv6]:port`; undefined when it is neither. */
 /**
  * An origin as browsers send it in `Origin` (scheme, host, port when not the default; lower case),
- * from a CORS_ORIGINS entry, or undefined when the entry is not just an http(s) origin.
+ * from a CORS_ORIGINS entry, or undefined when the entry is not just an http(s) origin. URL parsing
+ * takes a `*` in the host (`https://*.example.com`, even as `%2A`) and a trailing dot as a host; no
+ * browser sends either as an Origin, and a wildcard here would read as a promise this list cannot keep.
  */
 function corsOrigin(entry: string): string | undefined {
   let parsed: URL;
@@ -423,9 +424,11 @@ function corsOrigin(entry: string): string | undefined {
     return undefined;
   }
   const bare = parsed.pathname === '/' && !entry.endsWith('/') && parsed.search === '' && parsed.hash === '' && parsed.username === '' && parsed.password === '';
-  return bare && /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;
+  const plainHost = !parsed.hostname.includes('*') && !parsed.hostname.endsWith('.');
+  return bare && plainHost && /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;
 }
 
+/** `host:port` or `[ipv6]:port`; undefined when it is neither. */
 function parseRedisNode(entry: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
   const port = Number(match?.[3]);

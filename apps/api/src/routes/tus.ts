@@ -76,6 +76,7 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
     return { headers: { 'Hoist-Upload-Status': outcome.upload?.status ?? 'unknown' } };
   }
 
+  const corsOn = (options.corsOrigins ?? []).length > 0;
   const server = new Server({
     path: TUS_PATH,
     datastore: tus.datastore,
@@ -138,6 +139,9 @@ export function tusRoutes(app: FastifyInstance, options: TusRoutesOptions): void
   /** From here on @tus/server answers, on the raw request and response. */
   async function handOver(request: FastifyRequest, context: TusRequestContext, reply: FastifyReply): Promise<void> {
     contexts.set(request.raw, context);
+    // With CORS_ORIGINS, whether an answer names an origin depends on the request's Origin: caches
+    // must keep one copy per origin (the CORS plugin says so on Fastify's replies; tus writes its own).
+    if (corsOn) reply.raw.setHeader('vary', 'Origin');
     reply.hijack();
     await server.handle(request.raw, reply.raw);
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +15,29 @@ export const PAGE_ASSETS_DIR = fileURLToPath(new URL('../../src/upload-page/publ
 /**
  * Uppy's own build (the `uppy` package's dist: one ES module exporting Uppy, Dashboard and Tus, and
  * its stylesheet), served as published — no bundler at `pnpm build`, its version the lockfile's.
+ * Resolved when the page is registered, not when this module loads: with UPLOAD_PAGE=off the API
+ * needs no `uppy` at all.
  */
-export const UPPY_DIST_DIR = join(dirname(createRequire(import.meta.url).resolve('uppy/package.json')), 'dist');
+export function uppyDistDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('uppy/package.json')), 'dist');
+}
+
+/**
+ * Both folders, checked: a deployment that copied dist/ without src/upload-page/public, or without
+ * the `uppy` package, fails at start-up with what is missing, not with a 404 in a user's browser.
+ */
+export function uploadPageAssetDirs(pageDir = PAGE_ASSETS_DIR): string[] {
+  if (!existsSync(join(pageDir, 'upload-page.js'))) {
+    throw new Error(`UPLOAD_PAGE=on, but the page's own files are missing: ${pageDir} must hold upload-page.js and upload-page.css (ship apps/api/src/upload-page/public with apps/api/dist)`);
+  }
+  let uppy: string;
+  try {
+    uppy = uppyDistDir();
+  } catch (error) {
+    throw new Error('UPLOAD_PAGE=on, but the `uppy` package cannot be found (install apps/api\'s dependencies)', { cause: error });
+  }
+  return [pageDir, uppy];
+}
 
 /** Every file the page loads, and nothing else from either folder (no READMEs, no source maps). */
 export const UPLOAD_PAGE_ASSETS: ReadonlySet<string> = new Set(['upload-page.js', 'upload-page.css', 'uppy.min.mjs', 'uppy.min.css']);

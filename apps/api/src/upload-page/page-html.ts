@@ -39,7 +39,7 @@ export function uploadPageHtml(auth: 'on' | 'off'): string {
   <h1>Upload to Hoist</h1>
   <form id="key-form" hidden>
     <label for="api-key">API key</label>
-    <input id="api-key" name="api-key" type="password" autocomplete="off" spellcheck="false" required>
+    <input id="api-key" name="api-key" type="text" class="secret" autocomplete="off" autocapitalize="off" spellcheck="false" data-1p-ignore data-lpignore="true" required>
     <button type="submit">Use this key</button>
     <p class="hint">The key stays in this tab's memory: it is sent only as the Authorization header of this page's requests, and is gone when you close or reload the tab.</p>
   </form>

@@ -1,6 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { PAGE_ASSETS_DIR, UPLOAD_PAGE_ASSETS, UPLOAD_PAGE_ASSETS_PATH, UPPY_DIST_DIR } from './assets.js';
+import { UPLOAD_PAGE_ASSETS, UPLOAD_PAGE_ASSETS_PATH, uploadPageAssetDirs } from './assets.js';
 import { UPLOAD_PAGE_CSP, uploadPageHtml } from './page-html.js';
 
 export interface UploadPageOptions {
@@ -8,11 +8,13 @@ export interface UploadPageOptions {
   auth: 'on' | 'off';
 }
 
-/** Headers of the page itself: its CSP, no framing, no caching, no referrer. */
+/** Headers of the page itself: its CSP, no framing, no opener across origins, no caching, no referrer. */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy': UPLOAD_PAGE_CSP,
   'x-frame-options': 'DENY',
+  // A page on another origin that opened this one (window.open) gets no handle to the tab holding the key.
+  'cross-origin-opener-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -24,10 +26,11 @@ const PAGE_HEADERS = {
  * (no CDN). Register it only when the page is on: without it /upload is 404 like any unknown route.
  */
 export async function uploadPagePlugin(app: FastifyInstance, options: UploadPageOptions): Promise<void> {
+  const root = uploadPageAssetDirs();
   const html = uploadPageHtml(options.auth);
   app.get('/upload', { schema: { hide: true } }, async (_request, reply) => reply.headers(PAGE_HEADERS).send(html));
   await app.register(fastifyStatic, {
-    root: [PAGE_ASSETS_DIR, UPPY_DIST_DIR],
+    root,
     prefix: UPLOAD_PAGE_ASSETS_PATH,
     decorateReply: false,
     index: false,

@@ -1,7 +1,7 @@
 // The browser upload page (GET /upload, UPLOAD_PAGE=on). Uppy's Dashboard takes the files and
 // uploads each through tus to /v1/tus on this origin (pause, resume, retry are Uppy's); once a file's
-// bytes are in, its card in the result grid waits for the upload's final status with long-polls
-// (GET /v1/uploads/:id?wait=…) and shows the stored image from result.secureUrl, or error.message.
+// bytes are in, its card in the result grid waits for the upload's final status (one status loop for
+// all cards, see watch) and shows the stored image from result.secureUrl, or error.message.
 //
 // With AUTH=on the API key lives in `apiKey` below and nowhere else: never in the URL, localStorage,
 // sessionStorage or a cookie. It is sent only as the Authorization header of this page's requests.
@@ -59,23 +59,73 @@ function tusProblemDetail(error) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Long-polls the upload until it is final; rides out network errors, 429 and 5xx. */
-async function finalUpload(id) {
-  for (;;) {
-    let response;
-    try {
-      response = await fetch(`/v1/uploads/${encodeURIComponent(id)}?wait=${WAIT_SECONDS}`, { headers: authHeaders(), cache: 'no-store' });
-    } catch {
-      await sleep(2000);
-      continue;
+/** Pause between rounds of status reads while more than one card waits, ms. */
+const POLL_INTERVAL_MS = 1000;
+
+/** The cards waiting for their upload's final status: upload id → card. */
+const pending = new Map();
+/** True while the one status loop runs. */
+let polling = false;
+/** Ends the loop's current long-poll early (a new card joined, so it must take turns again). */
+let interruptWait;
+
+/**
+ * Shows the card's result once its upload is final. One loop reads the status of every waiting card,
+ * one request at a time: Chromium opens at most 6 HTTP/1.1 connections to a host, and a long-poll per
+ * card would hold them all once 6 files wait for processing, stalling the tus uploads still going.
+ * With one card waiting the loop long-polls it (GET /v1/uploads/:id?wait=…); with more it reads each
+ * in turn (no wait) and pauses a second between rounds. It rides out network errors, 429 and 5xx.
+ */
+function watch(uploadId, card) {
+  pending.set(uploadId, card);
+  interruptWait?.abort();
+  if (!polling) void pollStatuses();
+}
+
+async function pollStatuses() {
+  polling = true;
+  try {
+    while (pending.size > 0) {
+      const alone = pending.size === 1;
+      let pauseMs = alone ? 0 : POLL_INTERVAL_MS;
+      for (const [uploadId, card] of [...pending]) {
+        const outcome = await readStatus(uploadId, alone ? WAIT_SECONDS : 0);
+        if (outcome.retryAfterMs !== undefined) {
+          pauseMs = Math.max(pauseMs, outcome.retryAfterMs);
+          break;
+        }
+        if (outcome.error !== undefined) {
+          pending.delete(uploadId);
+          card.card.className = 'card failed';
+          card.status.textContent = outcome.error;
+        } else if (outcome.upload && FINAL_STATUSES.has(outcome.upload.status)) {
+          pending.delete(uploadId);
+          showResult(card, outcome.upload);
+        }
+      }
+      if (pauseMs > 0 && pending.size > 0) await sleep(pauseMs);
     }
-    if (response.status === 429 || response.status >= 500) {
-      await sleep(Number(response.headers.get('retry-after')) * 1000 || 2000);
-      continue;
-    }
-    if (!response.ok) throw new Error(await problemDetail(response));
-    const upload = await response.json();
-    if (FINAL_STATUSES.has(upload.status)) return upload;
+  } finally {
+    polling = false;
+  }
+}
+
+/**
+ * One status read: `{ upload }`, `{ error }` (a 4xx: the card fails with its detail), `{ retryAfterMs }`
+ * (network error, 429, 5xx), or `{}` when a new card cut a long-poll short.
+ */
+async function readStatus(uploadId, waitSeconds) {
+  const controller = new AbortController();
+  if (waitSeconds > 0) interruptWait = controller;
+  try {
+    const response = await fetch(`/v1/uploads/${encodeURIComponent(uploadId)}?wait=${waitSeconds}`, { headers: authHeaders(), cache: 'no-store', signal: controller.signal });
+    if (response.status === 429 || response.status >= 500) return { retryAfterMs: Number(response.headers.get('retry-after')) * 1000 || 2000 };
+    if (!response.ok) return { error: await problemDetail(response) };
+    return { upload: await response.json() };
+  } catch {
+    return controller.signal.aborted ? {} : { retryAfterMs: 2000 };
+  } finally {
+    if (interruptWait === controller) interruptWait = undefined;
   }
 }
 
@@ -111,11 +161,24 @@ function sizeText(bytes) {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** The URL when it is http: or https:, else undefined: a javascript: or data: URL never goes into href or src. */
+function webUrl(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function showResult({ card, status }, upload) {
   card.className = `card ${upload.status}`;
   card.dataset.status = upload.status;
-  if (upload.status === 'succeeded' && upload.result) {
-    const { secureUrl, width, height, format, resourceType } = upload.result;
+  const secureUrl = webUrl(upload.result?.secureUrl);
+  if (upload.status === 'succeeded' && upload.result && !secureUrl) {
+    status.textContent = 'stored, but its URL is not an http(s) URL';
+  } else if (upload.status === 'succeeded' && upload.result) {
+    const { width, height, format, resourceType } = upload.result;
     const link = document.createElement('a');
     link.href = secureUrl;
     link.target = '_blank';
@@ -135,16 +198,6 @@ function showResult({ card, status }, upload) {
     status.textContent = upload.error?.message || 'failed';
   } else {
     status.textContent = upload.status;
-  }
-}
-
-async function track(filename, uploadId) {
-  const card = addCard(filename, uploadId);
-  try {
-    showResult(card, await finalUpload(uploadId));
-  } catch (error) {
-    card.card.className = 'card failed';
-    card.status.textContent = error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -184,13 +237,16 @@ function startUploader() {
     allowedMetaFields: TUS_METADATA,
     retryDelays: RETRY_DELAYS,
     removeFingerprintOnSuccess: true,
+    // With AUTH=on nothing of an upload outlives the tab: tus-js-client would keep its URL, filename,
+    // folder and tags in localStorage (to resume after a reload) after the key is long gone.
+    storeFingerprintForResuming: !authOn,
     limit: 3,
   });
   uppy.on('file-added', (file) => uppy.setFileMeta(file.id, { filename: file.name }));
   uppy.on('upload-success', (file, response) => {
     // The tus upload URL is /v1/tus/<uploadId>: its last segment is the upload's id.
     const uploadId = new URL(response.uploadURL, window.location.href).pathname.split('/').pop();
-    void track(file.name, uploadId);
+    watch(uploadId, addCard(file.name, uploadId));
   });
   uppy.on('upload-error', (_file, error) => {
     const detail = tusProblemDetail(error);
