@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, largePng } from '../support/fixtures.js';
 import { HOIST_BIN } from '../support/hoist-cli.js';
-import { SlowProxy } from '../support/slow-proxy.js';
+import { TcpForwarder } from '../support/tcp-forwarder.js';
 import { Stack } from '../support/stack.js';
 import { tmuxAvailable, TmuxTerminal } from '../support/tmux.js';
 
@@ -17,14 +17,14 @@ if (!HAS_TMUX) process.stderr.write('cli-terminal.test.ts: tmux is not installed
 
 describe.skipIf(!HAS_TMUX)('hoist on a terminal (tmux)', () => {
   let stack: Stack;
-  let proxy: SlowProxy;
+  let proxy: TcpForwarder;
   let dir: string;
   let terminal: TmuxTerminal | undefined;
 
   beforeAll(async () => {
     stack = await Stack.start();
     // ~8 MB/s: the large file takes a few seconds, long enough to see its bar move.
-    proxy = await SlowProxy.start(stack.apiUrl, 8 * MB);
+    proxy = await TcpForwarder.toUrl(stack.apiUrl, { clientBytesPerSecond: 8 * MB });
     dir = await mkdtemp(join(tmpdir(), 'hoist-cli-tty-'));
     await copyFile(fixturePath('logo.png'), join(dir, 'logo.png'));
     await copyFile(fixturePath('photo.jpg'), join(dir, 'photo.jpg'));

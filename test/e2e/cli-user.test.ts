@@ -13,7 +13,7 @@ import { getUpload } from '../support/api-client.js';
 import { fixture, fixturePath, largePng } from '../support/fixtures.js';
 import { HOIST_BIN, HoistCli, runHoist, type HoistRun } from '../support/hoist-cli.js';
 import { freePort } from '../support/processes.js';
-import { SlowProxy } from '../support/slow-proxy.js';
+import { TcpForwarder } from '../support/tcp-forwarder.js';
 import { Stack } from '../support/stack.js';
 
 // The user commands of `hoist` as someone runs them from a shell without a terminal: against a real
@@ -323,7 +323,7 @@ describe('hoist user commands, without a terminal', () => {
 
   it('a large upload killed mid-way resumes when the same command runs again, and the provider gets the right bytes', async () => {
     // Through a proxy that lets ~4 MB/s through, so the upload is still running when it is killed.
-    const proxy = await SlowProxy.start(stack.apiUrl, 4 * MB);
+    const proxy = await TcpForwarder.toUrl(stack.apiUrl, { clientBytesPerSecond: 4 * MB });
     try {
       const first = new HoistCli(['upload', 'large.png', '--wait'], { env: { ...env, HOIST_URL: proxy.url }, cwd: dir });
       await first.waitForStdout(/^large\.png: [4-9]0% /m, 60_000);

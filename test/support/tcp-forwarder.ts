@@ -4,6 +4,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A plain TCP forwarder: listens on `host` (a free port) and pipes each connection to `target`, e.g.
  * from the namespaced hosts' bridge address to a Postgres or Redis that listens on loopback only.
+ * With `clientBytesPerSecond`, what clients send goes through at most that fast per connection
+ * (answers flow freely): uploads take seconds, so a test can watch a progress bar or stop a client mid-way.
  */
 export class TcpForwarder {
   private constructor(
@@ -19,7 +21,18 @@ export class TcpForwarder {
     return this.counted.fromClients;
   }
 
-  static async start(host: string, target: { host: string; port: number }): Promise<TcpForwarder> {
+  /** A forwarder on loopback to an HTTP server's URL; `url` is the same server through it. */
+  static async toUrl(targetUrl: string, options: { clientBytesPerSecond?: number } = {}): Promise<TcpForwarder> {
+    const target = new URL(targetUrl);
+    return TcpForwarder.start('127.0.0.1', { host: target.hostname, port: Number(target.port) }, options);
+  }
+
+  /** `http://host:port` of the forwarder. */
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  static async start(host: string, target: { host: string; port: number }, options: { clientBytesPerSecond?: number } = {}): Promise<TcpForwarder> {
     const sockets = new Set<Socket>();
     const counted = { fromClients: 0 };
     const server = createServer((client) => {
@@ -33,10 +46,16 @@ export class TcpForwarder {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
+      const rate = options.clientBytesPerSecond;
       client.on('data', (chunk: Buffer) => {
         counted.fromClients += chunk.length;
+        if (!rate) return;
+        client.pause();
+        upstream.write(chunk);
+        setTimeout(() => client.resume(), (chunk.length / rate) * 1000);
       });
-      client.pipe(upstream).pipe(client);
+      if (!rate) client.pipe(upstream);
+      upstream.pipe(client);
     });
     server.listen(0, host);
     await once(server, 'listening');
