@@ -283,8 +283,11 @@ describe('hoist user commands, without a terminal', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^x\.bin +[0-9a-f-]{36} +failed +bytes_refused: /m);
     expect(run.stdout).toMatch(/^0 of 1 ok, 1 failed$/m);
+    // Running it again is trying again: a failed upload is not replayed but sent anew (and refused anew).
+    const firstId = /^x\.bin +([0-9a-f-]{36})/m.exec(run.stdout)![1];
     const document = json<UploadDocument>(await hoist(['upload', 'x.bin', '--json']));
-    expect(document).toMatchObject({ ok: false, uploads: [{ input: 'x.bin', status: 'failed', ok: false, transport: 'tus', error: { code: 'bytes_refused' } }] });
+    expect(document).toMatchObject({ ok: false, uploads: [{ input: 'x.bin', status: 'failed', ok: false, transport: 'tus', replayed: false, error: { code: 'bytes_refused' } }] });
+    expect(document.uploads[0]!.id).not.toBe(firstId);
   }, 60_000);
 
   it('running the same upload again replays what the API accepted (the same ids, nothing stored twice); a changed file is a new upload', async () => {

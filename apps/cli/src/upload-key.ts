@@ -9,7 +9,7 @@ import type { UploadInput } from './inputs.js';
  * it again, and a large file's tus upload resumes (the SDK's resume fingerprint includes the key).
  * A file is named by its absolute path, size and modification time: a changed file is a new upload.
  * A URL is named by itself. `attempt` > 0 names a fresh upload of the same input after the one an
- * earlier key accepted was deleted or cancelled (see upload.command.ts).
+ * earlier key accepted failed, or was deleted or cancelled (see upload.command.ts).
  */
 export function uploadKey(apiUrl: string, input: Exclude<UploadInput, { kind: 'unusable' }>, options: UploadOptions, attempt = 0): string {
   const what = input.kind === 'file' ? ['file', input.path, input.size, input.mtimeMs] : ['url', input.url];

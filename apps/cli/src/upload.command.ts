@@ -78,8 +78,12 @@ interface SendContext {
 
 /** What the API says of an upload it took that counts as having gone through; `failed` (e.g. bytes refused after the last byte) and `cancelled` do not. */
 const GONE_THROUGH: readonly string[] = ['queued', 'processing', 'succeeded'];
-/** An earlier run's upload under the same key that is gone: a re-run sends the input again (under the next key). */
-const GONE: readonly string[] = ['deleted', 'cancelled'];
+/**
+ * An earlier run's upload under the same key that did not last (it failed, or was deleted or
+ * cancelled since): a re-run sends the input again, under the next key — running the command again
+ * is how a user says "try again".
+ */
+const GONE: readonly string[] = ['failed', 'deleted', 'cancelled'];
 /** How many gone uploads of one input a run steps over before it takes what the API answered. */
 const MAX_ATTEMPTS = 5;
 
