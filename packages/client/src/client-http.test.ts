@@ -149,6 +149,16 @@ describe('HoistClient following an upload', () => {
     expect(once.seen.map((s) => s.url)).toEqual(['/v1/uploads/u1']);
   });
 
+  it('waitFor with a timeout waits out an outage longer than one read’s retries', async () => {
+    const { client, seen } = await scripted([...Array<Answer>(7).fill(problem(503, 'service-unavailable')), reset, json(200, at('succeeded', 't2'))]);
+    expect(await client.waitFor('u1', { timeout: 20_000 })).toEqual(at('succeeded', 't2'));
+    expect(seen).toHaveLength(9);
+    // Without a timeout, the read's own retries are all it gets.
+    const impatient = await scripted(Array<Answer>(5).fill(problem(503, 'service-unavailable')));
+    await expect(impatient.client.waitFor('u1')).rejects.toMatchObject({ status: 503 });
+    expect(impatient.seen).toHaveLength(3);
+  });
+
   it('watch yields each change once across reconnects, and stops at the final status', async () => {
     const { client, seen } = await scripted([events(at('queued', 't1'), at('processing', 't2')), events(at('processing', 't2')), events(at('processing', 't2'), at('succeeded', 't3'))]);
     const statuses: string[] = [];

@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import { HoistTimeoutError, HoistUsageError } from './errors.js';
+import { HoistApiError, HoistNetworkError, HoistTimeoutError, HoistUsageError } from './errors.js';
 import type { paths } from './openapi-types.js';
 import type { Platform, UrlStorage } from './platform.js';
 import { followEvents } from './sse.js';
@@ -103,6 +103,7 @@ export class HoistClientCore {
     const deadline = options.timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeout;
     const timedOut = (last: Upload | undefined) => new HoistTimeoutError(`Upload ${id} was still ${last?.status ?? 'unread'} after ${options.timeout} ms.`, last);
     let last: Upload | undefined;
+    let outages = 0;
     for (;;) {
       const remainingMs = deadline - Date.now();
       const wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor(remainingMs / 1000)));
@@ -112,9 +113,15 @@ export class HoistClientCore {
       let upload: Upload;
       try {
         upload = await this.#read(id, wait, signal);
+        outages = 0;
       } catch (error) {
         if (expiry?.aborted && !options.signal?.aborted) throw timedOut(last);
-        throw error;
+        // With a timeout, an API that stays unreachable or unavailable beyond one read's retries is
+        // waited out until the deadline (a blip must not end a long wait); without one, it ends it.
+        if (!Number.isFinite(remainingMs) || !isOutage(error)) throw error;
+        await sleep(Math.min(this.#transport.backoff(outages++ + 2), Math.max(0, deadline - Date.now())), options.signal);
+        if (Date.now() >= deadline) throw timedOut(last);
+        continue;
       }
       if (!last || last.updatedAt !== upload.updatedAt || last.status !== upload.status) options.onUpdate?.(upload);
       last = upload;
@@ -277,6 +284,11 @@ async function accepted(response: Response, transport: 'multipart' | 'url'): Pro
     deduplicated: response.headers.get('hoist-deduplicated') === 'true',
     resumed: false,
   };
+}
+
+/** No answer, or an answer that says the API cannot serve right now (5xx, 429): worth trying again later. */
+function isOutage(error: unknown): boolean {
+  return error instanceof HoistNetworkError || (error instanceof HoistApiError && (error.status >= 500 || error.status === 429));
 }
 
 async function sha256Hex(text: string): Promise<string> {
