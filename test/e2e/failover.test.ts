@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntilSettled, postUpload, type UploadView } from '../support/api-client.js';
+import { pollUntilSettled, postUpload } from '../support/api-client.js';
 import { makePng } from '../support/fixtures.js';
+import { postThroughOutage, settleAll } from '../support/outage-drill.js';
 import { Stack } from '../support/stack.js';
 
 // The failover drill: Cloudinary (the primary) answers 503 to every upload for 30 s in the middle of
@@ -30,20 +31,7 @@ describe('failover drill', () => {
   });
 
   it('loses and duplicates nothing while the primary fails for 30 s, and returns to it afterwards', async () => {
-    const ids: string[] = [];
-    let outageEnded: Promise<void> | undefined;
-    for (let i = 0; i < UPLOADS - AFTER; i++) {
-      if (i === OUTAGE_STARTS_AFTER) {
-        await stack.setFaults({ script: [{ kind: 'error', status: 503, count: 1_000_000 }] });
-        outageEnded = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS)).then(async () => {
-          await stack.emulator('/__emulator/faults', { method: 'DELETE' });
-        });
-      }
-      const accepted = await postUpload(stack.apiUrl, makePng(4, 4, i), `drill-${i}.png`);
-      expect(accepted.status).toBe(202);
-      ids.push((accepted.body as { id: string }).id);
-      await new Promise((resolve) => setTimeout(resolve, POST_EVERY_MS));
-    }
+    const { ids, outageEnded } = await postThroughOutage(stack, { count: UPLOADS - AFTER, everyMs: POST_EVERY_MS, outageStartsAfter: OUTAGE_STARTS_AFTER, outageMs: OUTAGE_MS, name: 'drill' });
     await outageEnded;
     await new Promise((resolve) => setTimeout(resolve, PROBE_MS + 1_000));
     for (let i = UPLOADS - AFTER; i < UPLOADS; i++) {
@@ -52,14 +40,7 @@ describe('failover drill', () => {
       ids.push((accepted.body as { id: string }).id);
       await pollUntilSettled(stack.apiUrl, ids.at(-1)!, 30_000);
     }
-    const settled: UploadView[] = [];
-    for (const id of ids) {
-      settled.push(
-        await pollUntilSettled(stack.apiUrl, id, 60_000).catch((error: unknown) => {
-          throw new Error(`${String(error)}\n${stack.logs()}`);
-        }),
-      );
-    }
+    const settled = await settleAll(stack, ids, 60_000);
     expect(settled.filter((upload) => upload.status !== 'succeeded').map((upload) => [upload.id, upload.status, upload.error])).toEqual([]);
 
     // Where the assets are, by public id, on each provider.

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntilSettled, postUpload, type UploadView } from '../support/api-client.js';
-import { makePng } from '../support/fixtures.js';
+import { postThroughOutage, settleAll } from '../support/outage-drill.js';
 import { Stack } from '../support/stack.js';
 
 // The mirror drill: every upload bound for Cloudinary is stored on ImageKit too (PROVIDER_MIRROR,
@@ -28,29 +27,9 @@ describe('mirror drill', () => {
   });
 
   it('stores every upload once on each provider through a 30 s outage of the primary', async () => {
-    const ids: string[] = [];
-    let outageEnded: Promise<void> | undefined;
-    for (let i = 0; i < UPLOADS; i++) {
-      if (i === OUTAGE_STARTS_AFTER) {
-        await stack.setFaults({ script: [{ kind: 'error', status: 503, count: 1_000_000 }] });
-        outageEnded = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS)).then(async () => {
-          await stack.emulator('/__emulator/faults', { method: 'DELETE' });
-        });
-      }
-      const accepted = await postUpload(stack.apiUrl, makePng(4, 4, i), `mirror-${i}.png`);
-      expect(accepted.status).toBe(202);
-      ids.push((accepted.body as { id: string }).id);
-      await new Promise((resolve) => setTimeout(resolve, POST_EVERY_MS));
-    }
+    const { ids, outageEnded } = await postThroughOutage(stack, { count: UPLOADS, everyMs: POST_EVERY_MS, outageStartsAfter: OUTAGE_STARTS_AFTER, outageMs: OUTAGE_MS, name: 'mirror' });
     await outageEnded;
-    const settled: UploadView[] = [];
-    for (const id of ids) {
-      settled.push(
-        await pollUntilSettled(stack.apiUrl, id, 90_000).catch((error: unknown) => {
-          throw new Error(`${String(error)}\n${stack.logs()}`);
-        }),
-      );
-    }
+    const settled = await settleAll(stack, ids, 90_000);
     expect(settled.filter((upload) => upload.status !== 'succeeded').map((upload) => [upload.id, upload.status, upload.error])).toEqual([]);
     for (const upload of settled) {
       expect(upload.result).toMatchObject({ provider: 'cloudinary', mirrors: [{ provider: 'imagekit', publicId: upload.result!.publicId }] });
